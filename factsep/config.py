@@ -1,0 +1,105 @@
+"""Configuration: plain dataclasses with defaults, loadable from a TOML file.
+
+Each part of factsep owns its section (``[detect]`` here, ``[scan]``, ``[review]`` in their modules);
+:func:`load_section` fills any of them from a mapping, refusing unknown keys so typos are caught.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+T = TypeVar("T")
+
+#: Phone regions tried, in order, for numbers written without a leading "+".
+DEFAULT_PHONE_REGIONS = ("US", "GB", "DE", "FR", "ES", "IT", "NL", "BR", "PT", "CN", "JP", "IN", "AU", "CA")
+
+
+@dataclass(frozen=True)
+class DetectorConfig:
+    """How spans are found and decided.
+
+    Confidence in ``[review_low, review_high)`` means pending_review; above is auto_accept, below
+    auto_reject. Candidates under ``emit_threshold`` are not reported at all.
+    """
+
+    review_low: float = 0.35
+    review_high: float = 0.75
+    emit_threshold: float = 0.10
+    random_bits_threshold: float = 12.0
+    context_window: int = 48
+    spacy_model: str = "blank:en"
+    kinds: tuple[str, ...] | None = None
+    phone_regions: tuple[str, ...] = DEFAULT_PHONE_REGIONS
+    calibration_path: str | None = None
+    engine: str = "auto"  # candidate engine: auto, re2 or re
+    max_candidate_chars: int = 128
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.review_low <= self.review_high <= 1.0:
+            raise ValueError(
+                f"need 0 <= review_low <= review_high <= 1, got {self.review_low} and {self.review_high}"
+            )
+        if self.engine not in ("auto", "re2", "re"):
+            raise ValueError(f"engine must be auto, re2 or re, not {self.engine!r}")
+
+
+@dataclass(frozen=True)
+class TagConfig:
+    """How accepted spans are marked in ``tagged_text``. ``{kind}``, ``{bits}``, ``{subtype}`` expand."""
+
+    open: str = "<rf:{kind}>"
+    close: str = "</rf:{kind}>"
+
+
+def load_section(cls: type[T], data: dict[str, Any] | None) -> T:
+    """Build dataclass ``cls`` from ``data``; unknown keys are an error that names the valid ones."""
+    data = dict(data or {})
+    names = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    unknown = sorted(set(data) - set(names))
+    if unknown:
+        raise ValueError(f"unknown {cls.__name__} option(s) {unknown}; valid: {sorted(names)}")
+    for key, value in list(data.items()):
+        if isinstance(value, list):
+            data[key] = tuple(value)
+    return cls(**data)
+
+
+def read_toml(path: str | Path) -> dict[str, Any]:
+    with open(path, "rb") as fh:
+        return tomllib.load(fh)
+
+
+@dataclass(frozen=True)
+class Config:
+    """The whole configuration; sections other than detect and tags are kept raw for their owners."""
+
+    detect: DetectorConfig = field(default_factory=DetectorConfig)
+    tags: TagConfig = field(default_factory=TagConfig)
+    sections: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @classmethod
+    def from_toml(cls, path: str | Path | None) -> Config:
+        if path is None:
+            return cls()
+        raw = read_toml(path)
+        return cls(
+            detect=load_section(DetectorConfig, raw.pop("detect", None)),
+            tags=load_section(TagConfig, raw.pop("tags", None)),
+            sections=raw,
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "detect": dataclasses.asdict(self.detect),
+            "tags": dataclasses.asdict(self.tags),
+            **self.sections,
+        }

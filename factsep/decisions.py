@@ -1,0 +1,112 @@
+"""The decisions ledger: append-only JSON lines of human decisions, keyed by span_id.
+
+Scan, sync and export all read it, so human decisions win over automatic ones and survive
+re-scans (span ids hash the document text, not its location). Records are never rewritten; the
+latest record for a span_id is the one in force.
+
+Record: ``{"span_id", "decision", "doc_key", "annotators", "source", "at", "span"}`` where ``span``
+is the full span record (needed for ``human_added`` spans, which detection never produced).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from factsep.span import HUMAN, Span
+
+LEDGER_NAME = "decisions.jsonl"
+
+
+@dataclass
+class Decision:
+    span_id: str
+    decision: str
+    doc_key: str
+    span: dict[str, Any] | None = None
+    annotators: list[str] = field(default_factory=list)
+    source: str = "label_studio"
+    at: float = field(default_factory=time.time)
+
+    def __post_init__(self) -> None:
+        if self.decision not in HUMAN:
+            raise ValueError(f"a ledger decision is one of {sorted(HUMAN)}, not {self.decision!r}")
+
+
+def ledger_path(out: str | Path) -> Path:
+    return Path(out) / "state" / LEDGER_NAME
+
+
+def append_decisions(out: str | Path, decisions: Iterable[Decision]) -> int:
+    """Append decisions and fsync, so a crash never leaves a half-written ledger line behind."""
+    path = ledger_path(out)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lines = [json.dumps(d.__dict__, ensure_ascii=False, sort_keys=True) + "\n" for d in decisions]
+    if not lines:
+        return 0
+    with open(path, "a", encoding="utf-8") as fh:
+        fh.write("".join(lines))
+        fh.flush()
+        os.fsync(fh.fileno())
+    return len(lines)
+
+
+def read_decisions(out: str | Path) -> Iterator[Decision]:
+    """All ledger records in order; a torn last line (a crash mid-write) is ignored."""
+    path = ledger_path(out)
+    if not path.exists():
+        return
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            if not line.endswith("\n"):
+                break
+            try:
+                yield Decision(**json.loads(line))
+            except (ValueError, TypeError):
+                continue
+
+
+def latest_decisions(out: str | Path) -> dict[str, Decision]:
+    """span_id -> the decision in force (the last one appended)."""
+    latest: dict[str, Decision] = {}
+    for d in read_decisions(out):
+        latest[d.span_id] = d
+    return latest
+
+
+class DecisionIndex:
+    """Decisions in force, indexed by span and by document for overlaying on scan output."""
+
+    def __init__(self, decisions: dict[str, Decision]) -> None:
+        self.by_span = decisions
+        self.added_by_doc: dict[str, list[Decision]] = {}
+        for d in decisions.values():
+            if d.span is not None:
+                self.added_by_doc.setdefault(d.doc_key, []).append(d)
+
+    @classmethod
+    def load(cls, out: str | Path) -> DecisionIndex:
+        return cls(latest_decisions(out))
+
+    def __len__(self) -> int:
+        return len(self.by_span)
+
+    def apply(self, spans: list[Span], doc_key_: str) -> list[Span]:
+        """Overlay human decisions on one document's spans, adding its human_added spans."""
+        if not self.by_span:
+            return spans
+        result = [
+            s.with_(decision=self.by_span[s.span_id].decision) if s.span_id in self.by_span else s
+            for s in spans
+        ]
+        present = {s.span_id for s in result}
+        for d in self.added_by_doc.get(doc_key_, ()):
+            if d.span_id not in present and d.span is not None:
+                result.append(Span.from_dict(d.span).with_(decision=d.decision))
+        result.sort(key=lambda s: (s.start, s.end))
+        return result

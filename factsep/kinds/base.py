@@ -1,0 +1,132 @@
+"""What a kind of random fact is: one small declaration, registered once.
+
+A kind gives a candidate pattern (RE2 syntax, so the whole catalogue compiles into one linear-time
+pass), a validator that normalizes a candidate or refuses it, context words, a prior and a
+``bits(normalized)`` rule. Adding a kind is writing one :class:`Kind` and calling :func:`register`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class Validation:
+    """A validator's verdict on one candidate value.
+
+    ``checksum`` means a check digit or similar redundancy confirmed the value (strong evidence);
+    ``validated`` means a validator accepted it (a checksum, a numbering plan, a strict grammar).
+    ``strength`` moves confidence in logits for evidence that is neither (e.g. a phone that is only
+    possible, not valid).
+    """
+
+    normalized: str
+    subtype: str | None = None
+    validated: bool = True
+    checksum: bool = False
+    strength: float = 0.0
+    #: Context words of the subtype (e.g. "NIF" for stdnum.es.nif), added to the kind's own.
+    context: tuple[str, ...] = ()
+
+
+Validator = Callable[[str], "Validation | list[Validation] | None"]
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One kind of random fact. See the module docstring; fields are documented inline."""
+
+    name: str
+    #: Candidate pattern in RE2 syntax (no look-around, no back-references). Must not match "\x00".
+    pattern: str
+    #: Returns a Validation (or several, ranked best first, for ambiguous formats) or None.
+    validate: Validator
+    #: Information in the normalized value, in bits; ``bits_rule`` says how it is counted.
+    bits: Callable[[str], float]
+    bits_rule: str
+    #: Words near the value that make this kind more likely ("isbn", "tel"), lower-case lemmas.
+    context: tuple[str, ...] = ()
+    #: Words that make it less likely ("page", "version", "$").
+    negative: tuple[str, ...] = ()
+    #: Probability that a validated match of this kind, with no context either way, is a real one.
+    prior: float = 0.6
+    #: Higher wins when two kinds claim overlapping text.
+    specificity: int = 50
+    #: A kind that is only credible with a context word (e.g. date_of_birth).
+    requires_context: bool = False
+    #: One example value, shown by ``factsep kinds`` and used in tests.
+    example: str = ""
+    description: str = ""
+    #: Cheap pre-checks on the candidate before the kind's regex runs.
+    min_len: int = 1
+    max_len: int = 128
+    min_digits: int = 0
+    needs_char: str | None = None
+    tags: tuple[str, ...] = field(default_factory=tuple)
+
+    def quick_ok(self, candidate: str, n_digits: int) -> bool:
+        n = len(candidate)
+        if n < self.min_len or n_digits < self.min_digits:
+            return False
+        if self.needs_char is not None and self.needs_char not in candidate:
+            return False
+        return True
+
+
+_REGISTRY: dict[str, Kind] = {}
+
+
+def register(kind: Kind) -> Kind:
+    """Add a kind to the catalogue. Names are unique: datasets, reviews and evaluations share them."""
+    if kind.name in _REGISTRY:
+        raise ValueError(f"kind {kind.name!r} is registered twice")
+    _REGISTRY[kind.name] = kind
+    return kind
+
+
+def registry() -> dict[str, Kind]:
+    from factsep import kinds as _kinds  # noqa: F401  (importing the package registers the catalogue)
+
+    return dict(_REGISTRY)
+
+
+def get_kind(name: str) -> Kind:
+    kinds = registry()
+    try:
+        return kinds[name]
+    except KeyError:
+        raise KeyError(f"unknown kind {name!r}; known kinds: {', '.join(sorted(kinds))}") from None
+
+
+# ---- bits helpers shared by the catalogue ---------------------------------------------------------
+
+def log2(n: float) -> float:
+    return math.log2(n) if n > 1 else 0.0
+
+
+def digit_bits(n_free_digits: int) -> float:
+    """Free decimal digits carry log2(10) = 3.32 bits each."""
+    return n_free_digits * math.log2(10)
+
+
+def charset_bits(value: str) -> float:
+    """Bits of a token drawn from the character classes it uses: len * log2(alphabet size).
+
+    The alphabet is the union of classes present (digits 10, lower 26, upper 26, other 2).
+    """
+    alphabet = 0
+    if any(c.isdigit() for c in value):
+        alphabet += 10
+    if any(c.islower() for c in value):
+        alphabet += 26
+    if any(c.isupper() for c in value):
+        alphabet += 26
+    if any(not c.isalnum() for c in value):
+        alphabet += 2
+    return len(value) * log2(max(alphabet, 2))
+
+
+def count_digits(value: str) -> int:
+    return sum(c.isdigit() for c in value)
