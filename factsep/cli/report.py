@@ -1,9 +1,110 @@
-"""CLI commands of this group (filled in by the issue that owns it)."""
+"""``factsep report`` and ``factsep export``: the scan's numbers for people, its dataset for trainers."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
+from rich.console import Console
+from rich.table import Table
+
+console = Console()
+
+
+def _check_out(out: Path) -> None:
+    if not out.is_dir():
+        console.print(f"[red]no scan output at {out}[/red]")
+        raise typer.Exit(2)
+
+
+def report(
+    out: Path = typer.Argument(..., help="Scan output directory (OUT)."),
+    show_values: bool = typer.Option(
+        False, "--show-values", help="Include raw values (most frequent per kind)."
+    ),
+    min_bits: float | None = typer.Option(
+        None, "--min-bits", help="Bits for a span to count as random (default: scan's)."
+    ),
+    bits_per_param: float = typer.Option(
+        2.0, "--bits-per-param", help="Bits a parameter stores (Allen-Zhu & Li)."
+    ),
+) -> None:
+    """Write OUT/report.html (self-contained, plots embedded) and OUT/report.md."""
+    from factsep.report import human_count, write_report
+
+    _check_out(out)
+    paths = write_report(out, show_values=show_values, min_bits=min_bits, bits_per_param=bits_per_param)
+    data = paths.data
+    table = Table(title=f"random facts in {out}")
+    for col in ("kind", "spans", "distinct", "seen once", "monofact", "bits", "params", "pending"):
+        table.add_column(col, justify="left" if col == "kind" else "right")
+    for k in [*data.kinds, data.total]:
+        table.add_row(
+            k.kind,
+            str(k.spans),
+            str(k.distinct_values),
+            str(k.singletons),
+            "–" if k.monofact_rate is None else f"{100 * k.monofact_rate:.1f}%",
+            f"{k.bits_total:,.0f}",
+            human_count(k.params_needed),
+            str(k.status.get("pending", 0)),
+        )
+    console.print(table)
+    console.print(f"quarantined records: {data.quarantine.records}")
+    console.print(f"wrote {paths.html} and {paths.markdown}")
+
+
+def export(
+    out: Path = typer.Argument(..., help="Scan output directory (OUT)."),
+    fmt: str = typer.Option("tagged", "--format", "-f", help="tagged, masked or abstain."),
+    to: Path = typer.Option(..., "--to", help="Parquet file to write (a directory gets <format>.parquet)."),
+    tokenizer: str | None = typer.Option(
+        None, "--tokenizer", help="Local tokenizer.json or saved HF tokenizer dir (masked: adds token masks)."
+    ),
+    weight_by_bits: bool = typer.Option(
+        False, "--weight-by-bits", help="masked: down-weight by bits, not 0."
+    ),
+    open_tag: str | None = typer.Option(
+        None, "--open", help="tagged: open marker ({kind} {bits} {subtype})."
+    ),
+    close_tag: str | None = typer.Option(None, "--close", help="tagged: close marker."),
+    prompt_chars: int = typer.Option(
+        512, "--prompt-chars", help="abstain: characters of text before the fact."
+    ),
+    marker: str = typer.Option("<unknown:{kind}>", "--marker", help="abstain: target marker."),
+    min_bits: float | None = typer.Option(
+        None, "--min-bits", help="Bits for a span to count as random (default: scan's)."
+    ),
+    text_field: str | None = typer.Option(None, "--text-field", help="Text column (default: the scan's)."),
+) -> None:
+    """Write the dataset as Parquet for fine-tuning: tagged text, loss masks, or abstention pairs."""
+    from factsep.config import TagConfig
+    from factsep.export import FORMATS, ExportConfig, load_tokenizer
+    from factsep.export import export as run_export
+
+    _check_out(out)
+    if fmt not in FORMATS:
+        console.print(f"[red]--format must be one of {', '.join(FORMATS)}[/red]")
+        raise typer.Exit(2)
+    defaults = TagConfig()
+    config = ExportConfig(
+        format=fmt,
+        tags=TagConfig(open=open_tag or defaults.open, close=close_tag or defaults.close),
+        min_bits=min_bits,
+        text_field=text_field,
+        prompt_chars=prompt_chars,
+        marker=marker,
+        weight_by_bits=weight_by_bits,
+    )
+    tok = load_tokenizer(tokenizer) if tokenizer else None
+    result = run_export(out, to, config, tokenizer=tok)
+    console.print(
+        f"wrote {result.rows} {fmt} rows from {result.documents} documents "
+        f"({result.facts} random facts) to {result.path}"
+    )
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the factsep app."""
+    app.command("report")(report)
+    app.command("export")(export)

@@ -1,0 +1,310 @@
+"""Export a scan's dataset as Parquet that fine-tuning scripts read directly.
+
+Three formats, one per way of using the tags (see docs/report.md):
+
+- ``tagged``: ``id, text, rf_count, rf_bits``; ``text`` has every random fact wrapped in the
+  configurable markers (default ``<rf:{kind}>...</rf:{kind}>``).
+- ``masked``: ``id, text, char_loss_mask, facts`` and, given a tokenizer, ``input_ids,
+  token_loss_mask, labels`` (``labels`` is ``-100`` on masked tokens, what HF trainers ignore).
+- ``abstain``: one row per singleton random fact: ``id, span_id, kind, bits, prompt, target``;
+  ``prompt`` is the text before the fact, ``target`` a marker such as ``<unknown:phone_number>``.
+
+The dataset parts are streamed batch by batch (memory follows ``batch_rows``), human decisions
+from the ledger are overlaid again (so an export after a sync is current even before the parts
+are rewritten), and the file is written under a temporary name and renamed into place.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from factsep.config import TagConfig
+from factsep.decisions import DecisionIndex
+from factsep.report import dataset_files, find_setting, read_manifest, span_files
+from factsep.span import REJECTED, Span, doc_key
+from factsep.training import (
+    DEFAULT_ABSTAIN_MARKER,
+    DEFAULT_FULL_MASK_BITS,
+    IGNORE_INDEX,
+    abstain_examples,
+    char_mask,
+    mask_from_offsets,
+    select_facts,
+    tag_text,
+    token_offsets,
+)
+
+FORMATS = ("tagged", "masked", "abstain")
+
+FACT_TYPE = pa.struct(
+    [
+        pa.field("start", pa.int32()),
+        pa.field("end", pa.int32()),
+        pa.field("kind", pa.string()),
+        pa.field("bits", pa.float32()),
+    ]
+)
+
+
+def export_schema(fmt: str, with_tokens: bool = False) -> pa.Schema:
+    """Arrow schema of an export; fixed so every batch and an empty export agree."""
+    if fmt == "tagged":
+        return pa.schema(
+            [("id", pa.string()), ("text", pa.string()), ("rf_count", pa.int32()), ("rf_bits", pa.float32())]
+        )
+    if fmt == "masked":
+        fields = [
+            ("id", pa.string()),
+            ("text", pa.string()),
+            ("char_loss_mask", pa.list_(pa.uint8())),
+            ("facts", pa.list_(FACT_TYPE)),
+        ]
+        if with_tokens:
+            fields += [
+                ("input_ids", pa.list_(pa.int32())),
+                ("token_loss_mask", pa.list_(pa.float32())),
+                ("labels", pa.list_(pa.int64())),
+            ]
+        return pa.schema(fields)
+    if fmt == "abstain":
+        return pa.schema(
+            [
+                ("id", pa.string()),
+                ("span_id", pa.string()),
+                ("kind", pa.string()),
+                ("bits", pa.float32()),
+                ("prompt", pa.string()),
+                ("target", pa.string()),
+            ]
+        )
+    raise ValueError(f"format must be one of {FORMATS}, not {fmt!r}")
+
+
+@dataclass
+class ExportConfig:
+    """Options of an export. ``min_bits`` None means the scan's random_bits_threshold."""
+
+    format: str = "tagged"
+    tags: TagConfig = field(default_factory=TagConfig)
+    min_bits: float | None = None
+    text_field: str | None = None
+    id_field: str | None = None
+    prompt_chars: int = 512
+    marker: str = DEFAULT_ABSTAIN_MARKER
+    weight_by_bits: bool = False
+    full_mask_bits: float = DEFAULT_FULL_MASK_BITS
+    batch_rows: int = 1024
+
+    def __post_init__(self) -> None:
+        if self.format not in FORMATS:
+            raise ValueError(f"format must be one of {FORMATS}, not {self.format!r}")
+        if self.prompt_chars < 1:
+            raise ValueError("prompt_chars must be at least 1")
+
+
+@dataclass
+class ExportResult:
+    path: str
+    format: str
+    documents: int
+    rows: int
+    facts: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def load_tokenizer(path: str) -> Any:
+    """A fast tokenizer from a local ``tokenizer.json`` (tokenizers) or a saved HF directory.
+
+    Local only: nothing is downloaded.
+    """
+    p = Path(path)
+    if p.is_file():
+        from tokenizers import Tokenizer
+
+        return Tokenizer.from_file(str(p))
+    if p.is_dir():
+        if (p / "tokenizer.json").is_file():
+            try:
+                from transformers import AutoTokenizer
+            except ImportError:
+                from tokenizers import Tokenizer
+
+                return Tokenizer.from_file(str(p / "tokenizer.json"))
+            return AutoTokenizer.from_pretrained(str(p), local_files_only=True, use_fast=True)
+    raise FileNotFoundError(f"no tokenizer.json at {path}")
+
+
+def _resolve_output(to: str | Path, fmt: str) -> Path:
+    target = Path(to)
+    if target.is_dir() or str(to).endswith(os.sep):
+        target = target / f"{fmt}.parquet"
+    return target
+
+
+class _Counts:
+    """value_hash -> spans, built from OUT/spans only if some span lacks corpus counts."""
+
+    def __init__(self, out: str | Path) -> None:
+        self.out = out
+        self._map: dict[str, int] | None = None
+
+    def get(self, key: str, default: Any = None) -> Any:
+        if self._map is None:
+            import polars as pl
+
+            files = span_files(self.out)
+            self._map = {}
+            if files:
+                frame = pl.scan_parquet(files).group_by("value_hash").agg(pl.len().alias("n")).collect()
+                self._map = dict(zip(frame["value_hash"].to_list(), frame["n"].to_list(), strict=True))
+        return self._map.get(key, default)
+
+
+def _documents(
+    out: str | Path, text_field: str, id_field: str, batch_rows: int
+) -> Iterator[tuple[str, str, list[dict[str, Any]]]]:
+    """(id, text, spans) per dataset row, streaming; rows without a string text are skipped."""
+    for path in dataset_files(out):
+        pf = pq.ParquetFile(path)
+        names = set(pf.schema_arrow.names)
+        if text_field not in names:
+            raise ValueError(f"{path} has no text column {text_field!r}; pass text_field")
+        cols = [text_field] + [
+            c for c in (id_field, "doc_id", "random_facts") if c in names and c != text_field
+        ]
+        stem = Path(path).stem
+        row = 0
+        for batch in pf.iter_batches(batch_size=batch_rows, columns=cols):
+            data = batch.to_pydict()
+            for i in range(batch.num_rows):
+                text = data[text_field][i]
+                facts = (data.get("random_facts") or [None] * batch.num_rows)[i] or []
+                if "doc_id" in data and data["doc_id"][i] is not None:
+                    ident = str(data["doc_id"][i])
+                elif id_field in data and data[id_field][i] is not None:
+                    ident = str(data[id_field][i])
+                elif facts:
+                    ident = str(facts[0]["doc_id"])
+                else:
+                    ident = f"{stem}:{row}"
+                row += 1
+                if isinstance(text, str):
+                    yield ident, text, facts
+
+
+class _Writer:
+    """Batches rows into row groups of one Parquet file written under a temporary name."""
+
+    def __init__(self, target: Path, schema: pa.Schema, batch_rows: int) -> None:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        self.target = target
+        self.tmp = target.with_name(f".tmp-{target.name}.{os.getpid()}")
+        self.schema = schema
+        self.batch_rows = batch_rows
+        self.rows: list[dict[str, Any]] = []
+        self.count = 0
+        self.writer = pq.ParquetWriter(self.tmp, schema, compression="zstd")
+
+    def add(self, row: dict[str, Any]) -> None:
+        self.rows.append(row)
+        if len(self.rows) >= self.batch_rows:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.rows:
+            self.writer.write_table(pa.Table.from_pylist(self.rows, schema=self.schema))
+            self.count += len(self.rows)
+            self.rows = []
+
+    def close(self) -> None:
+        self.flush()
+        self.writer.close()
+        os.replace(self.tmp, self.target)
+
+    def abort(self) -> None:
+        self.writer.close()
+        if self.tmp.exists():
+            self.tmp.unlink()
+
+
+def export(
+    out: str | Path,
+    to: str | Path,
+    config: ExportConfig | None = None,
+    tokenizer: Any = None,
+) -> ExportResult:
+    """Write the dataset of scan output ``out`` in ``config.format`` to the Parquet file ``to``."""
+    config = config or ExportConfig()
+    manifest = read_manifest(out)
+    min_bits = config.min_bits
+    if min_bits is None:
+        found = find_setting(manifest, "random_bits_threshold")
+        min_bits = float(found) if isinstance(found, (int, float)) else None
+    text_field = config.text_field or find_setting(manifest, "text_field") or "text"
+    id_field = config.id_field or find_setting(manifest, "id_field") or "id"
+    with_tokens = tokenizer is not None and config.format == "masked"
+    schema = export_schema(config.format, with_tokens)
+    target = _resolve_output(to, config.format)
+    ledger = DecisionIndex.load(out)
+    counts = _Counts(out)
+    writer = _Writer(target, schema, config.batch_rows)
+    documents = facts_total = 0
+    try:
+        for ident, text, raw in _documents(out, str(text_field), str(id_field), config.batch_rows):
+            documents += 1
+            spans: list[Any] = raw
+            if len(ledger):
+                overlaid = ledger.apply([Span.from_dict(s) for s in raw], doc_key(text))
+                spans = [s for s in overlaid if s.decision not in REJECTED]
+            facts = select_facts(spans, min_bits)
+            facts_total += len(facts)
+            if config.format == "tagged":
+                writer.add(
+                    {
+                        "id": ident,
+                        "text": tag_text(text, facts, config.tags, min_bits),
+                        "rf_count": len(facts),
+                        "rf_bits": float(sum(float(_field(s, "bits")) for s in facts)),
+                    }
+                )
+            elif config.format == "masked":
+                row: dict[str, Any] = {
+                    "id": ident,
+                    "text": text,
+                    "char_loss_mask": char_mask(len(text), facts, min_bits),
+                    "facts": [{k: _field(s, k) for k in ("start", "end", "kind", "bits")} for s in facts],
+                }
+                if with_tokens:
+                    ids, offsets = token_offsets(tokenizer, text)
+                    weights = mask_from_offsets(
+                        offsets, facts, config.weight_by_bits, min_bits, config.full_mask_bits
+                    )
+                    row["input_ids"] = ids
+                    row["token_loss_mask"] = weights
+                    row["labels"] = [t if w > 0 else IGNORE_INDEX for t, w in zip(ids, weights, strict=True)]
+                writer.add(row)
+            else:
+                for ex in abstain_examples(
+                    text, facts, config.prompt_chars, config.marker, min_bits, counts=counts
+                ):
+                    writer.add({"id": ident, **ex.to_dict()})
+        writer.close()
+    except BaseException:
+        writer.abort()
+        raise
+    return ExportResult(
+        path=str(target), format=config.format, documents=documents, rows=writer.count, facts=facts_total
+    )
+
+
+def _field(span: Any, name: str) -> Any:
+    return span[name] if isinstance(span, dict) else getattr(span, name)
