@@ -1,9 +1,166 @@
-"""CLI commands of this group (filled in by the issue that owns it)."""
+"""``factsep run`` (the whole pipeline as a Prefect flow) and ``factsep serve`` (the same on a schedule).
+
+Prefect is imported only inside the commands, so ``factsep detect`` and friends stay light.
+"""
 
 from __future__ import annotations
 
+import os
+import sys
+from typing import Annotated, Any
+
 import typer
+from rich.console import Console
+from rich.table import Table
+
+console = Console(stderr=False)
+err = Console(stderr=True)
+
+Inputs = Annotated[
+    list[str], typer.Argument(help="Input files, directories or globs (local or fsspec URLs).")
+]
+Out = Annotated[str, typer.Option("--out", "-o", help="Output directory (local or fsspec URL).")]
+ConfigOpt = Annotated[str | None, typer.Option("--config", "-c", help="factsep TOML config.")]
+DaskOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--dask-address",
+        envvar="FACTSEP_DASK_ADDRESS",
+        help="Run shard tasks on this Dask scheduler (tcp://HOST:PORT); default: local cores.",
+    ),
+]
+WorkersOpt = Annotated[int | None, typer.Option("--workers", "-w", help="Local worker processes.")]
+RetriesOpt = Annotated[int, typer.Option("--retries", help="Retries per shard (exponential backoff).")]
+DelayOpt = Annotated[float, typer.Option("--retry-delay", help="First retry delay in seconds; doubles.")]
+BudgetOpt = Annotated[int | None, typer.Option("--budget", help="Most spans to route to review.")]
+
+
+def _abs(path: str) -> str:
+    return path if "://" in path else os.path.abspath(path)
+
+
+def _parameters(
+    inputs: list[str],
+    out: str,
+    config: str | None,
+    dask_address: str | None,
+    workers: int | None,
+    retries: int,
+    retry_delay: float,
+    refresh: bool,
+    route: bool,
+    budget: int | None,
+) -> dict[str, Any]:
+    return {
+        "inputs": [_abs(p) for p in inputs],
+        "out": _abs(out),
+        "config_path": _abs(config) if config else None,
+        "dask_address": dask_address,
+        "workers": workers,
+        "retries": retries,
+        "retry_delay": retry_delay,
+        "refresh_cache": refresh,
+        "route": route,
+        "budget": budget,
+    }
+
+
+def _print_result(result: dict[str, Any]) -> None:
+    report = result.get("report") or {}
+    table = Table(title=f"factsep: {result.get('out')}", show_lines=False)
+    for col in ("kind", "spans", "random facts", "distinct", "seen once", "monofact rate", "bits"):
+        table.add_column(col, justify="left" if col == "kind" else "right")
+    for kind, k in sorted((report.get("kinds") or {}).items()):
+        rate = k.get("monofact_rate")
+        table.add_row(
+            kind,
+            str(k.get("spans", 0)),
+            str(k.get("random_fact_spans", 0)),
+            str(k.get("distinct_values", 0)),
+            str(k.get("singletons", 0)),
+            "–" if rate is None else f"{100 * rate:.1f}%",
+            f"{k.get('bits_total', 0):,.0f}",
+        )
+    console.print(table)
+    console.print(
+        f"documents {report.get('documents', 0)} · shards {result.get('shards')} on {result.get('runner')} · "
+        f"quarantined {report.get('quarantined', 0)}"
+    )
+    routed = result.get("route") or {}
+    if routed:
+        where = routed.get("import_file") or routed.get("path") or routed.get("server") or routed.get("url")
+        note = routed.get("message") or ""
+        console.print(
+            f"review: {note or 'routed'}" + (f" ({where})" if where and str(where) not in note else "")
+        )
+    if result.get("report_html"):
+        console.print(f"report: {result['report_html']}")
+
+
+def run(
+    inputs: Inputs,
+    out: Out,
+    config: ConfigOpt = None,
+    dask_address: DaskOpt = None,
+    workers: WorkersOpt = None,
+    retries: RetriesOpt = 2,
+    retry_delay: DelayOpt = 2.0,
+    refresh: Annotated[bool, typer.Option("--refresh", help="Ignore cached shard results.")] = False,
+    route: Annotated[bool, typer.Option("--route/--no-route", help="Route uncertain spans.")] = True,
+    budget: BudgetOpt = None,
+) -> None:
+    """Run the whole pipeline (scan → count → route → report) as a Prefect flow.
+
+    Uses PREFECT_API_URL when set; otherwise Prefect's temporary local API (SQLite), no server to
+    start by hand.
+    """
+    from flows.pipeline_flow import pipeline_flow
+    from flows.runtime import prefect_api
+
+    params = _parameters(
+        inputs, out, config, dask_address, workers, retries, retry_delay, refresh, route, budget
+    )
+    with prefect_api():
+        state = pipeline_flow(**params, return_state=True)
+    if not state.is_completed():
+        err.print(f"[red]factsep run failed[/red]: {state.message}")
+        err.print("Re-run the same command to complete only what is missing.")
+        raise typer.Exit(1)
+    _print_result(state.result())
+
+
+def serve(
+    inputs: Inputs,
+    out: Out,
+    cron: Annotated[str, typer.Option("--cron", help='Cron schedule, e.g. "0 2 * * *".')],
+    name: Annotated[str, typer.Option("--name", help="Deployment name.")] = "factsep-nightly",
+    config: ConfigOpt = None,
+    dask_address: DaskOpt = None,
+    workers: WorkersOpt = None,
+    retries: RetriesOpt = 2,
+    retry_delay: DelayOpt = 2.0,
+    route: Annotated[bool, typer.Option("--route/--no-route", help="Route uncertain spans.")] = True,
+    budget: BudgetOpt = None,
+) -> None:
+    """Serve the pipeline on a cron schedule (needs a Prefect server: set PREFECT_API_URL)."""
+    from flows.pipeline_flow import pipeline_flow
+    from flows.runtime import api_url
+
+    if not api_url():
+        err.print(
+            "[red]Schedules need a Prefect server.[/red] Start one with "
+            "`prefect server start --host 127.0.0.1` and set PREFECT_API_URL=http://127.0.0.1:4200/api."
+        )
+        raise typer.Exit(2)
+    params = _parameters(
+        inputs, out, config, dask_address, workers, retries, retry_delay, False, route, budget
+    )
+    console.print(f"serving deployment factsep-pipeline/{name} on cron {cron!r}; Ctrl-C stops")
+    sys.stdout.flush()
+    pipeline_flow.serve(name=name, cron=cron, parameters=params, print_starting_message=False)
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to the factsep app."""
+    """Add ``run`` and ``serve`` to the factsep app."""
+    app.command("run")(run)
+    app.command("serve")(serve)

@@ -1,0 +1,272 @@
+"""Helpers that orchestrators (the Prefect flows in ``flows/``) need, kept free of Prefect.
+
+Why here and not in ``flows/``: the cache key, the fault switch and the run summary text are
+library logic that must be testable and usable without Prefect; the flows only wire them to tasks.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import fnmatch
+import hashlib
+import json
+import os
+import secrets
+from dataclasses import dataclass, field
+from typing import Any
+
+import fsspec
+
+from factsep.config import Config, DetectorConfig, TagConfig, load_section
+
+#: Environment switch that makes matching shards raise (glob over shard_id or url), for fault drills.
+FAIL_SHARD_ENV = "FACTSEP_FAIL_SHARD"
+#: How many attempts of a matching shard fail before it succeeds; unset or <= 0 means always.
+FAIL_TIMES_ENV = "FACTSEP_FAIL_TIMES"
+#: A Dask scheduler address to run shard tasks on, when the command line gives none.
+DASK_ADDRESS_ENV = "FACTSEP_DASK_ADDRESS"
+
+EPOCH_FILE = "state/flow_epoch"
+FAULT_DIR = "state/faults"
+
+
+class InjectedShardFailure(RuntimeError):
+    """Raised by :func:`maybe_fail` so drills can prove retries and partial re-runs work."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a run needs from a config file, split into the owners' dataclasses."""
+
+    scan: Any
+    detect: DetectorConfig = field(default_factory=DetectorConfig)
+    tags: TagConfig = field(default_factory=TagConfig)
+    config: Config = field(default_factory=Config)
+
+    def fingerprint(self) -> str:
+        """A stable hash of the settings that change a shard's output."""
+        payload = {
+            "scan": _plain(self.scan),
+            "detect": _plain(self.detect),
+            "tags": _plain(self.tags),
+        }
+        return _sha(payload)
+
+
+def load_settings(config_path: str | None = None, **scan_overrides: Any) -> Settings:
+    """Read a factsep TOML (or defaults) into the dataclasses scan and detection take."""
+    from factsep.scan import ScanConfig
+
+    config = Config.from_toml(config_path)
+    scan_section = dict(config.sections.get("scan", {}) or {})
+    scan_section.update({k: v for k, v in scan_overrides.items() if v is not None})
+    scan_config = load_section(ScanConfig, scan_section)
+    return Settings(scan=scan_config, detect=config.detect, tags=config.tags, config=config)
+
+
+def _plain(obj: Any) -> Any:
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return {f.name: _plain(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+    if isinstance(obj, dict):
+        return {str(k): _plain(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_plain(v) for v in obj]
+    return obj
+
+
+def _sha(payload: Any) -> str:
+    text = json.dumps(payload, sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _join(out: str, rel: str) -> str:
+    return out.rstrip("/") + "/" + rel
+
+
+def out_epoch(out: str) -> str:
+    """A random token stored in OUT on first use.
+
+    Why: a cache entry must not outlive the output it describes. Wiping OUT (or pointing at a new
+    one) gives a new epoch, so every shard's cache key changes and the shard is computed again.
+    """
+    path = _join(out, EPOCH_FILE)
+    fs, fpath = fsspec.core.url_to_fs(path)
+    if fs.exists(fpath):
+        with fs.open(fpath, "r") as fh:
+            token = fh.read().strip()
+        if token:
+            return token
+    token = secrets.token_hex(8)
+    fs.makedirs(fpath.rsplit("/", 1)[0], exist_ok=True)
+    tmp = f"{fpath}.tmp-{secrets.token_hex(4)}"
+    with fs.open(tmp, "w") as fh:
+        fh.write(token + "\n")
+    fs.mv(tmp, fpath)
+    with fs.open(fpath, "r") as fh:  # a concurrent first writer may have won; use what is there
+        return fh.read().strip() or token
+
+
+def shard_cache_key(shard: Any, out: str, settings: Settings, epoch: str) -> str:
+    """Cache key for one shard: its input fingerprint, the settings, the output and its epoch."""
+    from factsep import __version__
+
+    payload = {
+        "shard_id": shard.shard_id,
+        "url": shard.url,
+        "fingerprint": _plain(shard.fingerprint),
+        "settings": settings.fingerprint(),
+        "out": out.rstrip("/"),
+        "epoch": epoch,
+        "factsep": __version__,
+    }
+    return "factsep-shard-" + _sha(payload)[:40]
+
+
+def maybe_fail(shard: Any, out: str) -> None:
+    """Raise :class:`InjectedShardFailure` when ``FACTSEP_FAIL_SHARD`` matches this shard.
+
+    ``FACTSEP_FAIL_TIMES=N`` fails only the first N attempts (counted in OUT/state/faults), so
+    a drill can show a retry succeeding as well as retries running out.
+    """
+    pattern = os.environ.get(FAIL_SHARD_ENV, "").strip()
+    if not pattern:
+        return
+    names = [str(shard.shard_id), str(shard.url), str(shard.url).rsplit("/", 1)[-1]]
+    if not any(fnmatch.fnmatch(name, pattern) or pattern == name for name in names):
+        return
+    times = int(os.environ.get(FAIL_TIMES_ENV, "0") or 0)
+    if times > 0:
+        path = _join(out, f"{FAULT_DIR}/{shard.shard_id}.count")
+        fs, fpath = fsspec.core.url_to_fs(path)
+        fs.makedirs(fpath.rsplit("/", 1)[0], exist_ok=True)
+        count = 0
+        if fs.exists(fpath):
+            with fs.open(fpath, "r") as fh:
+                count = int(fh.read().strip() or 0)
+        with fs.open(fpath, "w") as fh:
+            fh.write(str(count + 1))
+        if count >= times:
+            return
+    raise InjectedShardFailure(f"injected failure for shard {shard.shard_id} ({FAIL_SHARD_ENV}={pattern})")
+
+
+def run_shard(shard: Any, out: str, settings: Settings) -> Any:
+    """Scan one shard (what a flow task runs): the fault switch, then ``factsep.scan.scan_shard``."""
+    from factsep.scan import scan_shard
+
+    maybe_fail(shard, out)
+    return scan_shard(shard, out, settings.scan, settings.detect, settings.tags)
+
+
+def to_dict(obj: Any) -> dict[str, Any]:
+    """A result as a plain dict: its ``to_dict()`` when it has one."""
+    if obj is None:
+        return {}
+    if hasattr(obj, "to_dict"):
+        return dict(obj.to_dict())
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return dataclasses.asdict(obj)
+    if isinstance(obj, dict):
+        return dict(obj)
+    return {"value": str(obj)}
+
+
+def dask_address(explicit: str | None = None) -> str | None:
+    """The Dask scheduler to use: the explicit one, else ``FACTSEP_DASK_ADDRESS``, else none."""
+    return explicit or os.environ.get(DASK_ADDRESS_ENV) or None
+
+
+def local_workers(n_shards: int, requested: int | None = None) -> int:
+    """How many local processes to use: requested or the core count, never more than shards."""
+    cores = os.cpu_count() or 1
+    want = requested if requested and requested > 0 else cores
+    return max(1, min(want, max(n_shards, 1)))
+
+
+def _call(fn: Any, *args: Any, **kwargs: Any) -> Any:
+    """Call ``fn`` with the keyword arguments it accepts (the callee owns its signature)."""
+    import inspect
+
+    try:
+        params = inspect.signature(fn).parameters
+    except (TypeError, ValueError):  # pragma: no cover - builtins
+        return fn(*args, **kwargs)
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+        return fn(*args, **kwargs)
+    return fn(*args, **{k: v for k, v in kwargs.items() if k in params})
+
+
+def call_finalize(finalize: Any, out: str, settings: Settings) -> Any:
+    """``factsep.scan.finalize`` with the settings it takes."""
+    return _call(
+        finalize,
+        out,
+        config=settings.scan,
+        scan_config=settings.scan,
+        detector_config=settings.detect,
+        tags=settings.tags,
+    )
+
+
+def run_route(out: str, config_path: str | None = None, budget: int | None = None) -> dict[str, Any]:
+    """Route uncertain spans to review (``factsep.review.route``) and return its summary."""
+    from factsep import review
+
+    config = Config.from_toml(config_path)
+    kwargs: dict[str, Any] = {"config": config, "config_path": config_path}
+    if budget is not None:
+        kwargs["budget"] = budget
+    return to_dict(_call(review.route, out, **kwargs))
+
+
+def run_sync(out: str, config_path: str | None = None) -> dict[str, Any]:
+    """Pull annotations into the decisions ledger (``factsep.review.sync``) and return its summary."""
+    from factsep import review
+
+    config = Config.from_toml(config_path)
+    return to_dict(_call(review.sync, out, config=config, config_path=config_path))
+
+
+def run_report(out: str) -> dict[str, Any]:
+    """Write the report and return ``{"summary", "html", "markdown", "columns", "rows"}``."""
+    from factsep import report
+
+    paths = report.write_report(out)
+    data = paths.data
+    return {
+        "summary": report.report_summary(out),
+        "html": paths.html,
+        "markdown_path": paths.markdown,
+        "markdown": report.render_markdown(data),
+        "columns": report._columns(data),
+        "rows": report.kind_rows(data),
+    }
+
+
+def kind_table(report: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """The per-kind table as a list of row dicts (the shape Prefect table artifacts take)."""
+    if not report or not report.get("rows"):
+        return []
+    columns = list(report["columns"])
+    return [dict(zip(columns, row, strict=False)) for row in report["rows"]]
+
+
+def run_markdown(flow: str, out: str, facts: dict[str, Any], report: dict[str, Any] | None) -> str:
+    """A run's markdown: what ran where, then the report's numbers (kinds, counts, hashes only)."""
+    lines = [f"# factsep {flow}", "", f"- output: `{out}`"]
+    for key, value in facts.items():
+        if isinstance(value, dict):
+            inner = ", ".join(f"{k}: {v}" for k, v in value.items() if not isinstance(v, (dict, list)))
+            lines.append(f"- {key}: {inner or '—'}")
+        elif isinstance(value, (list, tuple)):
+            lines.append(f"- {key}: {', '.join(str(v) for v in value) or '—'}")
+        else:
+            lines.append(f"- {key}: {value}")
+    if report:
+        if report.get("html"):
+            lines.append(f"- report: `{report['html']}`")
+        body = str(report.get("markdown", ""))
+        if body.startswith("# "):
+            body = body.split("\n", 1)[1] if "\n" in body else ""
+        lines += ["", body.strip()]
+    return "\n".join(lines) + "\n"
