@@ -18,7 +18,7 @@ __all__ = ["Config", "Detector", "DetectorConfig", "Span", "TagConfig", "__versi
 
 def __getattr__(name: str) -> Any:
     if name in ("Detector", "detect"):
-        from factsep.detect import detector
+        from factsep.detection import detector
 
         return getattr(detector, name)
     if name == "scan":

@@ -8,8 +8,9 @@ pass), a validator that normalizes a candidate or refuses it, context words, a p
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,7 +32,8 @@ class Validation:
     context: tuple[str, ...] = ()
 
 
-Validator = Callable[[str], "Validation | list[Validation] | None"]
+#: ``validate(value, opts)``; opts carries detector settings such as ``phone_regions``.
+Validator = Callable[[str, Mapping[str, Any]], "Validation | list[Validation] | None"]
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,109 @@
+"""Context words around a candidate, read through a spaCy pipeline with lemmas.
+
+Only a window around each candidate is read, never the whole document. A regular expression over
+the lower-cased window first checks whether any context word could be there at all; only then is
+the window tokenized with spaCy and its lemmas compared, so cost follows candidates with context.
+
+The default pipeline is ``spacy.blank("en")``, which has no lemmatizer: every lemma is empty, and
+context matching on lemmas (ours, and Presidio's context enhancer) silently does nothing. The
+``factsep_lemmas`` component fills ``token.lemma_`` with a rule lemma (lower case, common English
+inflections removed), so context works offline. A model named in the configuration (for example
+``en_core_web_sm``) keeps its own lemmatizer.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+
+import spacy
+from spacy.language import Language
+from spacy.tokens import Doc
+
+_SUFFIXES = (("ies", "y"), ("sses", "ss"), ("ses", "s"), ("s", ""))
+
+
+def rule_lemma(word: str) -> str:
+    """A small English lemma: lower case, plural and possessive endings removed."""
+    w = word.lower()
+    if w.endswith("'s"):
+        w = w[:-2]
+    if len(w) > 3 and not w.endswith(("ss", "us", "is")):
+        for suffix, repl in _SUFFIXES:
+            if w.endswith(suffix):
+                return w[: -len(suffix)] + repl
+    return w
+
+
+@Language.component("factsep_lemmas")
+def factsep_lemmas(doc: Doc) -> Doc:
+    for token in doc:
+        if not token.lemma_:
+            token.lemma_ = rule_lemma(token.text)
+    return doc
+
+
+@lru_cache(maxsize=4)
+def load_pipeline(name: str = "blank:en") -> Language:
+    """``blank:LANG`` for a blank pipeline, or the name of an installed spaCy model."""
+    if name.startswith("blank:"):
+        nlp = spacy.blank(name.split(":", 1)[1])
+    else:
+        try:
+            nlp = spacy.load(name)
+        except OSError as exc:
+            raise RuntimeError(
+                f"spaCy model {name!r} is not installed; install it (pip install {name}) "
+                "or use the default spacy_model = 'blank:en'"
+            ) from exc
+    if "factsep_lemmas" not in nlp.pipe_names:
+        nlp.add_pipe("factsep_lemmas", last=True)
+    return nlp
+
+
+@dataclass(frozen=True)
+class ContextHit:
+    positive: tuple[str, ...]
+    negative: tuple[str, ...]
+
+
+NO_CONTEXT = ContextHit((), ())
+
+
+class ContextReader:
+    """Finds a kind's context and negative words in the window around a candidate."""
+
+    def __init__(self, spacy_model: str = "blank:en", window: int = 48) -> None:
+        self.nlp = load_pipeline(spacy_model)
+        self.window = window
+        self._prefilters: dict[tuple[str, ...], re.Pattern[str]] = {}
+
+    def _prefilter(self, words: tuple[str, ...]) -> re.Pattern[str]:
+        rx = self._prefilters.get(words)
+        if rx is None:
+            alts = "|".join(sorted((re.escape(w) for w in words), key=len, reverse=True))
+            rx = re.compile(rf"(?:^|(?<=[^\w])|(?<=\d))(?:{alts})", re.IGNORECASE)
+            self._prefilters[words] = rx
+        return rx
+
+    def read(self, text: str, start: int, end: int, positive: Iterable[str],
+             negative: Iterable[str]) -> ContextHit:
+        pos = tuple(positive)
+        neg = tuple(negative)
+        left = text[max(0, start - self.window): start]
+        right = text[end: end + self.window // 2]
+        window = f"{left} \x00 {right}"
+        if not self._prefilter(pos + neg).search(window):
+            return NO_CONTEXT
+        doc = self.nlp(window.replace("\x00", " "))
+        lemmas = {t.lemma_.lower() for t in doc} | {t.lower_ for t in doc}
+        joined = " ".join(t.lemma_.lower() for t in doc)
+        # A symbol or word glued to the value ("$1234", "v1.2.3.4", "ISBN:978...") counts too.
+        lemmas.add(left[-1:].lower())
+        lemmas.add(left.rstrip(": #")[-4:].lower())
+        return ContextHit(
+            positive=tuple(w for w in pos if w in lemmas or (" " in w and w in joined)),
+            negative=tuple(w for w in neg if w in lemmas or (" " in w and w in joined)),
+        )

@@ -1,0 +1,191 @@
+"""The Detector: candidates (one compiled pass) -> validation -> context -> score -> overlaps.
+
+Stage two touches candidates only: each candidate is offered to the kinds whose cheap pre-checks
+it passes, each kind's own pattern locates its value inside the candidate, the kind's validator
+normalizes or refuses it, and context is read only for values a validator kept.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from factsep.config import DetectorConfig
+from factsep.detection.candidates import Candidate, CandidateEngine
+from factsep.detection.context import NO_CONTEXT, ContextReader
+from factsep.detection.scoring import Calibration, Signals, decide, made_up
+from factsep.kinds.base import Kind, Validation, registry
+from factsep.span import Span, doc_key, make_span_id, make_value_hash
+
+_SEP_GROUP = re.compile(r"[ \-./]+[^ \-./]*$")
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """A validated value of one kind, before overlaps are resolved."""
+
+    start: int
+    end: int
+    kind: Kind
+    validation: Validation
+    confidence: float
+    detector: str
+
+    @property
+    def rank(self) -> tuple[float, int, int]:
+        return (self.confidence + 0.0015 * self.kind.specificity, self.kind.specificity, self.end - self.start)
+
+
+def _backoff(value: str, limit: int = 2) -> Iterator[str]:
+    """The value, then the value without its last separated group (a greedy match may run on)."""
+    yield value
+    for _ in range(limit):
+        shorter = _SEP_GROUP.sub("", value)
+        if shorter == value or not shorter:
+            return
+        value = shorter
+        yield value
+
+
+class Detector:
+    """Finds random facts in texts. Configure with :class:`DetectorConfig`.
+
+    ``extra_recognizers`` are Presidio recognizers (see :mod:`factsep.presidio`) run beside the
+    catalogue; their results compete in overlap resolution like any kind.
+    """
+
+    def __init__(self, config: DetectorConfig | None = None, extra_recognizers: Sequence[Any] = ()) -> None:
+        from factsep import __version__
+
+        self.config = config or DetectorConfig()
+        kinds = registry()
+        if self.config.kinds is not None:
+            unknown = sorted(set(self.config.kinds) - set(kinds))
+            if unknown:
+                raise ValueError(f"unknown kind(s) {unknown} in config; known: {sorted(kinds)}")
+            kinds = {k: v for k, v in kinds.items() if k in self.config.kinds}
+        self.kinds: list[Kind] = sorted(kinds.values(), key=lambda k: -k.specificity)
+        self._kind_rx = {k.name: re.compile(k.pattern, re.ASCII) for k in self.kinds}
+        self.engine = CandidateEngine(self.kinds, self.config.engine, self.config.max_candidate_chars)
+        self.context = ContextReader(self.config.spacy_model, self.config.context_window)
+        self.calibration = Calibration.load(self.config.calibration_path)
+        self.extra = list(extra_recognizers)
+        self.version = f"factsep-{__version__}"
+        self._opts = asdict(self.config)
+
+    # -- public API -------------------------------------------------------------------------------
+
+    def detect(self, text: str, doc_id: str = "0") -> list[Span]:
+        return next(self.detect_batch([text], [doc_id]))
+
+    def detect_batch(self, texts: Sequence[str], doc_ids: Sequence[str] | None = None) -> Iterator[list[Span]]:
+        """One list of spans per text, in order, each sorted by offset."""
+        if doc_ids is not None and len(doc_ids) != len(texts):
+            raise ValueError(f"got {len(texts)} texts but {len(doc_ids)} doc_ids")
+        by_doc: list[list[Candidate]] = [[] for _ in texts]
+        for cand in self.engine.find(texts):
+            by_doc[cand.doc].append(cand)
+        for i, text in enumerate(texts):
+            hits = [h for c in by_doc[i] for h in self._classify(text, c)]
+            for extra in self.extra:
+                hits.extend(extra.hits(text, self))
+            chosen = self._resolve(hits)
+            yield self._spans(text, doc_ids[i] if doc_ids is not None else str(i), chosen)
+
+    # -- stage two --------------------------------------------------------------------------------
+
+    def _classify(self, text: str, cand: Candidate) -> list[Hit]:
+        n_digits = sum(c.isdigit() for c in cand.text)
+        hits: list[Hit] = []
+        for kind in self.kinds:
+            if not kind.quick_ok(cand.text, n_digits):
+                continue
+            for m in self._kind_rx[kind.name].finditer(cand.text):
+                hit = self._validate(text, cand.start + m.start(), m.group(), kind)
+                if hit is not None:
+                    hits.append(hit)
+        return hits
+
+    def _validate(self, text: str, start: int, value: str, kind: Kind) -> Hit | None:
+        for attempt in _backoff(value):
+            result = kind.validate(attempt, self._opts)
+            if not result:
+                continue
+            options = result if isinstance(result, list) else [result]
+            return self.score(text, start, start + len(attempt), kind, options)
+        return None
+
+    def score(self, text: str, start: int, end: int, kind: Kind, options: list[Validation],
+              detector: str | None = None) -> Hit | None:
+        """Pick the best reading of a validated value, score it with its context."""
+        best: Hit | None = None
+        placeholder = made_up(text[start:end])
+        for v in options:
+            ctx = self.context.read(text, start, end, kind.context + v.context, kind.negative)
+            if ctx is NO_CONTEXT and kind.requires_context:
+                continue
+            if kind.requires_context and not ctx.positive:
+                continue
+            signals = Signals(kind.prior, v.checksum, v.validated, v.strength,
+                              len(ctx.positive), len(ctx.negative), placeholder)
+            conf = self.calibration(kind.name, signals.raw_score())
+            hit = Hit(start, end, kind, v, conf, detector or f"{self.version}/{kind.name}")
+            if best is None or hit.confidence > best.confidence:
+                best = hit
+            if ctx is NO_CONTEXT:
+                break  # the remaining readings share the same (empty) context: first is best
+        if best is None or best.confidence < self.config.emit_threshold:
+            return None
+        return best
+
+    @staticmethod
+    def _resolve(hits: list[Hit]) -> list[Hit]:
+        """One span per region: the highest-ranked hit wins, overlapping ones are dropped."""
+        chosen: list[Hit] = []
+        taken: list[tuple[int, int]] = []
+        for h in sorted(hits, key=lambda h: h.rank, reverse=True):
+            if any(h.start < e and s < h.end for s, e in taken):
+                continue
+            chosen.append(h)
+            taken.append((h.start, h.end))
+        chosen.sort(key=lambda h: (h.start, h.end))
+        return chosen
+
+    def _spans(self, text: str, doc_id: str, hits: list[Hit]) -> list[Span]:
+        if not hits:
+            return []
+        key = doc_key(text)
+        spans = []
+        for h in hits:
+            v = h.validation
+            spans.append(Span(
+                span_id=make_span_id(key, h.start, h.end, h.kind.name),
+                doc_id=doc_id,
+                start=h.start,
+                end=h.end,
+                kind=h.kind.name,
+                subtype=v.subtype,
+                text=text[h.start:h.end],
+                value_hash=make_value_hash(h.kind.name, v.normalized),
+                confidence=round(h.confidence, 6),
+                bits=round(float(h.kind.bits(v.normalized)), 3),
+                validated=v.validated,
+                detector=h.detector,
+                decision=decide(h.confidence, self.config),
+            ))
+        return spans
+
+
+_DEFAULT: Detector | None = None
+
+
+def detect(text: str, config: DetectorConfig | None = None) -> list[Span]:
+    """Spans of one text with the default configuration (the detector is built once and reused)."""
+    global _DEFAULT
+    if config is not None:
+        return Detector(config).detect(text)
+    if _DEFAULT is None:
+        _DEFAULT = Detector()
+    return _DEFAULT.detect(text)

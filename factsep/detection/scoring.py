@@ -1,0 +1,127 @@
+"""Signals to confidence to decision.
+
+Confidence is a logistic model over separate, documented signals, in logits:
+
+====================  ==========================================================================
+prior                 ``logit(kind.prior)``: how often a validated match of this kind is real
+checksum              +2.0 when a check digit confirmed the value
+validator             +0.8 when a validator accepted it without a checksum (numbering plan, grammar)
+format                -1.6 when only the shape matched (no validator accepted it)
+strength              the validator's own adjustment (separators as the format writes them, ambiguity)
+context               +1.8 for a context word of the kind or subtype in the window, +0.4 per extra
+negative context      -2.4 for a negative word ("page", "$", "version") in the window
+made-up pattern       -1.5 when the digits are a run (12345678), a repeat (1212 1212) or one digit
+====================  ==========================================================================
+
+The sum goes through the logistic function, then through the per-kind calibration learnt from
+human decisions (``OUT/state/calibration.json``) when one is configured.
+"""
+
+from __future__ import annotations
+
+import bisect
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+from factsep.config import DetectorConfig
+from factsep.span import AUTO_ACCEPT, AUTO_REJECT, PENDING_REVIEW
+
+W_CHECKSUM = 2.0
+W_VALIDATOR = 0.8
+W_FORMAT_ONLY = -1.6
+W_CONTEXT = 1.8
+W_CONTEXT_EXTRA = 0.4
+W_NEGATIVE = -2.4
+W_MADE_UP = -1.5
+
+
+def made_up(value: str) -> bool:
+    """Digits that people type as placeholders: ascending or descending runs, repeated blocks."""
+    d = "".join(c for c in value if c.isdigit())
+    if len(d) < 6:
+        return False
+    if len(set(d)) <= 2:
+        return True
+    steps = {(int(b) - int(a)) % 10 for a, b in zip(d, d[1:])}
+    if steps <= {1} or steps <= {9}:
+        return True
+    for size in (2, 3, 4):
+        if len(d) % size == 0 and d[:size] * (len(d) // size) == d:
+            return True
+    return False
+
+
+def logit(p: float) -> float:
+    p = min(max(p, 1e-6), 1 - 1e-6)
+    return math.log(p / (1 - p))
+
+
+def sigmoid(x: float) -> float:
+    return 1.0 / (1.0 + math.exp(-x))
+
+
+@dataclass(frozen=True, slots=True)
+class Signals:
+    prior: float
+    checksum: bool
+    validated: bool
+    strength: float
+    n_context: int
+    n_negative: int
+    made_up: bool = False
+
+    def raw_logit(self) -> float:
+        x = logit(self.prior) + self.strength
+        if self.checksum:
+            x += W_CHECKSUM
+        elif self.validated:
+            x += W_VALIDATOR
+        else:
+            x += W_FORMAT_ONLY
+        if self.n_context:
+            x += W_CONTEXT + W_CONTEXT_EXTRA * (self.n_context - 1)
+        if self.n_negative:
+            x += W_NEGATIVE
+        if self.made_up:
+            x += W_MADE_UP
+        return x
+
+    def raw_score(self) -> float:
+        return sigmoid(self.raw_logit())
+
+
+class Calibration:
+    """Per-kind monotone map from raw score to probability (piecewise linear between knots)."""
+
+    def __init__(self, kinds: dict[str, tuple[list[float], list[float]]]) -> None:
+        self.kinds = kinds
+
+    @classmethod
+    def load(cls, path: str | Path | None) -> Calibration:
+        if path is None or not Path(path).exists():
+            return cls({})
+        data = json.loads(Path(path).read_text())
+        return cls({k: (v["x"], v["y"]) for k, v in data.get("kinds", {}).items() if v.get("x")})
+
+    def __call__(self, kind: str, score: float) -> float:
+        knots = self.kinds.get(kind)
+        if not knots:
+            return score
+        xs, ys = knots
+        if score <= xs[0]:
+            return ys[0]
+        if score >= xs[-1]:
+            return ys[-1]
+        i = bisect.bisect_right(xs, score)
+        x0, x1, y0, y1 = xs[i - 1], xs[i], ys[i - 1], ys[i]
+        return y0 if x1 == x0 else y0 + (y1 - y0) * (score - x0) / (x1 - x0)
+
+
+def decide(confidence: float, config: DetectorConfig) -> str:
+    if confidence >= config.review_high:
+        return AUTO_ACCEPT
+    if confidence < config.review_low:
+        return AUTO_REJECT
+    return PENDING_REVIEW

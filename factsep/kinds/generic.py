@@ -1,0 +1,61 @@
+"""Identifiers of no other kind: python-stdnum's registry codes and high-entropy tokens.
+
+bits: for a stdnum format, as for other identifiers; for a token, its length times log2 of the
+alphabet its character classes span (see factsep.kinds.base.charset_bits).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from factsep.kinds.base import Kind, Validation, charset_bits, register
+from factsep.kinds.ids import ALNUM_PATTERN, ID_PATTERN, id_bits, stdnum_validator
+
+TOKEN_PATTERN = (r"\b[A-Za-z][A-Za-z0-9_\-]{2,}[0-9][A-Za-z0-9_\-]{4,}\b"
+                 r"|\b[0-9][A-Za-z0-9_\-]{2,}[A-Za-z][A-Za-z0-9_\-]{4,}\b")
+_WORDLIKE = re.compile(r"[a-z]{5,}|[A-Z][a-z]{3,}")
+_stdnum = stdnum_validator("generic_id")
+
+
+def _transitions(value: str) -> int:
+    kinds = ["d" if c.isdigit() else "a" if c.isalpha() else "s" for c in value]
+    return sum(1 for x, y in zip(kinds, kinds[1:]) if x != y and "s" not in (x, y))
+
+
+def validate(value: str, opts: Mapping[str, Any]) -> list[Validation] | None:
+    found = _stdnum(value, opts) or []
+    if not found and _looks_random(value):
+        found = [Validation(normalized=value, subtype="token", validated=False, strength=-0.4)]
+    return found or None
+
+
+def _looks_random(value: str) -> bool:
+    digits = sum(c.isdigit() for c in value)
+    letters = sum(c.isalpha() for c in value)
+    return (len(value) >= 8 and digits >= 3 and letters >= 2 and _transitions(value) >= 3
+            and not _WORDLIKE.search(value) and charset_bits(value) >= 40)
+
+
+def bits(normalized: str) -> float:
+    return id_bits(normalized) if not _looks_random(normalized) else charset_bits(normalized)
+
+
+GENERIC_ID = register(Kind(
+    name="generic_id",
+    pattern=f"{TOKEN_PATTERN}|{ID_PATTERN}|{ALNUM_PATTERN}",
+    validate=validate,
+    bits=bits,
+    bits_rule="stdnum formats: as national/tax ids; tokens: length * log2(alphabet of their classes)",
+    context=("id", "code", "ref", "reference", "key", "token", "serial", "tracking", "ticket",
+             "license", "licence", "confirmation", "booking", "voucher", "coupon", "imei", "cas",
+             "registration", "number", "no", "#"),
+    negative=("version", "v", "cve", "rfc", "model", "build", "release", "sha", "size"),
+    prior=0.35,
+    specificity=10,
+    example="7ZQ4-K9WX-2M8T",
+    description="python-stdnum registry codes (CAS, IMEI, ISIL...) and high-entropy tokens",
+    min_len=5,
+    min_digits=2,
+))

@@ -1,0 +1,115 @@
+"""Phone numbers of any region, validated with phonenumbers.
+
+bits: the national significant number (NSN) has a first digit of about 9 choices and free digits
+after it: ``log2(9) + 3.32 * (len(NSN) - 1)``; a 10-digit NSN is about 33 bits.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import phonenumbers
+from phonenumbers import NumberParseException, PhoneNumberFormat
+
+from factsep.kinds.base import Kind, Validation, register
+
+# A leading + or 00 or (, then 7 to 15 digits with single separators, and an optional extension.
+PATTERN = (
+    r"(?:\+ ?|\(\+?)?\d(?:[ \-./]{0,2}\(?\d{1,5}\)?){2,14}"
+    r"(?: ?(?:ext\.?|x) ?\d{1,5})?"
+)
+
+
+def _digits(value: str) -> str:
+    return "".join(c for c in value if c.isdigit())
+
+
+def _nsn_bits(nsn: str) -> float:
+    return math.log2(9) + 3.3219 * (len(nsn) - 1) if nsn else 0.0
+
+
+def _shape_strength(value: str) -> float:
+    """Writing conventions of phone numbers: a +, a (area), groups split by - . or space."""
+    s = 0.0
+    stripped = value.lstrip()
+    if stripped.startswith(("+", "(+", "00")):
+        s += 0.8
+    if "(" in value and ")" in value:
+        s += 0.4
+    groups = sum(1 for c in value if c in " -./")
+    if 1 <= groups <= 5:
+        s += 0.4
+    if "/" in value and not stripped.startswith("+"):
+        s -= 0.6
+    return s
+
+
+def validate(value: str, opts: Mapping[str, Any]) -> Validation | None:
+    digits = _digits(value)
+    if not 7 <= len(digits) <= 15 or len(set(digits)) <= 1:
+        return None
+    text = value.strip()
+    if text.startswith("00"):
+        text = "+" + text[2:]
+    regions = opts.get("phone_regions") or ("US",)
+    candidates = [None] if text.startswith(("+", "(+")) else list(regions)
+    best: Validation | None = None
+    for region in candidates:
+        try:
+            num = phonenumbers.parse(text.replace("(+", "+").replace("(0)", ""), region)
+        except NumberParseException:
+            continue
+        valid = phonenumbers.is_valid_number(num)
+        possible = valid or phonenumbers.is_possible_number(num)
+        if not possible:
+            continue
+        subtype = phonenumbers.region_code_for_number(num) or region
+        v = Validation(
+            normalized=phonenumbers.format_number(num, PhoneNumberFormat.E164),
+            subtype=subtype,
+            validated=valid,
+            strength=_shape_strength(value) + (0.0 if valid else -0.6),
+        )
+        if valid:
+            return v
+        best = best or v
+    if best is None:
+        # Phone-shaped but outside every numbering plan tried: weak evidence, left to context.
+        best = Validation(normalized=digits, subtype=None, validated=False,
+                          strength=_shape_strength(value) - 1.4)
+    return best
+
+
+def bits(normalized: str) -> float:
+    digits = _digits(normalized)
+    if normalized.startswith("+"):
+        try:
+            num = phonenumbers.parse(normalized, None)
+            return _nsn_bits(phonenumbers.national_significant_number(num))
+        except NumberParseException:
+            pass
+    return _nsn_bits(digits[-10:])
+
+
+PHONE = register(Kind(
+    name="phone_number",
+    pattern=PATTERN,
+    validate=validate,
+    bits=bits,
+    bits_rule="log2(9) + log2(10) * (NSN digits - 1): the first NSN digit is never 0",
+    context=("phone", "tel", "telephone", "call", "mobile", "cell", "fax", "contact", "dial",
+             "whatsapp", "ring", "text", "sms", "hotline", "number", "reach", "電話", "电话", "手机",
+             "号码", "telefone", "telefon", "téléphone", "teléfono", "celular", "handy", "tel.",
+             "phone:", "tel:", "numero", "número"),
+    negative=("isbn", "page", "pages", "pp", "version", "v", "price", "$", "€", "£", "total",
+              "ssn", "account", "conta", "zip", "serial", "invoice", "order", "iban", "card",
+              "issn", "doi", "year", "years", "=", "*", "×", "kg", "km", "id"),
+    prior=0.55,
+    specificity=40,
+    example="+1 650-253-0000",
+    description="telephone numbers of any region (phonenumbers)",
+    min_len=7,
+    min_digits=7,
+))
