@@ -1,9 +1,110 @@
-"""CLI commands of this group (filled in by the issue that owns it)."""
+"""``factsep route`` and ``factsep sync``: the review loop's two commands.
+
+Output shows counts per kind and where tasks went, never values and never the API key.
+"""
 
 from __future__ import annotations
 
+import json
+import logging
+from pathlib import Path
+
 import typer
+from rich.console import Console
+from rich.table import Table
+
+console = Console(stderr=True)
+
+
+def _config(config_path: Path | None):  # noqa: ANN202 - ReviewConfig, imported lazily
+    from factsep.config import Config
+    from factsep.review.route import review_config
+
+    return review_config(Config.from_toml(config_path) if config_path else None)
+
+
+def route_cmd(
+    out: Path = typer.Argument(..., help="The scan's output folder."),
+    budget: int | None = typer.Option(None, "--budget", "-b", help="Spans open for review at once."),
+    project: str | None = typer.Option(None, "--project", "-p", help="Label Studio project title."),
+    config_path: Path | None = typer.Option(None, "--config", "-c", help="factsep TOML ([review])."),
+    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON on stdout."),
+) -> None:
+    """Send the spans factsep is least sure of to Label Studio (or write OUT/review/tasks.json)."""
+    from factsep.review import ReviewError, route
+
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        res = route(out, budget=budget, project=project, config=_config(config_path))
+    except ReviewError as exc:
+        console.print(f"[red]route failed:[/red] {exc}")
+        raise typer.Exit(1) from exc
+    if as_json:
+        typer.echo(json.dumps(res.to_dict(), indent=1))
+        return
+    table = Table(title=f"routed {res.selected} of {res.candidates} pending spans")
+    table.add_column("kind")
+    table.add_column("spans", justify="right")
+    for kind, n in sorted(res.by_kind.items()):
+        table.add_row(kind, str(n))
+    console.print(table)
+    if res.tasks_file:
+        console.print(
+            f"LABEL_STUDIO_URL is not set: wrote {res.tasks_total} task(s) ({res.tasks_created} new) to "
+            f"{res.tasks_file} in Label Studio's import format. Import it in a project whose labeling "
+            "config is schemas/label_config.xml, or set LABEL_STUDIO_URL and LABEL_STUDIO_API_KEY and "
+            "route again."
+        )
+    else:
+        console.print(
+            f"project {res.project_id} at {res.target}: {res.tasks_created} task(s) created, "
+            f"{res.tasks_existing} already there, {res.tasks_total} in all."
+        )
+
+
+def sync_cmd(
+    out: Path = typer.Argument(..., help="The scan's output folder."),
+    project: str | None = typer.Option(None, "--project", "-p", help="Label Studio project title."),
+    config_path: Path | None = typer.Option(None, "--config", "-c", help="factsep TOML ([review])."),
+    no_calibrate: bool = typer.Option(False, "--no-calibrate", help="Do not refit calibration.json."),
+    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON on stdout."),
+) -> None:
+    """Read annotations back into the decisions ledger, update the dataset, refit calibration."""
+    from factsep.review import ReviewError, sync
+
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        res = sync(out, project=project, config=_config(config_path), calibrate=not no_calibrate)
+    except ReviewError as exc:
+        console.print(f"[red]sync failed:[/red] {exc}")
+        raise typer.Exit(1) from exc
+    if as_json:
+        typer.echo(json.dumps(res.to_dict(), indent=1))
+        return
+    console.print(
+        f"{res.tasks_annotated} of {res.tasks_seen} task(s) annotated; {res.annotations_used} annotation(s) "
+        f"used, {res.annotations_ignored} skipped/cancelled, {res.annotations_quarantined} quarantined "
+        f"(see {Path(out) / 'quarantine' / 'review.jsonl'})."
+    )
+    console.print(
+        f"decisions appended: {res.decisions_appended} (accept {res.accepted}, reject {res.rejected}, "
+        f"added {res.added}); ties left pending: {res.ties}; dataset rewritten: {res.rewritten}."
+    )
+    cal = res.calibration or {}
+    if cal.get("kinds"):
+        table = Table(title=f"calibration -> {cal['path']}")
+        for col in ("kind", "n", "accepted", "ECE before", "ECE after (out-of-fold)"):
+            table.add_column(col, justify="right" if col != "kind" else "left")
+        for kind, f in sorted(cal["kinds"].items()):
+            table.add_row(
+                kind, str(f["n"]), str(f["positives"]), f"{f['ece_before']:.3f}", f"{f['ece_after']:.3f}"
+            )
+        console.print(table)
+    elif cal.get("skipped"):
+        console.print(f"calibration: too few decisions per kind yet ({cal['skipped']}).")
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to the factsep app."""
+    """Add ``route`` and ``sync`` to the factsep app."""
+    app.command("route")(route_cmd)
+    app.command("sync")(sync_cmd)

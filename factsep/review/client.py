@@ -1,0 +1,238 @@
+"""A Label Studio client that survives a flaky server: retries with backoff, then one clear error.
+
+Wraps label-studio-sdk 2.x. The SDK's own retries are switched off so every call goes through
+:meth:`ReviewClient.call`, which retries connection errors, timeouts and 5xx/429 answers with
+exponential backoff and then raises :class:`ReviewServerError` naming the operation and the URL
+(never the key). The key comes from ``LABEL_STUDIO_API_KEY`` or a Prefect Secret block.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import httpx
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+DEFAULT_SECRET_BLOCK = "label-studio-api-key"
+RETRY_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
+
+
+class ReviewError(RuntimeError):
+    """A review step cannot go on (configuration, a refused request); the message says why."""
+
+
+class ReviewServerError(ReviewError):
+    """The server stayed unreachable or kept failing after all retries."""
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How long to keep trying: ``attempts`` calls, sleeping base * 2**i (capped, with jitter)."""
+
+    attempts: int = 5
+    base_delay: float = 0.5
+    max_delay: float = 8.0
+    timeout: float = 30.0
+
+    def delay(self, attempt: int) -> float:
+        d = min(self.max_delay, self.base_delay * (2**attempt))
+        return d * (0.75 + 0.5 * random.random())
+
+
+def resolve_api_key(secret_block: str | None = None) -> str | None:
+    """The API key: LABEL_STUDIO_API_KEY, else a Prefect Secret block (Prefect imported only then)."""
+    key = os.environ.get("LABEL_STUDIO_API_KEY")
+    if key:
+        return key
+    name = secret_block or os.environ.get("FACTSEP_LS_SECRET_BLOCK", DEFAULT_SECRET_BLOCK)
+    try:
+        from prefect.blocks.system import Secret
+    except ImportError:
+        return None
+    try:
+        value = Secret.load(name).get()
+    except Exception:  # no Prefect server, no such block: fall through to "no key"
+        return None
+    return str(value) if value else None
+
+
+def _status_of(exc: BaseException) -> int | None:
+    code = getattr(exc, "status_code", None)
+    if isinstance(code, int):
+        return code
+    if isinstance(exc, httpx.HTTPStatusError):
+        return exc.response.status_code
+    return None
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Worth retrying: the network, a timeout, or the server saying it is busy or broken."""
+    if isinstance(exc, (httpx.TransportError, TimeoutError, ConnectionError)):
+        return True
+    status = _status_of(exc)
+    return status is not None and status in RETRY_STATUS
+
+
+class ReviewClient:
+    """The calls factsep makes to Label Studio, each one retried as a unit."""
+
+    def __init__(
+        self,
+        url: str,
+        api_key: str,
+        policy: RetryPolicy | None = None,
+        httpx_client: httpx.Client | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        from label_studio_sdk import LabelStudio
+
+        self.url = url.rstrip("/")
+        self.policy = policy or RetryPolicy()
+        self._sleep = sleep
+        self.sdk = LabelStudio(
+            base_url=self.url,
+            api_key=api_key,
+            timeout=self.policy.timeout,
+            max_retries=0,
+            httpx_client=httpx_client,
+        )
+
+    def __repr__(self) -> str:  # the key never shows up in logs or tracebacks
+        return f"ReviewClient(url={self.url!r})"
+
+    @classmethod
+    def from_env(cls, url: str | None = None, policy: RetryPolicy | None = None) -> ReviewClient:
+        url = url or os.environ.get("LABEL_STUDIO_URL")
+        if not url:
+            raise ReviewError("LABEL_STUDIO_URL is not set")
+        key = resolve_api_key()
+        if not key:
+            raise ReviewError(
+                "no Label Studio API key: set LABEL_STUDIO_API_KEY or create a Prefect Secret block "
+                f"named {os.environ.get('FACTSEP_LS_SECRET_BLOCK', DEFAULT_SECRET_BLOCK)!r}"
+            )
+        return cls(url, key, policy=policy)
+
+    def call(self, what: str, fn: Callable[[], T]) -> T:
+        """Run ``fn``, retrying transient failures with backoff; then fail with a clear message."""
+        last: BaseException | None = None
+        for attempt in range(self.policy.attempts):
+            try:
+                return fn()
+            except Exception as exc:  # noqa: BLE001 - classified below
+                if not is_transient(exc):
+                    status = _status_of(exc)
+                    body = getattr(exc, "body", None)
+                    raise ReviewError(
+                        f"Label Studio refused {what} (HTTP {status}): {str(body)[:300]}"
+                    ) from exc
+                last = exc
+                if attempt + 1 < self.policy.attempts:
+                    delay = self.policy.delay(attempt)
+                    log.warning(
+                        "Label Studio %s failed (%s); retry %d/%d in %.1fs",
+                        what, type(exc).__name__, attempt + 1, self.policy.attempts - 1, delay,
+                    )
+                    self._sleep(delay)
+        status = _status_of(last) if last else None
+        reason = f"HTTP {status}" if status else type(last).__name__
+        raise ReviewServerError(
+            f"Label Studio at {self.url} failed {what} {self.policy.attempts} times ({reason}); "
+            "is the server up? (scripts/label-studio.sh status). Nothing was half-written: "
+            "re-run the same command to resume."
+        ) from last
+
+    # ---- the operations -------------------------------------------------------------------------
+
+    def check(self) -> None:
+        """Fail early and clearly if the server is down or the key is wrong."""
+        self.call("whoami", lambda: self.sdk.users.whoami())
+
+    def find_project(self, title: str) -> int | None:
+        def run() -> int | None:
+            for p in self.sdk.projects.list(title=title):
+                if getattr(p, "title", None) == title:
+                    return int(p.id)
+            return None
+
+        return self.call("list projects", run)
+
+    def ensure_project(self, title: str, label_config: str, overlap: int = 1) -> int:
+        """Reuse the project with this title (updating its config if it changed) or create it."""
+        pid = self.find_project(title)
+        if pid is None:
+            project = self.call(
+                "create project",
+                lambda: self.sdk.projects.create(
+                    title=title,
+                    label_config=label_config,
+                    description="Spans factsep is unsure of. Keep a region if it is a random fact of "
+                    "that kind, delete it if not, mark any fact that was missed.",
+                    maximum_annotations=overlap,
+                    show_skip_button=True,
+                    enable_empty_annotation=True,
+                ),
+            )
+            return int(project.id)
+        current = self.call("get project", lambda: self.sdk.projects.get(pid))
+        if (getattr(current, "label_config", None) or "").strip() != label_config.strip():
+            self.call("update label config", lambda: self.sdk.projects.update(pid, label_config=label_config))
+        return pid
+
+    def validate_config(self, project_id: int, label_config: str) -> None:
+        self.call(
+            "validate label config",
+            lambda: self.sdk.projects.validate_label_config(project_id, label_config=label_config),
+        )
+
+    def import_tasks(self, project_id: int, tasks: Sequence[dict[str, Any]]) -> list[int]:
+        """Import one batch; returns the new task ids in order."""
+        resp = self.call(
+            f"import {len(tasks)} tasks",
+            lambda: self.sdk.projects.import_tasks(project_id, request=list(tasks), return_task_ids=True),
+        )
+        ids = list(getattr(resp, "task_ids", None) or [])
+        if len(ids) != len(tasks):
+            raise ReviewError(f"import returned {len(ids)} task ids for {len(tasks)} tasks")
+        return [int(i) for i in ids]
+
+    def iter_tasks(self, project_id: int, page_size: int = 100) -> Iterator[dict[str, Any]]:
+        """Every task of the project with its annotations, one page per retried request.
+
+        Pages are fetched with explicit page numbers so a retry repeats only the failed page.
+        (``only_annotated`` is not used: Label Studio 1.23 returns unannotated tasks anyway.)
+        """
+        page = 1
+        while True:
+            def fetch(page: int = page) -> list[dict[str, Any]] | None:
+                try:
+                    pager = self.sdk.tasks.list(
+                        project=project_id, fields="all", page=page, page_size=page_size
+                    )
+                except Exception as exc:
+                    if _status_of(exc) == 404:  # past the last page
+                        return None
+                    raise
+                return [t if isinstance(t, dict) else _model_dict(t) for t in pager.items or []]
+
+            items = self.call(f"list tasks page {page}", fetch)
+            if not items:
+                return
+            yield from items
+            if len(items) < page_size:
+                return
+            page += 1
+
+
+def _model_dict(obj: Any) -> dict[str, Any]:
+    if hasattr(obj, "model_dump"):
+        return obj.model_dump()
+    return dict(obj)

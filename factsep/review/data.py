@@ -1,0 +1,115 @@
+"""Reading a scan's output (``OUT/spans``, ``OUT/dataset``) for review, and writing side files."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pyarrow.parquet as pq
+
+from factsep.span import SPAN_FIELDS, Span
+
+
+def span_parts(out: str | Path) -> list[Path]:
+    return sorted((Path(out) / "spans").glob("part-*.parquet"))
+
+
+def dataset_parts(out: str | Path) -> list[Path]:
+    return sorted((Path(out) / "dataset").glob("part-*.parquet"))
+
+
+def load_spans(out: str | Path, doc_ids: set[str] | None = None) -> list[Span]:
+    """Span records of the run (optionally only some documents), read column-wise."""
+    parts = span_parts(out)
+    if not parts:
+        return []
+    frame = pl.scan_parquet([str(p) for p in parts]).select(list(SPAN_FIELDS))
+    if doc_ids is not None:
+        frame = frame.filter(pl.col("doc_id").is_in(sorted(doc_ids)))
+    return [Span.from_dict(row) for row in frame.collect().iter_rows(named=True)]
+
+
+def text_field(out: str | Path, default: str = "text") -> str:
+    """The text column the scan used, from its run state or manifest when they say so."""
+    run = Path(out) / "state" / "run.json"
+    if run.exists():
+        try:
+            field = json.loads(run.read_text(encoding="utf-8")).get("scan", {}).get("text_field")
+        except (ValueError, AttributeError):
+            field = None
+        if isinstance(field, str):
+            return field
+    path = Path(out) / "manifest.json"
+    if path.exists():
+        try:
+            manifest = json.loads(path.read_text(encoding="utf-8"))
+        except ValueError:
+            return default
+        for holder in (manifest.get("config", {}).get("scan", {}), manifest.get("scan_config", {}),
+                       manifest.get("config", {})):
+            if isinstance(holder, dict) and isinstance(holder.get("text_field"), str):
+                return holder["text_field"]
+    return default
+
+
+def load_documents(out: str | Path, doc_ids: set[str], field: str | None = None) -> dict[str, str]:
+    """doc_id -> text for the wanted documents.
+
+    A dataset row's doc id is read from a ``doc_id`` column if the scan wrote one, else from its
+    ``random_facts`` (every document with a span to review has at least that span there).
+    """
+    field = field or text_field(out)
+    docs: dict[str, str] = {}
+    wanted = sorted(doc_ids)
+    for part in dataset_parts(out):
+        names = set(pq.read_schema(part).names)
+        if field not in names:
+            continue
+        lf = pl.scan_parquet(str(part))
+        if "doc_id" in names:
+            lf = lf.select(pl.col("doc_id").cast(pl.String), pl.col(field).alias("__text"))
+        else:
+            lf = lf.select(
+                pl.col("random_facts").list.first().struct.field("doc_id").alias("doc_id"),
+                pl.col(field).alias("__text"),
+            )
+        for doc_id, text in lf.filter(pl.col("doc_id").is_in(wanted)).collect().iter_rows():
+            if doc_id is not None and text is not None:
+                docs[doc_id] = text
+        if len(docs) == len(doc_ids):
+            break
+    return docs
+
+
+def write_json_atomic(path: Path, data: Any) -> None:
+    """Write JSON to a temporary name beside ``path`` and rename it into place."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(data, fh, ensure_ascii=False, indent=1, sort_keys=True)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def quarantine(out: str | Path, records: Iterable[dict[str, Any]], name: str = "review.jsonl") -> int:
+    """Append records that could not be placed to ``OUT/quarantine/``, with reason and location."""
+    lines = [json.dumps(r, ensure_ascii=False, sort_keys=True) + "\n" for r in records]
+    if not lines:
+        return 0
+    path = Path(out) / "quarantine" / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a", encoding="utf-8") as fh:
+        fh.write("".join(lines))
+        fh.flush()
+        os.fsync(fh.fileno())
+    return len(lines)

@@ -1,0 +1,352 @@
+"""Route: send the spans factsep is least sure of to people, within a budget, with context.
+
+Selection: pending_review spans not yet decided or routed, ranked by uncertainty (confidence near
+0.5) weighted by bits (a wrong call on a high-information value costs more), one per normalized
+value and per shape first (so the budget covers many kinds of doubt, not one value many times),
+then one per value until the budget is spent. Selected spans are grouped into document windows
+(merged when they overlap) so an annotator sees the context, and each window is one task with
+the spans as pre-annotations.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import factsep
+from factsep.decisions import latest_decisions
+from factsep.review.client import ReviewClient
+from factsep.review.data import load_documents, load_spans, write_json_atomic
+from factsep.review.labelconfig import FROM_NAME, TEXT_FIELD, TO_NAME, label_config
+from factsep.review.ledger import RoutedTask, RoutingLedger, target_name
+from factsep.span import PENDING_REVIEW, Span, doc_key
+
+log = logging.getLogger(__name__)
+
+DEFAULT_PROJECT = "factsep review"
+META = "factsep"  # key of the task data that holds factsep's own fields
+
+
+@dataclass(frozen=True)
+class ReviewConfig:
+    """The ``[review]`` section."""
+
+    budget: int = 200
+    project: str = DEFAULT_PROJECT
+    context_chars: int = 160
+    batch_size: int = 200
+    annotators_per_task: int = 1
+    text_field: str | None = None
+
+
+def review_config(config: Any = None) -> ReviewConfig:
+    """A ReviewConfig from itself, a factsep ``Config`` (its ``[review]`` section), a dict or None."""
+    if config is None:
+        return ReviewConfig()
+    if isinstance(config, ReviewConfig):
+        return config
+    from factsep.config import Config, load_section
+
+    if isinstance(config, Config):
+        return load_section(ReviewConfig, config.sections.get("review"))
+    if isinstance(config, dict):
+        return load_section(ReviewConfig, config)
+    raise TypeError(f"cannot read review settings from {type(config).__name__}")
+
+
+@dataclass
+class RouteResult:
+    candidates: int
+    selected: int
+    tasks_total: int
+    tasks_created: int
+    tasks_existing: int
+    target: str
+    project_id: int | None = None
+    tasks_file: str | None = None
+    by_kind: dict[str, int] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+# ---- selection ------------------------------------------------------------------------------------
+
+def uncertainty(confidence: float) -> float:
+    """1 at confidence 0.5, 0 at 0 or 1."""
+    return max(0.0, 1.0 - abs(2.0 * float(confidence) - 1.0))
+
+
+def priority(span: Span) -> float:
+    bits = min(max(float(span.bits), 0.0), 128.0)
+    return uncertainty(span.confidence) * (1.0 + bits / 32.0)
+
+
+def shape(span: Span) -> str:
+    """The value's shape: digits -> 9, letters -> a/A, other characters kept (runs collapsed)."""
+    if span.text is None:
+        return f"{span.kind}|{span.subtype}|len{span.end - span.start}"
+    out: list[str] = []
+    for ch in span.text:
+        c = "9" if ch.isdigit() else ("A" if ch.isupper() else "a") if ch.isalpha() else ch
+        if not out or out[-1] != c or c not in "9aA":
+            out.append(c)
+        elif len(out) >= 2 and out[-1] == c and out[-2] == c:
+            continue
+        else:
+            out.append(c)
+    return f"{span.kind}|{''.join(out)}"
+
+
+def select_spans(spans: Sequence[Span], budget: int, routed: Sequence[Span] = ()) -> list[Span]:
+    """Up to ``budget`` spans: diverse (one per value and shape) first, then one per value.
+
+    ``routed`` spans (already under review) count as seen, so a resumed run picks what the
+    interrupted one would have picked.
+    """
+    ranked = sorted(spans, key=lambda s: (-priority(s), s.span_id))
+    chosen: list[Span] = []
+    seen_values: set[str] = {s.value_hash for s in routed}
+    seen_shapes: set[str] = {shape(s) for s in routed}
+    leftovers: list[Span] = []
+    for s in ranked:
+        if len(chosen) >= budget:
+            break
+        if s.value_hash in seen_values:
+            continue
+        sh = shape(s)
+        if sh in seen_shapes:
+            leftovers.append(s)
+            continue
+        seen_values.add(s.value_hash)
+        seen_shapes.add(sh)
+        chosen.append(s)
+    for s in leftovers:
+        if len(chosen) >= budget:
+            break
+        if s.value_hash not in seen_values:
+            seen_values.add(s.value_hash)
+            chosen.append(s)
+    return chosen
+
+
+# ---- windows and tasks ----------------------------------------------------------------------------
+
+def _safe_cut(text: str, i: int) -> bool:
+    """A cut at i splits no CRLF pair and no base character from its combining marks."""
+    if i <= 0 or i >= len(text):
+        return True
+    if text[i - 1] == "\r" and text[i] == "\n":
+        return False
+    return not (unicodedata.combining(text[i]) or text[i] in "\u200d\ufe0f")
+
+
+def window_bounds(text: str, start: int, end: int, context: int) -> tuple[int, int]:
+    """About ``context`` characters each side, widened to a whitespace boundary when one is near."""
+    lo = max(0, start - context)
+    hi = min(len(text), end + context)
+    slack = max(8, context // 4)
+    for j in range(lo, max(-1, lo - slack), -1):
+        if j == 0 or text[j - 1].isspace():
+            lo = j
+            break
+    for j in range(hi, min(len(text), hi + slack) + 1):
+        if j == len(text) or text[j].isspace():
+            hi = j
+            break
+    while not _safe_cut(text, lo):
+        lo -= 1
+    while not _safe_cut(text, hi):
+        hi += 1
+    return lo, hi
+
+
+def task_key(dkey: str, lo: int, hi: int, span_ids: Sequence[str]) -> str:
+    h = hashlib.blake2b(digest_size=12)
+    for part in (dkey, str(lo), str(hi), *sorted(span_ids)):
+        h.update(part.encode())
+        h.update(b"\x1f")
+    return h.hexdigest()
+
+
+def build_tasks(spans: Sequence[Span], docs: dict[str, str], context: int) -> list[dict[str, Any]]:
+    """Label Studio tasks, one per merged document window, spans as pre-annotations."""
+    by_doc: dict[str, list[Span]] = {}
+    for s in spans:
+        by_doc.setdefault(s.doc_id, []).append(s)
+    tasks: list[dict[str, Any]] = []
+    version = str(factsep.__version__)
+    for doc_id in sorted(by_doc):
+        text = docs.get(doc_id)
+        if text is None:
+            log.warning("document %s not found in the dataset; its spans are not routed", doc_id)
+            continue
+        dkey = doc_key(text)
+        windows: list[tuple[int, int, list[Span]]] = []
+        for s in sorted(by_doc[doc_id], key=lambda s: (s.start, s.end)):
+            lo, hi = window_bounds(text, s.start, s.end, context)
+            if windows and lo <= windows[-1][1]:
+                plo, phi, members = windows[-1]
+                windows[-1] = (plo, max(phi, hi), [*members, s])
+            else:
+                windows.append((lo, hi, [s]))
+        for lo, hi, members in windows:
+            ids = [s.span_id for s in members]
+            key = task_key(dkey, lo, hi, ids)
+            window = text[lo:hi]
+            result = [
+                {
+                    "id": s.span_id[:12],
+                    "from_name": FROM_NAME,
+                    "to_name": TO_NAME,
+                    "type": "labels",
+                    "value": {
+                        "start": s.start - lo,
+                        "end": s.end - lo,
+                        "text": window[s.start - lo : s.end - lo],
+                        "labels": [s.kind],
+                    },
+                    "score": round(float(s.confidence), 4),
+                }
+                for s in members
+            ]
+            meta = {
+                "task_key": key,
+                "doc_id": doc_id,
+                "doc_key": dkey,
+                "window_start": lo,
+                "window_end": hi,
+                "spans": [
+                    {
+                        "span_id": s.span_id,
+                        "kind": s.kind,
+                        "start": s.start,
+                        "end": s.end,
+                        "confidence": round(float(s.confidence), 6),
+                        "bits": round(float(s.bits), 3),
+                    }
+                    for s in members
+                ],
+            }
+            tasks.append(
+                {
+                    "data": {TEXT_FIELD: window, "doc_id": doc_id, META: meta},
+                    "predictions": [
+                        {
+                            "model_version": version,
+                            "score": round(min(float(s.confidence) for s in members), 4),
+                            "result": result,
+                        }
+                    ],
+                }
+            )
+    return tasks
+
+
+def _routed(task: dict[str, Any], target: str, task_id: int | None, project_id: int | None) -> RoutedTask:
+    meta = task["data"][META]
+    return RoutedTask(
+        task_key=meta["task_key"],
+        target=target,
+        spans=[{k: s[k] for k in ("span_id", "kind", "confidence")} for s in meta["spans"]],
+        task_id=task_id,
+        project_id=project_id,
+    )
+
+
+# ---- route ----------------------------------------------------------------------------------------
+
+def route(
+    out: str | Path,
+    budget: int | None = None,
+    project: str | None = None,
+    url: str | None = None,
+    config: Any = None,
+    client: ReviewClient | None = None,
+    **_: Any,
+) -> RouteResult:
+    """Pick uncertain spans and send them to Label Studio (or to ``OUT/review/tasks.json``).
+
+    Safe to repeat: spans already routed to the same target are skipped, and tasks already on the
+    server (found by their ``task_key``) are recorded instead of imported again.
+    """
+    config = review_config(config)
+    budget = config.budget if budget is None else budget
+    project = project or config.project
+    url = url if url is not None else (client.url if client else os.environ.get("LABEL_STUDIO_URL"))
+    target = target_name(url, project)
+    ledger = RoutingLedger(out)
+
+    decided = latest_decisions(out)
+    already = ledger.routed_span_ids(target)
+    all_spans = load_spans(out)
+    pending = [
+        s for s in all_spans
+        if s.decision == PENDING_REVIEW and s.span_id not in decided and s.span_id not in already
+    ]
+    # The budget caps spans open for review at once: routed and not yet decided count against it.
+    open_spans = [s for s in all_spans if s.span_id in already and s.span_id not in decided]
+    chosen = select_spans(pending, max(0, budget - len(open_spans)), routed=open_spans)
+    docs = load_documents(out, {s.doc_id for s in chosen}, config.text_field)
+    tasks = build_tasks(chosen, docs, config.context_chars)
+    by_kind: dict[str, int] = {}
+    for t in tasks:
+        for s in t["data"][META]["spans"]:
+            by_kind[s["kind"]] = by_kind.get(s["kind"], 0) + 1
+    selected = sum(by_kind.values())
+
+    if not url:
+        path = Path(out) / "review" / "tasks.json"
+        recorded = ledger.for_target(target)
+        existing: list[dict[str, Any]] = []
+        if path.exists():
+            existing = json.loads(path.read_text(encoding="utf-8"))
+        have = {t["data"][META]["task_key"] for t in existing}
+        new = [t for t in tasks if t["data"][META]["task_key"] not in have]
+        write_json_atomic(path, existing + new)
+        ledger.append(
+            _routed(t, target, None, None) for t in new if t["data"][META]["task_key"] not in recorded
+        )
+        return RouteResult(
+            candidates=len(pending), selected=selected, tasks_total=len(existing) + len(new),
+            tasks_created=len(new), tasks_existing=len(tasks) - len(new), target=target,
+            tasks_file=str(path), by_kind=by_kind,
+        )
+
+    client = client or ReviewClient.from_env(url)
+    client.check()
+    project_id = client.ensure_project(project, label_config(), overlap=config.annotators_per_task)
+    recorded = ledger.for_target(target)
+    # Reconcile: tasks the server holds but the ledger lacks (a crash right after an import).
+    on_server: dict[str, int] = {}
+    for t in client.iter_tasks(project_id):
+        meta = (t.get("data") or {}).get(META) or {}
+        if isinstance(meta, dict) and meta.get("task_key"):
+            on_server[meta["task_key"]] = int(t["id"])
+    repaired = [key for key in on_server if key not in recorded]
+    if repaired:
+        log.warning("ledger was missing %d task(s) found on the server; recorded them now", len(repaired))
+        # The task bodies are on the server; rebuild their ledger lines from it.
+        for t in client.iter_tasks(project_id):
+            meta = (t.get("data") or {}).get(META) or {}
+            if isinstance(meta, dict) and meta.get("task_key") in repaired:
+                ledger.append([_routed({"data": {META: meta}}, target, int(t["id"]), project_id)])
+    fresh = [t for t in tasks if t["data"][META]["task_key"] not in on_server]
+    created = 0
+    for i in range(0, len(fresh), max(1, config.batch_size)):
+        batch = fresh[i : i + config.batch_size]
+        ids = client.import_tasks(project_id, batch)
+        ledger.append(_routed(t, target, tid, project_id) for t, tid in zip(batch, ids, strict=True))
+        created += len(batch)
+    return RouteResult(
+        candidates=len(pending), selected=selected, tasks_total=len(on_server) + created,
+        tasks_created=created, tasks_existing=len(tasks) - len(fresh), target=target,
+        project_id=project_id, by_kind=by_kind,
+    )

@@ -1,0 +1,274 @@
+"""Sync: read annotations back, place them on the documents, and record human decisions.
+
+Per task, the latest non-cancelled annotation of each annotator is a vote. A region is turned
+into a span id (span ids hash document text, offsets and kind) only after its text matched the
+document (:mod:`factsep.review.offsets`); an annotation with a region that cannot be placed goes
+to ``OUT/quarantine/review.jsonl`` whole, because counting the rest of it would turn the
+misplaced region into a silent "reject". Votes: a routed span is accepted by annotators who kept
+it and rejected by those who did not; a region on no routed span is an accepted span the
+detector had (human_accept) or missed (human_added). Majority wins; a tie stays pending.
+Only decisions that change what the ledger says are appended, so syncing twice adds nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from factsep.decisions import Decision, append_decisions, latest_decisions
+from factsep.review.calibration import CalibrationResult, fit_calibration
+from factsep.review.client import ReviewClient, ReviewError
+from factsep.review.data import load_spans, quarantine
+from factsep.review.labelconfig import FROM_NAME
+from factsep.review.offsets import Unplaceable, place
+from factsep.review.route import META, ReviewConfig, review_config
+from factsep.span import HUMAN_ACCEPT, HUMAN_ADDED, HUMAN_REJECT, Span, make_span_id, make_value_hash
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class SyncResult:
+    tasks_seen: int = 0
+    tasks_annotated: int = 0
+    annotations_used: int = 0
+    annotations_ignored: int = 0  # skipped or cancelled
+    annotations_quarantined: int = 0
+    decisions_appended: int = 0
+    accepted: int = 0
+    rejected: int = 0
+    added: int = 0
+    ties: int = 0
+    placements: dict[str, int] = field(default_factory=dict)
+    rewritten: bool = False
+    calibration: dict[str, Any] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class _Region:
+    start: int  # document offsets
+    end: int
+    kind: str
+    text: str
+
+
+def _regions(result: list[dict[str, Any]], window: str, lo: int) -> tuple[list[_Region], dict[str, int]]:
+    regions: list[_Region] = []
+    methods: dict[str, int] = {}
+    for r in result or []:
+        if r.get("from_name") != FROM_NAME or r.get("type") != "labels":
+            continue
+        value = r.get("value") or {}
+        labels = value.get("labels") or []
+        if len(labels) != 1:
+            raise Unplaceable(f"region has {len(labels)} labels, expected one kind")
+        p = place(window, value.get("start"), value.get("end"), value.get("text"))
+        methods[p.method] = methods.get(p.method, 0) + 1
+        regions.append(_Region(lo + p.start, lo + p.end, str(labels[0]), window[p.start : p.end]))
+    return regions, methods
+
+
+def _latest_per_annotator(annotations: Iterable[dict[str, Any]]) -> tuple[list[dict[str, Any]], int]:
+    latest: dict[Any, dict[str, Any]] = {}
+    ignored = 0
+    for a in annotations:
+        if a.get("was_cancelled"):
+            ignored += 1
+            continue
+        who = a.get("completed_by")
+        who = who.get("id") if isinstance(who, dict) else who
+        prev = latest.get(who)
+        if prev is None or (a.get("updated_at") or "", a.get("id") or 0) > (
+            prev.get("updated_at") or "", prev.get("id") or 0
+        ):
+            latest[who] = a
+    # annotations marked "skipped" by the last action also do not count
+    kept = [a for a in latest.values() if a.get("last_action") != "skipped"]
+    return kept, ignored + (len(latest) - len(kept))
+
+
+def _added_span(region: _Region, doc_id: str, dkey: str) -> Span:
+    """A span the detector missed, completed from the kind's validator when it accepts the value."""
+    normalized, subtype, validated, bits = region.text.strip(), None, False, 0.0
+    try:
+        from factsep.kinds.base import charset_bits, get_kind
+
+        bits = charset_bits(normalized)
+        kind = get_kind(region.kind)
+        verdict = kind.validate(region.text)
+        if isinstance(verdict, list):
+            verdict = verdict[0] if verdict else None
+        if verdict is not None:
+            normalized, subtype, validated = verdict.normalized, verdict.subtype, bool(verdict.validated)
+        bits = float(kind.bits(normalized))
+    except Exception:  # unknown kind or validator error: keep the human's word with plain figures
+        pass
+    return Span(
+        span_id=make_span_id(dkey, region.start, region.end, region.kind),
+        doc_id=doc_id,
+        start=region.start,
+        end=region.end,
+        kind=region.kind,
+        subtype=subtype,
+        text=region.text,
+        value_hash=make_value_hash(region.kind, normalized),
+        confidence=1.0,
+        bits=round(bits, 3),
+        validated=validated,
+        detector="human",
+        decision=HUMAN_ADDED,
+    )
+
+
+def resolve(votes: dict[str, list[bool]]) -> str | None:
+    """Majority of accept/reject votes; None on a tie."""
+    yes = sum(votes.get("yes", []))
+    no = len(votes.get("yes", [])) - yes
+    if yes > no:
+        return "accept"
+    if no > yes:
+        return "reject"
+    return None
+
+
+def decide_task(
+    task: dict[str, Any],
+    known: dict[str, Span],
+    result: SyncResult,
+    quarantined: list[dict[str, Any]],
+) -> list[Decision]:
+    """Decisions for one task from its annotations (no I/O)."""
+    data = task.get("data") or {}
+    meta = data.get(META) or {}
+    window = data.get("text")
+    if not isinstance(meta, dict) or not isinstance(window, str) or "doc_key" not in meta:
+        return []
+    lo, dkey, doc_id = int(meta["window_start"]), str(meta["doc_key"]), str(meta["doc_id"])
+    annotations, ignored = _latest_per_annotator(task.get("annotations") or [])
+    result.annotations_ignored += ignored
+    if not annotations:
+        return []
+    result.tasks_annotated += 1
+    routed = [s["span_id"] for s in meta.get("spans", [])]
+    ballots: list[tuple[str, set[str], dict[str, _Region]]] = []
+    for a in annotations:
+        try:
+            regions, methods = _regions(a.get("result") or [], window, lo)
+        except Unplaceable as exc:
+            result.annotations_quarantined += 1
+            quarantined.append({
+                "source": "label_studio", "reason": exc.reason, "task_id": task.get("id"),
+                "annotation_id": a.get("id"), "doc_id": doc_id, "doc_key": dkey,
+                "window_start": lo, "task_key": meta.get("task_key"),
+            })
+            continue
+        for m, n in methods.items():
+            result.placements[m] = result.placements.get(m, 0) + n
+        who = a.get("completed_by")
+        who = str(who.get("id") if isinstance(who, dict) else who)
+        marked = {make_span_id(dkey, r.start, r.end, r.kind): r for r in regions}
+        ballots.append((who, set(marked), marked))
+        result.annotations_used += 1
+    if not ballots:
+        return []
+    regions_by_id: dict[str, _Region] = {}
+    for _, _, marked in ballots:
+        regions_by_id.update(marked)
+    decisions: list[Decision] = []
+    for sid in list(dict.fromkeys(routed + sorted(regions_by_id))):
+        yes_by = [who for who, ids, _ in ballots if sid in ids]
+        verdict = resolve({"yes": [sid in ids for _, ids, _ in ballots]})
+        if verdict is None:
+            result.ties += 1
+            continue
+        annotators = sorted(who for who, _, _ in ballots)
+        if sid in routed:
+            decision = HUMAN_ACCEPT if verdict == "accept" else HUMAN_REJECT
+            decisions.append(Decision(sid, decision, dkey, annotators=annotators))
+        elif sid in known:
+            # a detected span nobody asked about: a mark accepts it, no mark says nothing
+            if verdict == "accept":
+                decisions.append(Decision(sid, HUMAN_ACCEPT, dkey, annotators=sorted(yes_by)))
+        elif verdict == "accept":
+            span = _added_span(regions_by_id[sid], doc_id, dkey)
+            decisions.append(Decision(sid, HUMAN_ADDED, dkey, span=span.to_dict(), annotators=sorted(yes_by)))
+    return decisions
+
+
+def sync(
+    out: str | Path,
+    project: str | None = None,
+    url: str | None = None,
+    config: Any = None,
+    client: ReviewClient | None = None,
+    calibrate: bool = True,
+    rewrite: Callable[[str], Any] | None = None,
+    **_: Any,
+) -> SyncResult:
+    """Pull annotations from the project and append the human decisions they settle.
+
+    Then re-apply decisions to the dataset and span parts (``factsep.scan.rewrite_parts``) and
+    refit the calibration. Safe to repeat and to interrupt: the ledger is append-only, and a
+    decision already in force is not written again.
+    """
+    cfg: ReviewConfig = review_config(config)
+    project = project or cfg.project
+    url = url or (client.url if client else os.environ.get("LABEL_STUDIO_URL"))
+    if not url:
+        raise ReviewError("sync needs a Label Studio server: set LABEL_STUDIO_URL (and LABEL_STUDIO_API_KEY)")
+    client = client or ReviewClient.from_env(url)
+    client.check()
+    project_id = client.find_project(project)
+    if project_id is None:
+        raise ReviewError(
+            f"no Label Studio project named {project!r} at {client.url}; run `factsep route` first"
+        )
+    tasks = list(client.iter_tasks(project_id))  # fetch everything first: a failure writes nothing
+    result = SyncResult(tasks_seen=len(tasks))
+    doc_ids = {
+        str((t.get("data") or {}).get(META, {}).get("doc_id"))
+        for t in tasks
+        if t.get("annotations") and isinstance((t.get("data") or {}).get(META), dict)
+    }
+    known = {s.span_id: s for s in load_spans(out, doc_ids)} if doc_ids else {}
+    quarantined: list[dict[str, Any]] = []
+    new: list[Decision] = []
+    for t in tasks:
+        new.extend(decide_task(t, known, result, quarantined))
+    in_force = latest_decisions(out)
+    changed = []
+    for d in new:
+        prev = in_force.get(d.span_id)
+        if prev is None or prev.decision != d.decision:
+            changed.append(d)
+    for d in changed:
+        if d.decision == HUMAN_ACCEPT:
+            result.accepted += 1
+        elif d.decision == HUMAN_REJECT:
+            result.rejected += 1
+        else:
+            result.added += 1
+    quarantine(out, quarantined)
+    result.decisions_appended = append_decisions(out, changed)
+    if changed:
+        if rewrite is None:
+            from factsep.scan import rewrite_parts as rewrite
+        rewrite(str(out))
+        result.rewritten = True
+    if calibrate:
+        cal: CalibrationResult = fit_calibration(out)
+        result.calibration = cal.to_dict()
+    log.info(
+        "sync: %d tasks, %d annotations used, %d decisions appended (%d accept, %d reject, %d added), "
+        "%d ties pending, %d annotations quarantined",
+        result.tasks_seen, result.annotations_used, result.decisions_appended, result.accepted,
+        result.rejected, result.added, result.ties, result.annotations_quarantined,
+    )
+    return result
