@@ -1,0 +1,428 @@
+"""Corpus readers: JSONL (plain, .gz, .zst), Parquet and .txt, local or any fsspec URL.
+
+Every reader yields :class:`Batch` objects of at most ``batch_size`` documents, so memory is bounded
+by the batch (and by ``max_record_bytes`` for one record), not by the file. Bad input never raises:
+it comes out as :class:`Bad` items with a location and a reason, ready for the quarantine.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any, BinaryIO
+
+import fsspec
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+JSONL_EXT = (".jsonl", ".ndjson", ".json")
+PARQUET_EXT = (".parquet", ".pq")
+TXT_EXT = (".txt", ".text")
+COMPRESSION_EXT = {".gz": "gzip", ".gzip": "gzip", ".zst": "zstd", ".zstd": "zstd"}
+
+READ_CHUNK = 1 << 16  # compressed bytes fed to a decompressor at a time
+OUT_CHUNK = 1 << 20  # most decompressed bytes produced per step (zip-bomb guard)
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+
+
+def detect_format(path: str) -> tuple[str, str | None]:
+    """(format, compression) from the file name: jsonl, parquet, txt or unknown."""
+    name = path.rsplit("/", 1)[-1].lower()
+    compression = None
+    for ext, comp in COMPRESSION_EXT.items():
+        if name.endswith(ext):
+            compression = comp
+            name = name[: -len(ext)]
+            break
+    if name.endswith(JSONL_EXT):
+        return "jsonl", compression
+    if name.endswith(PARQUET_EXT) and compression is None:
+        return "parquet", None
+    if name.endswith(TXT_EXT):
+        return "txt", compression
+    return "unknown", compression
+
+
+@dataclass
+class Bad:
+    """One record (or file) that could not become a document."""
+
+    loc_name: str  # "line", "row" or "file"
+    loc: int | None
+    reason: str
+    raw: bytes | str | None
+    size: int | None = None  # original size in bytes when ``raw`` was cut
+
+    def to_record(self, file: str, max_raw_bytes: int) -> dict[str, Any]:
+        rec: dict[str, Any] = {"file": file, "reason": self.reason}
+        if self.loc_name != "file":
+            rec[self.loc_name] = self.loc
+        raw = self.raw
+        if raw is None:
+            rec["raw"], rec["encoding"] = None, None
+            return rec
+        data = raw.encode("utf-8", "surrogatepass") if isinstance(raw, str) else bytes(raw)
+        size = self.size if self.size is not None else len(data)
+        data = data[:max_raw_bytes]
+        try:
+            if b"\x00" in data:
+                raise UnicodeDecodeError("utf-8", data, 0, 1, "binary")
+            rec["raw"], rec["encoding"] = data.decode("utf-8"), "utf-8"
+        except UnicodeDecodeError:
+            rec["raw"], rec["encoding"] = base64.b64encode(data).decode("ascii"), "base64"
+        if size > len(data):
+            rec["raw_truncated"] = True
+            rec["size"] = size
+        return rec
+
+
+@dataclass
+class Batch:
+    """Up to ``batch_size`` good documents, plus the bad and skipped records met on the way."""
+
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    locs: list[int] = field(default_factory=list)
+    loc_name: str = "line"
+    schema: pa.Schema | None = None  # input schema when the format has one (Parquet)
+    bad: list[Bad] = field(default_factory=list)
+    skipped: int = 0
+    read: int = 0
+    bytes_done: int = 0  # position in the (compressed) input after this batch
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    text_field: str = "text"
+    id_field: str = "id"
+    batch_size: int = 256
+    max_record_bytes: int = 64 << 20
+    max_raw_bytes: int = 1 << 20
+
+
+class _Cut(Exception):
+    """The compressed stream ended early or is corrupt; ``reason`` says how."""
+
+
+def _decompressed(fh: BinaryIO, compression: str | None) -> Iterator[bytes]:
+    """Decompressed bytes of ``fh`` in bounded chunks; raises :class:`_Cut` at a truncated end."""
+    if compression is None:
+        while chunk := fh.read(OUT_CHUNK):
+            yield chunk
+        return
+    if compression == "gzip":
+        d: Any = zlib.decompressobj(wbits=47)
+        fed = False
+        while raw := fh.read(READ_CHUNK):
+            fed = True
+            buf = raw
+            while buf:
+                try:
+                    out = d.decompress(buf, OUT_CHUNK)
+                except zlib.error as exc:
+                    raise _Cut(f"corrupt gzip stream ({exc})") from exc
+                if out:
+                    yield out
+                if d.eof:
+                    buf = d.unused_data
+                    if buf.strip(b"\x00") == b"":
+                        buf = b""
+                    else:
+                        d = zlib.decompressobj(wbits=47)
+                else:
+                    buf = d.unconsumed_tail
+        while fed and not d.eof:  # output still held back by the max_length guard
+            out = d.decompress(b"", OUT_CHUNK)
+            if not out:
+                break
+            yield out
+        if fed and not d.eof:
+            raise _Cut("truncated gzip stream (ended before the end-of-stream marker)")
+        return
+    import zstandard
+
+    dctx = zstandard.ZstdDecompressor()
+    z: Any = dctx.decompressobj()
+    fed = False
+    while raw := fh.read(READ_CHUNK):
+        fed = True
+        buf = raw
+        while buf:
+            try:
+                out = z.decompress(buf)
+            except zstandard.ZstdError as exc:
+                raise _Cut(f"corrupt zstd stream ({exc})") from exc
+            if out:
+                yield out
+            if z.eof:
+                buf = z.unused_data
+                z = dctx.decompressobj()
+                fed = bool(buf)
+            else:
+                buf = b""
+    if fed and not z.eof:
+        raise _Cut("truncated zstd stream (ended inside a frame)")
+
+
+def _lines(
+    fh: BinaryIO, compression: str | None, max_record_bytes: int
+) -> Iterator[tuple[int, bytes | None, str | None, int]]:
+    """(line number, line bytes or None, problem or None, original size) for every line.
+
+    A line longer than ``max_record_bytes`` comes out once, cut, with a problem; the end of a cut
+    stream comes out as a last item with the partial line (possibly empty) and the problem.
+    """
+    buf = bytearray()
+    lineno = 0
+    skipping = False  # inside an oversized line: drop bytes until its newline
+    skipped_size = 0
+    first = True
+    try:
+        for chunk in _decompressed(fh, compression):
+            if first and chunk.startswith(b"\xef\xbb\xbf"):
+                chunk = chunk[3:]
+            first = False
+            start = 0
+            while True:
+                nl = chunk.find(b"\n", start)
+                if nl < 0:
+                    piece = chunk[start:]
+                    if skipping:
+                        skipped_size += len(piece)
+                    else:
+                        buf += piece
+                        if len(buf) > max_record_bytes:
+                            skipping, skipped_size = True, len(buf)
+                    break
+                piece = chunk[start:nl]
+                start = nl + 1
+                lineno += 1
+                if skipping:
+                    skipped_size += len(piece)
+                    yield lineno, bytes(buf[:max_record_bytes]), "record too large", skipped_size
+                    skipping = False
+                    buf.clear()
+                    continue
+                buf += piece
+                if len(buf) > max_record_bytes:
+                    yield lineno, bytes(buf[:max_record_bytes]), "record too large", len(buf)
+                else:
+                    yield lineno, bytes(buf), None, len(buf)
+                buf.clear()
+    except _Cut as cut:
+        lineno += 1
+        yield lineno, bytes(buf[:max_record_bytes]), str(cut), (skipped_size if skipping else len(buf))
+        return
+    except OSError as exc:  # a remote or local read failed mid-file
+        lineno += 1
+        yield lineno, bytes(buf[:max_record_bytes]), f"read error ({exc})", len(buf)
+        return
+    if skipping or buf:
+        lineno += 1
+        if skipping:
+            yield lineno, bytes(buf[:max_record_bytes]), "record too large", skipped_size
+        elif len(buf) > max_record_bytes:
+            yield lineno, bytes(buf[:max_record_bytes]), "record too large", len(buf)
+        else:
+            yield lineno, bytes(buf), None, len(buf)
+
+
+def _text_problem(obj: dict[str, Any], text_field: str) -> str | None:
+    if text_field not in obj:
+        return f"missing text field {text_field!r}"
+    text = obj[text_field]
+    if text is None:
+        return f"null text field {text_field!r}"
+    if not isinstance(text, str):
+        return f"non-string text field {text_field!r} ({type(text).__name__})"
+    return None
+
+
+def _has_lone_surrogate(obj: Any) -> bool:
+    try:
+        json.dumps(obj, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def _pos(fh: Any) -> int:
+    try:
+        return int(fh.tell())
+    except Exception:  # noqa: BLE001 - some fsspec files cannot tell
+        return 0
+
+
+def read_jsonl(fh: BinaryIO, compression: str | None, opts: ReadOptions) -> Iterator[Batch]:
+    """JSON lines, one object a line; bad lines become :class:`Bad` with their line number."""
+    batch = Batch(loc_name="line")
+    for lineno, line, problem, size in _lines(fh, compression, opts.max_record_bytes):
+        batch.read += 1
+        if problem is not None:
+            batch.bad.append(
+                Bad("line", lineno, problem, line, size if problem == "record too large" else None)
+            )
+        else:
+            assert line is not None
+            if line.endswith(b"\r"):
+                line = line[:-1]
+            if not line.strip():
+                batch.skipped += 1
+            else:
+                _parse_json_line(batch, lineno, line, opts)
+        if len(batch.rows) >= opts.batch_size:
+            batch.bytes_done = _pos(fh)
+            yield batch
+            batch = Batch(loc_name="line")
+    batch.bytes_done = _pos(fh)
+    if batch.read or batch.rows:
+        yield batch
+
+
+def _parse_json_line(batch: Batch, lineno: int, line: bytes, opts: ReadOptions) -> None:
+    try:
+        text = line.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        batch.bad.append(Bad("line", lineno, f"invalid UTF-8 at byte {exc.start}", line))
+        return
+    try:
+        obj = json.loads(text)
+    except ValueError as exc:
+        batch.bad.append(Bad("line", lineno, f"invalid JSON ({exc.msg} at column {exc.colno})", line))
+        return
+    if not isinstance(obj, dict):
+        batch.bad.append(Bad("line", lineno, f"not a JSON object ({type(obj).__name__})", line))
+        return
+    problem = _text_problem(obj, opts.text_field)
+    if problem is None and _SURROGATE_ESCAPE.search(line) and _has_lone_surrogate(obj):
+        problem = "invalid Unicode (lone surrogate escape)"
+    if problem is not None:
+        batch.bad.append(Bad("line", lineno, problem, line))
+        return
+    batch.rows.append(obj)
+    batch.locs.append(lineno)
+
+
+def read_parquet(fh: BinaryIO, opts: ReadOptions) -> Iterator[Batch]:
+    """Parquet in record batches; rows whose text is missing, null or not a string become Bad."""
+    try:
+        pf = pq.ParquetFile(fh)
+    except Exception as exc:  # noqa: BLE001 - any unreadable file is quarantined, not raised
+        fh.seek(0)
+        head = fh.read(1 << 16)
+        yield Batch(loc_name="row", read=1, bad=[Bad("file", None, f"unreadable Parquet ({exc})", head)])
+        return
+    schema = pf.schema_arrow.remove_metadata()
+    field_type = schema.field(opts.text_field).type if opts.text_field in schema.names else None
+    text_ok = field_type is not None and (
+        pa.types.is_string(field_type) or pa.types.is_large_string(field_type)
+    )
+    row = 0
+    try:
+        for rb in pf.iter_batches(batch_size=opts.batch_size):
+            batch = Batch(loc_name="row", schema=schema)
+            for obj in rb.to_pylist():
+                batch.read += 1
+                problem = (
+                    _text_problem(obj, opts.text_field)
+                    if text_ok or field_type is None
+                    else (f"non-string text field {opts.text_field!r} ({field_type})")
+                )
+                if problem is None:
+                    batch.rows.append(obj)
+                    batch.locs.append(row)
+                else:
+                    batch.bad.append(
+                        Bad("row", row, problem, json.dumps(obj, default=str, ensure_ascii=False))
+                    )
+                row += 1
+            batch.bytes_done = _pos(fh)
+            yield batch
+    except Exception as exc:  # noqa: BLE001 - a corrupt row group: report where reading stopped
+        yield Batch(
+            loc_name="row", read=1, bad=[Bad("row", row, f"unreadable Parquet data from here ({exc})", None)]
+        )
+
+
+def read_txt(fh: BinaryIO, compression: str | None, opts: ReadOptions) -> Iterator[Batch]:
+    """One document per file; binary or non-UTF-8 content is quarantined whole."""
+    data = bytearray()
+    try:
+        for chunk in _decompressed(fh, compression):
+            data += chunk
+            if len(data) > opts.max_record_bytes:
+                yield Batch(
+                    read=1,
+                    bad=[Bad("line", 1, "document too large", bytes(data[: opts.max_raw_bytes]), len(data))],
+                )
+                return
+    except (_Cut, OSError) as exc:
+        yield Batch(read=1, bad=[Bad("line", 1, str(exc), bytes(data))])
+        return
+    raw = bytes(data)
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    if not raw.strip():
+        yield Batch(read=1, bad=[Bad("file", None, "empty file", raw)])
+        return
+    if b"\x00" in raw[:8192]:
+        yield Batch(read=1, bad=[Bad("file", None, "binary file", raw)])
+        return
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        yield Batch(read=1, bad=[Bad("file", None, f"invalid UTF-8 at byte {exc.start}", raw)])
+        return
+    yield Batch(rows=[{opts.text_field: text}], locs=[1], read=1, bytes_done=_pos(fh))
+
+
+def read_source(
+    url: str, opts: ReadOptions, storage_options: dict[str, Any] | None = None
+) -> Iterator[Batch]:
+    """Read one input file of any supported format, through fsspec, as batches."""
+    fmt, compression = detect_format(url)
+    with fsspec.open(url, "rb", **(storage_options or {})) as fh:
+        head = fh.read(8192)
+        fh.seek(0)
+        if not head:
+            yield Batch(read=1, bad=[Bad("file", None, "empty file", b"")])
+            return
+        if fmt == "unknown":
+            sniff = "binary" if b"\x00" in head else "text"
+            yield Batch(
+                read=1,
+                bad=[
+                    Bad(
+                        "file",
+                        None,
+                        f"unknown format ({sniff} file, not .jsonl/.json/.parquet/.txt)",
+                        fh.read(opts.max_raw_bytes),
+                        _size(fh),
+                    )
+                ],
+            )
+            return
+        if fmt == "jsonl":
+            if compression is None and b"\x00" in head:
+                yield Batch(
+                    read=1, bad=[Bad("file", None, "binary file", fh.read(opts.max_raw_bytes), _size(fh))]
+                )
+                return
+            yield from read_jsonl(fh, compression, opts)
+        elif fmt == "parquet":
+            yield from read_parquet(fh, opts)
+        else:
+            yield from read_txt(fh, compression, opts)
+
+
+def _size(fh: Any) -> int | None:
+    try:
+        return int(fh.size)
+    except Exception:  # noqa: BLE001
+        return None

@@ -1,0 +1,1070 @@
+"""Corpus scan: input files -> shards -> dataset and span parts -> corpus counts -> manifest.
+
+One shard is one input file. :func:`scan_shard` reads it in batches, detects spans, and writes
+``OUT/dataset/part-<shard_id>.parquet``, ``OUT/spans/part-<shard_id>.parquet`` and its quarantine file,
+then a completion marker in ``OUT/state/shards/``; with the marker present (same fingerprint and
+config) it returns the recorded result, so a killed run resumes where it stopped. :func:`finalize`
+counts values over all span parts (a polars aggregation, so shards may come from different
+machines), rewrites the parts with the counts and the human decisions (:func:`rewrite_parts`) and
+writes ``manifest.json``. :func:`scan` does all of it with a local process pool. No Prefect here.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import hashlib
+import json
+import os
+import re
+import shutil
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import fsspec
+import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from factsep import counts as counts_mod
+from factsep.config import DetectorConfig, TagConfig, load_section
+from factsep.decisions import DecisionIndex
+from factsep.io.atomic import (
+    TMP_PREFIX,
+    AtomicParquetWriter,
+    read_json,
+    remove_stale_tmp,
+    write_json,
+)
+from factsep.io.quarantine import QuarantineWriter
+from factsep.io.readers import Bad, Batch, ReadOptions, detect_format, read_source
+from factsep.span import (
+    SCHEMA_VERSION,
+    SPAN_ARROW_SCHEMA,
+    SPAN_ARROW_TYPE,
+    SPAN_FIELDS,
+    Span,
+    doc_key,
+    make_span_id,
+)
+
+#: Columns the scan adds to every dataset row (an input column of the same name is replaced).
+FACT_COLUMNS: tuple[str, ...] = ("random_facts", "tagged_text", "rf_count", "rf_bits", "rf_singletons")
+FACT_FIELDS: list[pa.Field] = [
+    pa.field("random_facts", pa.list_(SPAN_ARROW_TYPE), nullable=False),
+    pa.field("tagged_text", pa.string(), nullable=False),
+    pa.field("rf_count", pa.int32(), nullable=False),
+    pa.field("rf_bits", pa.float32(), nullable=False),
+    pa.field("rf_singletons", pa.int32(), nullable=True),
+]
+RUN_FILE = "run.json"
+_GLOB_CHARS = re.compile(r"[*?\[]")
+
+
+class ScanError(Exception):
+    """A run that cannot proceed; ``exit_code`` is what the CLI returns."""
+
+    exit_code = 1
+
+
+class NothingToReadError(ScanError):
+    """No input file matched, or no document could be read."""
+
+    exit_code = 1
+
+
+class OutputError(ScanError):
+    """OUT cannot be created or written."""
+
+    exit_code = 2
+
+
+@dataclass
+class ScanConfig:
+    """How inputs are read and written. The ``[scan]`` section of the config file."""
+
+    text_field: str = "text"
+    id_field: str = "id"
+    no_values: bool = False
+    batch_size: int = 256
+    workers: int = 1
+    row_group_size: int = 2048
+    max_record_bytes: int = 64 << 20
+    max_raw_bytes: int = 1 << 20
+    include_hidden: bool = False
+    hash_content: bool = True
+    storage_options: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> ScanConfig:
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data or {}) - names)
+        if unknown:
+            raise ValueError(f"unknown ScanConfig option(s) {unknown}; valid: {sorted(names)}")
+        return cls(**(data or {}))
+
+    def read_options(self) -> ReadOptions:
+        return ReadOptions(
+            text_field=self.text_field,
+            id_field=self.id_field,
+            batch_size=self.batch_size,
+            max_record_bytes=self.max_record_bytes,
+            max_raw_bytes=self.max_raw_bytes,
+        )
+
+    def output_signature(self) -> dict[str, Any]:
+        """The options that change what is written (batch size and workers do not)."""
+        return {
+            k: getattr(self, k)
+            for k in (
+                "text_field",
+                "id_field",
+                "no_values",
+                "row_group_size",
+                "max_record_bytes",
+                "max_raw_bytes",
+            )
+        }
+
+
+@dataclass(frozen=True)
+class Shard:
+    """One unit of work: one input file. ``shard_id`` depends only on the file's URL."""
+
+    shard_id: str
+    url: str
+    rel: str
+    format: str
+    compression: str | None
+    fingerprint: dict[str, Any]
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Shard:
+        return cls(**{f.name: data[f.name] for f in dataclasses.fields(cls)})
+
+
+@dataclass
+class ShardResult:
+    """What one shard produced; stored as its completion marker."""
+
+    shard_id: str
+    url: str
+    rel: str
+    fingerprint: dict[str, Any]
+    signature: str
+    read: int = 0
+    written: int = 0
+    quarantined: int = 0
+    skipped: int = 0
+    spans: int = 0
+    bytes: int = 0
+    quarantine_reasons: dict[str, int] = field(default_factory=dict)
+    dataset_path: str = ""
+    spans_path: str = ""
+    quarantine_path: str | None = None
+    detector_version: str = ""
+    seconds: float = 0.0
+    resumed: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ShardResult:
+        names = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in names})
+
+
+@dataclass
+class ProgressEvent:
+    """Progress of one shard since its last event (deltas), for bars and logs."""
+
+    shard_id: str
+    bytes: int = 0
+    docs: int = 0
+    facts: int = 0
+    quarantined: int = 0
+    done: bool = False
+
+
+ProgressCallback = Callable[[ProgressEvent], None]
+
+
+@dataclass
+class ScanSummary:
+    """The outcome of a run: counts that add up (read = written + quarantined + skipped)."""
+
+    run_id: str
+    out: str
+    shards: int
+    shards_resumed: int
+    read: int
+    written: int
+    quarantined: int
+    skipped: int
+    bytes: int
+    spans: int
+    facts: int
+    docs_with_facts: int
+    bits_total: float
+    monofact_rate: float | None
+    kinds: dict[str, dict[str, Any]]
+    quarantine_reasons: dict[str, int]
+    seconds: float
+    manifest: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+# --------------------------------------------------------------------------------------------------
+# planning
+
+
+def _strip(url: str) -> tuple[Any, str]:
+    fs, path = fsspec.core.url_to_fs(url)
+    return fs, path
+
+
+def _is_hidden(rel: str) -> bool:
+    return any(part.startswith(".") for part in rel.split("/"))
+
+
+def _content_hash(fs: Any, path: str) -> str:
+    h = hashlib.blake2b(digest_size=16)
+    with fs.open(path, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _mtime(info: dict[str, Any]) -> float | str | None:
+    for key in ("mtime", "LastModified", "last_modified", "updated", "created"):
+        if key in info and info[key] is not None:
+            value = info[key]
+            return value if isinstance(value, (int, float)) else str(value)
+    return None
+
+
+def _shard_id(rel: str, url: str) -> str:
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "_", rel).strip("._")[-48:] or "input"
+    return f"{slug}-{hashlib.blake2b(url.encode('utf-8'), digest_size=6).hexdigest()}"
+
+
+def plan_shards(
+    inputs: list[str], config: ScanConfig | None = None, exclude: str | None = None
+) -> list[Shard]:
+    """Expand files, folders (recursively) and globs, local or fsspec URLs, into sorted shards.
+
+    Hidden files and folders (names starting with ".") are left out unless ``include_hidden``;
+    ``exclude`` (usually OUT) is never scanned. A missing input is an error: a typo must not pass
+    as an empty corpus.
+    """
+    config = config or ScanConfig()
+    excluded = os.path.abspath(exclude) if exclude else None
+    found: dict[str, Shard] = {}
+    missing: list[str] = []
+    for item in inputs:
+        fs, path = fsspec.core.url_to_fs(item, **config.storage_options)
+        if _GLOB_CHARS.search(path):
+            prefix = _GLOB_CHARS.split(path, 1)[0]
+            base = prefix.rsplit("/", 1)[0] if "/" in prefix else ""
+            matches = sorted(fs.glob(path))
+            files: list[str] = []
+            for m in matches:
+                files.extend(sorted(fs.find(m)) if fs.isdir(m) else [m])
+        elif fs.isdir(path):
+            base = path.rstrip("/")
+            files = sorted(fs.find(path))
+        elif fs.exists(path):
+            base = path.rsplit("/", 1)[0] if "/" in path else ""
+            files = [path]
+        else:
+            missing.append(item)
+            continue
+        for f in files:
+            rel = f[len(base) :].lstrip("/") if base and f.startswith(base) else f.rsplit("/", 1)[-1]
+            if not config.include_hidden and _is_hidden(rel):
+                continue
+            url = fs.unstrip_protocol(f)
+            if excluded and "file" in (fs.protocol if isinstance(fs.protocol, tuple) else (fs.protocol,)):
+                if os.path.abspath(f).startswith(excluded + os.sep):
+                    continue
+            if url in found:
+                continue
+            info = fs.info(f)
+            fingerprint = {"size": int(info.get("size") or 0), "mtime": _mtime(info)}
+            if config.hash_content:
+                fingerprint["blake2b"] = _content_hash(fs, f)
+            fmt, compression = detect_format(f)
+            found[url] = Shard(_shard_id(rel, url), url, rel, fmt, compression, fingerprint)
+    if missing:
+        raise NothingToReadError(f"input not found: {', '.join(missing)}")
+    return sorted(found.values(), key=lambda s: s.url)
+
+
+# --------------------------------------------------------------------------------------------------
+# one shard
+
+_DETECTORS: dict[str, Any] = {}
+
+
+def _detector(config: DetectorConfig) -> Any:
+    """One Detector per process and config (building one loads kinds, patterns and spaCy)."""
+    key = repr(config)
+    if key not in _DETECTORS:
+        from factsep import Detector
+
+        _DETECTORS[key] = Detector(config)
+    return _DETECTORS[key]
+
+
+def _file_digest(path: str | None) -> str | None:
+    if not path or not os.path.exists(path):
+        return None
+    with open(path, "rb") as fh:
+        return hashlib.blake2b(fh.read(), digest_size=16).hexdigest()
+
+
+def run_signature(config: ScanConfig, detector_config: DetectorConfig, tags: TagConfig, version: str) -> str:
+    """Hash of everything that changes a shard's output; a marker with another signature is stale."""
+    blob = {
+        "scan": config.output_signature(),
+        "detect": dataclasses.asdict(detector_config),
+        "calibration": _file_digest(detector_config.calibration_path),
+        "tags": dataclasses.asdict(tags),
+        "detector": version,
+        "schema": SCHEMA_VERSION,
+    }
+    return hashlib.blake2b(json.dumps(blob, sort_keys=True, default=str).encode(), digest_size=16).hexdigest()
+
+
+def _paths(out: str | Path, shard_id: str) -> dict[str, Path]:
+    o = Path(out)
+    return {
+        "dataset": o / "dataset" / f"part-{shard_id}.parquet",
+        "spans": o / "spans" / f"part-{shard_id}.parquet",
+        "quarantine": o / "quarantine" / f"part-{shard_id}.jsonl",
+        "marker": o / "state" / "shards" / f"{shard_id}.json",
+        "chunks": o / "state" / "tmp" / shard_id,
+    }
+
+
+def _span_row(s: Span) -> dict[str, Any]:
+    return {name: getattr(s, name) for name in SPAN_FIELDS}
+
+
+def tag_text(text: str, spans: Sequence[Span], tags: TagConfig) -> str:
+    """``text`` with accepted spans wrapped in the configured tags; overlapping spans are tagged once."""
+    pieces: list[str] = []
+    pos = 0
+    for s in sorted((s for s in spans if s.accepted), key=lambda s: (s.start, -s.end)):
+        if s.start < pos or s.end > len(text) or s.start >= s.end:
+            continue
+        values = {"kind": s.kind, "bits": round(float(s.bits), 1), "subtype": s.subtype or ""}
+        pieces.append(text[pos : s.start])
+        pieces.append(tags.open.format(**values))
+        pieces.append(text[s.start : s.end])
+        pieces.append(tags.close.format(**values))
+        pos = s.end
+    pieces.append(text[pos:])
+    return "".join(pieces)
+
+
+def fact_columns(
+    texts: Sequence[str], spans_lists: Sequence[Sequence[Span]], tags: TagConfig
+) -> list[pa.Array]:
+    """The five added dataset columns for a batch of documents, in :data:`FACT_FIELDS` order."""
+    facts = [[s for s in spans if not s.rejected] for spans in spans_lists]
+    singles: list[int | None] = []
+    for fs in facts:
+        singles.append(None if any(s.singleton is None for s in fs) else sum(1 for s in fs if s.singleton))
+    return [
+        pa.array([[_span_row(s) for s in fs] for fs in facts], type=pa.list_(SPAN_ARROW_TYPE)),
+        pa.array([tag_text(t, sp, tags) for t, sp in zip(texts, spans_lists, strict=True)], type=pa.string()),
+        pa.array([len(fs) for fs in facts], type=pa.int32()),
+        pa.array([float(sum(s.bits for s in fs)) for fs in facts], type=pa.float32()),
+        pa.array(singles, type=pa.int32()),
+    ]
+
+
+def _json_text(value: Any) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+
+
+def _column(values: list[Any]) -> pa.Array:
+    """An Arrow column from JSON values; mixed types that Arrow cannot hold become JSON text."""
+    try:
+        return pa.array(values)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError, ValueError):
+        return pa.array([_json_text(v) for v in values], type=pa.string())
+
+
+def input_table(rows: list[dict[str, Any]], schema: pa.Schema | None) -> pa.Table:
+    """The input columns of a batch, reserved names dropped; Parquet inputs keep their schema."""
+    if schema is not None:
+        keep = pa.schema([f for f in schema if f.name not in FACT_COLUMNS])
+        return pa.Table.from_pylist([{k: r.get(k) for k in keep.names} for r in rows], schema=keep)
+    names: dict[str, None] = {}
+    for r in rows:
+        for k in r:
+            if k not in FACT_COLUMNS:
+                names.setdefault(k, None)
+    return pa.table({k: _column([r.get(k) for r in rows]) for k in names})
+
+
+def _detect(detector: Any, texts: list[str], ids: list[str]) -> list[list[Span] | str]:
+    """Spans per document; a document the detector fails on gets the error text instead."""
+    try:
+        return [list(spans) for spans in detector.detect_batch(texts, ids)]
+    except Exception:  # noqa: BLE001 - isolate the bad document(s) one by one
+        result: list[list[Span] | str] = []
+        for t, i in zip(texts, ids, strict=True):
+            try:
+                result.append(next(iter(detector.detect_batch([t], [i]))))
+            except Exception as exc:  # noqa: BLE001
+                result.append(f"detector error ({type(exc).__name__}: {exc})")
+        return result
+
+
+def scan_shard(
+    shard: Shard,
+    out: str,
+    config: ScanConfig | None = None,
+    detector_config: DetectorConfig | None = None,
+    tags: TagConfig | None = None,
+    on_progress: ProgressCallback | None = None,
+) -> ShardResult:
+    """Scan one input file into its dataset, spans and quarantine parts, then mark it done.
+
+    Idempotent: if the shard's marker exists with the same fingerprint and signature, the recorded
+    result is returned (``resumed=True``) without reading anything.
+    """
+    config = config or ScanConfig()
+    detector_config = detector_config or DetectorConfig()
+    tags = tags or TagConfig()
+    paths = _paths(out, shard.shard_id)
+    detector = _detector(detector_config)
+    version = str(getattr(detector, "version", "unknown"))
+    signature = run_signature(config, detector_config, tags, version)
+    if paths["marker"].exists():
+        with contextlib.suppress(ValueError, OSError, TypeError):
+            done = ShardResult.from_dict(read_json(paths["marker"]))
+            if (
+                done.signature == signature
+                and done.fingerprint == shard.fingerprint
+                and paths["dataset"].exists()
+                and paths["spans"].exists()
+            ):
+                done.resumed = True
+                if on_progress:
+                    on_progress(ProgressEvent(shard.shard_id, bytes=done.bytes, docs=done.written, done=True))
+                return done
+    started = time.perf_counter()
+    for folder in (paths["dataset"].parent, paths["spans"].parent, paths["quarantine"].parent):
+        folder.mkdir(parents=True, exist_ok=True)
+        for stale in folder.glob(f"{TMP_PREFIX}part-{shard.shard_id}.*"):
+            stale.unlink(missing_ok=True)
+    shutil.rmtree(paths["chunks"], ignore_errors=True)
+    paths["chunks"].mkdir(parents=True, exist_ok=True)
+
+    decisions = DecisionIndex.load(out)
+    result = ShardResult(shard.shard_id, shard.url, shard.rel, shard.fingerprint, signature)
+    result.detector_version = version
+    quarantine = QuarantineWriter(paths["quarantine"], shard.rel, config.max_raw_bytes)
+    spans_writer = AtomicParquetWriter(paths["spans"], SPAN_ARROW_SCHEMA, row_group_size=65536)
+    chunk_files: list[Path] = []
+    last_bytes = 0
+    try:
+        for batch in read_source(shard.url, config.read_options(), config.storage_options):
+            result.read += batch.read
+            result.skipped += batch.skipped
+            for bad in batch.bad:
+                quarantine.add(bad)
+            facts = 0
+            if batch.rows:
+                facts = _scan_batch(
+                    batch,
+                    shard,
+                    config,
+                    tags,
+                    detector,
+                    decisions,
+                    quarantine,
+                    spans_writer,
+                    chunk_files,
+                    paths["chunks"],
+                    result,
+                )
+            result.quarantined = quarantine.count
+            if on_progress:
+                delta = max(0, batch.bytes_done - last_bytes)
+                last_bytes = max(last_bytes, batch.bytes_done)
+                on_progress(
+                    ProgressEvent(
+                        shard.shard_id,
+                        bytes=delta,
+                        docs=len(batch.rows),
+                        facts=facts,
+                        quarantined=len(batch.bad),
+                    )
+                )
+        _write_dataset(paths["dataset"], chunk_files, config.row_group_size)
+        spans_writer.close()
+        quarantine.close()
+    except BaseException:
+        spans_writer.abort()
+        quarantine.abort()
+        raise
+    shutil.rmtree(paths["chunks"], ignore_errors=True)
+    result.quarantined = quarantine.count
+    result.quarantine_reasons = dict(sorted(quarantine.reasons.items()))
+    result.bytes = int(shard.fingerprint.get("size") or 0)
+    result.dataset_path = str(paths["dataset"])
+    result.spans_path = str(paths["spans"])
+    result.quarantine_path = str(paths["quarantine"]) if quarantine.count else None
+    result.seconds = round(time.perf_counter() - started, 3)
+    write_json(paths["marker"], result.to_dict())
+    if on_progress:
+        on_progress(ProgressEvent(shard.shard_id, bytes=max(0, result.bytes - last_bytes), done=True))
+    return result
+
+
+def _scan_batch(
+    batch: Batch,
+    shard: Shard,
+    config: ScanConfig,
+    tags: TagConfig,
+    detector: Any,
+    decisions: DecisionIndex,
+    quarantine: QuarantineWriter,
+    spans_writer: AtomicParquetWriter,
+    chunk_files: list[Path],
+    chunk_dir: Path,
+    result: ShardResult,
+) -> int:
+    """Detect one batch, write its spans and a dataset chunk; returns facts found."""
+    tf, idf = config.text_field, config.id_field
+    texts = [r[tf] for r in batch.rows]
+    ids = [
+        str(r[idf]) if r.get(idf) is not None else f"{shard.rel}:{loc}"
+        for r, loc in zip(batch.rows, batch.locs, strict=True)
+    ]
+    detected = _detect(detector, texts, ids)
+    keep_rows: list[dict[str, Any]] = []
+    keep_texts: list[str] = []
+    spans_lists: list[list[Span]] = []
+    for row, loc, text, found in zip(batch.rows, batch.locs, texts, detected, strict=True):
+        if isinstance(found, str):
+            raw = json.dumps(row, ensure_ascii=False, default=str)
+            quarantine.add(Bad(batch.loc_name, loc, found, raw))
+            continue
+        spans = decisions.apply(found, doc_key(text)) if len(decisions) else found
+        if config.no_values:
+            spans = [s.with_(text=None) for s in spans]
+        keep_rows.append(row)
+        keep_texts.append(text)
+        spans_lists.append(spans)
+    if not keep_rows:
+        return 0
+    flat = [s for spans in spans_lists for s in spans]
+    if flat:
+        spans_writer.write(pa.Table.from_pylist([_span_row(s) for s in flat], schema=SPAN_ARROW_SCHEMA))
+    table = input_table(keep_rows, batch.schema)
+    for f, col in zip(FACT_FIELDS, fact_columns(keep_texts, spans_lists, tags), strict=True):
+        table = table.append_column(f, col)
+    chunk = chunk_dir / f"chunk-{len(chunk_files):06d}.parquet"
+    pq.write_table(table, chunk, compression="zstd", compression_level=1)
+    chunk_files.append(chunk)
+    result.written += len(keep_rows)
+    result.spans += len(flat)
+    return sum(1 for s in flat if not s.rejected)
+
+
+def _unified_schema(schemas: list[pa.Schema]) -> tuple[pa.Schema, set[str]]:
+    """One schema for all chunks of a shard: types promoted where Arrow can, else JSON text."""
+    types: dict[str, list[pa.DataType]] = {}
+    for schema in schemas:
+        for f in schema:
+            if f.name not in FACT_COLUMNS:
+                types.setdefault(f.name, []).append(f.type)
+    fields: list[pa.Field] = []
+    as_json: set[str] = set()
+    for name, ts in types.items():
+        try:
+            unified = pa.unify_schemas(
+                [pa.schema([pa.field(name, t)]) for t in ts], promote_options="permissive"
+            )
+            fields.append(unified.field(name))
+        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+            fields.append(pa.field(name, pa.string()))
+            as_json.add(name)
+    fields.extend(FACT_FIELDS)
+    meta = {"factsep.schema_version": SCHEMA_VERSION}
+    return pa.schema(fields, metadata=meta), as_json
+
+
+def conform(table: pa.Table, schema: pa.Schema, as_json: set[str] | None = None) -> pa.Table:
+    """Cast ``table`` to ``schema``: missing columns become nulls, impossible casts become JSON text."""
+    cols = []
+    for f in schema:
+        if f.name not in table.column_names:
+            cols.append(pa.nulls(table.num_rows, f.type))
+            continue
+        col = table.column(f.name)
+        if col.type == f.type:
+            cols.append(col)
+            continue
+        try:
+            if as_json and f.name in as_json and not pa.types.is_string(col.type):
+                raise pa.ArrowInvalid("as json")
+            cols.append(col.cast(f.type))
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+            cols.append(pa.array([_json_text(v) for v in col.to_pylist()], type=pa.string()))
+    return pa.Table.from_arrays(cols, schema=schema)
+
+
+def _write_dataset(path: Path, chunk_files: list[Path], row_group_size: int) -> None:
+    schemas = [pq.read_schema(p) for p in chunk_files]
+    schema, as_json = _unified_schema(schemas)
+    with AtomicParquetWriter(path, schema, row_group_size=row_group_size) as writer:
+        for chunk in chunk_files:
+            writer.write(conform(pq.read_table(chunk), schema, as_json))
+
+
+# --------------------------------------------------------------------------------------------------
+# corpus counts, decisions, manifest
+
+
+def _run_state(out: str | Path) -> dict[str, Any]:
+    path = Path(out) / "state" / RUN_FILE
+    if not path.exists():
+        raise ScanError(f"{path} not found: scan into {out} first")
+    return read_json(path)
+
+
+def write_run_state(
+    out: str | Path,
+    shards: Sequence[Shard],
+    config: ScanConfig,
+    detector_config: DetectorConfig,
+    tags: TagConfig,
+) -> None:
+    """Record the plan and configs, so finalize/rewrite_parts (e.g. from sync) can run alone."""
+    write_json(
+        Path(out) / "state" / RUN_FILE,
+        {
+            "shards": [s.to_dict() for s in shards],
+            "scan": config.to_dict(),
+            "detect": dataclasses.asdict(detector_config),
+            "tags": dataclasses.asdict(tags),
+        },
+    )
+
+
+def _iter_doc_spans(spans_path: Path, texts: Iterable[str]) -> Iterator[list[Span]]:
+    """For each document text in order, its spans from the (row-ordered) spans part.
+
+    Spans carry no row number; a span belongs to a document when its id is the hash of that
+    document's key and its own position, which also separates consecutive identical documents.
+    """
+    pf = pq.ParquetFile(spans_path)
+    pending: list[Span] = []
+    stream = (
+        Span.from_dict(r)
+        for rb in pf.iter_batches(batch_size=8192, columns=list(SPAN_FIELDS))
+        for r in rb.to_pylist()
+    )
+    exhausted = False
+
+    def peek() -> Span | None:
+        nonlocal exhausted
+        if not pending and not exhausted:
+            nxt = next(stream, None)
+            if nxt is None:
+                exhausted = True
+            else:
+                pending.append(nxt)
+        return pending[0] if pending else None
+
+    for text in texts:
+        key = doc_key(text)
+        mine: list[Span] = []
+        seen: set[str] = set()
+        while (s := peek()) is not None:
+            if s.span_id in seen or s.span_id != make_span_id(key, s.start, s.end, s.kind):
+                break
+            seen.add(s.span_id)
+            mine.append(pending.pop())
+        yield mine
+    if peek() is not None:
+        raise ScanError(f"{spans_path} has spans that match no document of its dataset part")
+
+
+def _dataset_batches(path: Path, batch_rows: int) -> Iterator[pa.RecordBatch]:
+    yield from pq.ParquetFile(path).iter_batches(batch_size=batch_rows)
+
+
+def _rewrite_shard(
+    shard_id: str,
+    out: Path,
+    text_field: str,
+    tags: TagConfig,
+    decisions: DecisionIndex,
+    counts: pl.DataFrame | None,
+    no_values: bool,
+    row_group_size: int,
+) -> dict[str, int | float]:
+    """Rewrite one shard's spans part (and dataset part) with decisions and, if given, counts."""
+    paths = _paths(out, shard_id)
+    ds_path, sp_path = paths["dataset"], paths["spans"]
+    ds_schema = pq.read_schema(ds_path)
+    stats: dict[str, int | float] = {"docs": 0, "docs_with_facts": 0}
+
+    def texts() -> Iterator[str]:
+        for rb in _dataset_batches(ds_path, 4096):
+            yield from rb.column(text_field).to_pylist()
+
+    span_writer = AtomicParquetWriter(sp_path, SPAN_ARROW_SCHEMA, row_group_size=65536)
+    ds_writer = AtomicParquetWriter(ds_path, ds_schema, row_group_size=row_group_size)
+    try:
+        doc_spans = _iter_doc_spans(sp_path, texts())
+        for rb in _dataset_batches(ds_path, 1024):
+            table = pa.Table.from_batches([rb])
+            batch_texts = table.column(text_field).to_pylist()
+            lists = [_overlay(next(doc_spans), decisions, no_values, doc_key(t)) for t in batch_texts]
+            hashes = [s.value_hash for spans in lists for s in spans]
+            if counts is not None and hashes:
+                count_of = _lookup_counts(counts, hashes)
+                lists = [
+                    [
+                        s.with_(corpus_count=count_of[s.value_hash], singleton=count_of[s.value_hash] == 1)
+                        for s in spans
+                    ]
+                    for spans in lists
+                ]
+            span_writer.write(_spans_table([s for spans in lists for s in spans]))
+            base = table.select([n for n in table.column_names if n not in FACT_COLUMNS])
+            for f, col in zip(FACT_FIELDS, fact_columns(batch_texts, lists, tags), strict=True):
+                base = base.append_column(f, col)
+            ds_writer.write(base.cast(ds_schema))
+            stats["docs"] += len(lists)
+            stats["docs_with_facts"] += sum(1 for spans in lists if any(not s.rejected for s in spans))
+        for _rest in doc_spans:  # raises if spans were left over
+            pass
+        span_writer.close()
+        ds_writer.close()
+    except BaseException:
+        span_writer.abort()
+        ds_writer.abort()
+        raise
+    return stats
+
+
+def _overlay(
+    spans: list[Span], decisions: DecisionIndex, no_values: bool, key: str | None = None
+) -> list[Span]:
+    if not len(decisions) or key is None:
+        return spans
+    result = decisions.apply(spans, key)
+    if no_values:
+        result = [s.with_(text=None) if s.text is not None else s for s in result]
+    return result
+
+
+def _spans_table(spans: list[Span]) -> pa.Table:
+    return pa.Table.from_pylist([_span_row(s) for s in spans], schema=SPAN_ARROW_SCHEMA)
+
+
+def _lookup_counts(counts: pl.DataFrame, hashes: list[str]) -> dict[str, int]:
+    """Counts for the value hashes of one batch (a join, so only the batch's values are materialized)."""
+    wanted = pl.DataFrame({"value_hash": sorted(set(hashes))})
+    joined = wanted.join(counts, on="value_hash", how="left")
+    return dict(
+        zip(joined["value_hash"].to_list(), joined["corpus_count"].fill_null(1).to_list(), strict=True)
+    )
+
+
+def rewrite_parts(out: str, shard_ids: Sequence[str] | None = None) -> dict[str, Any]:
+    """Re-apply the decisions ledger and corpus counts to every dataset and span part of ``out``.
+
+    Review's sync calls this after appending decisions. Pass 1 overlays decisions (adding
+    human_added spans) on the span parts; then values are counted over all span parts; pass 2
+    writes counts and decisions into span and dataset parts. Each file is replaced atomically and
+    the whole operation is idempotent, so a killed rewrite is simply run again.
+    """
+    state = _run_state(out)
+    scan_cfg = ScanConfig.from_dict(state["scan"])
+    tags = load_section(TagConfig, state["tags"])
+    o = Path(out)
+    ids = list(shard_ids) if shard_ids is not None else [s["shard_id"] for s in state["shards"]]
+    ids = [i for i in ids if _paths(o, i)["dataset"].exists() and _paths(o, i)["spans"].exists()]
+    decisions = DecisionIndex.load(o)
+    if len(decisions):
+        for sid in ids:
+            _rewrite_shard_decisions(sid, o, scan_cfg, decisions)
+    part_paths = [str(_paths(o, i)["spans"]) for i in ids]
+    counts = counts_mod.value_counts(part_paths)
+    counts_path = o / "state" / counts_mod.COUNTS_FILE
+    from factsep.io.atomic import write_table
+
+    write_table(counts_path, counts.to_arrow(), row_group_size=1 << 20)
+    docs = docs_with = 0
+    for sid in ids:
+        st = _rewrite_shard(
+            sid, o, scan_cfg.text_field, tags, decisions, counts, scan_cfg.no_values, scan_cfg.row_group_size
+        )
+        docs += int(st["docs"])
+        docs_with += int(st["docs_with_facts"])
+    kinds = counts_mod.kind_stats(part_paths)
+    return {"docs": docs, "docs_with_facts": docs_with, "kinds": kinds, "totals": counts_mod.totals(kinds)}
+
+
+def _rewrite_shard_decisions(sid: str, out: Path, scan_cfg: ScanConfig, decisions: DecisionIndex) -> None:
+    """Pass 1 of :func:`rewrite_parts`: decisions (and human_added spans) into one spans part."""
+    paths = _paths(out, sid)
+    writer = AtomicParquetWriter(paths["spans"], SPAN_ARROW_SCHEMA, row_group_size=65536)
+    try:
+
+        def texts() -> Iterator[str]:
+            for rb in _dataset_batches(paths["dataset"], 4096):
+                yield from rb.column(scan_cfg.text_field).to_pylist()
+
+        buf: list[Span] = []
+        for text, spans in _zip_texts(texts(), paths["spans"]):
+            buf.extend(_overlay(spans, decisions, scan_cfg.no_values, doc_key(text)))
+            if len(buf) >= 65536:
+                writer.write(_spans_table(buf))
+                buf = []
+        writer.write(_spans_table(buf))
+        writer.close()
+    except BaseException:
+        writer.abort()
+        raise
+
+
+def _zip_texts(texts: Iterator[str], spans_path: Path) -> Iterator[tuple[str, list[Span]]]:
+    a, b = _tee(texts)
+    yield from zip(a, _iter_doc_spans(spans_path, b), strict=True)
+
+
+def _tee(it: Iterator[str]) -> tuple[Iterator[str], Iterator[str]]:
+    import itertools
+
+    return itertools.tee(it, 2)
+
+
+def finalize(
+    out: str,
+    shards: Sequence[Shard] | None = None,
+    config: ScanConfig | None = None,
+    detector_config: DetectorConfig | None = None,
+    tags: TagConfig | None = None,
+    results: Sequence[ShardResult] | None = None,
+    run_id: str | None = None,
+    started_at: float | None = None,
+) -> ScanSummary:
+    """Count values over all span parts, rewrite the parts with counts and decisions, write the manifest.
+
+    With no shards/configs given they are read from ``OUT/state/run.json`` (written by :func:`scan`
+    or by an earlier finalize), so a flow may call this on any machine that sees OUT.
+    """
+    o = Path(out)
+    t0 = time.time() if started_at is None else started_at
+    state = _run_state(o) if (o / "state" / RUN_FILE).exists() else None
+    if shards is None:
+        shards = _marked_shards(o)
+    if config is None:
+        config = ScanConfig.from_dict(state["scan"]) if state else ScanConfig()
+    if detector_config is None:
+        detector_config = load_section(DetectorConfig, state["detect"]) if state else DetectorConfig()
+    if tags is None:
+        tags = load_section(TagConfig, state["tags"]) if state else TagConfig()
+    if not shards:
+        raise NothingToReadError(f"no scanned shard in {o}/state/shards/")
+    write_run_state(o, shards, config, detector_config, tags)
+    by_id = {r.shard_id: r for r in results or ()}
+    done: list[ShardResult] = []
+    for s in shards:
+        r = by_id.get(s.shard_id)
+        marker = _paths(o, s.shard_id)["marker"]
+        if r is None and marker.exists():
+            r = ShardResult.from_dict(read_json(marker))
+        if r is None:
+            raise ScanError(f"shard {s.shard_id} ({s.rel}) has not been scanned")
+        done.append(r)
+    _remove_stale_parts(o, {s.shard_id for s in shards})
+    rewritten = rewrite_parts(out, [s.shard_id for s in shards])
+    reasons: Counter[str] = Counter()
+    for r in done:
+        reasons.update(r.quarantine_reasons)
+    totals = rewritten["totals"]
+    summary = ScanSummary(
+        run_id=run_id or uuid.uuid4().hex,
+        out=str(o),
+        shards=len(done),
+        shards_resumed=sum(1 for r in done if r.resumed),
+        read=sum(r.read for r in done),
+        written=sum(r.written for r in done),
+        quarantined=sum(r.quarantined for r in done),
+        skipped=sum(r.skipped for r in done),
+        bytes=sum(r.bytes for r in done),
+        spans=int(totals["spans"]),
+        facts=int(totals["facts"]),
+        docs_with_facts=int(rewritten["docs_with_facts"]),
+        bits_total=float(totals["bits_total"]),
+        monofact_rate=totals["monofact_rate"],
+        kinds=rewritten["kinds"],
+        quarantine_reasons=dict(sorted(reasons.items())),
+        seconds=round(time.time() - t0, 3),
+        manifest=str(o / "manifest.json"),
+    )
+    detector_version = next((r.detector_version for r in done if r.detector_version), "")
+    from factsep.io.manifest import build_manifest
+
+    manifest = build_manifest(
+        summary, shards, done, config, detector_config, tags, detector_version, t0, totals
+    )
+    write_json(o / "manifest.json", manifest)
+    return summary
+
+
+def _marked_shards(out: Path) -> list[Shard]:
+    """Every shard with a completion marker in OUT (what a flow scanned, possibly elsewhere)."""
+    shards = []
+    for p in sorted((out / "state" / "shards").glob("*.json")):
+        r = ShardResult.from_dict(read_json(p))
+        fmt, compression = detect_format(r.url)
+        shards.append(Shard(r.shard_id, r.url, r.rel, fmt, compression, r.fingerprint))
+    return sorted(shards, key=lambda s: s.url)
+
+
+def _remove_stale_parts(out: Path, keep: set[str]) -> None:
+    """Parts of shards no longer in the plan would be counted: remove them (and their markers)."""
+    for sub, suffix in (("dataset", ".parquet"), ("spans", ".parquet"), ("quarantine", ".jsonl")):
+        for p in (out / sub).glob(f"part-*{suffix}"):
+            if p.name[len("part-") : -len(suffix)] not in keep:
+                p.unlink(missing_ok=True)
+    for p in (out / "state" / "shards").glob("*.json"):
+        if p.stem not in keep:
+            p.unlink(missing_ok=True)
+
+
+# --------------------------------------------------------------------------------------------------
+# the whole run
+
+
+def prepare_out(out: str | Path) -> Path:
+    """Create OUT's folders or fail with :class:`OutputError` saying why."""
+    o = Path(out)
+    if "://" in str(out) and not str(out).startswith("file://"):
+        raise OutputError(f"OUT must be a local or mounted folder, not {out}")
+    if str(out).startswith("file://"):
+        o = Path(str(out)[len("file://") :])
+    try:
+        if o.exists() and not o.is_dir():
+            raise OutputError(f"OUT {o} exists and is not a folder")
+        for sub in ("dataset", "spans", "state/shards", "quarantine"):
+            (o / sub).mkdir(parents=True, exist_ok=True)
+        probe = o / "state" / f"{TMP_PREFIX}probe.{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise OutputError(f"cannot write to OUT {o}: {exc.strerror or exc}") from exc
+    return o
+
+
+def _run_one(args: tuple[Shard, str, ScanConfig, DetectorConfig, TagConfig, Any]) -> ShardResult:
+    shard, out, config, dc, tags, queue = args
+    callback = queue.put if queue is not None else None
+    return scan_shard(shard, out, config, dc, tags, on_progress=callback)
+
+
+def scan(
+    inputs: Sequence[str] | str,
+    out: str,
+    config: ScanConfig | None = None,
+    detector_config: DetectorConfig | None = None,
+    tags: TagConfig | None = None,
+    progress: ProgressCallback | None = None,
+    on_plan: Callable[[list[Shard]], None] | None = None,
+) -> ScanSummary:
+    """Plan shards, scan them (``config.workers`` processes), and finalize. Re-running resumes."""
+    config = config or ScanConfig()
+    detector_config = detector_config or DetectorConfig()
+    tags = tags or TagConfig()
+    t0 = time.time()
+    o = prepare_out(out)
+    out = str(o)
+    remove_stale_tmp(o)
+    shards = plan_shards([inputs] if isinstance(inputs, str) else list(inputs), config, exclude=out)
+    if not shards:
+        raise NothingToReadError("no input files found")
+    if on_plan:
+        on_plan(shards)
+    write_run_state(o, shards, config, detector_config, tags)
+    results: list[ShardResult] = []
+    if config.workers <= 1 or len(shards) == 1:
+        for s in shards:
+            results.append(scan_shard(s, out, config, detector_config, tags, on_progress=progress))
+    else:
+        results = _scan_pool(shards, out, config, detector_config, tags, progress)
+    summary = finalize(out, shards, config, detector_config, tags, results=results, started_at=t0)
+    if summary.written == 0:
+        raise NothingToReadError(
+            f"no document could be read from {len(shards)} file(s): "
+            f"{summary.quarantined} quarantined, {summary.skipped} skipped (see {out}/quarantine/)"
+        )
+    return summary
+
+
+def _scan_pool(
+    shards: list[Shard],
+    out: str,
+    config: ScanConfig,
+    dc: DetectorConfig,
+    tags: TagConfig,
+    progress: ProgressCallback | None,
+) -> list[ShardResult]:
+    import multiprocessing as mp
+    import queue as queue_mod
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+
+    ctx = mp.get_context("spawn")  # fork is unsafe with the thread pools of pyarrow and polars
+    manager = ctx.Manager() if progress else None
+    q = manager.Queue() if manager else None
+    try:
+        with ProcessPoolExecutor(max_workers=min(config.workers, len(shards)), mp_context=ctx) as pool:
+            futures = {pool.submit(_run_one, (s, out, config, dc, tags, q)): s for s in shards}
+            pending = set(futures)
+            results: dict[str, ShardResult] = {}
+            while pending:
+                finished, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
+                for f in finished:
+                    r = f.result()
+                    results[r.shard_id] = r
+                if q is not None and progress is not None:
+                    with contextlib.suppress(queue_mod.Empty, EOFError, OSError):
+                        while True:
+                            progress(q.get_nowait())
+            if q is not None and progress is not None:
+                with contextlib.suppress(queue_mod.Empty, EOFError, OSError):
+                    while True:
+                        progress(q.get_nowait())
+    finally:
+        if manager is not None:
+            manager.shutdown()
+    return [results[s.shard_id] for s in shards]
