@@ -17,7 +17,7 @@ from typing import Any
 
 import fsspec
 
-from factsep.config import Config, DetectorConfig, TagConfig, load_section
+from factsep.config import Config, DetectorConfig, TagConfig
 
 #: Environment switch that makes matching shards raise (glob over shard_id or url), for fault drills.
 FAIL_SHARD_ENV = "FACTSEP_FAIL_SHARD"
@@ -60,7 +60,7 @@ def load_settings(config_path: str | None = None, **scan_overrides: Any) -> Sett
     config = Config.from_toml(config_path)
     scan_section = dict(config.sections.get("scan", {}) or {})
     scan_section.update({k: v for k, v in scan_overrides.items() if v is not None})
-    scan_config = load_section(ScanConfig, scan_section)
+    scan_config = ScanConfig.from_dict(scan_section)
     return Settings(scan=scan_config, detect=config.detect, tags=config.tags, config=config)
 
 
@@ -77,6 +77,11 @@ def _plain(obj: Any) -> Any:
 def _sha(payload: Any) -> str:
     text = json.dumps(payload, sort_keys=True, default=str, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def normalize_out(out: str) -> str:
+    """Local paths absolute (cache keys and workers must agree on them); URLs unchanged."""
+    return out if "://" in out else os.path.abspath(out)
 
 
 def _join(out: str, rel: str) -> str:
@@ -196,16 +201,35 @@ def _call(fn: Any, *args: Any, **kwargs: Any) -> Any:
     return fn(*args, **{k: v for k, v in kwargs.items() if k in params})
 
 
-def call_finalize(finalize: Any, out: str, settings: Settings) -> Any:
-    """``factsep.scan.finalize`` with the settings it takes."""
-    return _call(
-        finalize,
-        out,
-        config=settings.scan,
-        scan_config=settings.scan,
-        detector_config=settings.detect,
-        tags=settings.tags,
-    )
+def prepare_run(inputs: list[str], out: str, settings: Settings) -> list[Any]:
+    """What ``factsep.scan.scan`` does before scanning: make OUT, plan shards, record the run state.
+
+    Why not call ``scan``: a flow runs each shard as its own retried, cached task, possibly on
+    another machine, so it needs the steps apart.
+    """
+    from factsep import scan as scan_mod
+    from factsep.io.atomic import remove_stale_tmp
+
+    o = scan_mod.prepare_out(out)
+    remove_stale_tmp(o)
+    shards = scan_mod.plan_shards(list(inputs), settings.scan, exclude=str(o))
+    if not shards:
+        raise scan_mod.NothingToReadError("no input files found")
+    scan_mod.write_run_state(o, shards, settings.scan, settings.detect, settings.tags)
+    return shards
+
+
+def finish_run(out: str, shards: list[Any], settings: Settings, results: list[Any]) -> Any:
+    """Finalize (corpus counts over all span parts, rewrite parts, manifest) like ``scan`` does."""
+    from factsep import scan as scan_mod
+
+    summary = scan_mod.finalize(out, shards, settings.scan, settings.detect, settings.tags, results=results)
+    if summary.written == 0:
+        raise scan_mod.NothingToReadError(
+            f"no document could be read from {len(shards)} file(s): "
+            f"{summary.quarantined} quarantined, {summary.skipped} skipped (see {out}/quarantine/)"
+        )
+    return summary
 
 
 def run_route(out: str, config_path: str | None = None, budget: int | None = None) -> dict[str, Any]:

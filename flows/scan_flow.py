@@ -87,8 +87,9 @@ def scan_flow(
 ) -> dict[str, Any]:
     """Scan INPUTS into OUT. Re-running completes only the shards that are missing."""
     started = time.perf_counter()
+    out = orch.normalize_out(out)
     settings = orch.load_settings(config_path)
-    shards = plan_task(inputs, settings)
+    shards = plan_task(inputs, out, settings)
     results, label = run_shards(
         shards,
         out,
@@ -99,7 +100,7 @@ def scan_flow(
         retry_delay=retry_delay,
         refresh_cache=refresh_cache,
     )
-    summary = orch.to_dict(finalize_task(out, settings))
+    summary = orch.to_dict(finalize_task(out, shards, settings, results))
     facts = {
         "shards": len(shards),
         "task runner": label,

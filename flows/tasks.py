@@ -31,11 +31,9 @@ def _shard_key(context: TaskRunContext, parameters: dict[str, Any]) -> str:
 
 
 @task(name="plan-shards", retries=1, retry_delay_seconds=2)
-def plan_task(inputs: list[str], settings: orch.Settings) -> list[Any]:
-    """Split the inputs into shards with fingerprints (size, mtime, content hash)."""
-    from factsep.scan import plan_shards
-
-    shards = plan_shards(list(inputs), settings.scan)
+def plan_task(inputs: list[str], out: str, settings: orch.Settings) -> list[Any]:
+    """Make OUT and split the inputs into shards with fingerprints (size, mtime, content hash)."""
+    shards = orch.prepare_run(list(inputs), out, settings)
     get_run_logger().info("planned %d shard(s) from %d input(s)", len(shards), len(inputs))
     return shards
 
@@ -54,11 +52,9 @@ def scan_shard_task(shard: Any, out: str, settings: orch.Settings, epoch: str) -
 
 
 @task(name="finalize", retries=1, retry_delay_seconds=2)
-def finalize_task(out: str, settings: orch.Settings) -> Any:
-    """Corpus counts over all span files, rewrite parts, write the manifest."""
-    from factsep.scan import finalize
-
-    return orch.call_finalize(finalize, out, settings)
+def finalize_task(out: str, shards: list[Any], settings: orch.Settings, results: list[Any]) -> Any:
+    """Corpus counts over all span files, rewrite parts with counts and decisions, write the manifest."""
+    return orch.finish_run(out, shards, settings, results)
 
 
 @task(name="route", retries=2, retry_delay_seconds=retry_delays(2, 2.0))
