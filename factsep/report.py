@@ -57,6 +57,10 @@ class KindStats:
     bits_median: float | None = None
     params_needed: float = 0.0
     confidence_median: float | None = None
+    #: The same numbers if every value still pending review were accepted (upper end of the range).
+    distinct_with_pending: int = 0
+    monofact_rate_with_pending: float | None = None
+    params_with_pending: float = 0.0
     decisions: dict[str, int] = field(default_factory=dict)
     status: dict[str, int] = field(default_factory=dict)
 
@@ -165,15 +169,21 @@ def _spans_frame(out: str | Path, with_text: bool = False) -> pl.LazyFrame:
     return pl.scan_parquet(files).select(cols)
 
 
-def value_table(spans: pl.LazyFrame, min_bits: float) -> pl.LazyFrame:
+def _is_random(min_bits: float, include_pending: bool = False) -> pl.Expr:
+    decisions = sorted(ACCEPTED | {PENDING_REVIEW}) if include_pending else sorted(ACCEPTED)
+    return pl.col("decision").is_in(decisions) & (pl.col("bits") >= min_bits)
+
+
+def value_table(spans: pl.LazyFrame, min_bits: float, include_pending: bool = False) -> pl.LazyFrame:
     """One row per distinct random-fact value: kind, value_hash, bits, count (occurrences in corpus).
 
     ``count`` is the scan's ``corpus_count`` when finalize filled it, else the spans of that value
     counted here (every decision, since the corpus repeats a value whatever we decided about it).
+    ``include_pending`` also counts values still waiting for review: the upper end of the range.
     """
     occurrences = spans.group_by("value_hash").agg(pl.len().alias("_n_all"))
     return (
-        spans.filter(pl.col("decision").is_in(list(ACCEPTED)) & (pl.col("bits") >= min_bits))
+        spans.filter(_is_random(min_bits, include_pending))
         .group_by(["kind", "value_hash"])
         .agg(
             pl.col("bits").cast(pl.Float64).mean().alias("bits"),
@@ -193,11 +203,17 @@ def _collect(lf: pl.LazyFrame) -> pl.DataFrame:
         return lf.collect()
 
 
+def _reason_class(reason: str) -> str:
+    for sep in (": ", " ("):
+        reason = reason.split(sep, 1)[0]
+    return reason.strip() or "unknown"
+
+
 def read_quarantine(out: str | Path, show_values: bool = False) -> QuarantineSummary:
     """Count quarantined records by file and reason.
 
-    Without ``show_values`` a reason is cut at its first ``": "`` so a message that quotes the bad
-    input ("bad JSON: {...}") cannot leak it.
+    Without ``show_values`` a reason is cut to its class (before ``": "`` or ``" ("``) so a message
+    that quotes the bad input ("bad JSON: {...}") cannot leak it, and variants group together.
     """
     summary = QuarantineSummary()
     for path in sorted(glob.glob(os.path.join(str(out), "quarantine", "*.jsonl"))):
@@ -214,7 +230,7 @@ def read_quarantine(out: str | Path, show_values: bool = False) -> QuarantineSum
                 except ValueError:
                     reason = "unreadable quarantine line"
                 if not show_values:
-                    reason = reason.split(": ", 1)[0]
+                    reason = _reason_class(reason)
                 reason = reason[:120]
                 summary.reasons[reason] = summary.reasons.get(reason, 0) + 1
     summary.reasons = dict(sorted(summary.reasons.items(), key=lambda kv: (-kv[1], kv[0])))
@@ -248,15 +264,12 @@ def collect_report(
         min_bits = float(found) if isinstance(found, (int, float)) else default_min_bits()
     spans = _spans_frame(out)
     values = _collect(value_table(spans, min_bits))
+    values_up = _collect(value_table(spans, min_bits, include_pending=True))
 
     by_decision = _collect(spans.group_by(["kind", "decision"]).agg(pl.len().alias("n")))
     conf = _collect(spans.group_by("kind").agg(pl.col("confidence").median().alias("median")))
     conf_all = _collect(spans.select(pl.col("confidence").median())).item()
-    rf_spans = _collect(
-        spans.filter(pl.col("decision").is_in(list(ACCEPTED)) & (pl.col("bits") >= min_bits))
-        .group_by("kind")
-        .agg(pl.len().alias("n"))
-    )
+    rf_spans = _collect(spans.filter(_is_random(min_bits)).group_by("kind").agg(pl.len().alias("n")))
 
     kinds = sorted(set(by_decision["kind"].to_list()))
     stats: dict[str, KindStats] = {k: KindStats(kind=k) for k in kinds}
@@ -286,9 +299,17 @@ def collect_report(
         s.bits_median = float(v["bits"].median())  # type: ignore[arg-type]
         s.params_needed = s.bits_total / bits_per_param
 
+    def fill_up(s: KindStats, v: pl.DataFrame) -> None:
+        s.distinct_with_pending = v.height
+        if v.height:
+            s.monofact_rate_with_pending = int((v["count"] == 1).sum()) / v.height
+            s.params_with_pending = float(v["bits"].sum()) / bits_per_param
+
     for kind in kinds:
         fill(stats[kind], values.filter(pl.col("kind") == kind))
+        fill_up(stats[kind], values_up.filter(pl.col("kind") == kind))
     fill(total, values)
+    fill_up(total, values_up)
 
     # Histograms over aggregates only.
     all_values = _collect(
@@ -319,7 +340,7 @@ def collect_report(
     if show_values and span_files(out):
         texts = _collect(
             _spans_frame(out, with_text=True)
-            .filter(pl.col("decision").is_in(list(ACCEPTED)) & (pl.col("bits") >= min_bits))
+            .filter(_is_random(min_bits))
             .group_by(["kind", "value_hash"])
             .agg(pl.col("text").drop_nulls().first().alias("text"), pl.len().alias("n"))
             .sort(["kind", "n", "value_hash"], descending=[False, True, False])
@@ -368,6 +389,9 @@ def report_summary(out: str | Path, **kwargs: Any) -> dict[str, Any]:
         "singleton_occurrence_share": t.singleton_occurrence_share,
         "bits_total": t.bits_total,
         "params_needed": t.params_needed,
+        "distinct_values_with_pending": t.distinct_with_pending,
+        "monofact_rate_with_pending": t.monofact_rate_with_pending,
+        "params_with_pending": t.params_with_pending,
         "bits_per_param": data.bits_per_param,
         "min_bits": data.min_bits,
         "status": dict(t.status),
@@ -381,6 +405,7 @@ def report_summary(out: str | Path, **kwargs: Any) -> dict[str, Any]:
                 "monofact_rate": k.monofact_rate,
                 "bits_total": k.bits_total,
                 "params_needed": k.params_needed,
+                "monofact_rate_with_pending": k.monofact_rate_with_pending,
                 "pending": k.status.get("pending", 0),
                 "human": k.status.get("human", 0),
             }
@@ -419,6 +444,8 @@ KIND_COLUMNS = (
     "median bits",
     "total bits",
     "params @ {bpp} bits/param",
+    "monofact incl. pending",
+    "params incl. pending",
     "median confidence",
     "auto",
     "pending",
@@ -441,6 +468,8 @@ def kind_rows(data: ReportData) -> list[list[str]]:
                 _num(k.bits_median),
                 f"{k.bits_total:,.0f}",
                 human_count(k.params_needed),
+                _pct(k.monofact_rate_with_pending),
+                human_count(k.params_with_pending),
                 _num(k.confidence_median, 2),
                 *(str(k.status.get(s, 0)) for s in STATUS_ORDER),
             ]
@@ -637,7 +666,8 @@ def render_html(data: ReportData, plots: dict[str, str], show_values: bool = Fal
         "states exactly once; Kalai and Vempala show a calibrated model hallucinates on such facts at "
         "least at about this rate. <b>GT singleton share</b>: the Good-Turing form, singleton values over "
         "all occurrences. <b>Params</b>: total bits of the distinct values divided by the bits a parameter "
-        "stores (about 2, Allen-Zhu and Li): the memory a model needs to hold every one of them.</p>",
+        "stores (about 2, Allen-Zhu and Li): the memory a model needs to hold every one of them. "
+        "<b>Incl. pending</b>: the same if every value still waiting for review were accepted.</p>",
     ]
     captions = {
         "budget": "Monofact rate and memory budget",

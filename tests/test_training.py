@@ -245,7 +245,7 @@ def test_char_mask_and_tag_templates() -> None:
     cm = char_mask(len(text), [fact])
     assert [i for i, v in enumerate(cm) if v == 0] == list(range(fact.start, fact.end))
     tags = TagConfig(open="[[{kind}|{bits}]]", close="[[/]]")
-    assert "[[phone_number|31]]+1 415 555 0132[[/]]" in tag_text(text, [fact], tags)
+    assert "[[phone_number|31.0]]+1 415 555 0132[[/]]" in tag_text(text, [fact], tags)
 
 
 def test_abstain_examples_singletons_only() -> None:
