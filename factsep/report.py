@@ -499,7 +499,7 @@ def make_plots(data: ReportData) -> dict[str, str]:
 
     matplotlib.use("Agg", force=True)
     import matplotlib.pyplot as plt
-    from matplotlib.ticker import MaxNLocator
+    from matplotlib.ticker import FuncFormatter, MaxNLocator, NullFormatter
 
     plots: dict[str, str] = {}
     kinds = [k.kind for k in data.kinds]
@@ -574,6 +574,12 @@ def make_plots(data: ReportData) -> dict[str, str]:
     ax2.set_yticks(ys, kinds, fontsize=8)
     if any(p > 0 for p in params):
         ax2.set_xscale("log")
+        ax2.xaxis.set_major_formatter(FuncFormatter(lambda x, _pos: human_count(x)))
+        ax2.xaxis.set_minor_formatter(NullFormatter())
+        for y, p in zip(ys, params, strict=True):
+            if p > 0:
+                ax2.text(p, y, f" {human_count(p)}", va="center", fontsize=7)
+        ax2.set_xlim(right=max(params) * 4)
     ax2.set_xlabel(f"parameters to memorize (@ {data.bits_per_param:g} bits/param)")
     ax2.invert_yaxis()
     fig.tight_layout()
@@ -599,14 +605,15 @@ def make_plots(data: ReportData) -> dict[str, str]:
 # ----------------------------------------------------------------------------------- rendering
 
 _CSS = """
-body{font-family:system-ui,-apple-system,"DejaVu Sans",sans-serif;margin:2rem auto;max-width:1200px;
+body{font-family:system-ui,-apple-system,"DejaVu Sans",sans-serif;margin:2rem auto;max-width:1400px;
 color:#222;padding:0 1rem}
 h1{font-size:1.6rem;margin-bottom:.2rem}h2{font-size:1.2rem;margin-top:2rem;border-bottom:1px solid #ddd}
 .sub{color:#666;font-size:.9rem}.cards{display:flex;gap:1rem;flex-wrap:wrap;margin:1rem 0}
 .card{background:#f4f7fb;border:1px solid #dde5ef;border-radius:8px;padding:.8rem 1.1rem;min-width:150px}
 .card b{display:block;font-size:1.5rem;color:#1f4e79}.card span{font-size:.8rem;color:#555}
-table{border-collapse:collapse;font-size:.85rem;margin:.5rem 0}th,td{border:1px solid #ddd;
-padding:.3rem .5rem;text-align:right}th{background:#f0f0f0}td:first-child,th:first-child{text-align:left}
+.scroll{overflow-x:auto}table{border-collapse:collapse;font-size:.8rem;margin:.5rem 0}
+th,td{border:1px solid #ddd;padding:.25rem .4rem;text-align:right}th{background:#f0f0f0}
+td:first-child,th:first-child{text-align:left}
 tr.total td{font-weight:bold;background:#fafafa}img{max-width:100%;margin:.5rem 0}
 .note{font-size:.85rem;color:#444;max-width:900px}
 """
@@ -618,7 +625,8 @@ def _table_html(header: list[str], rows: list[list[str]], total_last: bool = Fal
     for i, row in enumerate(rows):
         cls = ' class="total"' if total_last and i == len(rows) - 1 else ""
         body.append(f"<tr{cls}>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in row) + "</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+    table = f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+    return f"<div class='scroll'>{table}</div>"
 
 
 def _run_facts(data: ReportData) -> list[tuple[str, str]]:
