@@ -84,7 +84,9 @@ class ContextReader:
         rx = self._prefilters.get(words)
         if rx is None:
             alts = "|".join(sorted((re.escape(w) for w in words), key=len, reverse=True))
-            rx = re.compile(rf"(?:^|(?<=[^\w])|(?<=\d))(?:{alts})", re.IGNORECASE)
+            cjk = "|".join(re.escape(w) for w in words if not w.isascii() and w.isalpha())
+            rx = re.compile(rf"(?:^|(?<=[^\w])|(?<=\d))(?:{alts})" + (f"|{cjk}" if cjk else ""),
+                            re.IGNORECASE)
             self._prefilters[words] = rx
         return rx
 
@@ -103,7 +105,12 @@ class ContextReader:
         # A symbol or word glued to the value ("$1234", "v1.2.3.4", "ISBN:978...") counts too.
         lemmas.add(left[-1:].lower())
         lemmas.add(left.rstrip(": #")[-4:].lower())
+        # Words in scripts written without spaces (电话, 号码) are one token with their
+        # neighbours in a blank pipeline: they match as substrings of the lower-cased window.
+        low = window.lower()
         return ContextHit(
-            positive=tuple(w for w in pos if w in lemmas or (" " in w and w in joined)),
-            negative=tuple(w for w in neg if w in lemmas or (" " in w and w in joined)),
+            positive=tuple(w for w in pos if w in lemmas or (" " in w and w in joined)
+                           or (not w.isascii() and w.isalpha() and w in low)),
+            negative=tuple(w for w in neg if w in lemmas or (" " in w and w in joined)
+                           or (not w.isascii() and w.isalpha() and w in low)),
         )
