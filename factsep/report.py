@@ -238,15 +238,19 @@ def read_quarantine(out: str | Path, show_values: bool = False) -> QuarantineSum
 
 
 def _documents(out: str | Path) -> tuple[int, int]:
-    files = dataset_files(out)
-    if not files:
-        return 0, 0
-    lf = pl.scan_parquet(files)
-    names = lf.collect_schema().names()
-    if "rf_count" in names:
-        row = _collect(lf.select(pl.len().alias("n"), (pl.col("rf_count") > 0).sum().alias("f"))).row(0)
-        return int(row[0]), int(row[1] or 0)
-    return int(_collect(lf.select(pl.len())).item()), 0
+    """(documents, documents with random facts), one file at a time: parts of different inputs
+    carry different input columns, so they are never scanned as one table."""
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    documents = with_facts = 0
+    for path in dataset_files(out):
+        pf = pq.ParquetFile(path)
+        documents += pf.metadata.num_rows
+        if "rf_count" in pf.schema_arrow.names:
+            for batch in pf.iter_batches(columns=["rf_count"], batch_size=65536):
+                with_facts += int(pc.sum(pc.greater(batch.column(0), 0)).as_py() or 0)
+    return documents, with_facts
 
 
 def collect_report(
@@ -376,7 +380,11 @@ def collect_report(
 
 def report_summary(out: str | Path, **kwargs: Any) -> dict[str, Any]:
     """The key numbers, JSON-ready, for Prefect artifacts and CLI output (no raw values)."""
-    data = collect_report(out, **{k: v for k, v in kwargs.items() if k != "show_values"})
+    return summary_from(collect_report(out, **{k: v for k, v in kwargs.items() if k != "show_values"}))
+
+
+def summary_from(data: ReportData) -> dict[str, Any]:
+    """:func:`report_summary` of already collected data (``write_report(...).data``): no second pass."""
     t = data.total
     return {
         "documents": data.documents,
@@ -477,8 +485,12 @@ def kind_rows(data: ReportData) -> list[list[str]]:
     return rows
 
 
-def _columns(data: ReportData) -> list[str]:
+def kind_columns(data: ReportData) -> list[str]:
+    """Header of :func:`kind_rows` (for Prefect table artifacts)."""
     return [c.format(bpp=f"{data.bits_per_param:g}") for c in KIND_COLUMNS]
+
+
+_columns = kind_columns  # kept: flows imported it under this name
 
 
 # ---------------------------------------------------------------------------------------- plots
@@ -668,7 +680,7 @@ def render_html(data: ReportData, plots: dict[str, str], show_values: bool = Fal
         ),
         "</div>",
         "<h2>Per kind</h2>",
-        _table_html(_columns(data), kind_rows(data), total_last=True),
+        _table_html(kind_columns(data), kind_rows(data), total_last=True),
         "<p class='note'><b>Random facts</b> are accepted spans (auto or human) with at least "
         f"{data.min_bits:g} bits. <b>Monofact rate</b>: share of distinct random-fact values the corpus "
         "states exactly once; Kalai and Vempala show a calibrated model hallucinates on such facts at "
@@ -746,7 +758,7 @@ def render_markdown(data: ReportData, show_values: bool = False) -> str:
         "",
         "## Per kind",
         "",
-        _md_table(_columns(data), kind_rows(data)),
+        _md_table(kind_columns(data), kind_rows(data)),
         "",
         f"Random facts: accepted spans with at least {data.min_bits:g} bits. "
         "Monofact rate: share of distinct values seen exactly once "

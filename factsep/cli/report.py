@@ -36,7 +36,7 @@ def report(
     paths = write_report(out, show_values=show_values, min_bits=min_bits, bits_per_param=bits_per_param)
     data = paths.data
     table = Table(title=f"random facts in {out}")
-    for col in ("kind", "spans", "distinct", "once", "monofact", "bits", "params", "pending"):
+    for col in ("kind", "spans", "values", "once", "mono%", "bits", "params", "pending"):
         table.add_column(col, justify="left" if col == "kind" else "right", no_wrap=col == "kind")
     for k in [*data.kinds, data.total]:
         table.add_row(
