@@ -140,18 +140,17 @@ def maybe_fail(shard: Any, out: str) -> None:
     if not any(fnmatch.fnmatch(name, pattern) or pattern == name for name in names):
         return
     times = int(os.environ.get(FAIL_TIMES_ENV, "0") or 0)
-    if times > 0:
-        path = _join(out, f"{FAULT_DIR}/{shard.shard_id}.count")
-        fs, fpath = fsspec.core.url_to_fs(path)
-        fs.makedirs(fpath.rsplit("/", 1)[0], exist_ok=True)
-        count = 0
-        if fs.exists(fpath):
-            with fs.open(fpath, "r") as fh:
-                count = int(fh.read().strip() or 0)
-        with fs.open(fpath, "w") as fh:
-            fh.write(str(count + 1))
-        if count >= times:
-            return
+    path = _join(out, f"{FAULT_DIR}/{shard.shard_id}.count")  # attempts seen, for the drill's report
+    fs, fpath = fsspec.core.url_to_fs(path)
+    fs.makedirs(fpath.rsplit("/", 1)[0], exist_ok=True)
+    count = 0
+    if fs.exists(fpath):
+        with fs.open(fpath, "r") as fh:
+            count = int(fh.read().strip() or 0)
+    with fs.open(fpath, "w") as fh:
+        fh.write(str(count + 1))
+    if 0 < times <= count:
+        return
     raise InjectedShardFailure(f"injected failure for shard {shard.shard_id} ({FAIL_SHARD_ENV}={pattern})")
 
 
