@@ -61,18 +61,24 @@ def place(window: str, start: int | None, end: int | None, value: str | None) ->
         raise Unplaceable("region has no text to check against the document")
     if start is not None and end is not None:
         s, e = int(start), int(end)
+        found: dict[tuple[int, int], str] = {}
         if _try(window, s, e, value):
-            return Placement(s, e, "codepoint")
+            found.setdefault((s, e), "codepoint")
         u16 = utf16_to_codepoint(window)
         if 0 <= s <= e < len(u16) and u16[s] >= 0 and u16[e] >= 0 and _try(window, u16[s], u16[e], value):
-            return Placement(u16[s], u16[e], "utf16")
+            found.setdefault((u16[s], u16[e]), "utf16")
         if "\r\n" in window:
             lf = crlf_to_original(window)
-            if 0 <= s <= e < len(lf) and _try(window, lf[s], lf[e], value):
-                return Placement(lf[s], lf[e], "crlf")
-            value_crlf = value.replace("\r\n", "\n").replace("\n", "\r\n")
-            if 0 <= s <= e < len(lf) and _try(window, lf[s], lf[e], value_crlf):
-                return Placement(lf[s], lf[e], "crlf")
+            for v in {value, value.replace("\r\n", "\n").replace("\n", "\r\n")}:
+                if 0 <= s <= e < len(lf) and _try(window, lf[s], lf[e], v):
+                    found.setdefault((lf[s], lf[e]), "crlf")
+        if len(found) == 1:
+            (ps, pe), method = next(iter(found.items()))
+            return Placement(ps, pe, method)
+        if len(found) > 1:
+            raise Unplaceable(
+                f"offsets fit the text at {len(found)} places depending on how characters are counted"
+            )
     hits = _find_all(window, value)
     if len(hits) == 1:
         return Placement(hits[0], hits[0] + len(value), "search")

@@ -44,6 +44,9 @@ class ReviewConfig:
     batch_size: int = 200
     annotators_per_task: int = 1
     text_field: str | None = None
+    #: Apply a reviewed span's verdict to the pending spans with the same kind and normalized value
+    #: (routing sends one per value, so the others would otherwise never be decided).
+    propagate: bool = True
 
 
 def review_config(config: Any = None) -> ReviewConfig:

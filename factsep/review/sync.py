@@ -22,11 +22,20 @@ from typing import Any
 from factsep.decisions import Decision, append_decisions, latest_decisions
 from factsep.review.calibration import CalibrationResult, fit_calibration
 from factsep.review.client import ReviewClient, ReviewError
-from factsep.review.data import load_spans, quarantine
+from factsep.review.data import load_documents, load_spans, quarantine
 from factsep.review.labelconfig import FROM_NAME
 from factsep.review.offsets import Unplaceable, place
 from factsep.review.route import META, ReviewConfig, review_config
-from factsep.span import HUMAN_ACCEPT, HUMAN_ADDED, HUMAN_REJECT, Span, make_span_id, make_value_hash
+from factsep.span import (
+    HUMAN_ACCEPT,
+    HUMAN_ADDED,
+    HUMAN_REJECT,
+    PENDING_REVIEW,
+    Span,
+    doc_key,
+    make_span_id,
+    make_value_hash,
+)
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +48,7 @@ class SyncResult:
     annotations_ignored: int = 0  # skipped or cancelled
     annotations_quarantined: int = 0
     decisions_appended: int = 0
+    propagated: int = 0  # of which: same value as a reviewed span
     accepted: int = 0
     rejected: int = 0
     added: int = 0
@@ -202,6 +212,43 @@ def decide_task(
     return decisions
 
 
+def _same_value(
+    out: str | Path, decided: list[Decision], in_force: dict[str, Decision], cfg: ReviewConfig
+) -> list[Decision]:
+    """The verdict on a reviewed span, for the other pending spans of the same value.
+
+    Values whose reviewed spans disagree are left alone. Source ``label_studio:same_value``.
+    """
+    verdicts = {d.span_id: d for d in decided if d.decision in (HUMAN_ACCEPT, HUMAN_REJECT)}
+    if not verdicts:
+        return []
+    spans = load_spans(out)
+    by_id = {s.span_id: s for s in spans}
+    per_value: dict[tuple[str, str], set[str]] = {}
+    for sid, d in verdicts.items():
+        s = by_id.get(sid)
+        if s is not None:
+            per_value.setdefault((s.kind, s.value_hash), set()).add(d.decision)
+    settled = {k: next(iter(v)) for k, v in per_value.items() if len(v) == 1}
+    targets = [
+        s for s in spans
+        if (s.kind, s.value_hash) in settled and s.decision == PENDING_REVIEW
+        and s.span_id not in verdicts and s.span_id not in in_force
+    ]
+    if not targets:
+        return []
+    docs = load_documents(out, {s.doc_id for s in targets}, cfg.text_field)
+    result = []
+    for s in targets:
+        text = docs.get(s.doc_id)
+        if text is None or (s.text is not None and text[s.start : s.end] != s.text):
+            continue
+        result.append(Decision(
+            s.span_id, settled[(s.kind, s.value_hash)], doc_key(text), source="label_studio:same_value"
+        ))
+    return result
+
+
 def sync(
     out: str | Path,
     project: str | None = None,
@@ -243,11 +290,14 @@ def sync(
     for t in tasks:
         new.extend(decide_task(t, known, result, quarantined))
     in_force = latest_decisions(out)
+    if cfg.propagate:
+        new.extend(_same_value(out, new, in_force, cfg))
     changed = []
     for d in new:
         prev = in_force.get(d.span_id)
         if prev is None or prev.decision != d.decision:
             changed.append(d)
+    result.propagated = sum(d.source == "label_studio:same_value" for d in changed)
     for d in changed:
         if d.decision == HUMAN_ACCEPT:
             result.accepted += 1

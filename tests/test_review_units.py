@@ -1,0 +1,129 @@
+"""Review logic that needs no server: placement of offsets, selection, windows, calibration."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from factsep.decisions import Decision, append_decisions
+from factsep.review.calibration import ece, fit_calibration, interpolate, pav
+from factsep.review.ledger import RoutedTask, RoutingLedger
+from factsep.review.offsets import Unplaceable, place
+from factsep.review.route import select_spans, shape, window_bounds
+from factsep.review.sync import resolve
+from factsep.span import HUMAN_ACCEPT, HUMAN_REJECT, Span
+
+TRICKY = st.sampled_from(
+    ["😀", "👍🏽", "中", "文", "\r\n", "e\u0301", "👨\u200d👩\u200d👧", " ", "a", "7", "-"]
+)
+PARTS = st.lists(TRICKY, max_size=8)
+
+
+@settings(max_examples=300, deadline=None)
+@given(PARTS, st.lists(TRICKY, min_size=1, max_size=4), PARTS)
+def test_place_finds_the_right_place_or_refuses(pre: list[str], mid: list[str], post: list[str]) -> None:
+    """Whatever convention the offsets use, a region lands exactly where it was, or is refused."""
+    before, value, after = "".join(pre), "".join(mid), "".join(post)
+    window = before + value + after
+    s, e = len(before), len(before) + len(value)
+    u16 = (len(before.encode("utf-16-le")) // 2, len((before + value).encode("utf-16-le")) // 2)
+    lf = (len(before.replace("\r\n", "\n")), len((before + value).replace("\r\n", "\n")))
+    for start, end in ((s, e), u16, lf):
+        try:
+            p = place(window, start, end, value)
+        except Unplaceable as exc:
+            assert "places" in exc.reason or "times" in exc.reason  # ambiguous, never "missing"
+            continue
+        assert (p.start, p.end) == (s, e), (window, value, start, end, p)
+    if not any(ord(c) > 0xFFFF for c in before) and "\r\n" not in before:
+        assert place(window, s, e, value).start == s  # plain text: never refused
+
+
+def test_place_never_guesses() -> None:
+    window = "call 555 0199 or 555 0199"
+    assert place(window, 5, 13, "555 0199").start == 5
+    assert place(window, 17, 25, "555 0199").start == 17
+    with pytest.raises(Unplaceable, match="2 times"):
+        place(window, 3, 11, "555 0199")  # wrong offsets, two candidates: refuse
+    with pytest.raises(Unplaceable, match="does not occur"):
+        place(window, 5, 13, "555 0100")
+    with pytest.raises(Unplaceable, match="no text"):
+        place(window, 5, 13, None)
+    # NFD in the document, NFC from the browser: refused, with the reason
+    with pytest.raises(Unplaceable, match="normalization"):
+        place("Cafe\u0301 555", 0, 4, "Caf\u00e9")
+    assert place("x 555 0199", 0, 3, "555 0199").method == "search"  # unique: placed
+
+
+def _span(i: int, conf: float, value: str, kind: str = "phone_number", bits: float = 30.0) -> Span:
+    return Span(
+        span_id=f"s{i}", doc_id=f"d{i}", start=0, end=len(value), kind=kind, subtype=None, text=value,
+        value_hash=f"{kind}:{value}", confidence=conf, bits=bits, validated=True, detector="t",
+    )
+
+
+def test_select_most_uncertain_first_one_per_value_then_shape() -> None:
+    spans = [
+        _span(1, 0.50, "555-0101"),
+        _span(2, 0.52, "555-0101"),  # same value: never both
+        _span(3, 0.55, "555-0102"),  # same shape as 1: only after other shapes
+        _span(4, 0.70, "ab12cd", kind="generic_id"),
+        _span(5, 0.95, "(555) 0103"),
+    ]
+    assert [s.span_id for s in select_spans(spans, 3)] == ["s1", "s4", "s5"]
+    assert [s.span_id for s in select_spans(spans, 10)] == ["s1", "s4", "s5", "s3"]
+    # bits weigh in: at equal uncertainty, the value with more information goes first
+    a, b = _span(6, 0.6, "x1", kind="secret", bits=120), _span(7, 0.6, "y", kind="vin", bits=10)
+    assert select_spans([b, a], 1)[0].span_id == "s6"
+    assert shape(spans[0]) == shape(spans[2]) != shape(spans[4])
+
+
+def test_windows_do_not_split_crlf_or_combining_marks() -> None:
+    text = "x" * 50 + "\r\n" + "e\u0301" * 3 + " value 12345 " + "y" * 50
+    s = text.index("12345")
+    for ctx in range(0, 30):
+        lo, hi = window_bounds(text, s, s + 5, ctx)
+        assert lo <= s and hi >= s + 5
+        assert not (0 < lo < len(text) and text[lo - 1] == "\r" and text[lo] == "\n")
+        assert text[lo] not in "\u0301" if lo < len(text) else True
+
+
+def test_majority() -> None:
+    assert resolve({"yes": [True, True, False]}) == "accept"
+    assert resolve({"yes": [False, False, True]}) == "reject"
+    assert resolve({"yes": [True, False]}) is None
+    assert resolve({"yes": []}) is None
+
+
+def test_pav_is_monotone_and_fits_steps() -> None:
+    x = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8]
+    y = [0, 1, 0, 0, 1, 1, 0, 1]
+    xs, ys = pav(x, y)
+    assert xs == sorted(xs) and all(a <= b for a, b in zip(ys, ys[1:], strict=False))
+    assert interpolate(xs, ys, 0.0) == ys[0] and interpolate(xs, ys, 1.0) == ys[-1]
+    assert ece([0.9] * 10, [1] * 9 + [0]) == pytest.approx(0.0)
+    assert ece([0.9] * 10, [0] * 10) == pytest.approx(0.9)
+
+
+def test_fit_calibration_from_ledgers(tmp_path: Path) -> None:
+    """Overconfident scores for one kind: the fitted map pulls them down; ECE drops."""
+    ledger = RoutingLedger(tmp_path)
+    spans, decisions = [], []
+    for i in range(200):
+        conf = 0.5 + 0.5 * (i % 50) / 50  # 0.5 .. 0.99
+        truth = (i * 7919) % 100 < (conf - 0.5) * 100  # true rate 0 .. 0.49: overconfident
+        spans.append({"span_id": f"s{i}", "kind": "isbn", "confidence": conf})
+        decisions.append(Decision(f"s{i}", HUMAN_ACCEPT if truth else HUMAN_REJECT, "k"))
+    ledger.append([RoutedTask(task_key="t", target="file", spans=spans)])
+    append_decisions(tmp_path, decisions)
+    res = fit_calibration(tmp_path)
+    assert res.kinds["isbn"].n == 200
+    assert res.ece_after < res.ece_before / 2
+    data = json.loads((tmp_path / "state" / "calibration.json").read_text())
+    assert data["version"] == 1
+    xs, ys = data["kinds"]["isbn"]["x"], data["kinds"]["isbn"]["y"]
+    assert xs == sorted(xs) and ys == sorted(ys) and interpolate(xs, ys, 0.95) < 0.6
