@@ -43,6 +43,8 @@ def _shape_strength(value: str) -> float:
         s += 0.4
     if "/" in value and not stripped.startswith("+"):
         s -= 0.6
+    if stripped.isdigit() and not stripped.startswith("00"):
+        s -= 1.2  # a bare digit string is as often an account, an id or a quantity
     return s
 
 
