@@ -49,6 +49,7 @@ FACT_TYPE = pa.struct(
         pa.field("end", pa.int32()),
         pa.field("kind", pa.string()),
         pa.field("bits", pa.float32()),
+        pa.field("decision", pa.string()),
     ]
 )
 
@@ -281,7 +282,7 @@ def export(
                     "id": ident,
                     "text": text,
                     "char_loss_mask": char_mask(len(text), facts, min_bits),
-                    "facts": [{k: _field(s, k) for k in ("start", "end", "kind", "bits")} for s in facts],
+                    "facts": [{k: _field(s, k) for k in FACT_TYPE.names} for s in facts],
                 }
                 if with_tokens:
                     ids, offsets = token_offsets(tokenizer, text)

@@ -24,7 +24,7 @@ from factsep.config import TagConfig  # noqa: E402
 from factsep.decisions import Decision, append_decisions  # noqa: E402
 from factsep.export import ExportConfig, export  # noqa: E402
 from factsep.span import ACCEPTED, HUMAN_ACCEPT, HUMAN_REJECT, PENDING_REVIEW, doc_key  # noqa: E402
-from factsep.training import IGNORE_INDEX  # noqa: E402
+from factsep.training import IGNORE_INDEX, loss_mask  # noqa: E402
 
 TAG = re.compile(r"</?rf:[a-z_]+>")
 
@@ -86,6 +86,7 @@ def test_masked_with_tokenizer(tmp_path: Path) -> None:
         assert zero == [i for f in facts for i in range(f.start, f.end)]
         enc = tok.encode(text, add_special_tokens=False)
         assert row["input_ids"] == enc.ids
+        assert loss_mask(tok, row["text"], row["facts"]) == row["token_loss_mask"]  # docs recipe
         assert len(row["labels"]) == len(row["input_ids"]) == len(row["token_loss_mask"])
         for (a, b), tid, w, lab in zip(
             enc.offsets, enc.ids, row["token_loss_mask"], row["labels"], strict=True
