@@ -498,7 +498,7 @@ _columns = kind_columns  # kept: flows imported it under this name
 
 def _png(fig: Any) -> str:
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
+    fig.savefig(buf, format="png", dpi=100)  # figures are already tight_layout-ed: no second pass
     import matplotlib.pyplot as plt
 
     plt.close(fig)
