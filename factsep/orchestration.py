@@ -187,19 +187,6 @@ def local_workers(n_shards: int, requested: int | None = None) -> int:
     return max(1, min(want, max(n_shards, 1)))
 
 
-def _call(fn: Any, *args: Any, **kwargs: Any) -> Any:
-    """Call ``fn`` with the keyword arguments it accepts (the callee owns its signature)."""
-    import inspect
-
-    try:
-        params = inspect.signature(fn).parameters
-    except (TypeError, ValueError):  # pragma: no cover - builtins
-        return fn(*args, **kwargs)
-    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
-        return fn(*args, **kwargs)
-    return fn(*args, **{k: v for k, v in kwargs.items() if k in params})
-
-
 def prepare_run(inputs: list[str], out: str, settings: Settings) -> list[Any]:
     """What ``factsep.scan.scan`` does before scanning: make OUT, plan shards, record the run state.
 
@@ -232,22 +219,31 @@ def finish_run(out: str, shards: list[Any], settings: Settings, results: list[An
 
 
 def run_route(out: str, config_path: str | None = None, budget: int | None = None) -> dict[str, Any]:
-    """Route uncertain spans to review (``factsep.review.route``) and return its summary."""
+    """Route uncertain spans to review (``factsep.review.route``); say where the tasks went."""
     from factsep import review
 
     config = Config.from_toml(config_path)
-    kwargs: dict[str, Any] = {"config": config, "config_path": config_path}
-    if budget is not None:
-        kwargs["budget"] = budget
-    return to_dict(_call(review.route, out, **kwargs))
+    result = to_dict(review.route(out, budget=budget, config=config))
+    if result.get("tasks_file"):
+        result["message"] = (
+            "no review server configured (LABEL_STUDIO_URL unset): wrote "
+            f"{result.get('tasks_total', 0)} task(s) for {result.get('selected', 0)} span(s) "
+            f"to {result['tasks_file']} for Label Studio import"
+        )
+    else:
+        result["message"] = (
+            f"sent {result.get('tasks_created', 0)} new task(s) "
+            f"({result.get('tasks_existing', 0)} already there) for {result.get('selected', 0)} span(s) "
+            f"to {result.get('target', 'Label Studio')}"
+        )
+    return result
 
 
 def run_sync(out: str, config_path: str | None = None) -> dict[str, Any]:
     """Pull annotations into the decisions ledger (``factsep.review.sync``) and return its summary."""
     from factsep import review
 
-    config = Config.from_toml(config_path)
-    return to_dict(_call(review.sync, out, config=config, config_path=config_path))
+    return to_dict(review.sync(out, config=Config.from_toml(config_path)))
 
 
 def run_report(out: str) -> dict[str, Any]:
@@ -257,11 +253,11 @@ def run_report(out: str) -> dict[str, Any]:
     paths = report.write_report(out)
     data = paths.data
     return {
-        "summary": report.report_summary(out),
+        "summary": report.summary_from(data),
         "html": paths.html,
         "markdown_path": paths.markdown,
         "markdown": report.render_markdown(data),
-        "columns": report._columns(data),
+        "columns": report.kind_columns(data),
         "rows": report.kind_rows(data),
     }
 
