@@ -257,8 +257,9 @@ def _mtime(info: dict[str, Any]) -> float | str | None:
     return None
 
 
-def _shard_id(rel: str, url: str) -> str:
-    slug = re.sub(r"[^A-Za-z0-9._-]+", "_", rel).strip("._")[-48:] or "input"
+def _shard_id(url: str) -> str:
+    """File name (readable) plus a hash of the whole URL (unique): the same file, the same id."""
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "_", url.rstrip("/").rsplit("/", 1)[-1]).strip("._")[-48:] or "input"
     return f"{slug}-{hashlib.blake2b(url.encode('utf-8'), digest_size=6).hexdigest()}"
 
 
@@ -308,7 +309,7 @@ def plan_shards(
             if config.hash_content:
                 fingerprint["blake2b"] = _content_hash(fs, f)
             fmt, compression = detect_format(f)
-            found[url] = Shard(_shard_id(rel, url), url, rel, fmt, compression, fingerprint)
+            found[url] = Shard(_shard_id(url), url, rel, fmt, compression, fingerprint)
     if missing:
         raise NothingToReadError(f"input not found: {', '.join(missing)}")
     return sorted(found.values(), key=lambda s: s.url)
