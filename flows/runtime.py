@@ -93,8 +93,8 @@ def make_task_runner(
 def runner_label(runner: TaskRunner[Any]) -> str:
     """Short human description of a task runner, for logs and artifacts."""
     name = type(runner).__name__
-    address = getattr(runner, "_client_kwargs", None) and getattr(runner, "address", None)
+    address = getattr(runner, "address", None)
     if address:
         return f"{name}({address})"
-    workers = getattr(runner, "_max_workers", None) or getattr(runner, "max_workers", None)
+    workers = getattr(runner, "_max_workers", None)
     return f"{name}({workers})" if workers else name
