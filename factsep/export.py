@@ -208,6 +208,8 @@ class _Writer:
     def __init__(self, target: Path, schema: pa.Schema, batch_rows: int) -> None:
         target.parent.mkdir(parents=True, exist_ok=True)
         self.target = target
+        for stale in target.parent.glob(f".tmp-{target.name}.*"):  # left by a killed export
+            stale.unlink(missing_ok=True)
         self.tmp = target.with_name(f".tmp-{target.name}.{os.getpid()}")
         self.schema = schema
         self.batch_rows = batch_rows
@@ -245,6 +247,8 @@ def export(
 ) -> ExportResult:
     """Write the dataset of scan output ``out`` in ``config.format`` to the Parquet file ``to``."""
     config = config or ExportConfig()
+    if not dataset_files(out):
+        raise FileNotFoundError(f"no dataset parts in {out}/dataset: run factsep scan first")
     manifest = read_manifest(out)
     min_bits = config.min_bits
     if min_bits is None:

@@ -158,10 +158,15 @@ def test_human_decisions_in_the_ledger_win(tmp_path: Path) -> None:
 
 
 def test_failed_export_leaves_nothing(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match="no dataset parts"):
+        export(tmp_path, tmp_path / "x.parquet")
     build_out(tmp_path / "out")
+    (tmp_path / ".tmp-x.parquet.99999").write_bytes(b"torn")  # a killed export's leftover
     with pytest.raises(ValueError, match="no text column"):
         export(tmp_path / "out", tmp_path / "x.parquet", ExportConfig(format="tagged", text_field="body"))
     assert not list(tmp_path.glob("*x.parquet*"))
+    export(tmp_path / "out", tmp_path / "x.parquet")
+    assert [p.name for p in tmp_path.glob("*x.parquet*")] == ["x.parquet"]
 
 
 def test_cli_export(tmp_path: Path) -> None:

@@ -120,6 +120,21 @@ def test_show_values_includes_them(tmp_path: Path) -> None:
     assert "SECRET-RAW-9999" in html  # full quarantine reasons too
 
 
+def test_show_values_after_a_no_values_scan(tmp_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    build_out(tmp_path)
+    for part in (tmp_path / "spans").glob("part-*.parquet"):
+        table = pq.read_table(part)
+        i = table.schema.get_field_index("text")
+        empty = pa.nulls(table.num_rows, pa.string())
+        pq.write_table(table.set_column(i, table.schema.field(i), empty), part)
+    html = Path(write_report(tmp_path, show_values=True).html).read_text(encoding="utf-8")
+    assert "The scan dropped raw values" in html
+    assert "+1 415 555 0132" not in html
+
+
 def test_empty_output_still_reports(tmp_path: Path) -> None:
     (tmp_path / "spans").mkdir()
     paths = write_report(tmp_path)

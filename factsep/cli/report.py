@@ -12,8 +12,11 @@ console = Console()
 
 
 def _check_out(out: Path) -> None:
-    if not out.is_dir():
-        console.print(f"[red]no scan output at {out}[/red]")
+    """Refuse a folder that is not a scan output, before writing anything into it."""
+    from factsep.report import dataset_files, span_files
+
+    if not out.is_dir() or not (span_files(out) or dataset_files(out) or (out / "manifest.json").exists()):
+        console.print(f"[red]no scan output at {out} (expected spans/, dataset/ or manifest.json)[/red]")
         raise typer.Exit(2)
 
 
