@@ -99,7 +99,8 @@ class ContextReader:
         window = f"{left} \x00 {right}"
         if not self._prefilter(pos + neg).search(window):
             return NO_CONTEXT
-        doc = self.nlp(window.replace("\x00", " "))
+        # spaCy cannot encode lone surrogates (from broken input); they carry no context anyway.
+        doc = self.nlp(window.replace("\x00", " ").encode("utf-8", "replace").decode("utf-8"))
         lemmas = {t.lemma_.lower() for t in doc} | {t.lower_ for t in doc}
         joined = " ".join(t.lemma_.lower() for t in doc)
         # A symbol or word glued to the value ("$1234", "v1.2.3.4", "ISBN:978...") counts too.

@@ -9,17 +9,21 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from factsep.config import DetectorConfig
 from factsep.detection.candidates import Candidate, CandidateEngine
 from factsep.detection.context import NO_CONTEXT, ContextReader
-from factsep.detection.scoring import Calibration, Signals, decide, made_up
+from factsep.detection.scoring import W_BACKOFF, Calibration, Signals, decide, made_up
 from factsep.kinds.base import Kind, Validation, registry
 from factsep.span import Span, doc_key, make_span_id, make_value_hash
 
+_MISSING = object()
+_CACHE_SIZE = 200_000
+_ATTEMPTS_PER_CANDIDATE = 16
 _SEP_GROUP = re.compile(r"[ \-./]+[^ \-./]*$")
+_LETTER_PREFIX = re.compile(r"^[A-Za-z]{1,4}:? ?(?=\d)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +42,7 @@ class Hit:
         return (self.confidence + 0.0015 * self.kind.specificity, self.kind.specificity, self.end - self.start)
 
 
-def _backoff(value: str, limit: int = 2) -> Iterator[str]:
+def _suffix_backoff(value: str, limit: int = 2) -> Iterator[str]:
     """The value, then the value without its last separated group (a greedy match may run on)."""
     yield value
     for _ in range(limit):
@@ -47,6 +51,19 @@ def _backoff(value: str, limit: int = 2) -> Iterator[str]:
             return
         value = shorter
         yield value
+
+
+def _backoff(value: str, limit: int = 2) -> Iterator[tuple[int, str, int]]:
+    """(offset, attempt, groups dropped): the value; without a leading word that the pattern took
+    for a letter prefix ("CUIT 20-...", "ID 4560...": context words); then shorter at the end."""
+    m = _LETTER_PREFIX.match(value)
+    starts = [(0, value)] + ([(m.end(), value[m.end():])] if m else [])
+    for offset, v in starts:
+        yield offset, v, 0
+    for offset, v in starts:
+        for dropped, attempt in enumerate(_suffix_backoff(v, limit)):
+            if dropped:
+                yield offset, attempt, dropped
 
 
 class Detector:
@@ -74,6 +91,8 @@ class Detector:
         self.extra = list(extra_recognizers)
         self.version = f"factsep-{__version__}"
         self._opts = asdict(self.config)
+        # Validators are pure: repeated values (common in corpora, and in hostile input) are free.
+        self._cache: dict[tuple[str, str], Any] = {}
 
     # -- public API -------------------------------------------------------------------------------
 
@@ -99,22 +118,34 @@ class Detector:
     def _classify(self, text: str, cand: Candidate) -> list[Hit]:
         n_digits = sum(c.isdigit() for c in cand.text)
         hits: list[Hit] = []
+        budget = _ATTEMPTS_PER_CANDIDATE
         for kind in self.kinds:
             if not kind.quick_ok(cand.text, n_digits):
                 continue
             for m in self._kind_rx[kind.name].finditer(cand.text):
+                budget -= 1
+                if budget < 0:  # a wall of number-like text: stop, keeping cost linear
+                    return hits
                 hit = self._validate(text, cand.start + m.start(), m.group(), kind)
                 if hit is not None:
                     hits.append(hit)
         return hits
 
     def _validate(self, text: str, start: int, value: str, kind: Kind) -> Hit | None:
-        for attempt in _backoff(value):
-            result = kind.validate(attempt, self._opts)
+        for offset, attempt, dropped in _backoff(value):
+            key = (kind.name, attempt)
+            result = self._cache.get(key, _MISSING)
+            if result is _MISSING:
+                result = kind.validate(attempt, self._opts)
+                if len(self._cache) >= _CACHE_SIZE:
+                    self._cache.clear()
+                self._cache[key] = result
             if not result:
                 continue
             options = result if isinstance(result, list) else [result]
-            return self.score(text, start, start + len(attempt), kind, options)
+            if dropped:  # digits run on after the value: it is likely a piece of something longer
+                options = [replace(v, strength=v.strength + W_BACKOFF * dropped) for v in options]
+            return self.score(text, start + offset, start + offset + len(attempt), kind, options)
         return None
 
     def score(self, text: str, start: int, end: int, kind: Kind, options: list[Validation],
@@ -122,6 +153,9 @@ class Detector:
         """Pick the best reading of a validated value, score it with its context."""
         best: Hit | None = None
         placeholder = made_up(text[start:end])
+        before = text[start - 1] if start else " "
+        after = text[end] if end < len(text) else " "
+        partial = before.isalnum() or before in "+-" or (after.isalnum() and after.isascii())
         for v in options:
             ctx = self.context.read(text, start, end, kind.context + v.context, kind.negative)
             if ctx is NO_CONTEXT and kind.requires_context:
@@ -129,7 +163,7 @@ class Detector:
             if kind.requires_context and not ctx.positive:
                 continue
             signals = Signals(kind.prior, v.checksum, v.validated, v.strength,
-                              len(ctx.positive), len(ctx.negative), placeholder)
+                              len(ctx.positive), len(ctx.negative), placeholder, partial)
             conf = self.calibration(kind.name, signals.raw_score())
             hit = Hit(start, end, kind, v, conf, detector or f"{self.version}/{kind.name}")
             if best is None or hit.confidence > best.confidence:

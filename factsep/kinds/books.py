@@ -26,7 +26,7 @@ def validate_isbn(value: str, opts: Mapping[str, Any]) -> Validation | None:
     isbn13 = stdnum_isbn.to_isbn13(number)
     hyphenated = "-" in value or " " in value
     return Validation(normalized=isbn13, subtype=f"isbn{len(number)}", validated=True, checksum=True,
-                      strength=(0.8 if len(number) == 13 else 0.0) + (0.3 if hyphenated else 0.0))
+                      strength=(0.8 if len(number) == 13 else -1.0) + (0.3 if hyphenated else 0.0))
 
 
 ISBN = register(Kind(
@@ -38,7 +38,7 @@ ISBN = register(Kind(
     context=("isbn", "isbn-10", "isbn-13", "book", "edition", "publisher", "press", "hardcover",
              "paperback", "ed", "vol", "published", "isbn:"),
     negative=("phone", "tel", "call", "fax", "order", "invoice", "account"),
-    prior=0.72,
+    prior=0.65,
     specificity=85,
     example="978-0-306-40615-7",
     description="International Standard Book Numbers, ISBN-10 and ISBN-13 (python-stdnum isbn)",

@@ -13,8 +13,8 @@ from typing import Any
 from factsep.kinds.base import Kind, Validation, charset_bits, register
 from factsep.kinds.ids import ALNUM_PATTERN, ID_PATTERN, id_bits, stdnum_validator
 
-TOKEN_PATTERN = (r"\b[A-Za-z][A-Za-z0-9_\-]{2,}[0-9][A-Za-z0-9_\-]{4,}\b"
-                 r"|\b[0-9][A-Za-z0-9_\-]{2,}[A-Za-z][A-Za-z0-9_\-]{4,}\b")
+TOKEN_PATTERN = (r"\b[A-Za-z][A-Za-z0-9_\-]{2,30}[0-9][A-Za-z0-9_\-]{4,30}\b"
+                 r"|\b[0-9][A-Za-z0-9_\-]{2,30}[A-Za-z][A-Za-z0-9_\-]{4,30}\b")
 _WORDLIKE = re.compile(r"[a-z]{5,}|[A-Z][a-z]{3,}")
 _stdnum = stdnum_validator("generic_id")
 

@@ -37,7 +37,7 @@ def email_bits(normalized: str) -> float:
 
 EMAIL = register(Kind(
     name="email_address",
-    pattern=r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,24}\b",
+    pattern=r"[A-Za-z0-9._%+\-]{1,64}@[A-Za-z0-9\-]{1,63}(?:\.[A-Za-z0-9\-]{1,63}){0,6}\.[A-Za-z]{2,24}\b",
     validate=validate_email,
     bits=email_bits,
     bits_rule="local part: length * log2(alphabet of its character classes), at most 64; +8 for the domain",

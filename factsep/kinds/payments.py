@@ -24,7 +24,8 @@ _NETWORKS: tuple[tuple[str, tuple[str, ...], tuple[int, ...]], ...] = (
     ("mastercard", tuple(str(i) for i in range(51, 56)) + tuple(str(i) for i in range(2221, 2721)),
      (16,)),
     ("discover", ("6011", "65") + tuple(str(i) for i in range(644, 650)), (16, 19)),
-    ("jcb", tuple(str(i) for i in range(3528, 3590)), (16, 17, 18, 19)),
+    ("jcb", tuple(str(i) for i in range(3528, 3590)) + ("35",), (16, 17, 18, 19)),
+    ("jcb", ("1800", "2131"), (15,)),
     ("diners", ("36", "38", "39", "300", "301", "302", "303", "304", "305"), (14, 16, 19)),
     ("unionpay", ("62",), (16, 17, 18, 19)),
     ("maestro", ("50", "56", "57", "58", "63", "67"), (12, 13, 14, 15, 16, 17, 18, 19)),
@@ -50,7 +51,7 @@ def validate_card(value: str, opts: Mapping[str, Any]) -> Validation | None:
 
 CREDIT_CARD = register(Kind(
     name="credit_card",
-    pattern=r"\b\d{4}(?:[ \-]?\d{4}){2}[ \-]?\d{1,7}\b|\b\d{4}[ \-]?\d{6}[ \-]?\d{4,5}\b",
+    pattern=r"\b\d{4}(?:[ \-]?\d{4}){2}(?:[ \-]?\d{1,7})?\b|\b\d{4}[ \-]?\d{6}[ \-]?\d{4,5}\b",
     validate=validate_card,
     bits=lambda normalized: digit_bits(max(len(normalized) - 7, 0)),
     bits_rule="log2(10) * (digits - 6 issuer digits - 1 Luhn check digit)",
@@ -76,7 +77,7 @@ def validate_iban(value: str, opts: Mapping[str, Any]) -> Validation | None:
 
 IBAN = register(Kind(
     name="iban",
-    pattern=r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b",
+    pattern=r"\b[A-Za-z]{2}\d{2}(?: ?[A-Za-z0-9]{4}){2,7}(?: ?[A-Za-z0-9]{1,4})?\b",
     validate=validate_iban,
     bits=lambda normalized: digit_bits(max(len(normalized) - 8, 0)),
     bits_rule="log2(10) * (BBAN length - 4 bank-code characters); country and check digits are fixed",
@@ -103,7 +104,7 @@ def validate_ssn(value: str, opts: Mapping[str, Any]) -> list[Validation] | None
         except Exception:
             continue
         return [Validation(normalized=norm, subtype=subtype, validated=True,
-                           strength=0.6 if dashed else -1.2)]
+                           strength=0.6 if dashed else -2.0)]
     return None
 
 

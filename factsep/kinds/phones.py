@@ -7,6 +7,7 @@ after it: ``log2(9) + 3.32 * (len(NSN) - 1)``; a 10-digit NSN is about 33 bits.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -48,6 +49,23 @@ def _shape_strength(value: str) -> float:
     return s
 
 
+#: Logits when the digits are grouped as the region's numbering plan groups them (555-123-4567).
+W_PLAN_GROUPS = 1.4
+_GROUPS = re.compile(r"\d+")
+
+
+def _grouped_as_plan(value: str, num: phonenumbers.PhoneNumber) -> bool:
+    """The value's digit groups are those of the national or international format of the number."""
+    groups = [len(g) for g in _GROUPS.findall(value)]
+    if len(groups) < 2:
+        return False
+    for fmt in (PhoneNumberFormat.NATIONAL, PhoneNumberFormat.INTERNATIONAL):
+        plan = [len(g) for g in _GROUPS.findall(phonenumbers.format_number(num, fmt))]
+        if groups == plan or groups == plan[-len(groups):] and sum(groups) >= 7:
+            return True
+    return False
+
+
 def validate(value: str, opts: Mapping[str, Any]) -> Validation | None:
     digits = _digits(value)
     if not 7 <= len(digits) <= 15 or len(set(digits)) <= 1:
@@ -72,7 +90,8 @@ def validate(value: str, opts: Mapping[str, Any]) -> Validation | None:
             normalized=phonenumbers.format_number(num, PhoneNumberFormat.E164),
             subtype=subtype,
             validated=valid,
-            strength=_shape_strength(value) + (0.0 if valid else -0.6),
+            strength=_shape_strength(value) + (0.0 if valid else -0.6)
+            + (W_PLAN_GROUPS if valid and _grouped_as_plan(value, num) else 0.0),
         )
         if valid:
             return v
@@ -102,12 +121,14 @@ PHONE = register(Kind(
     bits=bits,
     bits_rule="log2(9) + log2(10) * (NSN digits - 1): the first NSN digit is never 0",
     context=("phone", "tel", "telephone", "call", "mobile", "cell", "fax", "contact", "dial",
-             "whatsapp", "ring", "text", "sms", "hotline", "number", "reach", "電話", "电话", "手机",
+             "whatsapp", "ring", "text", "sms", "hotline", "reach", "電話", "电话", "手机",
              "号码", "telefone", "telefon", "téléphone", "teléfono", "celular", "handy", "tel.",
-             "phone:", "tel:", "numero", "número"),
+             "phone:", "tel:", "office", "desk", "answer", "answering", "message", "messages"),
     negative=("isbn", "page", "pages", "pp", "version", "v", "price", "$", "€", "£", "total",
               "ssn", "account", "conta", "zip", "serial", "invoice", "order", "iban", "card",
-              "issn", "doi", "year", "years", "=", "*", "×", "kg", "km", "id"),
+              "issn", "doi", "year", "years", "=", "*", "×", "kg", "km", "id", "license", "licence",
+              "driver", "passport", "tax", "vat", "registration", "company", "business", "fiscal",
+              "taxpayer", "identity", "national", "personal", "insurance", "bank", "routing"),
     prior=0.55,
     specificity=40,
     example="+1 650-253-0000",

@@ -78,7 +78,7 @@ SECRET_FORMATS = (
     ("stripe_key", r"\b[rs]k_(?:live|test)_[A-Za-z0-9]{16,99}\b"),
     ("google_api_key", r"\bAIza[0-9A-Za-z_\-]{35}\b"),
     ("openai_key", r"\bsk-(?:proj-)?[A-Za-z0-9_\-]{20,164}\b"),
-    ("jwt", r"\beyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}"),
+    ("jwt", r"\beyJ[A-Za-z0-9_\-]{8,600}\.eyJ[A-Za-z0-9_\-]{8,600}\.[A-Za-z0-9_\-]{8,600}"),
 )
 _PREFIXES = ("AKIA", "ASIA", "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "xox", "sk_live_",
              "sk_test_", "rk_live_", "rk_test_", "AIza", "sk-", "eyJ")

@@ -9,7 +9,7 @@ Formats that have a kind of their own (isbn, issn, iban, mac, bitcoin, us.ssn) a
 from __future__ import annotations
 
 import importlib
-from functools import lru_cache
+from functools import cache
 from types import ModuleType
 
 TAX_ID = (
@@ -53,7 +53,7 @@ KIND_MODULES: dict[str, tuple[str, ...]] = {
 }
 
 
-@lru_cache(maxsize=None)
+@cache
 def load(module: str) -> ModuleType | None:
     """The python-stdnum module, or None when this python-stdnum release lacks it."""
     try:

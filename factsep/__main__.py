@@ -1,0 +1,3 @@
+from factsep.cli import main
+
+main()

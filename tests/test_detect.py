@@ -1,0 +1,198 @@
+"""Detection API, overlaps, properties and hostile inputs."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import factsep
+from factsep import Detector, DetectorConfig, Span
+from factsep.detection.candidates import CandidateEngine
+from factsep.kinds import registry
+from factsep.span import AUTO_REJECT, DECISIONS, make_span_id
+
+DETECTOR = Detector()
+
+
+def kinds_of(text: str) -> list[tuple[str, str]]:
+    return [(s.kind, text[s.start:s.end]) for s in DETECTOR.detect(text) if not s.rejected]
+
+
+def test_detect_returns_span_records_with_attribute_access() -> None:
+    spans = factsep.detect("Reach me on +44 20 7946 0958 any time.")
+    assert [s.kind for s in spans] == ["phone_number"]
+    s = spans[0]
+    assert isinstance(s, Span)
+    assert s.text == "+44 20 7946 0958" and s.subtype == "GB"
+    assert s.validated and 0.0 < s.confidence <= 1.0 and s.bits > 25
+    assert s.corpus_count is None and s.singleton is None
+    assert s.decision in DECISIONS
+
+
+def test_value_hash_is_normalized_across_spellings() -> None:
+    a = DETECTOR.detect("ISBN 978-0-306-40615-7")[0]
+    b = DETECTOR.detect("isbn: 0306406152")[0]
+    assert a.kind == b.kind == "isbn"
+    assert a.value_hash == b.value_hash
+
+
+def test_span_id_hashes_document_text_not_location() -> None:
+    text = "card 4111 1111 1111 1111"
+    a = DETECTOR.detect(text, doc_id="a.jsonl:1")[0]
+    b = DETECTOR.detect(text, doc_id="b.jsonl:9")[0]
+    assert a.span_id == b.span_id
+    assert a.span_id != make_span_id("other", a.start, a.end, a.kind)
+
+
+def test_detect_batch_yields_one_list_per_text_in_order() -> None:
+    texts = ["nothing here", "mail bob@example.com", "", "IP 192.0.2.7 and 198.51.100.9"]
+    out = list(DETECTOR.detect_batch(texts, doc_ids=["a", "b", "c", "d"]))
+    assert [len(x) for x in out] == [0, 1, 0, 2]
+    assert {s.doc_id for s in out[3]} == {"d"}
+    with pytest.raises(ValueError, match="doc_ids"):
+        list(DETECTOR.detect_batch(["x"], doc_ids=["a", "b"]))
+
+
+def test_batch_equals_one_by_one() -> None:
+    texts = ["Tel. 030 1234567, Berlin", "IBAN GB82 WEST 1234 5698 7654 32 ✓ café", "x" * 50,
+             "née le 3/4/1981, born 12 May 1981"]
+    batch = list(DETECTOR.detect_batch(texts, [str(i) for i in range(len(texts))]))
+    single = [DETECTOR.detect(t, str(i)) for i, t in enumerate(texts)]
+    assert batch == single
+
+
+@pytest.mark.parametrize(("text", "kind"), [
+    ("ISBN 978-3-16-148410-0", "isbn"),          # contains phone-like digit runs
+    ("card 4012 8888 8888 1881 on file", "credit_card"),  # Luhn card, not a generic id
+])
+def test_more_specific_kind_wins_overlaps(text: str, kind: str) -> None:
+    found = kinds_of(text)
+    assert [k for k, _ in found] == [kind]
+
+
+def test_thresholds_drive_decisions() -> None:
+    text = "The reference 81726354 was noted."
+    strict = Detector(DetectorConfig(review_low=0.99, review_high=0.999))
+    lenient = Detector(DetectorConfig(review_low=0.0, review_high=0.01))
+    assert {s.decision for s in strict.detect(text)} <= {AUTO_REJECT}
+    assert {s.decision for s in lenient.detect(text)} == {"auto_accept"}
+
+
+def test_unknown_kind_in_config_is_a_clear_error() -> None:
+    with pytest.raises(ValueError, match="unknown kind"):
+        Detector(DetectorConfig(kinds=("phone", "isbn")))
+
+
+def test_config_restricts_kinds() -> None:
+    d = Detector(DetectorConfig(kinds=("email_address",)))
+    spans = d.detect("bob@example.com +1 650 253 0000")
+    assert [s.kind for s in spans] == ["email_address"]
+
+
+def test_context_words_move_confidence_both_ways() -> None:
+    phones = Detector(DetectorConfig(kinds=("phone_number",)))
+    bare = phones.detect("see 0176 12345678 ok")
+    pos = phones.detect("call my mobile 0176 12345678 ok")
+    neg = phones.detect("see page 0176 12345678 ok")
+    c = {name: max((s.confidence for s in spans if s.kind == "phone_number"), default=0.0)
+         for name, spans in (("bare", bare), ("pos", pos), ("neg", neg))}
+    assert c["pos"] > c["bare"] > c["neg"]
+
+
+def test_blank_pipeline_has_lemmas_for_context() -> None:
+    from factsep.detection.context import load_pipeline
+
+    doc = load_pipeline("blank:en")("Phones and addresses")
+    assert [t.lemma_ for t in doc] == ["phone", "and", "address"]
+
+
+def test_unicode_offsets_are_code_points() -> None:
+    text = "📞 电话 +86 138 0013 8000 — 🙂 e-mail: zoë@example.com"
+    spans = DETECTOR.detect(text)
+    assert {s.kind for s in spans} >= {"phone_number"}
+    for s in spans:
+        assert text[s.start:s.end] == s.text
+
+
+# ---- properties -----------------------------------------------------------------------------------
+
+FACTS = ["+1 650-253-0000", "978-0-306-40615-7", "4111 1111 1111 1111", "bob@example.com",
+         "192.0.2.44", "DE89 3704 0044 0532 0130 00", "3f2b8c1e-9d4a-4e6b-8a7c-2d1e0f9b5a43"]
+text_strategy = st.lists(
+    st.one_of(st.text(max_size=30), st.sampled_from(FACTS), st.sampled_from([" ", "\n", "-", "📞", "é"])),
+    max_size=12,
+).map("".join)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(text_strategy)
+def test_properties_offsets_text_overlap_determinism(text: str) -> None:
+    spans = DETECTOR.detect(text)
+    again = DETECTOR.detect(text)
+    assert spans == again
+    last_end = 0
+    for s in spans:
+        assert 0 <= s.start < s.end <= len(text)
+        assert text[s.start:s.end] == s.text
+        assert s.start >= last_end, "spans overlap"
+        last_end = s.end
+        assert s.kind in registry()
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.text(alphabet=st.characters(codec="utf-8"), max_size=200))
+def test_no_unicode_input_raises(text: str) -> None:
+    DETECTOR.detect(text)
+
+
+def test_surrogates_do_not_raise() -> None:
+    text = "bad \ud800 surrogate then +1 650-253-0000"
+    spans = DETECTOR.detect(text)
+    assert any(s.kind == "phone_number" and text[s.start:s.end] == s.text for s in spans)
+
+
+# ---- hostile inputs --------------------------------------------------------------------------------
+
+@pytest.mark.timeout(120)
+def test_megabyte_of_digits_finishes() -> None:
+    DETECTOR.detect("7" * 1_000_000)
+    DETECTOR.detect("4111 " * 50_000)
+
+
+@pytest.mark.timeout(120)
+def test_ten_megabyte_line_without_spaces_finishes() -> None:
+    engine = CandidateEngine(list(registry().values()))
+    engine.find(["a1" * 5_000_000])
+    DETECTOR.detect("x-1." * 2_500_000)
+
+
+# ---- CLI --------------------------------------------------------------------------------------------
+
+def run_cli(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "factsep", *args], input=stdin, capture_output=True,
+                          text=True, timeout=300)
+
+
+def test_cli_detect_masks_values_unless_asked() -> None:
+    text = "Call +1 650-253-0000 now"
+    masked = run_cli("detect", "-", "--json", stdin=text)
+    assert masked.returncode == 0, masked.stderr
+    rec = json.loads(masked.stdout.splitlines()[0])
+    assert rec["kind"] == "phone_number" and rec["text"] is None
+    assert "650-253" not in masked.stdout
+    shown = run_cli("detect", "-", "--show-values", stdin=text)
+    assert shown.returncode == 0 and "650-253-0000" in shown.stdout
+    table = run_cli("detect", "-", stdin=text)
+    assert "650-253" not in table.stdout and "+9 999-999-9999" in table.stdout
+
+
+def test_cli_kinds_lists_every_kind() -> None:
+    out = run_cli("kinds")
+    assert out.returncode == 0, out.stderr
+    for name in registry():
+        assert name in out.stdout
