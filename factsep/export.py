@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -93,7 +93,8 @@ class ExportConfig:
     """Options of an export. ``min_bits`` None means the scan's random_bits_threshold."""
 
     format: str = "tagged"
-    tags: TagConfig = field(default_factory=TagConfig)
+    #: Markers of the tagged format; None means the scan's own ``[tags]`` (from its manifest).
+    tags: TagConfig | None = None
     min_bits: float | None = None
     text_field: str | None = None
     id_field: str | None = None
@@ -120,6 +121,14 @@ class ExportResult:
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
+
+
+def scan_tags(out: str | Path) -> TagConfig:
+    """The tag templates the scan used (its manifest's ``config.tags``), else the defaults."""
+    tags = read_manifest(out).get("config", {}).get("tags")
+    if isinstance(tags, dict) and isinstance(tags.get("open"), str) and isinstance(tags.get("close"), str):
+        return TagConfig(open=tags["open"], close=tags["close"])
+    return TagConfig()
 
 
 def load_tokenizer(path: str) -> Any:
@@ -179,9 +188,7 @@ def _documents(
         names = set(pf.schema_arrow.names)
         if text_field not in names:
             raise ValueError(f"{path} has no text column {text_field!r}; pass text_field")
-        cols = [text_field] + [
-            c for c in (id_field, "doc_id", "random_facts") if c in names and c != text_field
-        ]
+        cols = [text_field] + [c for c in (id_field, "doc_id", "random_facts") if c in names and c != text_field]
         stem = Path(path).stem
         row = 0
         for batch in pf.iter_batches(batch_size=batch_rows, columns=cols):
@@ -256,6 +263,7 @@ def export(
         min_bits = float(found) if isinstance(found, (int, float)) else None
     text_field = config.text_field or find_setting(manifest, "text_field") or "text"
     id_field = config.id_field or find_setting(manifest, "id_field") or "id"
+    tags = config.tags or scan_tags(out)
     with_tokens = tokenizer is not None and config.format == "masked"
     schema = export_schema(config.format, with_tokens)
     target = _resolve_output(to, config.format)
@@ -276,7 +284,7 @@ def export(
                 writer.add(
                     {
                         "id": ident,
-                        "text": tag_text(text, facts, config.tags, min_bits),
+                        "text": tag_text(text, facts, tags, min_bits),
                         "rf_count": len(facts),
                         "rf_bits": float(sum(float(_field(s, "bits")) for s in facts)),
                     }
@@ -290,17 +298,13 @@ def export(
                 }
                 if with_tokens:
                     ids, offsets = token_offsets(tokenizer, text)
-                    weights = mask_from_offsets(
-                        offsets, facts, config.weight_by_bits, min_bits, config.full_mask_bits
-                    )
+                    weights = mask_from_offsets(offsets, facts, config.weight_by_bits, min_bits, config.full_mask_bits)
                     row["input_ids"] = ids
                     row["token_loss_mask"] = weights
                     row["labels"] = [t if w > 0 else IGNORE_INDEX for t, w in zip(ids, weights, strict=True)]
                 writer.add(row)
             else:
-                for ex in abstain_examples(
-                    text, facts, config.prompt_chars, config.marker, min_bits, counts=counts
-                ):
+                for ex in abstain_examples(text, facts, config.prompt_chars, config.marker, min_bits, counts=counts):
                     writer.add({"id": ident, **ex.to_dict()})
         writer.close()
     except BaseException:

@@ -725,7 +725,7 @@ def render_html(data: ReportData, plots: dict[str, str], show_values: bool = Fal
             parts.append(f"<h3>{html.escape(kind)}</h3>")
             parts.append(_table_html(["value", "spans"], [[v, str(n)] for v, n in vals]))
     parts.append("<h2>Run</h2>")
-    parts.append(_table_html(["", ""], [[a, b] for a, b in _run_facts(data)]))
+    parts.append(_table_html(["run", "value"], [[a, b] for a, b in _run_facts(data)]))
     parts.append("</body></html>")
     return "\n".join(parts)
 

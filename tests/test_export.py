@@ -67,17 +67,24 @@ def test_tagged_custom_markers(tmp_path: Path) -> None:
     assert "⟦uuid:122.0⟧3f2c1a9e-4b7d-4c3e-9f1a-2b3c4d5e6f70⟦/⟧" in text
 
 
+def test_tagged_defaults_to_the_scans_markers(tmp_path: Path) -> None:
+    import json
+
+    build_out(tmp_path / "out")
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    manifest["config"]["tags"] = {"open": "<fact kind={kind}>", "close": "</fact>"}
+    (tmp_path / "out" / "manifest.json").write_text(json.dumps(manifest))
+    text = " ".join(pl.read_parquet(export(tmp_path / "out", tmp_path / "t.parquet").path)["text"])
+    assert "<fact kind=isbn>978-0-306-40615-7</fact>" in text
+
+
 def test_masked_with_tokenizer(tmp_path: Path) -> None:
     docs = make_docs()
     build_out(tmp_path / "out")
     tok = bpe()
-    result = export(
-        tmp_path / "out", tmp_path / "masked.parquet", ExportConfig(format="masked"), tokenizer=tok
-    )
+    result = export(tmp_path / "out", tmp_path / "masked.parquet", ExportConfig(format="masked"), tokenizer=tok)
     ds, df = load_both(result.path, tmp_path)
-    assert {"id", "text", "char_loss_mask", "facts", "input_ids", "token_loss_mask", "labels"} <= set(
-        ds.column_names
-    )
+    assert {"id", "text", "char_loss_mask", "facts", "input_ids", "token_loss_mask", "labels"} <= set(ds.column_names)
     by_id = {r["id"]: r for r in ds}
     for doc_id, text, spans in docs:
         row = by_id[doc_id]
@@ -88,9 +95,7 @@ def test_masked_with_tokenizer(tmp_path: Path) -> None:
         assert row["input_ids"] == enc.ids
         assert loss_mask(tok, row["text"], row["facts"]) == row["token_loss_mask"]  # docs recipe
         assert len(row["labels"]) == len(row["input_ids"]) == len(row["token_loss_mask"])
-        for (a, b), tid, w, lab in zip(
-            enc.offsets, enc.ids, row["token_loss_mask"], row["labels"], strict=True
-        ):
+        for (a, b), tid, w, lab in zip(enc.offsets, enc.ids, row["token_loss_mask"], row["labels"], strict=True):
             hit = any(a < f.end and b > f.start for f in facts)
             assert w == (0.0 if hit else 1.0)
             assert lab == (IGNORE_INDEX if hit else tid)
@@ -112,9 +117,7 @@ def test_abstain(tmp_path: Path) -> None:
     cfg = ExportConfig(format="abstain", prompt_chars=12, marker="<unknown:{kind}>")
     result = export(tmp_path / "out", tmp_path / "abstain.parquet", cfg)
     ds, df = load_both(result.path, tmp_path)
-    expected = {
-        s.span_id: (text, s) for _, text, spans in docs for s in facts_of(spans) if s.corpus_count == 1
-    }
+    expected = {s.span_id: (text, s) for _, text, spans in docs for s in facts_of(spans) if s.corpus_count == 1}
     assert expected and ds.num_rows == df.height == len(expected)
     for row in ds:
         text, s = expected[row["span_id"]]
@@ -129,9 +132,9 @@ def test_abstain_before_finalize_counts_from_spans(tmp_path: Path) -> None:
     build_out(tmp_path / "b", finalized=False)
     rows = [
         sorted(
-            pl.read_parquet(
-                export(tmp_path / n, tmp_path / f"{n}.parquet", ExportConfig(format="abstain")).path
-            )["span_id"].to_list()
+            pl.read_parquet(export(tmp_path / n, tmp_path / f"{n}.parquet", ExportConfig(format="abstain")).path)[
+                "span_id"
+            ].to_list()
         )
         for n in ("a", "b")
     ]
@@ -184,16 +187,12 @@ def test_cli_export(tmp_path: Path) -> None:
         ("abstain", ["--marker", "<idk:{kind}>", "--prompt-chars", "40"]),
     ):
         target = tmp_path / f"{fmt}.parquet"
-        result = runner.invoke(
-            app, ["export", str(tmp_path / "out"), "--format", fmt, "--to", str(target), *extra]
-        )
+        result = runner.invoke(app, ["export", str(tmp_path / "out"), "--format", fmt, "--to", str(target), *extra])
         assert result.exit_code == 0, result.output
         assert "+1 415" not in result.output
         ds, df = load_both(str(target), tmp_path)
         assert ds.num_rows == df.height > 0
-    assert "[phone_number]+1 415 555 0132[/]" in " ".join(
-        pl.read_parquet(tmp_path / "tagged.parquet")["text"]
-    )
+    assert "[phone_number]+1 415 555 0132[/]" in " ".join(pl.read_parquet(tmp_path / "tagged.parquet")["text"])
     assert "labels" in pl.read_parquet(tmp_path / "masked.parquet").columns
     assert set(pl.read_parquet(tmp_path / "abstain.parquet")["target"]) <= {
         "<idk:phone_number>",
@@ -201,7 +200,5 @@ def test_cli_export(tmp_path: Path) -> None:
         "<idk:uuid>",
         "<idk:isbn>",
     }
-    bad = runner.invoke(
-        app, ["export", str(tmp_path / "out"), "--format", "nope", "--to", str(tmp_path / "n")]
-    )
+    bad = runner.invoke(app, ["export", str(tmp_path / "out"), "--format", "nope", "--to", str(tmp_path / "n")])
     assert bad.exit_code == 2

@@ -22,15 +22,11 @@ def _check_out(out: Path) -> None:
 
 def report(
     out: Path = typer.Argument(..., help="Scan output directory (OUT)."),
-    show_values: bool = typer.Option(
-        False, "--show-values", help="Include raw values (most frequent per kind)."
-    ),
+    show_values: bool = typer.Option(False, "--show-values", help="Include raw values (most frequent per kind)."),
     min_bits: float | None = typer.Option(
         None, "--min-bits", help="Bits for a span to count as random (default: scan's)."
     ),
-    bits_per_param: float = typer.Option(
-        2.0, "--bits-per-param", help="Bits a parameter stores (Allen-Zhu & Li)."
-    ),
+    bits_per_param: float = typer.Option(2.0, "--bits-per-param", help="Bits a parameter stores (Allen-Zhu & Li)."),
 ) -> None:
     """Write OUT/report.html (self-contained, plots embedded) and OUT/report.md."""
     from factsep.report import human_count, write_report
@@ -64,16 +60,10 @@ def export(
     tokenizer: str | None = typer.Option(
         None, "--tokenizer", help="Local tokenizer.json or saved HF tokenizer dir (masked: adds token masks)."
     ),
-    weight_by_bits: bool = typer.Option(
-        False, "--weight-by-bits", help="masked: down-weight by bits, not 0."
-    ),
-    open_tag: str | None = typer.Option(
-        None, "--open", help="tagged: open marker ({kind} {bits} {subtype})."
-    ),
+    weight_by_bits: bool = typer.Option(False, "--weight-by-bits", help="masked: down-weight by bits, not 0."),
+    open_tag: str | None = typer.Option(None, "--open", help="tagged: open marker ({kind} {bits} {subtype})."),
     close_tag: str | None = typer.Option(None, "--close", help="tagged: close marker."),
-    prompt_chars: int = typer.Option(
-        512, "--prompt-chars", help="abstain: characters of text before the fact."
-    ),
+    prompt_chars: int = typer.Option(512, "--prompt-chars", help="abstain: characters of text before the fact."),
     marker: str = typer.Option("<unknown:{kind}>", "--marker", help="abstain: target marker."),
     min_bits: float | None = typer.Option(
         None, "--min-bits", help="Bits for a span to count as random (default: scan's)."
@@ -82,17 +72,20 @@ def export(
 ) -> None:
     """Write the dataset as Parquet for fine-tuning: tagged text, loss masks, or abstention pairs."""
     from factsep.config import TagConfig
-    from factsep.export import FORMATS, ExportConfig, load_tokenizer
+    from factsep.export import FORMATS, ExportConfig, load_tokenizer, scan_tags
     from factsep.export import export as run_export
 
     _check_out(out)
     if fmt not in FORMATS:
         console.print(f"[red]--format must be one of {', '.join(FORMATS)}[/red]")
         raise typer.Exit(2)
-    defaults = TagConfig()
+    tags = None
+    if open_tag or close_tag:
+        defaults = scan_tags(out)
+        tags = TagConfig(open=open_tag or defaults.open, close=close_tag or defaults.close)
     config = ExportConfig(
         format=fmt,
-        tags=TagConfig(open=open_tag or defaults.open, close=close_tag or defaults.close),
+        tags=tags,
         min_bits=min_bits,
         text_field=text_field,
         prompt_chars=prompt_chars,
