@@ -27,7 +27,7 @@ from typing import Any
 
 import polars as pl
 
-from factsep.span import ACCEPTED, AUTO_REJECT, DECISIONS, HUMAN, PENDING_REVIEW
+from factsep.span import ACCEPTED, DECISIONS, HUMAN, PENDING_REVIEW, REJECTED
 from factsep.training import default_min_bits
 
 #: Bits a parameter stores, after Allen-Zhu and Li (Physics of Language Models 3.3).
@@ -196,6 +196,13 @@ def value_table(spans: pl.LazyFrame, min_bits: float, include_pending: bool = Fa
     )
 
 
+def _collect_all(frames: list[pl.LazyFrame]) -> list[pl.DataFrame]:
+    try:
+        return pl.collect_all(frames, engine="streaming")
+    except Exception:  # pragma: no cover - engines without streaming support for a plan
+        return pl.collect_all(frames)
+
+
 def _collect(lf: pl.LazyFrame) -> pl.DataFrame:
     try:
         return lf.collect(engine="streaming")
@@ -267,13 +274,55 @@ def collect_report(
         found = find_setting(manifest, "random_bits_threshold")
         min_bits = float(found) if isinstance(found, (int, float)) else default_min_bits()
     spans = _spans_frame(out)
-    values = _collect(value_table(spans, min_bits))
-    values_up = _collect(value_table(spans, min_bits, include_pending=True))
 
-    by_decision = _collect(spans.group_by(["kind", "decision"]).agg(pl.len().alias("n")))
-    conf = _collect(spans.group_by("kind").agg(pl.col("confidence").median().alias("median")))
-    conf_all = _collect(spans.select(pl.col("confidence").median())).item()
-    rf_spans = _collect(spans.filter(_is_random(min_bits)).group_by("kind").agg(pl.len().alias("n")))
+    def per_value(v: pl.LazyFrame, by: list[str]) -> pl.LazyFrame:
+        """Per kind (or overall): distinct values, singletons, occurrences, bits."""
+        aggs = [
+            pl.len().alias("distinct"),
+            (pl.col("count") == 1).sum().alias("singletons"),
+            pl.col("count").sum().alias("occurrences"),
+            pl.col("bits").sum().alias("bits_total"),
+            pl.col("bits").median().alias("bits_median"),
+        ]
+        return v.group_by(by).agg(aggs) if by else v.select(aggs)
+
+    values = value_table(spans, min_bits)
+    values_up = value_table(spans, min_bits, include_pending=True)
+    status_expr = _status(pl.col("decision")).alias("status")
+    conf_bin = (
+        (pl.col("confidence").cast(pl.Float64) * CONFIDENCE_BINS)
+        .floor()
+        .clip(0, CONFIDENCE_BINS - 1)
+        .cast(pl.Int32)
+        .alias("bin")
+    )
+    # One pass of polars over the span files for every aggregate (shared sub-plans are computed once);
+    # what comes back is per kind or per bin, never per span or per value.
+    (by_value, by_value_all, up_value, up_value_all, by_decision, conf, conf_all, rf_spans, bits_hist, conf_hist) = (
+        _collect_all(
+            [
+                per_value(values, ["kind"]),
+                per_value(values, []),
+                per_value(values_up, ["kind"]),
+                per_value(values_up, []),
+                spans.group_by(["kind", "decision"]).agg(pl.len().alias("n")),
+                spans.group_by("kind").agg(pl.col("confidence").median().alias("median")),
+                spans.select(pl.col("confidence").median()),
+                spans.filter(_is_random(min_bits)).group_by("kind").agg(pl.len().alias("n")),
+                spans.filter(~pl.col("decision").is_in(sorted(REJECTED)))
+                .group_by(["kind", "value_hash"])
+                .agg(pl.col("bits").cast(pl.Float64).mean().alias("bits"))
+                .with_columns(((pl.col("bits") / BITS_BIN).floor() * BITS_BIN).alias("bin"))
+                .group_by(["kind", "bin"])
+                .agg(pl.len().alias("n"))
+                .sort(["kind", "bin"]),
+                spans.with_columns(status_expr, conf_bin)
+                .group_by(["status", "bin"])
+                .agg(pl.len().alias("n"))
+                .sort(["status", "bin"]),
+            ]
+        )
+    )
 
     kinds = sorted(set(by_decision["kind"].to_list()))
     stats: dict[str, KindStats] = {k: KindStats(kind=k) for k in kinds}
@@ -289,55 +338,36 @@ def collect_report(
         total.random_fact_spans += n
     for kind, median in conf.iter_rows():
         stats[kind].confidence_median = None if median is None else float(median)
-    total.confidence_median = None if conf_all is None else float(conf_all)
+    median_all = conf_all.item() if conf_all.height else None
+    total.confidence_median = None if median_all is None else float(median_all)
 
-    def fill(s: KindStats, v: pl.DataFrame) -> None:
-        s.distinct_values = v.height
-        if v.height == 0:
+    def fill(s: KindStats, row: dict[str, Any]) -> None:
+        s.distinct_values = int(row["distinct"] or 0)
+        if not s.distinct_values:
             return
-        s.singletons = int((v["count"] == 1).sum())
+        s.singletons = int(row["singletons"])
         s.monofact_rate = s.singletons / s.distinct_values
-        occurrences = int(v["count"].sum())
+        occurrences = int(row["occurrences"] or 0)
         s.singleton_occurrence_share = s.singletons / occurrences if occurrences else None
-        s.bits_total = float(v["bits"].sum())
-        s.bits_median = float(v["bits"].median())  # type: ignore[arg-type]
+        s.bits_total = float(row["bits_total"])
+        s.bits_median = float(row["bits_median"])
         s.params_needed = s.bits_total / bits_per_param
 
-    def fill_up(s: KindStats, v: pl.DataFrame) -> None:
-        s.distinct_with_pending = v.height
-        if v.height:
-            s.monofact_rate_with_pending = int((v["count"] == 1).sum()) / v.height
-            s.params_with_pending = float(v["bits"].sum()) / bits_per_param
+    def fill_up(s: KindStats, row: dict[str, Any]) -> None:
+        s.distinct_with_pending = int(row["distinct"] or 0)
+        if s.distinct_with_pending:
+            s.monofact_rate_with_pending = int(row["singletons"]) / s.distinct_with_pending
+            s.params_with_pending = float(row["bits_total"]) / bits_per_param
 
-    for kind in kinds:
-        fill(stats[kind], values.filter(pl.col("kind") == kind))
-        fill_up(stats[kind], values_up.filter(pl.col("kind") == kind))
-    fill(total, values)
-    fill_up(total, values_up)
-
-    # Histograms over aggregates only.
-    all_values = _collect(
-        spans.filter(~pl.col("decision").is_in([AUTO_REJECT, "human_reject"]))
-        .group_by(["kind", "value_hash"])
-        .agg(pl.col("bits").cast(pl.Float64).mean().alias("bits"))
-        .with_columns(((pl.col("bits") / BITS_BIN).floor() * BITS_BIN).alias("bin"))
-        .group_by(["kind", "bin"])
-        .agg(pl.len().alias("n"))
-        .sort(["kind", "bin"])
-    )
-    conf_hist = _collect(
-        spans.with_columns(
-            _status(pl.col("decision")).alias("status"),
-            (pl.col("confidence").cast(pl.Float64) * CONFIDENCE_BINS)
-            .floor()
-            .clip(0, CONFIDENCE_BINS - 1)
-            .cast(pl.Int32)
-            .alias("bin"),
-        )
-        .group_by(["status", "bin"])
-        .agg(pl.len().alias("n"))
-        .sort(["status", "bin"])
-    )
+    for row in by_value.to_dicts():
+        fill(stats[row["kind"]], row)
+    for row in up_value.to_dicts():
+        fill_up(stats[row["kind"]], row)
+    if by_value_all.height:
+        fill(total, by_value_all.row(0, named=True))
+    if up_value_all.height:
+        fill_up(total, up_value_all.row(0, named=True))
+    all_values = bits_hist
 
     top_values: dict[str, list[tuple[str, int]]] = {}
     values_kept = True
@@ -674,10 +704,7 @@ def render_html(data: ReportData, plots: dict[str, str], show_values: bool = Fal
         "<h1>factsep report</h1>",
         f"<div class='sub'>{html.escape(data.out)} · {html.escape(data.generated_at)}</div>",
         "<div class='cards'>",
-        *(
-            f"<div class='card'><b>{html.escape(v)}</b><span>{html.escape(lbl)}</span></div>"
-            for v, lbl in cards
-        ),
+        *(f"<div class='card'><b>{html.escape(v)}</b><span>{html.escape(lbl)}</span></div>" for v, lbl in cards),
         "</div>",
         "<h2>Per kind</h2>",
         _table_html(kind_columns(data), kind_rows(data), total_last=True),
@@ -711,9 +738,7 @@ def render_html(data: ReportData, plots: dict[str, str], show_values: bool = Fal
     q = data.quarantine
     if q.records:
         parts.append(f"<p>{q.records} records quarantined (kept with file, location and reason).</p>")
-        parts.append(
-            _table_html(["reason", "records"], [[r, str(n)] for r, n in list(q.reasons.items())[:15]])
-        )
+        parts.append(_table_html(["reason", "records"], [[r, str(n)] for r, n in list(q.reasons.items())[:15]]))
         parts.append(_table_html(["file", "records"], [[f, str(n)] for f, n in q.files.items()]))
     else:
         parts.append("<p>No quarantined records.</p>")
@@ -747,10 +772,8 @@ def render_markdown(data: ReportData, show_values: bool = False) -> str:
         f"`{data.out}` · {data.generated_at}",
         "",
         f"- documents: {data.documents} ({data.documents_with_facts} with random facts)",
-        f"- random-fact spans: {t.random_fact_spans} of {t.spans} spans; "
-        f"distinct values: {t.distinct_values}",
-        f"- monofact rate: {_pct(t.monofact_rate)} "
-        f"(Good-Turing singleton share {_pct(t.singleton_occurrence_share)})",
+        f"- random-fact spans: {t.random_fact_spans} of {t.spans} spans; distinct values: {t.distinct_values}",
+        f"- monofact rate: {_pct(t.monofact_rate)} (Good-Turing singleton share {_pct(t.singleton_occurrence_share)})",
         f"- memory budget: {t.bits_total:,.0f} bits ≈ {human_count(t.params_needed)} parameters at "
         f"{data.bits_per_param:g} bits/parameter",
         "- review status: " + ", ".join(f"{s} {t.status.get(s, 0)}" for s in STATUS_ORDER),
