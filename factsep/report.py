@@ -367,7 +367,6 @@ def collect_report(
         fill(total, by_value_all.row(0, named=True))
     if up_value_all.height:
         fill_up(total, up_value_all.row(0, named=True))
-    all_values = bits_hist
 
     top_values: dict[str, list[tuple[str, int]]] = {}
     values_kept = True
@@ -399,7 +398,7 @@ def collect_report(
         total=total,
         quarantine=read_quarantine(out, show_values=show_values),
         manifest=manifest,
-        bits_hist=all_values.to_dicts(),
+        bits_hist=bits_hist.to_dicts(),
         confidence_hist=conf_hist.to_dicts(),
         top_values=top_values,
         values_kept=values_kept,
