@@ -294,7 +294,11 @@ def _parse_json_line(batch: Batch, lineno: int, line: bytes, opts: ReadOptions) 
     try:
         obj = json.loads(text)
     except ValueError as exc:
-        batch.bad.append(Bad("line", lineno, f"invalid JSON ({exc.msg} at column {exc.colno})", line))
+        where = f" at column {exc.colno}" if isinstance(exc, json.JSONDecodeError) else ""
+        batch.bad.append(Bad("line", lineno, f"invalid JSON ({getattr(exc, 'msg', exc)}{where})", line))
+        return
+    except RecursionError:
+        batch.bad.append(Bad("line", lineno, "invalid JSON (nested too deeply)", line))
         return
     if not isinstance(obj, dict):
         batch.bad.append(Bad("line", lineno, f"not a JSON object ({type(obj).__name__})", line))
