@@ -205,3 +205,26 @@ def test_a_retry_recovers_a_flaky_shard(tmp_path: Path, monkeypatch: pytest.Monk
     counts = list((out / orch.FAULT_DIR).glob("*.count"))
     assert len(counts) == 1 and counts[0].read_text() == "2"
     assert state.result()["summary"]["written"] == 8
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_pipeline_flow_on_a_process_pool_routes_reports_and_publishes(tmp_path: Path) -> None:
+    from flows.pipeline_flow import pipeline_flow
+
+    corpus = write_corpus(tmp_path / "in", files=2, docs=6)
+    out = tmp_path / "out"
+    state = pipeline_flow([str(corpus)], str(out), workers=2, return_state=True)
+    assert state.is_completed(), state.message
+    result = state.result()
+    assert result["runner"] == "ProcessPoolTaskRunner(2)"
+    assert result["scan"]["written"] == 12 and result["report"]["documents"] == 12
+    assert result["route"]["tasks_file"] == str(out / "review" / "tasks.json")
+    assert "no review server configured" in result["route"]["message"]
+    assert (out / "report.html").exists() and (out / "review" / "tasks.json").exists()
+    arts = artifacts_of(state.state_details.flow_run_id)
+    markdown = arts["factsep-pipeline"].data
+    assert "ProcessPoolTaskRunner(2)" in markdown and str(out / "report.html") in markdown
+    assert "monofact" in markdown.lower() and "quarantine" in markdown.lower()
+    table = arts["factsep-pipeline-kinds"].data
+    for kind in result["report"]["kinds"]:
+        assert kind in table
