@@ -7,6 +7,7 @@ from typing import Any
 
 from prefect import flow, get_run_logger
 
+from factsep.orchestration import normalize_out
 from flows.route_flow import route_flow
 from flows.scan_flow import scan_flow
 from flows.tasks import DEFAULT_RETRIES, DEFAULT_RETRY_DELAY, publish_artifacts, report_task
@@ -28,6 +29,7 @@ def pipeline_flow(
     """Scan INPUTS into OUT (shards in parallel, counts finalized), route doubts, write the report."""
     started = time.perf_counter()
     logger = get_run_logger()
+    out = normalize_out(out)
     scanned = scan_flow(
         inputs,
         out,

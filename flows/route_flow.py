@@ -6,6 +6,7 @@ from typing import Any
 
 from prefect import flow, get_run_logger
 
+from factsep.orchestration import normalize_out
 from flows.tasks import publish_artifacts, route_task
 
 
@@ -14,6 +15,7 @@ def route_flow(
     out: str, config_path: str | None = None, budget: int | None = None, artifacts: bool = True
 ) -> dict[str, Any]:
     """Route within the budget; without a Label Studio URL this writes OUT/review's import file."""
+    out = normalize_out(out)
     result = route_task(out, config_path, budget)
     get_run_logger().info("route: %s", {k: v for k, v in result.items() if not isinstance(v, (list, dict))})
     if artifacts:

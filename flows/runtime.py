@@ -19,9 +19,7 @@ from factsep.orchestration import dask_address as resolve_dask_address
 from factsep.orchestration import local_workers
 
 #: Seconds to wait for the temporary API server on a busy machine (Prefect's default is 20).
-EPHEMERAL_STARTUP_TIMEOUT = (
-    int(os.environ.get("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "0") or 0) or 120
-)
+EPHEMERAL_STARTUP_TIMEOUT = int(os.environ.get("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "0") or 0) or 120
 
 
 def api_url() -> str | None:
@@ -71,9 +69,7 @@ def _drain_workers() -> None:
         pass
 
 
-def make_task_runner(
-    n_shards: int, dask_address: str | None = None, workers: int | None = None
-) -> TaskRunner[Any]:
+def make_task_runner(n_shards: int, dask_address: str | None = None, workers: int | None = None) -> TaskRunner[Any]:
     """Dask when an address is given (or ``FACTSEP_DASK_ADDRESS``), else local cores.
 
     Locally, one shard or one worker runs in a thread (no process start-up cost); more use a

@@ -55,8 +55,7 @@ def run_shards(
     failed: list[str] = []
     with runner:
         futures = [
-            runner.submit(shard_task, {"shard": s, "out": out, "settings": settings, "epoch": epoch})
-            for s in shards
+            runner.submit(shard_task, {"shard": s, "out": out, "settings": settings, "epoch": epoch}) for s in shards
         ]
         wait(futures)
         for shard, future in zip(shards, futures, strict=True):

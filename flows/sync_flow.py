@@ -6,12 +6,14 @@ from typing import Any
 
 from prefect import flow, get_run_logger
 
+from factsep.orchestration import normalize_out
 from flows.tasks import publish_artifacts, report_task, sync_task
 
 
 @flow(name="factsep-sync", log_prints=True)
 def sync_flow(out: str, config_path: str | None = None, artifacts: bool = True) -> dict[str, Any]:
     """Sync decisions (human decisions win and survive re-scans) and re-write the report."""
+    out = normalize_out(out)
     result = sync_task(out, config_path)
     get_run_logger().info("sync: %s", {k: v for k, v in result.items() if not isinstance(v, (list, dict))})
     report = report_task(out)

@@ -25,9 +25,7 @@ def retry_delays(retries: int, base: float) -> list[float]:
 
 
 def _shard_key(context: TaskRunContext, parameters: dict[str, Any]) -> str:
-    return orch.shard_cache_key(
-        parameters["shard"], parameters["out"], parameters["settings"], parameters["epoch"]
-    )
+    return orch.shard_cache_key(parameters["shard"], parameters["out"], parameters["settings"], parameters["epoch"])
 
 
 @task(name="plan-shards", retries=1, retry_delay_seconds=2)

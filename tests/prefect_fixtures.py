@@ -15,8 +15,10 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
+import pyarrow.parquet as pq
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
@@ -42,6 +44,35 @@ def write_corpus(folder: Path, files: int = 3, docs: int = 12) -> Path:
                 )
                 fh.write(json.dumps({"id": f"{i}-{j}", "text": text}) + "\n")
     return folder
+
+
+def read_dataset(out: Path) -> list[dict[str, Any]]:
+    """All dataset rows, sorted by id, for comparing runs."""
+    rows: list[dict[str, Any]] = []
+    for part in sorted((out / "dataset").glob("part-*.parquet")):
+        rows.extend(pq.read_table(part).to_pylist())
+    return sorted(rows, key=lambda r: str(r["id"]))
+
+
+def task_states(flow_run_id: Any) -> dict[str, str]:
+    """Task run name -> final state name, read back from the Prefect API."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+
+    with get_client(sync_client=True) as client:
+        runs = client.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id])))
+    return {r.name: r.state.name for r in runs if r.state}
+
+
+def artifacts_of(flow_run_id: Any) -> dict[str, Any]:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
+
+    with get_client(sync_client=True) as client:
+        found = client.read_artifacts(
+            artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run_id]))
+        )
+    return {a.key: a for a in found}
 
 
 @pytest.fixture(scope="session")

@@ -6,9 +6,14 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
-import pyarrow.parquet as pq
 import pytest
-from prefect_fixtures import prefect_harness, write_corpus  # noqa: F401 - fixture
+from prefect_fixtures import (  # noqa: F401 - prefect_harness is a fixture
+    artifacts_of,
+    prefect_harness,
+    read_dataset,
+    task_states,
+    write_corpus,
+)
 
 from factsep import orchestration as orch
 
@@ -35,9 +40,7 @@ def test_cache_key_follows_fingerprint_settings_out_and_epoch(tmp_path: Path) ->
         ),
         orch.shard_cache_key(shard, "/o2", settings, "e1"),
         orch.shard_cache_key(shard, "/o", settings, "e2"),
-        orch.shard_cache_key(
-            shard, "/o", dataclasses.replace(settings, detect=DetectorConfig(review_low=0.2)), "e1"
-        ),
+        orch.shard_cache_key(shard, "/o", dataclasses.replace(settings, detect=DetectorConfig(review_low=0.2)), "e1"),
     ]
     assert key not in changed and len(set(changed)) == len(changed)
 
@@ -80,35 +83,6 @@ def test_task_runner_selection(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 # ------------------------------------------------------------------------------ flows on the harness
-
-
-def read_dataset(out: Path) -> list[dict[str, Any]]:
-    """All dataset rows, sorted by id, for comparing runs."""
-    rows: list[dict[str, Any]] = []
-    for part in sorted((out / "dataset").glob("part-*.parquet")):
-        rows.extend(pq.read_table(part).to_pylist())
-    return sorted(rows, key=lambda r: str(r["id"]))
-
-
-def task_states(flow_run_id: Any) -> dict[str, str]:
-    """Task run name -> final state name, read back from the Prefect API."""
-    from prefect.client.orchestration import get_client
-    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
-
-    with get_client(sync_client=True) as client:
-        runs = client.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id])))
-    return {r.name: r.state.name for r in runs if r.state}
-
-
-def artifacts_of(flow_run_id: Any) -> dict[str, Any]:
-    from prefect.client.orchestration import get_client
-    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
-
-    with get_client(sync_client=True) as client:
-        found = client.read_artifacts(
-            artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run_id]))
-        )
-    return {a.key: a for a in found}
 
 
 def markers(out: Path) -> dict[str, float]:

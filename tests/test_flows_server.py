@@ -15,8 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import prefect_fixtures
-import pyarrow.parquet as pq
-from prefect_fixtures import REPO, stop_process, write_corpus
+from prefect_fixtures import REPO, read_dataset, stop_process, write_corpus
 
 # the fixtures these tests use (pytest finds them as module attributes)
 prefect_server = prefect_fixtures.prefect_server
@@ -69,13 +68,6 @@ def wait_for_run(server: dict[str, str], run_id: Any, log: Path, timeout: float 
                 return run
             time.sleep(2)
     raise AssertionError(f"flow run {run_id} did not finish in {timeout}s:\n{log.read_text()[-3000:]}")
-
-
-def read_dataset(out: Path) -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = []
-    for part in sorted((out / "dataset").glob("part-*.parquet")):
-        rows.extend(pq.read_table(part).to_pylist())
-    return sorted(rows, key=lambda r: str(r["id"]))
 
 
 def test_serve_schedules_and_runs_the_pipeline(prefect_server: dict[str, str], tmp_path: Path) -> None:
@@ -139,9 +131,7 @@ def test_prefect_yaml_deployments_run_on_a_worker(prefect_server: dict[str, str]
             parameters={"inputs": [str(corpus)], "out": str(out), "workers": 1, "artifacts": False},
         )
     log = tmp_path / "worker.log"
-    worker = start(
-        [sys.executable, "-m", "prefect", "worker", "start", "--pool", "factsep-local"], prefect_server, log
-    )
+    worker = start([sys.executable, "-m", "prefect", "worker", "start", "--pool", "factsep-local"], prefect_server, log)
     try:
         finished = wait_for_run(prefect_server, run.id, log)
         assert finished.state.type.value == "COMPLETED", (finished.state.message, log.read_text()[-3000:])
@@ -151,9 +141,7 @@ def test_prefect_yaml_deployments_run_on_a_worker(prefect_server: dict[str, str]
     assert len(read_dataset(out)) == 10
 
 
-def test_dask_cluster_run_equals_local_run(
-    prefect_server: dict[str, str], dask_cluster: str, tmp_path: Path
-) -> None:
+def test_dask_cluster_run_equals_local_run(prefect_server: dict[str, str], dask_cluster: str, tmp_path: Path) -> None:
     from distributed import Client
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
