@@ -166,5 +166,8 @@ def test_cli_report(tmp_path: Path) -> None:
     assert "phone_number" in result.output and "50.0%" in result.output
     for value in RAW_VALUES:
         assert value not in result.output
+    as_json = CliRunner().invoke(app, ["report", str(tmp_path), "--json"])
+    assert as_json.exit_code == 0, as_json.output
+    assert json.loads(as_json.output)["distinct_values"] == sum(e["distinct"] for e in expected().values())
     missing = CliRunner().invoke(app, ["report", str(tmp_path / "nope")])
     assert missing.exit_code == 2

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import typer
@@ -27,13 +28,18 @@ def report(
         None, "--min-bits", help="Bits for a span to count as random (default: scan's)."
     ),
     bits_per_param: float = typer.Option(2.0, "--bits-per-param", help="Bits a parameter stores (Allen-Zhu & Li)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the key numbers as JSON (no raw values)."),
 ) -> None:
     """Write OUT/report.html (self-contained, plots embedded) and OUT/report.md."""
-    from factsep.report import human_count, write_report
+    from factsep.report import human_count, summary_from, write_report
 
     _check_out(out)
     paths = write_report(out, show_values=show_values, min_bits=min_bits, bits_per_param=bits_per_param)
     data = paths.data
+    if as_json:
+        summary = {**summary_from(data), "html": paths.html, "markdown": paths.markdown}
+        typer.echo(json.dumps(summary, indent=2, sort_keys=True))
+        return
     table = Table(title=f"random facts in {out}")
     for col in ("kind", "spans", "values", "once", "mono%", "bits", "params", "pending"):
         table.add_column(col, justify="left" if col == "kind" else "right", no_wrap=col == "kind")
