@@ -15,6 +15,8 @@ from factsep.kinds.ids import ALNUM_PATTERN, ID_PATTERN, id_bits, stdnum_validat
 
 TOKEN_PATTERN = (r"\b[A-Za-z][A-Za-z0-9_\-]{2,30}[0-9][A-Za-z0-9_\-]{4,30}\b"
                  r"|\b[0-9][A-Za-z0-9_\-]{2,30}[A-Za-z][A-Za-z0-9_\-]{4,30}\b")
+# Library and agency codes: a country or agency prefix, a hyphen, up to 11 characters (ISIL).
+ISIL_PATTERN = r"\b[A-Z]{1,4}-[A-Za-z0-9:/\-]{1,11}\b"
 _WORDLIKE = re.compile(r"[a-z]{5,}|[A-Z][a-z]{3,}")
 _stdnum = stdnum_validator("generic_id")
 
@@ -44,7 +46,7 @@ def bits(normalized: str) -> float:
 
 GENERIC_ID = register(Kind(
     name="generic_id",
-    pattern=f"{TOKEN_PATTERN}|{ID_PATTERN}|{ALNUM_PATTERN}",
+    pattern=f"{TOKEN_PATTERN}|{ID_PATTERN}|{ALNUM_PATTERN}|{ISIL_PATTERN}",
     validate=validate,
     bits=bits,
     bits_rule="stdnum formats: as national/tax ids; tokens: length * log2(alphabet of their classes)",
@@ -57,5 +59,5 @@ GENERIC_ID = register(Kind(
     example="7ZQ4-K9WX-2M8T",
     description="python-stdnum registry codes (CAS, IMEI, ISIL...) and high-entropy tokens",
     min_len=5,
-    min_digits=2,
+    min_digits=0,
 ))

@@ -14,6 +14,7 @@ import math
 import random
 import re
 import zlib
+from functools import lru_cache
 from collections.abc import Mapping
 from typing import Any
 
@@ -39,9 +40,9 @@ _SHAPE = str.maketrans("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ", "9" * 10 + "A" * 
 # An identifier: up to 4 letters of prefix, then a digit, then letters/digits in groups split by
 # single separators; a trailing group is either digit-bearing or one or two check letters.
 ID_PATTERN = (
-    r"\b(?:[A-Z]{1,4}:? ?[\-.]?)?\d[0-9A-Z]{0,30}"
-    r"(?:(?:[ \-./]|, ?)(?:[0-9A-Z]{0,12}\d[0-9A-Z]{0,12}|[A-Z]{1,2}\b)){0,6}"
-)
+    r"\b(?:[A-Z]{1,4}:? ?[\-.]?)?\d(?:[0-9A-Z]{4,30}(?:_G_){0,6}|[0-9A-Z]{0,30}(?:_G_){1,6})"
+).replace("_G_", r"(?:[ \-./]|, ?)(?:[0-9A-Z]{0,12}\d[0-9A-Z]{0,12}|[A-Z]{1,2}\b)")
+# (At least five characters, or a separated group: a lone number is no identifier.)
 # Codes of capitals with few digits: BIC (bank, country, location, branch) and WKN (six characters).
 BIC_PATTERN = r"\b[A-Z]{6}[A-Z0-9]{2}(?:[A-Z0-9]{3})?\b"
 WKN_PATTERN = r"\b[A-Z0-9]{6}\b"
@@ -91,13 +92,24 @@ def modules_for_shape(kind: str, value_shape: str, sample: str) -> tuple[str, ..
     return names
 
 
+_WORD_PREFIX = re.compile(r"^([A-Za-z]{2,5}):? ")
+
+
+@lru_cache(maxsize=None)
+def _prefix_words(kind: str) -> frozenset[str]:
+    from factsep.kinds.base import get_kind
+
+    return stdnum_table.prefix_words() | frozenset(get_kind(kind).context) | {"id", "no", "nr", "ref"}
+
+
 def _tiny_groups(value: str) -> bool:
     """1.1.1.256 or 3.4.5-6 are versions and arithmetic; more than six groups is a list of numbers.
 
     Only one-digit groups count: a one-letter group is a check letter or series (A-700555-R).
     """
     groups = [g for g in _SEP.split(value) if g]
-    return len(groups) > 6 or (len(groups) >= 3 and sum(len(g) == 1 and g.isdigit() for g in groups) >= 2)
+    tiny = sum(len(g) == 1 and g.isdigit() for g in groups)
+    return len(groups) > 6 or (len(groups) >= 3 and tiny >= 2 and sum(map(len, groups)) <= 9)
 
 
 _REDUNDANCY: dict[tuple[str, str], float] = {}
@@ -152,14 +164,24 @@ def stdnum_validator(kind: str):
         c = compact(value)
         if len(c) < 5 or len(c) > 34 or len(set(c)) <= 1 or _tiny_groups(value):
             return None
+        word = _WORD_PREFIX.match(value)
+        if word and word.group(1).lower() in _prefix_words(kind):
+            return None  # "CUIT 20-...", "tax ID 45...": a context word, not part of the value
         found: list[Validation] = []
-        value_shape = c.translate(_SHAPE)
-        for name in modules_for_shape(kind, value_shape, c):
+        # ro.onrc, tn.mf: the slashes are part of the format; ISIL: the hyphen after the prefix.
+        slashed = "/" in value or (kind == "generic_id" and "-" in value and value[:1].isalpha())
+        value_shape = c.translate(_SHAPE) + ("/" if slashed else "")
+        for name in modules_for_shape(kind, value_shape, value if slashed else c):
             module = stdnum_table.load(name)
             try:
                 number = module.validate(c)  # type: ignore[union-attr]  (compact: cleaning is slow)
             except Exception:
-                continue
+                if not slashed:
+                    continue
+                try:
+                    number = module.validate(value)  # type: ignore[union-attr]
+                except Exception:
+                    continue
             normalized = number if isinstance(number, str) else c
             if len(compact(normalized)) > len(c):
                 continue  # the module zero-padded a shorter number: no evidence of this format

@@ -16,9 +16,9 @@ from phonenumbers import NumberParseException, PhoneNumberFormat
 
 from factsep.kinds.base import Kind, Validation, register
 
-# A leading + or 00 or (, then 7 to 15 digits with single separators, and an optional extension.
+# A leading + or (, then 7 to 15 digits, each followed by at most 3 separators, and an extension.
 PATTERN = (
-    r"(?:\+ ?|\(\+?)?\d(?:[ \-./]{0,2}\(?\d{1,5}\)?){2,14}"
+    r"(?:\+ ?|\(\+?)?(?:\d[ \-./()]{0,3}){6,14}\d"
     r"(?: ?(?:ext\.?|x) ?\d{1,5})?"
 )
 

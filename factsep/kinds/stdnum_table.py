@@ -71,4 +71,11 @@ def acronyms(module: str) -> tuple[str, ...]:
     return tuple(w.lower() for w in words if 2 <= len(w) <= 12 and w.lower() not in _STOP)
 
 
-_STOP = frozenset({"the", "number", "numbers", "of", "and", "a", "an", "no", "nr", "id", "code", "n°"})
+_STOP = frozenset({"the", "number", "numbers", "of", "and", "a", "an", "no", "nr", "id", "code", "n°",
+                   "for", "or", "in", "new", "euro", "iso", "6346"})
+
+
+@cache
+def prefix_words() -> frozenset[str]:
+    """Every format's local names: a word written before a value ("CUIT 20-...") names it."""
+    return frozenset(w for mods in KIND_MODULES.values() for m in mods for w in acronyms(m))
