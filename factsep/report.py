@@ -35,6 +35,8 @@ DEFAULT_BITS_PER_PARAM = 2.0
 #: Width of a bits-histogram bin.
 BITS_BIN = 4.0
 CONFIDENCE_BINS = 20
+#: Rows of the subtype table (the most frequent subtypes).
+MAX_SUBTYPES = 30
 STATUS_ORDER = ("auto", "pending", "human")
 
 
@@ -98,6 +100,8 @@ class ReportData:
     confidence_hist: list[dict[str, Any]] = field(default_factory=list)
     #: kind -> [(value, count)] (only with show_values).
     top_values: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
+    #: Most common subtypes: kind, subtype, spans, random-fact spans, distinct random values.
+    subtypes: list[dict[str, Any]] = field(default_factory=list)
     values_kept: bool = True
     review_low: float | None = None
     review_high: float | None = None
@@ -150,6 +154,7 @@ def _empty_spans() -> pl.LazyFrame:
     return pl.LazyFrame(
         schema={
             "kind": pl.String,
+            "subtype": pl.String,
             "value_hash": pl.String,
             "bits": pl.Float32,
             "confidence": pl.Float32,
@@ -163,7 +168,7 @@ def _spans_frame(out: str | Path, with_text: bool = False) -> pl.LazyFrame:
     files = span_files(out)
     if not files:
         return _empty_spans()
-    cols = ["kind", "value_hash", "bits", "confidence", "decision", "corpus_count"]
+    cols = ["kind", "subtype", "value_hash", "bits", "confidence", "decision", "corpus_count"]
     if with_text:
         cols.append("text")
     return pl.scan_parquet(files).select(cols)
@@ -298,30 +303,49 @@ def collect_report(
     )
     # One pass of polars over the span files for every aggregate (shared sub-plans are computed once);
     # what comes back is per kind or per bin, never per span or per value.
-    (by_value, by_value_all, up_value, up_value_all, by_decision, conf, conf_all, rf_spans, bits_hist, conf_hist) = (
-        _collect_all(
-            [
-                per_value(values, ["kind"]),
-                per_value(values, []),
-                per_value(values_up, ["kind"]),
-                per_value(values_up, []),
-                spans.group_by(["kind", "decision"]).agg(pl.len().alias("n")),
-                spans.group_by("kind").agg(pl.col("confidence").median().alias("median")),
-                spans.select(pl.col("confidence").median()),
-                spans.filter(_is_random(min_bits)).group_by("kind").agg(pl.len().alias("n")),
-                spans.filter(~pl.col("decision").is_in(sorted(REJECTED)))
-                .group_by(["kind", "value_hash"])
-                .agg(pl.col("bits").cast(pl.Float64).mean().alias("bits"))
-                .with_columns(((pl.col("bits") / BITS_BIN).floor() * BITS_BIN).alias("bin"))
-                .group_by(["kind", "bin"])
-                .agg(pl.len().alias("n"))
-                .sort(["kind", "bin"]),
-                spans.with_columns(status_expr, conf_bin)
-                .group_by(["status", "bin"])
-                .agg(pl.len().alias("n"))
-                .sort(["status", "bin"]),
-            ]
-        )
+    (
+        by_value,
+        by_value_all,
+        up_value,
+        up_value_all,
+        by_decision,
+        conf,
+        conf_all,
+        rf_spans,
+        bits_hist,
+        conf_hist,
+        subtypes,
+    ) = _collect_all(
+        [
+            per_value(values, ["kind"]),
+            per_value(values, []),
+            per_value(values_up, ["kind"]),
+            per_value(values_up, []),
+            spans.group_by(["kind", "decision"]).agg(pl.len().alias("n")),
+            spans.group_by("kind").agg(pl.col("confidence").median().alias("median")),
+            spans.select(pl.col("confidence").median()),
+            spans.filter(_is_random(min_bits)).group_by("kind").agg(pl.len().alias("n")),
+            spans.filter(~pl.col("decision").is_in(sorted(REJECTED)))
+            .group_by(["kind", "value_hash"])
+            .agg(pl.col("bits").cast(pl.Float64).mean().alias("bits"))
+            .with_columns(((pl.col("bits") / BITS_BIN).floor() * BITS_BIN).alias("bin"))
+            .group_by(["kind", "bin"])
+            .agg(pl.len().alias("n"))
+            .sort(["kind", "bin"]),
+            spans.with_columns(status_expr, conf_bin)
+            .group_by(["status", "bin"])
+            .agg(pl.len().alias("n"))
+            .sort(["status", "bin"]),
+            spans.with_columns(_is_random(min_bits).alias("_random"))
+            .group_by(["kind", "subtype"])
+            .agg(
+                pl.len().alias("spans"),
+                pl.col("_random").sum().alias("random_fact_spans"),
+                pl.col("value_hash").filter(pl.col("_random")).n_unique().alias("distinct_values"),
+            )
+            .sort(["spans", "kind", "subtype"], descending=[True, False, False], nulls_last=True)
+            .head(MAX_SUBTYPES),
+        ]
     )
 
     kinds = sorted(set(by_decision["kind"].to_list()))
@@ -400,6 +424,7 @@ def collect_report(
         manifest=manifest,
         bits_hist=bits_hist.to_dicts(),
         confidence_hist=conf_hist.to_dicts(),
+        subtypes=subtypes.to_dicts(),
         top_values=top_values,
         values_kept=values_kept,
         review_low=float(low) if isinstance(low, (int, float)) else None,
@@ -520,6 +545,13 @@ def kind_columns(data: ReportData) -> list[str]:
 
 
 _columns = kind_columns  # kept: flows imported it under this name
+
+
+def subtype_rows(data: ReportData) -> list[list[str]]:
+    return [
+        [r["kind"], r["subtype"] or "–", str(r["spans"]), str(r["random_fact_spans"]), str(r["distinct_values"])]
+        for r in data.subtypes
+    ]
 
 
 # ---------------------------------------------------------------------------------------- plots
@@ -725,6 +757,9 @@ def render_html(data: ReportData, plots: dict[str, str], show_values: bool = Fal
         if key in plots:
             parts.append(f"<h2>{caption}</h2><img alt='{caption}' src='data:image/png;base64,{plots[key]}'>")
     decisions = [d for d in DECISIONS if t.decisions.get(d)] + sorted(set(t.decisions) - set(DECISIONS))
+    if data.subtypes:
+        parts.append("<h2>Subtypes</h2>")
+        parts.append(_table_html(["kind", "subtype", "spans", "random facts", "distinct values"], subtype_rows(data)))
     parts.append("<h2>Decisions</h2>")
     parts.append(
         _table_html(

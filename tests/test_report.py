@@ -76,6 +76,17 @@ def test_per_kind_numbers(tmp_path: Path, finalized: bool) -> None:
     assert data.quarantine.reasons == {"invalid JSON": 2, "missing text field": 1}
 
 
+def test_subtypes(tmp_path: Path) -> None:
+    build_out(tmp_path)
+    data = collect_report(tmp_path)
+    spans = [s for _, _, ss in make_docs() for s in ss if s.subtype == "isbn13"]
+    row = next(r for r in data.subtypes if r["subtype"] == "isbn13")
+    assert row["kind"] == "isbn" and row["spans"] == len(spans)
+    assert row["distinct_values"] == len({s.value_hash for s in spans if s.decision in ACCEPTED})
+    assert sum(r["spans"] for r in data.subtypes) == data.total.spans
+    assert "isbn13" in Path(write_report(tmp_path).html).read_text(encoding="utf-8")
+
+
 def test_pending_values_give_the_upper_end(tmp_path: Path) -> None:
     build_out(tmp_path)
     data = collect_report(tmp_path)

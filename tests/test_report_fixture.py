@@ -94,7 +94,7 @@ def make_docs() -> list[tuple[str, str, list[Span]]]:
                     start=start,
                     end=end,
                     kind=kind,
-                    subtype=None,
+                    subtype="isbn13" if kind == "isbn" else None,
                     text=value,
                     value_hash=vh,
                     confidence=conf,
@@ -147,9 +147,7 @@ def build_out(path: Path, with_quarantine: bool = True, finalized: bool = True, 
             "tagged_text": [_tagged(t, ss) for _, t, ss in chunk],
             "rf_count": [sum(s.decision in ACCEPTED for s in ss) for _, _, ss in chunk],
             "rf_bits": [float(sum(s.bits for s in ss if s.decision in ACCEPTED)) for _, _, ss in chunk],
-            "rf_singletons": [
-                sum(bool(s.singleton) and s.decision in ACCEPTED for s in ss) for _, _, ss in chunk
-            ],
+            "rf_singletons": [sum(bool(s.singleton) and s.decision in ACCEPTED for s in ss) for _, _, ss in chunk],
         }
         schema = pa.schema(
             [
