@@ -824,6 +824,15 @@ def render_markdown(data: ReportData, show_values: bool = False) -> str:
         "",
         "Plots (bits and confidence distributions) are in report.html.",
         "",
+    ]
+    if data.subtypes:
+        lines += [
+            "## Subtypes",
+            "",
+            _md_table(["kind", "subtype", "spans", "random facts", "distinct values"], subtype_rows(data)),
+            "",
+        ]
+    lines += [
         "## Quarantine",
         "",
     ]
