@@ -127,3 +127,14 @@ def test_fit_calibration_from_ledgers(tmp_path: Path) -> None:
     assert data["version"] == 1
     xs, ys = data["kinds"]["isbn"]["x"], data["kinds"]["isbn"]["y"]
     assert xs == sorted(xs) and ys == sorted(ys) and interpolate(xs, ys, 0.95) < 0.6
+
+
+def test_anchors_keep_unreviewed_scores_and_compose_with_the_scan_map() -> None:
+    from factsep.review.calibration import anchored, compose
+
+    xs, ys = anchored([0.4, 0.6], [0.2, 0.5])  # reviewed only mid-range
+    assert interpolate(xs, ys, 0.98) > 0.9 and interpolate(xs, ys, 0.02) < 0.05
+    prior = ([0.0, 1.0], [0.0, 0.5])  # the scan halved raw scores
+    cx, cy = compose((xs, ys), prior)
+    assert interpolate(cx, cy, 0.8) == pytest.approx(interpolate(xs, ys, 0.4), abs=1e-3)
+    assert cy == sorted(cy)

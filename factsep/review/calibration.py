@@ -140,15 +140,59 @@ def training_pairs(out: str | Path) -> dict[str, tuple[list[float], list[int]]]:
     return pairs
 
 
+def anchored(xs: list[float], ys: list[float]) -> tuple[list[float], list[float]]:
+    """Add end knots so scores outside the reviewed range keep their meaning.
+
+    Review sees mostly mid-range scores; detection applies the map flat beyond its end knots, so
+    without anchors every 0.99 of a kind would become the top reviewed block's value.
+    """
+    xs, ys = list(xs), list(ys)
+    if xs and xs[0] > 0.0:
+        xs.insert(0, 0.0)
+        ys.insert(0, min(ys[0], Y_CLIP[0]))
+    if xs and xs[-1] < 1.0:
+        xs.append(1.0)
+        ys.append(max(ys[-1], Y_CLIP[1]))
+    return xs, ys
+
+
+def _scan_calibration(out: Path, current: dict[str, Any]) -> dict[str, tuple[list[float], list[float]]]:
+    """The map the scan applied (so routed scores are already mapped), if its run used this file."""
+    try:
+        run = json.loads((out / "state" / "run.json").read_text(encoding="utf-8"))
+        used = (run.get("detect") or {}).get("calibration_path")
+    except (OSError, ValueError, AttributeError):
+        used = None
+    if not used or Path(used).resolve() != (out / "state" / CALIBRATION_NAME).resolve():
+        return {}
+    return {k: (v["x"], v["y"]) for k, v in current.get("kinds", {}).items() if v.get("x")}
+
+
+def compose(fit: tuple[list[float], list[float]], prior: tuple[list[float], list[float]] | None,
+            grid: int = 200) -> tuple[list[float], list[float]]:
+    """``fit`` after ``prior`` on raw scores (both monotone), sampled on a grid; ``fit`` if no prior."""
+    if not prior:
+        return fit
+    xs = [i / grid for i in range(grid + 1)]
+    ys = [round(interpolate(*fit, interpolate(*prior, x)), 6) for x in xs]
+    return xs, ys
+
+
 def fit_calibration(out: str | Path, min_samples: int = MIN_SAMPLES) -> CalibrationResult:
-    """Fit every kind with enough decisions and merge into ``OUT/state/calibration.json``."""
-    path = Path(out) / "state" / CALIBRATION_NAME
+    """Fit every kind with enough decisions and merge into ``OUT/state/calibration.json``.
+
+    Scores in the routing ledger are what the scan reported; if that scan already applied this
+    calibration file, the new map is composed with the old one so it still takes raw scores.
+    """
+    out = Path(out)
+    path = out / "state" / CALIBRATION_NAME
     current: dict[str, Any] = {"version": 1, "kinds": {}}
     if path.exists():
         try:
             current = json.loads(path.read_text(encoding="utf-8"))
         except ValueError:
             pass
+    prior = _scan_calibration(out, current)
     result = CalibrationResult(path=str(path))
     all_before: list[tuple[float, int]] = []
     all_after: list[tuple[float, int]] = []
@@ -156,7 +200,7 @@ def fit_calibration(out: str | Path, min_samples: int = MIN_SAMPLES) -> Calibrat
         if len(x) < min_samples:
             result.skipped[kind] = len(x)
             continue
-        xs, ys = pav(x, y)
+        xs, ys = compose(anchored(*pav(x, y)), prior.get(kind))
         current.setdefault("kinds", {})[kind] = {"x": xs, "y": ys}
         oof = out_of_fold(x, y)
         result.kinds[kind] = KindFit(

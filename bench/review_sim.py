@@ -1,0 +1,243 @@
+"""Simulated review: how much do a few human answers buy?
+
+Scans the labelled eval texts (../shared/eval: Recognizers-Text and presidio-research sentences),
+then for each budget (a share of all detected spans) routes that many uncertain spans to a real
+Label Studio, has two simulated annotators answer every task through the API (an oracle that
+marks exactly the gold random facts in the window, and a noisy one that gets each span wrong 5%
+of the time), syncs, and scores the final dataset against the gold labels.
+
+Scoring (as in the eval README): strict match on (document, start, end, kind) for spans the
+dataset tags as random facts (auto_accept, human_accept, human_added); a prediction that overlaps
+only a gold span with no kind (a name, a plain date) counts neither way. The budget-0 row is the
+baseline of the same script: detection alone.
+
+    python bench/review_sim.py [--budgets 0,1,5,20] [--noise 0.05] [--work DIR] [--json FILE]
+
+Uses LABEL_STUDIO_URL / LABEL_STUDIO_API_KEY, or starts the project's server with
+scripts/label-studio.sh (and stops it at the end).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import random
+import shutil
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+EVAL = Path(os.environ.get("FACTSEP_EVAL", ROOT.parent / "shared" / "eval"))
+SETS = ("recognizers_text.jsonl", "presidio_synth.jsonl")
+DEFAULT_TOKEN = "fac75e9000000000000000000000000000000001"  # scripts/label-studio.sh's test default
+
+
+def healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/health", timeout=3) as r:
+            return b"UP" in r.read()
+    except OSError:
+        return False
+
+
+def load_gold() -> tuple[list[dict[str, Any]], dict[str, list[dict[str, Any]]]]:
+    docs, gold = [], {}
+    for name in SETS:
+        with open(EVAL / name, encoding="utf-8") as fh:
+            for line in fh:
+                d = json.loads(line)
+                docs.append({"id": d["id"], "text": d["text"]})
+                gold[d["id"]] = d["spans"]
+    return docs, gold
+
+
+def score(out: Path, gold: dict[str, list[dict[str, Any]]]) -> dict[str, float]:
+    import polars as pl
+
+    from factsep.span import ACCEPTED
+
+    frame = pl.read_parquet(str(out / "spans" / "part-*.parquet"))
+    pred = {
+        (r["doc_id"], r["start"], r["end"], r["kind"])
+        for r in frame.filter(pl.col("decision").is_in(sorted(ACCEPTED))).iter_rows(named=True)
+    }
+    truth = {(d, s["start"], s["end"], s["kind"]) for d, spans in gold.items() for s in spans if s["kind"]}
+    neutral = {d: [(s["start"], s["end"]) for s in spans if not s["kind"]] for d, spans in gold.items()}
+    tp = len(pred & truth)
+    fp = 0
+    for p in pred - truth:
+        if not any(a < p[2] and p[1] < b for a, b in neutral.get(p[0], [])):
+            fp += 1
+    precision = tp / (tp + fp) if tp + fp else 1.0
+    recall = tp / len(truth) if truth else 1.0
+    pending = frame.filter(pl.col("decision") == "pending_review").height
+    return {
+        "precision": round(precision, 4),
+        "recall": round(recall, 4),
+        "f1": round(2 * precision * recall / (precision + recall), 4) if precision + recall else 0.0,
+        "tp": tp,
+        "fp": fp,
+        "gold": len(truth),
+        "spans": frame.height,
+        "pending": pending,
+    }
+
+
+def oracle_regions(task: dict[str, Any], gold: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    meta = task["data"]["factsep"]
+    lo, hi, window = meta["window_start"], meta["window_end"], task["data"]["text"]
+    regions = []
+    for s in gold.get(meta["doc_id"], []):
+        if s["kind"] and lo <= s["start"] and s["end"] <= hi:
+            a, b = s["start"] - lo, s["end"] - lo
+            regions.append(_region(a, b, window[a:b], s["kind"]))
+    return regions
+
+
+def _region(start: int, end: int, text: str, kind: str) -> dict[str, Any]:
+    return {"from_name": "label", "to_name": "text", "type": "labels",
+            "value": {"start": start, "end": end, "text": text, "labels": [kind]}}
+
+
+def noisy_regions(task: dict[str, Any], truth: list[dict[str, Any]], rng: random.Random,
+                  noise: float) -> list[dict[str, Any]]:
+    """The oracle's answer with each decision flipped with probability ``noise``."""
+    key = lambda r: (r["value"]["start"], r["value"]["end"], r["value"]["labels"][0])  # noqa: E731
+    kept = {key(r): r for r in truth}
+    predicted = {key(r): r for r in task["predictions"][0]["result"]}
+    answer = dict(kept)
+    for k in set(kept) | set(predicted):
+        if rng.random() < noise:
+            if k in answer:
+                del answer[k]
+            else:
+                r = predicted[k]
+                answer[k] = _region(r["value"]["start"], r["value"]["end"], r["value"]["text"],
+                                    r["value"]["labels"][0])
+    return list(answer.values())
+
+
+def all_tasks(ls: Any, project_id: int) -> list[dict[str, Any]]:
+    tasks, page = [], 1
+    while True:
+        try:
+            pager = ls.tasks.list(project=project_id, fields="all", page=page, page_size=100)
+        except Exception as exc:
+            if getattr(exc, "status_code", None) == 404:
+                break
+            raise
+        items = [t if isinstance(t, dict) else t.model_dump() for t in pager.items or []]
+        tasks += items
+        if len(items) < 100:
+            break
+        page += 1
+    return tasks
+
+
+def user(ls: Any, name: str) -> int:
+    email = f"{name}@factsep.bench"
+    for u in ls.users.list():
+        if getattr(u, "email", None) == email:
+            return int(u.id)
+    return int(ls.users.create(username=name, email=email, password=f"pw-{uuid.uuid4().hex}").id)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--budgets", default="0,1,5,20", help="percent of all detected spans")
+    ap.add_argument("--noise", type=float, default=0.05)
+    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--work", type=Path, default=Path("/tmp/factsep-review-sim"))
+    ap.add_argument("--json", type=Path, default=None, help="also write the results here")
+    args = ap.parse_args(argv)
+
+    from label_studio_sdk import LabelStudio
+
+    from factsep.review import route, sync
+    from factsep.scan import scan
+
+    url = os.environ.setdefault("LABEL_STUDIO_URL", "http://127.0.0.1:8080").rstrip("/")
+    key = os.environ.setdefault("LABEL_STUDIO_API_KEY", DEFAULT_TOKEN)
+    started = False
+    if not healthy(url):
+        subprocess.run(["bash", str(ROOT / "scripts" / "label-studio.sh"), "start"], check=True)
+        started = True
+    try:
+        docs, gold = load_gold()
+        shutil.rmtree(args.work, ignore_errors=True)
+        args.work.mkdir(parents=True)
+        corpus = args.work / "corpus.jsonl"
+        with open(corpus, "w", encoding="utf-8") as fh:
+            for d in docs:
+                fh.write(json.dumps(d, ensure_ascii=False) + "\n")
+        t0 = time.time()
+        base = args.work / "base"
+        scan([str(corpus)], str(base))
+        scan_s = time.time() - t0
+        ls = LabelStudio(base_url=url, api_key=key)
+        annotators = {"oracle": user(ls, "oracle"), "noisy": user(ls, "noisy")}
+        rows = []
+        for pct in [float(b) for b in args.budgets.split(",")]:
+            out = args.work / f"budget-{pct:g}"
+            shutil.copytree(base, out)
+            total = score(out, gold)["spans"]
+            row: dict[str, Any] = {"budget_pct": pct}
+            t1 = time.time()
+            if pct > 0:
+                project = f"review-sim {pct:g}% {uuid.uuid4().hex[:6]}"
+                r = route(out, budget=math.ceil(total * pct / 100), project=project)
+                rng = random.Random(args.seed)
+                tasks = all_tasks(ls, r.project_id)
+                for t in tasks:
+                    truth = oracle_regions(t, gold)
+                    ls.annotations.create(t["id"], result=truth, completed_by=annotators["oracle"])
+                    ls.annotations.create(t["id"], result=noisy_regions(t, truth, rng, args.noise),
+                                          completed_by=annotators["noisy"])
+                s = sync(out, project=project)
+                cal = s.calibration or {}
+                row.update(seen=r.selected, tasks=len(tasks), accepted=s.accepted, rejected=s.rejected,
+                           added=s.added, propagated=s.propagated, ties=s.ties,
+                           quarantined=s.annotations_quarantined,
+                           ece_before=cal.get("ece_before"), ece_after=cal.get("ece_after"),
+                           calibrated_n=cal.get("n"))
+            else:
+                row.update(seen=0, tasks=0)
+            row.update(score(out, gold))
+            row["seen_share"] = round(row["seen"] / row["spans"], 4) if row["spans"] else 0.0
+            row["seconds"] = round(time.time() - t1, 1)
+            rows.append(row)
+            print(json.dumps(row), file=sys.stderr)
+        result = {"scan_seconds": round(scan_s, 1), "docs": len(docs), "noise": args.noise, "rows": rows}
+        print_table(result)
+        if args.json:
+            args.json.write_text(json.dumps(result, indent=1), encoding="utf-8")
+    finally:
+        if started:
+            subprocess.run(["bash", str(ROOT / "scripts" / "label-studio.sh"), "stop"], check=False)
+    return 0
+
+
+def print_table(result: dict[str, Any]) -> None:
+    base = result["rows"][0]
+    print(f"docs={result['docs']} noise={result['noise']} scan={result['scan_seconds']}s")
+    print("| budget | spans seen (share) | tasks | precision | recall | F1 | P vs base | R vs base "
+          "| pending | ties | added | ECE before -> after |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for r in result["rows"]:
+        ece = (f"{r['ece_before']:.3f} -> {r['ece_after']:.3f}" if r.get("ece_before") is not None
+               and r.get("calibrated_n") else "-")
+        print(f"| {r['budget_pct']:g}% | {r['seen']} ({r['seen_share']:.1%}) | {r['tasks']} | "
+              f"{r['precision']:.3f} | {r['recall']:.3f} | {r['f1']:.3f} | "
+              f"{r['precision'] / base['precision']:.3f}x | {r['recall'] / base['recall']:.3f}x | "
+              f"{r['pending']} | {r.get('ties', 0)} | {r.get('added', 0)} | {ece} |")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
