@@ -152,9 +152,7 @@ def loss_mask(
     return mask_from_offsets(offsets, spans, weight_by_bits, min_bits, full_mask_bits)
 
 
-def masked_labels(
-    input_ids: Sequence[int], mask: Sequence[float], ignore_index: int = IGNORE_INDEX
-) -> list[int]:
+def masked_labels(input_ids: Sequence[int], mask: Sequence[float], ignore_index: int = IGNORE_INDEX) -> list[int]:
     """Labels for a causal-LM trainer: the token id where the mask is positive, ``ignore_index`` where 0."""
     if len(input_ids) != len(mask):
         raise ValueError(f"{len(input_ids)} ids but {len(mask)} mask values")
@@ -179,9 +177,7 @@ def _expand(template: str, span: SpanLike) -> str:
     )
 
 
-def tag_text(
-    text: str, spans: Iterable[SpanLike], tags: TagConfig | None = None, min_bits: float | None = None
-) -> str:
+def tag_text(text: str, spans: Iterable[SpanLike], tags: TagConfig | None = None, min_bits: float | None = None) -> str:
     """``text`` with each random fact wrapped in the open/close templates of ``tags``."""
     tags = tags or TagConfig()
     pieces: list[str] = []

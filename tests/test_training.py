@@ -68,9 +68,7 @@ def make_tokenizer(name: str) -> Any:
         return bpe()
     from transformers import PreTrainedTokenizerFast
 
-    return PreTrainedTokenizerFast(
-        tokenizer_object=bpe(), cls_token="[CLS]", sep_token="[SEP]", unk_token="[UNK]"
-    )
+    return PreTrainedTokenizerFast(tokenizer_object=bpe(), cls_token="[CLS]", sep_token="[SEP]", unk_token="[UNK]")
 
 
 def span(
