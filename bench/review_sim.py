@@ -156,11 +156,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--work", type=Path, default=Path("/tmp/factsep-review-sim"))
     ap.add_argument("--json", type=Path, default=None, help="also write the results here")
+    ap.add_argument("--audit", type=float, default=0.0, help="share of the budget auditing auto decisions")
+    ap.add_argument("--no-rescan", action="store_true", help="skip the re-scan with the fitted calibration")
     args = ap.parse_args(argv)
 
     from label_studio_sdk import LabelStudio
 
-    from factsep.review import route, sync
+    from factsep.config import DetectorConfig
+    from factsep.review import ReviewConfig, route, sync
     from factsep.scan import scan
 
     url = os.environ.setdefault("LABEL_STUDIO_URL", "http://127.0.0.1:8080").rstrip("/")
@@ -192,7 +195,8 @@ def main(argv: list[str] | None = None) -> int:
             t1 = time.time()
             if pct > 0:
                 project = f"review-sim {pct:g}% {uuid.uuid4().hex[:6]}"
-                r = route(out, budget=math.ceil(total * pct / 100), project=project)
+                r = route(out, budget=math.ceil(total * pct / 100), project=project,
+                          config=ReviewConfig(audit_share=args.audit))
                 rng = random.Random(args.seed)
                 tasks = all_tasks(ls, r.project_id)
                 for t in tasks:
@@ -210,11 +214,25 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 row.update(seen=0, tasks=0)
             row.update(score(out, gold))
+            if pct > 0 and not args.no_rescan:
+                # the next run: same corpus, decisions kept, confidence through the fitted calibration
+                again = args.work / f"budget-{pct:g}-rescan"
+                (again / "state").mkdir(parents=True)
+                for name in ("decisions.jsonl", "calibration.json"):
+                    if (out / "state" / name).exists():
+                        shutil.copy(out / "state" / name, again / "state" / name)
+                cal_path = again / "state" / "calibration.json"
+                scan([str(corpus)], str(again), detector_config=DetectorConfig(
+                    calibration_path=str(cal_path) if cal_path.exists() else None))
+                after = score(again, gold)
+                row.update(rescan_precision=after["precision"], rescan_recall=after["recall"],
+                           rescan_pending=after["pending"])
             row["seen_share"] = round(row["seen"] / row["spans"], 4) if row["spans"] else 0.0
             row["seconds"] = round(time.time() - t1, 1)
             rows.append(row)
             print(json.dumps(row), file=sys.stderr)
-        result = {"scan_seconds": round(scan_s, 1), "docs": len(docs), "noise": args.noise, "rows": rows}
+        result = {"scan_seconds": round(scan_s, 1), "docs": len(docs), "noise": args.noise,
+                  "audit_share": args.audit, "rows": rows}
         print_table(result)
         if args.json:
             args.json.write_text(json.dumps(result, indent=1), encoding="utf-8")
@@ -226,17 +244,20 @@ def main(argv: list[str] | None = None) -> int:
 
 def print_table(result: dict[str, Any]) -> None:
     base = result["rows"][0]
-    print(f"docs={result['docs']} noise={result['noise']} scan={result['scan_seconds']}s")
+    print(f"docs={result['docs']} noise={result['noise']} audit_share={result['audit_share']} "
+          f"scan={result['scan_seconds']}s")
     print("| budget | spans seen (share) | tasks | precision | recall | F1 | P vs base | R vs base "
-          "| pending | ties | added | ECE before -> after |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+          "| pending | ties | added | ECE before -> after | after re-scan P / R (pending) |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in result["rows"]:
         ece = (f"{r['ece_before']:.3f} -> {r['ece_after']:.3f}" if r.get("ece_before") is not None
                and r.get("calibrated_n") else "-")
+        rescan = (f"{r['rescan_precision']:.3f} / {r['rescan_recall']:.3f} ({r['rescan_pending']})"
+                  if "rescan_precision" in r else "-")
         print(f"| {r['budget_pct']:g}% | {r['seen']} ({r['seen_share']:.1%}) | {r['tasks']} | "
               f"{r['precision']:.3f} | {r['recall']:.3f} | {r['f1']:.3f} | "
               f"{r['precision'] / base['precision']:.3f}x | {r['recall'] / base['recall']:.3f}x | "
-              f"{r['pending']} | {r.get('ties', 0)} | {r.get('added', 0)} | {ece} |")
+              f"{r['pending']} | {r.get('ties', 0)} | {r.get('added', 0)} | {ece} | {rescan} |")
 
 
 if __name__ == "__main__":

@@ -138,3 +138,15 @@ def test_anchors_keep_unreviewed_scores_and_compose_with_the_scan_map() -> None:
     cx, cy = compose((xs, ys), prior)
     assert interpolate(cx, cy, 0.8) == pytest.approx(interpolate(xs, ys, 0.4), abs=1e-3)
     assert cy == sorted(cy)
+
+
+def test_audit_sample_spreads_over_kinds_and_values() -> None:
+    from factsep.review.route import select_audit
+
+    spans = [_span(i, 0.9, f"v{i % 6}", kind="tax_id") for i in range(30)]
+    spans += [_span(100 + i, 0.95, f"p{i}", kind="phone_number") for i in range(3)]
+    picked = select_audit(spans, 8)
+    assert len(picked) == 8
+    assert sum(s.kind == "phone_number" for s in picked) == 3  # round-robin: the small kind is covered
+    assert len({s.value_hash for s in picked}) == 8
+    assert select_audit(spans, 8) == picked  # deterministic

@@ -26,7 +26,7 @@ from factsep.review.client import ReviewClient
 from factsep.review.data import load_documents, load_spans, write_json_atomic
 from factsep.review.labelconfig import FROM_NAME, TEXT_FIELD, TO_NAME, label_config
 from factsep.review.ledger import RoutedTask, RoutingLedger, target_name
-from factsep.span import PENDING_REVIEW, Span, doc_key
+from factsep.span import AUTO_ACCEPT, AUTO_REJECT, PENDING_REVIEW, Span, doc_key
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +44,9 @@ class ReviewConfig:
     batch_size: int = 200
     annotators_per_task: int = 1
     text_field: str | None = None
+    #: Share of the budget spent auditing automatic decisions (a sample across kinds), so that
+    #: calibration sees the whole score range and systematic detector errors come to light.
+    audit_share: float = 0.0
     #: Apply a reviewed span's verdict to the pending spans with the same kind and normalized value
     #: (routing sends one per value, so the others would otherwise never be decided).
     propagate: bool = True
@@ -137,6 +140,33 @@ def select_spans(spans: Sequence[Span], budget: int, routed: Sequence[Span] = ()
         if s.value_hash not in seen_values:
             seen_values.add(s.value_hash)
             chosen.append(s)
+    return chosen
+
+
+def _stable_rank(span_id: str) -> str:
+    return hashlib.blake2b(span_id.encode(), digest_size=8).hexdigest()
+
+
+def select_audit(spans: Sequence[Span], budget: int, routed: Sequence[Span] = ()) -> list[Span]:
+    """A sample of automatically decided spans: round-robin over kinds, one per value, in a fixed
+    pseudo-random order (hash of the span id), so each kind's whole score range gets checked."""
+    if budget <= 0:
+        return []
+    seen = {s.value_hash for s in routed}
+    by_kind: dict[str, list[Span]] = {}
+    for s in sorted(spans, key=lambda s: _stable_rank(s.span_id)):
+        if s.value_hash not in seen:
+            by_kind.setdefault(s.kind, []).append(s)
+    chosen: list[Span] = []
+    queues = [by_kind[k] for k in sorted(by_kind)]
+    while len(chosen) < budget and any(queues):
+        for q in queues:
+            while q and q[0].value_hash in seen:
+                q.pop(0)
+            if q and len(chosen) < budget:
+                s = q.pop(0)
+                seen.add(s.value_hash)
+                chosen.append(s)
     return chosen
 
 
@@ -296,7 +326,16 @@ def route(
     ]
     # The budget caps spans open for review at once: routed and not yet decided count against it.
     open_spans = [s for s in all_spans if s.span_id in already and s.span_id not in decided]
-    chosen = select_spans(pending, max(0, budget - len(open_spans)), routed=open_spans)
+    room = max(0, budget - len(open_spans))
+    n_audit = round(room * config.audit_share) if config.audit_share > 0 else 0
+    chosen = select_spans(pending, room - n_audit, routed=open_spans)
+    if config.audit_share > 0:
+        auto = [
+            s for s in all_spans
+            if s.decision in (AUTO_ACCEPT, AUTO_REJECT) and s.span_id not in decided and s.span_id not in already
+        ]
+        # budget the pending spans did not use goes to the audit too
+        chosen += select_audit(auto, room - len(chosen), routed=[*open_spans, *chosen])
     docs = load_documents(out, {s.doc_id for s in chosen}, config.text_field)
     tasks = build_tasks(chosen, docs, config.context_chars)
     by_kind: dict[str, int] = {}
