@@ -79,6 +79,8 @@ class ContextReader:
         self.nlp = load_pipeline(spacy_model)
         self.window = window
         self._prefilters: dict[tuple[str, ...], re.Pattern[str]] = {}
+        self._rule_only = spacy_model.startswith("blank:")
+        self._lemma_cache: dict[str, str] = {}
 
     def _prefilter(self, words: tuple[str, ...]) -> re.Pattern[str]:
         rx = self._prefilters.get(words)
@@ -90,6 +92,23 @@ class ContextReader:
             self._prefilters[words] = rx
         return rx
 
+    def _lemmas(self, window: str) -> list[str]:
+        """Lower-cased lemmas of a window: spaCy tokens, lemmas from the pipeline or the rule."""
+        if self._rule_only:
+            # Blank pipeline: the tokenizer alone, and the same rule lemma factsep_lemmas applies.
+            out = []
+            for token in self.nlp.tokenizer(window):
+                lower = token.lower_
+                lemma = self._lemma_cache.get(lower)
+                if lemma is None:
+                    lemma = self._lemma_cache[lower] = rule_lemma(lower)
+                out.append(lemma)
+                if lemma != lower:
+                    out.append(lower)
+            return out
+        doc = self.nlp(window)
+        return [t.lemma_.lower() or t.lower_ for t in doc] + [t.lower_ for t in doc]
+
     def read(self, text: str, start: int, end: int, positive: Iterable[str],
              negative: Iterable[str]) -> ContextHit:
         pos = tuple(positive)
@@ -100,18 +119,17 @@ class ContextReader:
         if not self._prefilter(pos + neg).search(window):
             return NO_CONTEXT
         # spaCy cannot encode lone surrogates (from broken input); they carry no context anyway.
-        doc = self.nlp(window.replace("\x00", " ").encode("utf-8", "replace").decode("utf-8"))
-        lemmas = {t.lemma_.lower() for t in doc} | {t.lower_ for t in doc}
-        joined = " ".join(t.lemma_.lower() for t in doc)
+        clean = window.replace("\x00", " ").encode("utf-8", "replace").decode("utf-8")
+        lemmas = self._lemmas(clean)
+        joined = " ".join(lemmas)
+        lemma_set = set(lemmas)
         # A symbol or word glued to the value ("$1234", "v1.2.3.4", "ISBN:978...") counts too.
-        lemmas.add(left[-1:].lower())
-        lemmas.add(left.rstrip(": #")[-4:].lower())
-        # Words in scripts written without spaces (电话, 号码) are one token with their
-        # neighbours in a blank pipeline: they match as substrings of the lower-cased window.
-        low = window.lower()
+        lemma_set.add(left[-1:].lower())
+        lemma_set.add(left.rstrip(": #")[-4:].lower())
+        low = clean.lower()  # words of scripts without spaces (电话) are matched as substrings
         return ContextHit(
-            positive=tuple(w for w in pos if w in lemmas or (" " in w and w in joined)
+            positive=tuple(w for w in pos if w in lemma_set or (" " in w and w in joined)
                            or (not w.isascii() and w.isalpha() and w in low)),
-            negative=tuple(w for w in neg if w in lemmas or (" " in w and w in joined)
+            negative=tuple(w for w in neg if w in lemma_set or (" " in w and w in joined)
                            or (not w.isascii() and w.isalpha() and w in low)),
         )

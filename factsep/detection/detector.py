@@ -15,7 +15,16 @@ from typing import Any
 from factsep.config import DetectorConfig
 from factsep.detection.candidates import Candidate, CandidateEngine
 from factsep.detection.context import NO_CONTEXT, ContextReader
-from factsep.detection.scoring import W_BACKOFF, Calibration, Signals, decide, made_up
+from factsep.detection.scoring import (
+    W_BACKOFF,
+    W_NEGATIVE,
+    Calibration,
+    Signals,
+    decide,
+    logit,
+    made_up,
+    sigmoid,
+)
 from factsep.kinds.base import Kind, Validation, registry
 from factsep.span import Span, doc_key, make_span_id, make_value_hash
 
@@ -39,7 +48,9 @@ class Hit:
 
     @property
     def rank(self) -> tuple[float, int, int]:
-        return (self.confidence + 0.0015 * self.kind.specificity, self.kind.specificity, self.end - self.start)
+        # In logits: near certainty, probabilities saturate and a context word would no longer count.
+        return (logit(self.confidence) + 0.01 * self.kind.specificity, self.kind.specificity,
+                self.end - self.start)
 
 
 def _suffix_backoff(value: str, limit: int = 2) -> Iterator[str]:
@@ -157,7 +168,11 @@ class Detector:
         after = text[end] if end < len(text) else " "
         partial = before.isalnum() or before in "+-" or (after.isalnum() and after.isascii())
         for v in options:
-            ctx = self.context.read(text, start, end, kind.context + v.context, kind.negative)
+            signals = Signals(kind.prior, v.checksum, v.validated, v.strength, 0, 0, placeholder, partial)
+            if not kind.requires_context and self._context_cannot_matter(kind.name, signals):
+                ctx = NO_CONTEXT
+            else:
+                ctx = self.context.read(text, start, end, kind.context + v.context, kind.negative)
             if ctx is NO_CONTEXT and kind.requires_context:
                 continue
             if kind.requires_context and not ctx.positive:
@@ -173,6 +188,15 @@ class Detector:
         if best is None or best.confidence < self.config.emit_threshold:
             return None
         return best
+
+    def _context_cannot_matter(self, kind: str, signals: Signals) -> bool:
+        """True when even a negative word would leave the value auto-accepted: skip reading context.
+
+        Most values of strong formats (e-mail, UUID, valid cards) are decided by format alone, and
+        reading context is the costliest step per candidate.
+        """
+        worst = self.calibration(kind, sigmoid(signals.raw_logit() + W_NEGATIVE))
+        return worst >= self.config.review_high
 
     @staticmethod
     def _resolve(hits: list[Hit]) -> list[Hit]:

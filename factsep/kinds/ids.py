@@ -14,14 +14,14 @@ import math
 import random
 import re
 import zlib
-from functools import lru_cache
 from collections.abc import Mapping
+from functools import cache
 from typing import Any
 
 from stdnum.exceptions import InvalidLength, ValidationError
 
 from factsep.kinds import stdnum_table
-from factsep.kinds.base import Kind, Validation, register
+from factsep.kinds.base import Kind, Validation, date_or_quantity, register
 
 #: Logits: a value written in the format's own layout ("DE 136 695 976"), per bit of redundancy
 #: beyond one check digit, per doubling of formats accepting the value, for bare digit strings of
@@ -48,7 +48,8 @@ BIC_PATTERN = r"\b[A-Z]{6}[A-Z0-9]{2}(?:[A-Z0-9]{3})?\b"
 WKN_PATTERN = r"\b[A-Z0-9]{6}\b"
 
 #: Words near a number that make it a quantity, a price, a version or a reference to something else.
-ID_NEGATIVE = ("page", "pages", "pp", "version", "v", "price", "$", "€", "£", "phone", "tel", "isbn",
+ID_NEGATIVE = ("page", "pages", "pp", "pp.", "p.", "version", "eur", "usd", "gbp", "cost", "costs",
+               "paid", "v", "price", "$", "€", "£", "phone", "tel", "isbn",
                "ticket", "tracking", "zip", "postal", "=", "+", "*", "×",
                "population", "inhabitant", "people", "bytes", "total")
 
@@ -95,7 +96,7 @@ def modules_for_shape(kind: str, value_shape: str, sample: str) -> tuple[str, ..
 _WORD_PREFIX = re.compile(r"^([A-Za-z]{2,5}):? ")
 
 
-@lru_cache(maxsize=None)
+@cache
 def _prefix_words(kind: str) -> frozenset[str]:
     from factsep.kinds.base import get_kind
 
@@ -164,6 +165,8 @@ def stdnum_validator(kind: str):
         c = compact(value)
         if len(c) < 5 or len(c) > 34 or len(set(c)) <= 1 or _tiny_groups(value):
             return None
+        if date_or_quantity(value):
+            return None  # 03/04/1975, 2021-03-14: dates are not identifiers
         word = _WORD_PREFIX.match(value)
         if word and word.group(1).lower() in _prefix_words(kind):
             return None  # "CUIT 20-...", "tax ID 45...": a context word, not part of the value

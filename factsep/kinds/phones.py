@@ -14,7 +14,7 @@ from typing import Any
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberFormat
 
-from factsep.kinds.base import Kind, Validation, register
+from factsep.kinds.base import Kind, Validation, date_or_quantity, register
 
 # A leading + or (, then 7 to 15 digits, each followed by at most 3 separators, and an extension.
 PATTERN = (
@@ -68,7 +68,7 @@ def _grouped_as_plan(value: str, num: phonenumbers.PhoneNumber) -> bool:
 
 def validate(value: str, opts: Mapping[str, Any]) -> Validation | None:
     digits = _digits(value)
-    if not 7 <= len(digits) <= 15 or len(set(digits)) <= 1:
+    if not 7 <= len(digits) <= 15 or len(set(digits)) <= 1 or date_or_quantity(value.strip()):
         return None
     text = value.strip()
     if text.startswith("00"):
