@@ -12,8 +12,7 @@ from review_support import DOCS, Annotator, accept_all, project_tasks, unique, w
 
 from factsep.decisions import latest_decisions
 
-# the fixtures these tests use (pytest finds them as module attributes)
-label_studio = ls_fixture.label_studio
+# label_studio comes from conftest.py; the Prefect harness from prefect_fixtures
 prefect_harness = prefect_fixtures.prefect_harness
 
 
