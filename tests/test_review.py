@@ -253,3 +253,23 @@ def test_decisions_survive_a_rescan(label_studio, out: Path, tmp_path: Path) -> 
 def test_sync_without_project_is_a_clear_error(label_studio, out: Path) -> None:
     with pytest.raises(ReviewError, match="no Label Studio project"):
         sync(out, project=unique("never routed"))
+
+
+def test_audit_routes_rejected_spans_of_documents_without_ids(tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every span auto-rejected, no id column: documents are still found (by span id) and audited."""
+    from factsep.config import DetectorConfig
+    from factsep.review import ReviewConfig
+
+    monkeypatch.delenv("LABEL_STUDIO_URL", raising=False)
+    corpus = write_corpus(tmp_path, [{"text": d["text"]} for d in DOCS])
+    out = scan_corpus(corpus, tmp_path / "out", DetectorConfig(review_low=1.0, review_high=1.0))
+    frame = spans_frame(out)
+    assert set(frame["decision"]) == {"auto_reject"}
+    res = route(out, budget=100, config=ReviewConfig(audit_share=1.0))
+    assert res.selected == frame["value_hash"].n_unique()
+    tasks = json.loads((out / "review" / "tasks.json").read_text(encoding="utf-8"))
+    for t in tasks:
+        for r, s in zip(t["predictions"][0]["result"], t["data"]["factsep"]["spans"], strict=True):
+            row = frame.filter(pl.col("span_id") == s["span_id"]).row(0, named=True)
+            assert r["value"]["text"] == row["text"]

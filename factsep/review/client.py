@@ -48,11 +48,18 @@ class RetryPolicy:
 
 
 def resolve_api_key(secret_block: str | None = None) -> str | None:
-    """The API key: LABEL_STUDIO_API_KEY, else a Prefect Secret block (Prefect imported only then)."""
+    """The API key: LABEL_STUDIO_API_KEY, else a Prefect Secret block (Prefect imported only then).
+
+    The block is ``FACTSEP_LS_SECRET_BLOCK`` (default ``label-studio-api-key``), looked up when
+    that variable or ``PREFECT_API_URL`` is set.
+    """
     key = os.environ.get("LABEL_STUDIO_API_KEY")
     if key:
         return key
-    name = secret_block or os.environ.get("FACTSEP_LS_SECRET_BLOCK", DEFAULT_SECRET_BLOCK)
+    explicit = secret_block or os.environ.get("FACTSEP_LS_SECRET_BLOCK")
+    if not explicit and not os.environ.get("PREFECT_API_URL"):
+        return None  # no Prefect server to ask (an ephemeral one would take seconds to start)
+    name = explicit or DEFAULT_SECRET_BLOCK
     try:
         from prefect.blocks.system import Secret
     except ImportError:

@@ -12,7 +12,7 @@ from typing import Any
 import polars as pl
 import pyarrow.parquet as pq
 
-from factsep.span import SPAN_FIELDS, Span
+from factsep.span import SPAN_FIELDS, Span, doc_key, make_span_id
 
 
 def span_parts(out: str | Path) -> list[Path]:
@@ -57,30 +57,54 @@ def text_field(out: str | Path, default: str = "text") -> str:
     return default
 
 
-def load_documents(out: str | Path, doc_ids: set[str], field: str | None = None) -> dict[str, str]:
+def _id_field(out: str | Path) -> str | None:
+    run = Path(out) / "state" / "run.json"
+    try:
+        value = json.loads(run.read_text(encoding="utf-8")).get("scan", {}).get("id_field")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return value if isinstance(value, str) else None
+
+
+def load_documents(
+    out: str | Path, doc_ids: set[str], field: str | None = None, spans: Iterable[Span] = ()
+) -> dict[str, str]:
     """doc_id -> text for the wanted documents.
 
-    A dataset row's doc id is read from a ``doc_id`` column if the scan wrote one, else from its
-    ``random_facts`` (every document with a span to review has at least that span there).
+    A dataset row's doc id comes from a ``doc_id`` column, else the input's id column, else its
+    ``random_facts``. A document whose facts were all rejected and that has no id column is found
+    through ``spans``: a text is a span's document when the span id hashes that text's key.
     """
     field = field or text_field(out)
+    id_field = _id_field(out)
     docs: dict[str, str] = {}
     wanted = sorted(doc_ids)
+    unresolved = [s for s in spans if s.doc_id in doc_ids]
     for part in dataset_parts(out):
         names = set(pq.read_schema(part).names)
         if field not in names:
             continue
         lf = pl.scan_parquet(str(part))
+        facts_id = pl.col("random_facts").list.first().struct.field("doc_id")
         if "doc_id" in names:
-            lf = lf.select(pl.col("doc_id").cast(pl.String), pl.col(field).alias("__text"))
+            ident = pl.col("doc_id").cast(pl.String)
+        elif id_field and id_field in names:
+            ident = pl.coalesce(pl.col(id_field).cast(pl.String), facts_id)
         else:
-            lf = lf.select(
-                pl.col("random_facts").list.first().struct.field("doc_id").alias("doc_id"),
-                pl.col(field).alias("__text"),
-            )
-        for doc_id, text in lf.filter(pl.col("doc_id").is_in(wanted)).collect().iter_rows():
+            ident = facts_id
+        frame = lf.select(ident.alias("doc_id"), pl.col(field).alias("__text")).collect()
+        for doc_id, text in frame.filter(pl.col("doc_id").is_in(wanted)).iter_rows():
             if doc_id is not None and text is not None:
                 docs[doc_id] = text
+        missing = [s for s in unresolved if s.doc_id not in docs]
+        if missing:
+            for text in frame.filter(pl.col("doc_id").is_null())["__text"].to_list():
+                if text is None:
+                    continue
+                key = doc_key(text)
+                for s in missing:
+                    if s.doc_id not in docs and make_span_id(key, s.start, s.end, s.kind) == s.span_id:
+                        docs[s.doc_id] = text
         if len(docs) == len(doc_ids):
             break
     return docs

@@ -336,7 +336,7 @@ def route(
         ]
         # budget the pending spans did not use goes to the audit too
         chosen += select_audit(auto, room - len(chosen), routed=[*open_spans, *chosen])
-    docs = load_documents(out, {s.doc_id for s in chosen}, config.text_field)
+    docs = load_documents(out, {s.doc_id for s in chosen}, config.text_field, spans=chosen)
     tasks = build_tasks(chosen, docs, config.context_chars)
     by_kind: dict[str, int] = {}
     for t in tasks:

@@ -237,7 +237,7 @@ def _same_value(
     ]
     if not targets:
         return []
-    docs = load_documents(out, {s.doc_id for s in targets}, cfg.text_field)
+    docs = load_documents(out, {s.doc_id for s in targets}, cfg.text_field, spans=targets)
     result = []
     for s in targets:
         text = docs.get(s.doc_id)
