@@ -523,7 +523,7 @@ def scan_shard(
                         quarantined=len(batch.bad),
                     )
                 )
-        _write_dataset(paths["dataset"], chunk_files, config.row_group_size)
+        _write_dataset(paths["dataset"], chunk_files, config.row_group_size, config.text_field)
         spans_writer.close()
         quarantine.close()
     except BaseException:
@@ -595,9 +595,13 @@ def _scan_batch(
     return sum(1 for s in flat if not s.rejected)
 
 
-def _unified_schema(schemas: list[pa.Schema]) -> tuple[pa.Schema, set[str]]:
-    """One schema for all chunks of a shard: types promoted where Arrow can, else JSON text."""
-    types: dict[str, list[pa.DataType]] = {}
+def _unified_schema(schemas: list[pa.Schema], text_field: str) -> tuple[pa.Schema, set[str]]:
+    """One schema for all chunks of a shard: types promoted where Arrow can, else JSON text.
+
+    The text column is always there (also in the part of a shard with no readable document), so
+    every dataset part can be read with the same text field.
+    """
+    types: dict[str, list[pa.DataType]] = {} if schemas else {text_field: [pa.string()]}
     for schema in schemas:
         for f in schema:
             if f.name not in FACT_COLUMNS:
@@ -638,9 +642,9 @@ def conform(table: pa.Table, schema: pa.Schema, as_json: set[str] | None = None)
     return pa.Table.from_arrays(cols, schema=schema)
 
 
-def _write_dataset(path: Path, chunk_files: list[Path], row_group_size: int) -> None:
+def _write_dataset(path: Path, chunk_files: list[Path], row_group_size: int, text_field: str) -> None:
     schemas = [pq.read_schema(p) for p in chunk_files]
-    schema, as_json = _unified_schema(schemas)
+    schema, as_json = _unified_schema(schemas, text_field)
     with AtomicParquetWriter(path, schema, row_group_size=row_group_size) as writer:
         for chunk in chunk_files:
             writer.write(conform(pq.read_table(chunk), schema, as_json))
