@@ -49,7 +49,8 @@ WKN_PATTERN = r"\b[A-Z0-9]{6}\b"
 
 #: Words near a number that make it a quantity, a price, a version or a reference to something else.
 ID_NEGATIVE = ("page", "pages", "pp", "pp.", "p.", "version", "eur", "usd", "gbp", "cost", "costs",
-               "paid", "v", "price", "$", "€", "£", "phone", "tel", "isbn",
+               "paid", "call", "mobile", "fax", "电话", "電話", "手机", "telefone", "telefon", "téléphone",
+               "teléfono", "celular", "v", "price", "$", "€", "£", "phone", "tel", "isbn",
                "ticket", "tracking", "zip", "postal", "=", "+", "*", "×",
                "population", "inhabitant", "people", "bytes", "total")
 
@@ -78,6 +79,10 @@ def _accepts_length(module: Any, sample: str) -> bool:
 _SHAPE_MODULES: dict[tuple[str, str], tuple[str, ...]] = {}
 
 
+#: Lengths python-stdnum does not check itself (its lei module checks only the mod 97 digits).
+_LENGTHS: dict[str, tuple[int, ...]] = {"lei": (20,)}
+
+
 def modules_for_shape(kind: str, value_shape: str, sample: str) -> tuple[str, ...]:
     """The kind's modules that do not reject this shape by length, learnt from the first sample."""
     key = (kind, value_shape)
@@ -88,6 +93,7 @@ def modules_for_shape(kind: str, value_shape: str, sample: str) -> tuple[str, ..
         names = tuple(
             name for name in stdnum_table.KIND_MODULES[kind]
             if (module := stdnum_table.load(name)) is not None and _accepts_length(module, sample)
+            and len(compact(sample).replace("/", "")) in _LENGTHS.get(name, range(1, 99))
         )
         _SHAPE_MODULES[key] = names
     return names
