@@ -37,9 +37,7 @@ def collect(url: str, **opts: object) -> tuple[list[dict], list[Bad], int, int, 
 def jsonl(n: int, seed: int = 0) -> bytes:
     """n distinct, not very compressible JSON lines (so compressed files have many blocks)."""
     rng = random.Random(seed)
-    lines = [
-        json.dumps({"id": i, "text": f"doc {i} {uuid.UUID(int=rng.getrandbits(128))}"}) for i in range(n)
-    ]
+    lines = [json.dumps({"id": i, "text": f"doc {i} {uuid.UUID(int=rng.getrandbits(128))}"}) for i in range(n)]
     return ("\n".join(lines) + "\n").encode()
 
 
@@ -247,3 +245,15 @@ def test_fsspec_memory_and_file_urls(tmp_path: Path) -> None:
     rows2, *_ = collect(f"file://{tmp_path}/b.jsonl")
     assert [r["text"] for r in rows2] == [r["text"] for r in rows]
     fs.rm("/readers-test", recursive=True)
+
+
+def test_bad_records_are_handed_on_in_bounded_batches(tmp_path: Path) -> None:
+    """A file of nothing but bad lines must not pile up in one batch; big raw values are cut early."""
+    path = tmp_path / "allbad.jsonl"
+    path.write_bytes(b"".join(b"{broken " + b"x" * 300 + b"\n" for _ in range(100)))
+    batches = list(read_source(str(path), ReadOptions(batch_size=8, max_raw_bytes=50)))
+    assert sum(len(b.bad) for b in batches) == 100
+    assert max(len(b.bad) for b in batches) <= 8
+    first = batches[0].bad[0]
+    assert len(first.raw or b"") == 50 and first.size == 308
+    assert first.to_record("allbad.jsonl", 50)["raw_truncated"] is True

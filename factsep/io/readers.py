@@ -57,6 +57,18 @@ class Bad:
     raw: bytes | str | None
     size: int | None = None  # original size in bytes when ``raw`` was cut
 
+    def cut(self, max_raw_bytes: int) -> Bad:
+        """Keep at most ``max_raw_bytes`` of raw (recording the original size), so bad input held
+        in a batch stays small however big the bad records are."""
+        raw = self.raw
+        if raw is None:
+            return self
+        data = raw.encode("utf-8", "surrogatepass") if isinstance(raw, str) else raw
+        if len(data) <= max_raw_bytes:
+            return self
+        size = self.size if self.size is not None else len(data)
+        return Bad(self.loc_name, self.loc, self.reason, bytes(data[:max_raw_bytes]), size)
+
     def to_record(self, file: str, max_raw_bytes: int) -> dict[str, Any]:
         rec: dict[str, Any] = {"file": file, "reason": self.reason}
         if self.loc_name != "file":
@@ -90,11 +102,19 @@ class Batch:
     schema: pa.Schema | None = None  # input schema when the format has one (Parquet)
     bad: list[Bad] = field(default_factory=list)
     skipped: int = 0
+    max_raw_bytes: int = 1 << 20
     read: int = 0
     bytes_done: int = 0  # position in the (compressed) input after this batch
 
     def __len__(self) -> int:
         return len(self.rows)
+
+    def add_bad(self, bad: Bad) -> None:
+        self.bad.append(bad.cut(self.max_raw_bytes))
+
+    def full(self, batch_size: int) -> bool:
+        """Enough documents, or enough bad records, to hand the batch on."""
+        return len(self.rows) >= batch_size or len(self.bad) >= batch_size
 
 
 @dataclass(frozen=True)
@@ -261,13 +281,11 @@ def _pos(fh: Any) -> int:
 
 def read_jsonl(fh: BinaryIO, compression: str | None, opts: ReadOptions) -> Iterator[Batch]:
     """JSON lines, one object a line; bad lines become :class:`Bad` with their line number."""
-    batch = Batch(loc_name="line")
+    batch = Batch(loc_name="line", max_raw_bytes=opts.max_raw_bytes)
     for lineno, line, problem, size in _lines(fh, compression, opts.max_record_bytes):
         batch.read += 1
         if problem is not None:
-            batch.bad.append(
-                Bad("line", lineno, problem, line, size if problem == "record too large" else None)
-            )
+            batch.add_bad(Bad("line", lineno, problem, line, size if problem == "record too large" else None))
         else:
             assert line is not None
             if line.endswith(b"\r"):
@@ -276,10 +294,10 @@ def read_jsonl(fh: BinaryIO, compression: str | None, opts: ReadOptions) -> Iter
                 batch.skipped += 1
             else:
                 _parse_json_line(batch, lineno, line, opts)
-        if len(batch.rows) >= opts.batch_size:
+        if batch.full(opts.batch_size):
             batch.bytes_done = _pos(fh)
             yield batch
-            batch = Batch(loc_name="line")
+            batch = Batch(loc_name="line", max_raw_bytes=opts.max_raw_bytes)
     batch.bytes_done = _pos(fh)
     if batch.read or batch.rows:
         yield batch
@@ -289,25 +307,25 @@ def _parse_json_line(batch: Batch, lineno: int, line: bytes, opts: ReadOptions) 
     try:
         text = line.decode("utf-8")
     except UnicodeDecodeError as exc:
-        batch.bad.append(Bad("line", lineno, f"invalid UTF-8 at byte {exc.start}", line))
+        batch.add_bad(Bad("line", lineno, f"invalid UTF-8 at byte {exc.start}", line))
         return
     try:
         obj = json.loads(text)
     except ValueError as exc:
         where = f" at column {exc.colno}" if isinstance(exc, json.JSONDecodeError) else ""
-        batch.bad.append(Bad("line", lineno, f"invalid JSON ({getattr(exc, 'msg', exc)}{where})", line))
+        batch.add_bad(Bad("line", lineno, f"invalid JSON ({getattr(exc, 'msg', exc)}{where})", line))
         return
     except RecursionError:
-        batch.bad.append(Bad("line", lineno, "invalid JSON (nested too deeply)", line))
+        batch.add_bad(Bad("line", lineno, "invalid JSON (nested too deeply)", line))
         return
     if not isinstance(obj, dict):
-        batch.bad.append(Bad("line", lineno, f"not a JSON object ({type(obj).__name__})", line))
+        batch.add_bad(Bad("line", lineno, f"not a JSON object ({type(obj).__name__})", line))
         return
     problem = _text_problem(obj, opts.text_field)
     if problem is None and _SURROGATE_ESCAPE.search(line) and _has_lone_surrogate(obj):
         problem = "invalid Unicode (lone surrogate escape)"
     if problem is not None:
-        batch.bad.append(Bad("line", lineno, problem, line))
+        batch.add_bad(Bad("line", lineno, problem, line))
         return
     batch.rows.append(obj)
     batch.locs.append(lineno)
@@ -324,13 +342,11 @@ def read_parquet(fh: BinaryIO, opts: ReadOptions) -> Iterator[Batch]:
         return
     schema = pf.schema_arrow.remove_metadata()
     field_type = schema.field(opts.text_field).type if opts.text_field in schema.names else None
-    text_ok = field_type is not None and (
-        pa.types.is_string(field_type) or pa.types.is_large_string(field_type)
-    )
+    text_ok = field_type is not None and (pa.types.is_string(field_type) or pa.types.is_large_string(field_type))
     row = 0
     try:
         for rb in pf.iter_batches(batch_size=opts.batch_size):
-            batch = Batch(loc_name="row", schema=schema)
+            batch = Batch(loc_name="row", schema=schema, max_raw_bytes=opts.max_raw_bytes)
             for obj in rb.to_pylist():
                 batch.read += 1
                 problem = (
@@ -342,16 +358,12 @@ def read_parquet(fh: BinaryIO, opts: ReadOptions) -> Iterator[Batch]:
                     batch.rows.append(obj)
                     batch.locs.append(row)
                 else:
-                    batch.bad.append(
-                        Bad("row", row, problem, json.dumps(obj, default=str, ensure_ascii=False))
-                    )
+                    batch.add_bad(Bad("row", row, problem, json.dumps(obj, default=str, ensure_ascii=False)))
                 row += 1
             batch.bytes_done = _pos(fh)
             yield batch
     except Exception as exc:  # noqa: BLE001 - a corrupt row group: report where reading stopped
-        yield Batch(
-            loc_name="row", read=1, bad=[Bad("row", row, f"unreadable Parquet data from here ({exc})", None)]
-        )
+        yield Batch(loc_name="row", read=1, bad=[Bad("row", row, f"unreadable Parquet data from here ({exc})", None)])
 
 
 def read_txt(fh: BinaryIO, compression: str | None, opts: ReadOptions) -> Iterator[Batch]:
@@ -363,32 +375,34 @@ def read_txt(fh: BinaryIO, compression: str | None, opts: ReadOptions) -> Iterat
             if len(data) > opts.max_record_bytes:
                 yield Batch(
                     read=1,
-                    bad=[Bad("line", 1, "document too large", bytes(data[: opts.max_raw_bytes]), len(data))],
+                    bad=[
+                        Bad("line", 1, "document too large", bytes(data[: opts.max_raw_bytes]), len(data)).cut(
+                            opts.max_raw_bytes
+                        )
+                    ],
                 )
                 return
     except (_Cut, OSError) as exc:
-        yield Batch(read=1, bad=[Bad("line", 1, str(exc), bytes(data))])
+        yield Batch(read=1, bad=[Bad("line", 1, str(exc), bytes(data)).cut(opts.max_raw_bytes)])
         return
     raw = bytes(data)
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]
     if not raw.strip():
-        yield Batch(read=1, bad=[Bad("file", None, "empty file", raw)])
+        yield Batch(read=1, bad=[Bad("file", None, "empty file", raw).cut(opts.max_raw_bytes)])
         return
     if b"\x00" in raw[:8192]:
-        yield Batch(read=1, bad=[Bad("file", None, "binary file", raw)])
+        yield Batch(read=1, bad=[Bad("file", None, "binary file", raw).cut(opts.max_raw_bytes)])
         return
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        yield Batch(read=1, bad=[Bad("file", None, f"invalid UTF-8 at byte {exc.start}", raw)])
+        yield Batch(read=1, bad=[Bad("file", None, f"invalid UTF-8 at byte {exc.start}", raw).cut(opts.max_raw_bytes)])
         return
     yield Batch(rows=[{opts.text_field: text}], locs=[1], read=1, bytes_done=_pos(fh))
 
 
-def read_source(
-    url: str, opts: ReadOptions, storage_options: dict[str, Any] | None = None
-) -> Iterator[Batch]:
+def read_source(url: str, opts: ReadOptions, storage_options: dict[str, Any] | None = None) -> Iterator[Batch]:
     """Read one input file of any supported format, through fsspec, as batches."""
     fmt, compression = detect_format(url)
     with fsspec.open(url, "rb", **(storage_options or {})) as fh:
@@ -414,9 +428,7 @@ def read_source(
             return
         if fmt == "jsonl":
             if compression is None and b"\x00" in head:
-                yield Batch(
-                    read=1, bad=[Bad("file", None, "binary file", fh.read(opts.max_raw_bytes), _size(fh))]
-                )
+                yield Batch(read=1, bad=[Bad("file", None, "binary file", fh.read(opts.max_raw_bytes), _size(fh))])
                 return
             yield from read_jsonl(fh, compression, opts)
         elif fmt == "parquet":
