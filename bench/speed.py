@@ -56,7 +56,7 @@ def dense_docs(total_mb: float, seed: int = 7) -> list[str]:
         lambda: f"${rng.randint(1, 999)}.{rng.randint(10, 99)}",
         lambda: f"v{rng.randint(1, 9)}.{rng.randint(0, 20)}.{rng.randint(0, 9)}",
         lambda: f"{rng.randint(2000, 2025)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}",
-        lambda: "%032x" % rng.getrandbits(128),
+        lambda: f"{rng.getrandbits(128):032x}",
     ]
     words = "please call me about the order on page with ticket when you can thanks".split()
     docs, size = [], 0
@@ -128,7 +128,7 @@ def hostile(detector: Detector, repeats: int) -> list[dict]:
     }
     for name, make in cases.items():
         sizes = (500_000, 1_000_000)
-        secs = [median_seconds(lambda s=s: detector.detect(make(s)), repeats) for s in sizes]
+        secs = [median_seconds(lambda s=s, make=make: detector.detect(make(s)), repeats) for s in sizes]
         rows.append({"input": name, "t_1x_s": round(secs[0], 3), "t_2x_s": round(secs[1], 3),
                      "ratio_2x_1x": round(secs[1] / secs[0], 2)})
     return rows
