@@ -45,7 +45,7 @@ def run_shards(
     epoch = orch.out_epoch(out)
     shard_task = scan_shard_task.with_options(
         retries=retries,
-        retry_delay_seconds=retry_delays(retries, retry_delay),
+        retry_delay_seconds=retry_delays(retries, retry_delay) or 0,
         refresh_cache=refresh_cache or None,
     )
     runner = make_task_runner(len(shards), dask_address, workers)
