@@ -1,12 +1,15 @@
 """End-to-end scan benchmark: MB/s and peak RSS at 1x and 8x the corpus, against baselines.
 
+The corpus is samples/ as scripts/make_samples.py writes it; 8x is eight such corpora with
+different seeds (so 8x the documents, none repeated).
+
 Each measurement runs in its own process so its peak RSS is its own (``os.wait4``). Baselines in
 the same script, on the same files: *read* (readers only: decompress, split, parse) and *detect*
 (readers + ``Detector.detect_batch``, no writing). The scan's cost over *detect* is what the scan
 machinery (Parquet parts, quarantine, counts, rewrite, manifest) adds; RSS 8x / 1x shows memory is
 bounded by the batch, not the corpus.
 
-    python bench/scan.py                       # samples/ at 1x and 8x
+    python bench/scan.py                       # samples-like corpus at 1x and 8x
     python bench/scan.py --scales 1 --json bench-scan.json
 """
 
@@ -53,10 +56,25 @@ print(json.dumps({"seconds": secs, "init": init, "docs": docs, "facts": facts, "
 """
 
 
-def replicate(src: Path, dst: Path, times: int) -> None:
-    """``times`` copies of the corpus in sub-folders (distinct paths, so distinct shards)."""
+def replicate(src: Path | None, dst: Path, times: int) -> None:
+    """``times`` corpora in sub-folders: samples/ generated with seeds 7, 8, ... (distinct documents,
+    so no cache inside the detector flatters the larger run), or copies of ``src`` when given."""
     for i in range(times):
-        shutil.copytree(src, dst / f"copy{i:02d}")
+        if src is None:
+            subprocess.run(
+                [
+                    sys.executable,
+                    str(ROOT / "scripts" / "make_samples.py"),
+                    "--out",
+                    str(dst / f"seed{7 + i:02d}"),
+                    "--seed",
+                    str(7 + i),
+                ],
+                check=True,
+                capture_output=True,
+            )
+        else:
+            shutil.copytree(src, dst / f"copy{i:02d}")
 
 
 def measure(mode: str, corpus: Path, out: Path, batch: int, workers: int) -> dict[str, Any]:
@@ -80,7 +98,7 @@ def measure(mode: str, corpus: Path, out: Path, batch: int, workers: int) -> dic
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--corpus", default=str(ROOT / "samples"))
+    parser.add_argument("--corpus", help="copy this corpus SCALE times (default: samples/ regenerated with new seeds)")
     parser.add_argument("--scales", type=int, nargs="+", default=[1, 8])
     parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--workers", type=int, default=1)
@@ -90,7 +108,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="factsep-bench-") as tmp:
         for scale in args.scales:
             corpus = Path(tmp) / f"x{scale}"
-            replicate(Path(args.corpus), corpus, scale)
+            replicate(Path(args.corpus) if args.corpus else None, corpus, scale)
             for mode in ("read", "detect", "scan"):
                 out = Path(tmp) / f"out-{mode}-{scale}"
                 r = measure(mode, corpus, out, args.batch_size, args.workers)
