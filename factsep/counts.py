@@ -96,7 +96,5 @@ def totals(stats: dict[str, dict[str, Any]]) -> dict[str, Any]:
     keys = ("spans", "facts", "accepted", "pending_review", "rejected", "distinct_values", "singletons")
     out: dict[str, Any] = {k: sum(int(s[k]) for s in stats.values()) for k in keys}
     out["bits_total"] = round(sum(float(s["bits_total"]) for s in stats.values()), 3)
-    out["monofact_rate"] = (
-        round(out["singletons"] / out["distinct_values"], 6) if out["distinct_values"] else None
-    )
+    out["monofact_rate"] = round(out["singletons"] / out["distinct_values"], 6) if out["distinct_values"] else None
     return out

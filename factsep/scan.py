@@ -263,9 +263,7 @@ def _shard_id(url: str) -> str:
     return f"{slug}-{hashlib.blake2b(url.encode('utf-8'), digest_size=6).hexdigest()}"
 
 
-def plan_shards(
-    inputs: list[str], config: ScanConfig | None = None, exclude: str | None = None
-) -> list[Shard]:
+def plan_shards(inputs: list[str], config: ScanConfig | None = None, exclude: str | None = None) -> list[Shard]:
     """Expand files, folders (recursively) and globs, local or fsspec URLs, into sorted shards.
 
     Hidden files and folders (names starting with ".") are left out unless ``include_hidden``;
@@ -383,9 +381,7 @@ def tag_text(text: str, spans: Sequence[Span], tags: TagConfig) -> str:
     return "".join(pieces)
 
 
-def fact_columns(
-    texts: Sequence[str], spans_lists: Sequence[Sequence[Span]], tags: TagConfig
-) -> list[pa.Array]:
+def fact_columns(texts: Sequence[str], spans_lists: Sequence[Sequence[Span]], tags: TagConfig) -> list[pa.Array]:
     """The five added dataset columns for a batch of documents, in :data:`FACT_FIELDS` order."""
     facts = [[s for s in spans if not s.rejected] for spans in spans_lists]
     singles: list[int | None] = []
@@ -610,9 +606,7 @@ def _unified_schema(schemas: list[pa.Schema], text_field: str) -> tuple[pa.Schem
     as_json: set[str] = set()
     for name, ts in types.items():
         try:
-            unified = pa.unify_schemas(
-                [pa.schema([pa.field(name, t)]) for t in ts], promote_options="permissive"
-            )
+            unified = pa.unify_schemas([pa.schema([pa.field(name, t)]) for t in ts], promote_options="permissive")
             fields.append(unified.field(name))
         except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
             fields.append(pa.field(name, pa.string()))
@@ -689,9 +683,7 @@ def _iter_doc_spans(spans_path: Path, texts: Iterable[str]) -> Iterator[list[Spa
     pf = pq.ParquetFile(spans_path)
     pending: list[Span] = []
     stream = (
-        Span.from_dict(r)
-        for rb in pf.iter_batches(batch_size=8192, columns=list(SPAN_FIELDS))
-        for r in rb.to_pylist()
+        Span.from_dict(r) for rb in pf.iter_batches(batch_size=8192, columns=list(SPAN_FIELDS)) for r in rb.to_pylist()
     )
     exhausted = False
 
@@ -755,10 +747,7 @@ def _rewrite_shard(
             if counts is not None and hashes:
                 count_of = _lookup_counts(counts, hashes)
                 lists = [
-                    [
-                        s.with_(corpus_count=count_of[s.value_hash], singleton=count_of[s.value_hash] == 1)
-                        for s in spans
-                    ]
+                    [s.with_(corpus_count=count_of[s.value_hash], singleton=count_of[s.value_hash] == 1) for s in spans]
                     for spans in lists
                 ]
             span_writer.write(_spans_table([s for spans in lists for s in spans]))
@@ -779,9 +768,7 @@ def _rewrite_shard(
     return stats
 
 
-def _overlay(
-    spans: list[Span], decisions: DecisionIndex, no_values: bool, key: str | None = None
-) -> list[Span]:
+def _overlay(spans: list[Span], decisions: DecisionIndex, no_values: bool, key: str | None = None) -> list[Span]:
     if not len(decisions) or key is None:
         return spans
     result = decisions.apply(spans, key)
@@ -798,9 +785,7 @@ def _lookup_counts(counts: pl.DataFrame, hashes: list[str]) -> dict[str, int]:
     """Counts for the value hashes of one batch (a join, so only the batch's values are materialized)."""
     wanted = pl.DataFrame({"value_hash": sorted(set(hashes))})
     joined = wanted.join(counts, on="value_hash", how="left")
-    return dict(
-        zip(joined["value_hash"].to_list(), joined["corpus_count"].fill_null(1).to_list(), strict=True)
-    )
+    return dict(zip(joined["value_hash"].to_list(), joined["corpus_count"].fill_null(1).to_list(), strict=True))
 
 
 def rewrite_parts(out: str, shard_ids: Sequence[str] | None = None) -> dict[str, Any]:
@@ -940,9 +925,7 @@ def finalize(
     detector_version = next((r.detector_version for r in done if r.detector_version), "")
     from factsep.io.manifest import build_manifest
 
-    manifest = build_manifest(
-        summary, shards, done, config, detector_config, tags, detector_version, t0, totals
-    )
+    manifest = build_manifest(summary, shards, done, config, detector_config, tags, detector_version, t0, totals)
     write_json(o / "manifest.json", manifest)
     return summary
 

@@ -154,7 +154,9 @@ def chats(g: Gen, n: int) -> list[dict[str, object]]:
         else:
             lines.append(f"Customer: I'm {customer}, my number changed to {g.phone()} and my email is {g.email()}.")
         lines.append(f"Agent ({agent}): Thank you, I have updated case {g.rng.randint(100000, 999999)}.")
-        rows.append({"id": f"chat-{i:04d}", "channel": g.rng.choice(["web", "email", "phone"]), "text": "\n".join(lines)})
+        rows.append(
+            {"id": f"chat-{i:04d}", "channel": g.rng.choice(["web", "email", "phone"]), "text": "\n".join(lines)}
+        )
     return rows
 
 
@@ -172,11 +174,15 @@ def bibliography(g: Gen, n: int) -> list[dict[str, object]]:
             elif kind < 0.65:
                 entries.append(f"{author} ({year}). {title}. ISBN {g.isbn10()}, {g.pages()}.")
             elif kind < 0.8:
-                entries.append(f"{author} ({year}). {title}. Journal of {g.fake.word().title()} Studies "
-                               f"(ISSN {g.issn()}), vol. {g.rng.randint(1, 80)}, {g.pages()}.")
+                entries.append(
+                    f"{author} ({year}). {title}. Journal of {g.fake.word().title()} Studies "
+                    f"(ISSN {g.issn()}), vol. {g.rng.randint(1, 80)}, {g.pages()}."
+                )
             else:
                 entries.append(f"{author} ({year}). {title}. Catalogue no. {g.bad_isbn()}, {g.pages()}.")
-        rows.append({"id": f"bib-{i:04d}", "text": "References\n" + "\n".join(entries), "year": g.rng.randint(1990, 2024)})
+        rows.append(
+            {"id": f"bib-{i:04d}", "text": "References\n" + "\n".join(entries), "year": g.rng.randint(1990, 2024)}
+        )
     return rows
 
 
@@ -192,8 +198,14 @@ def invoices(g: Gen, n: int) -> list[dict[str, object]]:
             text += f"Paid by card {g.card()} (exp {g.rng.randint(1, 12):02d}/{g.rng.randint(25, 31)}).\n"
         else:
             text += f"Please transfer to IBAN {g.iban()} within 30 days. Reference {g.order()}.\n"
-        rows.append({"invoice_no": i + 1, "customer": g.fake.company(), "amount": round(g.rng.uniform(5, 5000), 2),
-                     "text": text})
+        rows.append(
+            {
+                "invoice_no": i + 1,
+                "customer": g.fake.company(),
+                "amount": round(g.rng.uniform(5, 5000), 2),
+                "text": text,
+            }
+        )
     return rows
 
 
@@ -205,8 +217,10 @@ def logs(g: Gen, n: int) -> list[dict[str, object]]:
             ts = f"{g.date()}T{g.rng.randint(0, 23):02d}:{g.rng.randint(0, 59):02d}:{g.rng.randint(0, 59):02d}Z"
             kind = g.rng.random()
             if kind < 0.35:
-                lines.append(f"{ts} INFO request_id={g.uuid4()} client={g.ipv4()} GET /api/{g.version()}/items "
-                             f"200 {g.rng.randint(2, 900)}ms")
+                lines.append(
+                    f"{ts} INFO request_id={g.uuid4()} client={g.ipv4()} GET /api/{g.version()}/items "
+                    f"200 {g.rng.randint(2, 900)}ms"
+                )
             elif kind < 0.5:
                 lines.append(f"{ts} WARN client={g.ipv6()} retry 3/5 port {g.rng.randint(1024, 65535)}")
             elif kind < 0.65:
@@ -214,8 +228,10 @@ def logs(g: Gen, n: int) -> list[dict[str, object]]:
             elif kind < 0.75:
                 lines.append(f"{ts} DEBUG iface eth0 mac {g.mac()} mtu 1500")
             else:
-                lines.append(f"{ts} INFO build {g.rng.randint(1000, 9999)} took {g.rng.randint(1, 600)}s, "
-                             f"{g.rng.randint(0, 100)}% cache hits")
+                lines.append(
+                    f"{ts} INFO build {g.rng.randint(1000, 9999)} took {g.rng.randint(1, 600)}s, "
+                    f"{g.rng.randint(0, 100)}% cache hits"
+                )
         rows.append({"id": f"log-{i:04d}", "host": f"web-{g.rng.randint(1, 12):02d}", "text": "\n".join(lines)})
     return rows
 
@@ -224,7 +240,9 @@ def bio(g: Gen) -> str:
     name = g.fake.name()
     city = g.fake.city()
     parts = [f"{name} was born on {g.dob()} in {city}."]
-    parts.append(f"After studying {g.fake.job().lower()} they joined {g.fake.company()} in {g.rng.randint(1980, 2020)}.")
+    parts.append(
+        f"After studying {g.fake.job().lower()} they joined {g.fake.company()} in {g.rng.randint(1980, 2020)}."
+    )
     if g.rng.random() < 0.4:
         parts.append(f"Date of birth: {g.dob()}; passport renewed on {g.date()}.")
     if g.rng.random() < 0.3:

@@ -118,9 +118,7 @@ def register(app: typer.Typer) -> None:
         id_field: Annotated[
             str | None, typer.Option(help="Field holding the document id (else relative/path:line).")
         ] = None,
-        no_values: Annotated[
-            bool | None, typer.Option("--no-values", help="Drop raw span text; keep hashes.")
-        ] = None,
+        no_values: Annotated[bool | None, typer.Option("--no-values", help="Drop raw span text; keep hashes.")] = None,
         workers: Annotated[int | None, typer.Option(help="Processes scanning files in parallel.")] = None,
         batch_size: Annotated[int | None, typer.Option(help="Documents per detection batch.")] = None,
         config: Annotated[Path | None, typer.Option("--config", "-c", help="A factsep TOML config.")] = None,
