@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import hashlib
+import itertools
 import json
 import os
 import re
@@ -23,6 +24,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +42,7 @@ from factsep.io.atomic import (
     read_json,
     remove_stale_tmp,
     write_json,
+    write_table,
 )
 from factsep.io.quarantine import QuarantineWriter
 from factsep.io.readers import Bad, Batch, ReadOptions, detect_format, read_source
@@ -809,8 +812,6 @@ def rewrite_parts(out: str, shard_ids: Sequence[str] | None = None) -> dict[str,
     part_paths = [str(_paths(o, i)["spans"]) for i in ids]
     counts = counts_mod.value_counts(part_paths)
     counts_path = o / "state" / counts_mod.COUNTS_FILE
-    from factsep.io.atomic import write_table
-
     write_table(counts_path, counts.to_arrow(), row_group_size=1 << 20)
     docs = docs_with = 0
     for sid in ids:
@@ -820,7 +821,9 @@ def rewrite_parts(out: str, shard_ids: Sequence[str] | None = None) -> dict[str,
         docs += int(st["docs"])
         docs_with += int(st["docs_with_facts"])
     kinds = counts_mod.kind_stats(part_paths)
-    return {"docs": docs, "docs_with_facts": docs_with, "kinds": kinds, "totals": counts_mod.totals(kinds)}
+    result = {"docs": docs, "docs_with_facts": docs_with, "kinds": kinds, "totals": counts_mod.totals(kinds)}
+    _refresh_manifest(o, result)
+    return result
 
 
 def _rewrite_shard_decisions(sid: str, out: Path, scan_cfg: ScanConfig, decisions: DecisionIndex) -> None:
@@ -847,14 +850,23 @@ def _rewrite_shard_decisions(sid: str, out: Path, scan_cfg: ScanConfig, decision
 
 
 def _zip_texts(texts: Iterator[str], spans_path: Path) -> Iterator[tuple[str, list[Span]]]:
-    a, b = _tee(texts)
+    a, b = itertools.tee(texts, 2)
     yield from zip(a, _iter_doc_spans(spans_path, b), strict=True)
 
 
-def _tee(it: Iterator[str]) -> tuple[Iterator[str], Iterator[str]]:
-    import itertools
-
-    return itertools.tee(it, 2)
+def _refresh_manifest(out: Path, rewritten: dict[str, Any]) -> None:
+    """After a rewrite (e.g. from sync), the manifest's fact counts follow the new decisions."""
+    path = out / "manifest.json"
+    if not path.exists():
+        return
+    manifest = read_json(path)
+    counts = manifest.setdefault("counts", {})
+    counts.update(rewritten["totals"])
+    counts["docs_with_facts"] = rewritten["docs_with_facts"]
+    counts["kinds"] = rewritten["kinds"]
+    manifest["monofact_rate"] = {kind: stats["monofact_rate"] for kind, stats in rewritten["kinds"].items()}
+    manifest.setdefault("timestamps", {})["rewritten_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    write_json(path, manifest)
 
 
 def finalize(

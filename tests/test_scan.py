@@ -331,6 +331,8 @@ def test_rewrite_parts_applies_human_decisions(corpus: Path, out: Path, tmp_path
     assert len(rows) == 25
     host = next(r for r in rows if any(f["span_id"] == added.span_id for f in r["random_facts"]))
     assert accepted.span_id not in {f["span_id"] for f in host["random_facts"]}
+    rejected_now = sum(1 for s in all_spans(target) if s.kind == accepted.kind and s.rejected)
+    assert manifest(target)["counts"]["kinds"][accepted.kind]["rejected"] == rejected_now >= 1  # manifest follows
     assert f"<rf:generic_id>{host_text[:3]}</rf:generic_id>" in host["tagged_text"]
     assert f">{accepted.text}</rf:" not in host["tagged_text"]
     # the latest decision wins: accepting it again brings it back into random_facts and the tags
