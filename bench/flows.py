@@ -22,6 +22,8 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
+# run as a script, this file's folder comes first on sys.path and would shadow the flows package
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 
 
 def timed(fn: Any, *args: Any, **kwargs: Any) -> tuple[float, Any]:
