@@ -177,7 +177,7 @@ def stdnum_docs(path: Path, seed: int = 7, context_share: float = 0.5,
         head, _, tail = template.partition("{v}")
         head, tail = head.format(ctx=ctx), tail.format(ctx=ctx)
         text = head + value + tail
-        docs.append(Doc(f"stdnum-{i}-{module}", STDNUM_SOURCE, text,
+        docs.append(Doc(f"stdnum-{i}-{'ctx' if ctx else 'bare'}-{module}", STDNUM_SOURCE, text,
                         [Gold(len(head), len(head) + len(value), kind)]))
     for i in range(negatives):
         docs.append(Doc(f"stdnum-neg-{i}", STDNUM_SOURCE, NEGATIVES[i % len(NEGATIVES)](r), []))

@@ -24,10 +24,12 @@ from factsep.kinds import stdnum_table
 from factsep.kinds.base import Kind, Validation, date_or_quantity, register
 
 #: Logits: a value written in the format's own layout ("DE 136 695 976"), per bit of redundancy
-#: beyond one check digit, per doubling of formats accepting the value, for bare digit strings of
+#: missing to one check digit (more redundancy than that does not make one family likelier than
+#: another: the priors decide), per doubling of formats accepting the value, for bare digit strings of
 #: ten or fewer digits, and for a value without digits.
 W_FORMATTED = 0.9
 W_REDUNDANCY = 0.45
+W_REDUNDANCY_EXTRA = 0.45
 ONE_CHECK_DIGIT = 3.3
 W_REDUNDANCY_CHECKSUM = 2.0
 W_AMBIGUITY = -0.35
@@ -40,9 +42,11 @@ _SHAPE = str.maketrans("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ", "9" * 10 + "A" * 
 # An identifier: up to 4 letters of prefix, then a digit, then letters/digits in groups split by
 # single separators; a trailing group is either digit-bearing or one or two check letters.
 ID_PATTERN = (
-    r"\b(?:[A-Z]{1,4}:? ?[\-.]?)?\d(?:[0-9A-Z]{4,30}(?:_G_){0,6}|[0-9A-Z]{0,30}(?:_G_){1,6})"
-).replace("_G_", r"(?:[ \-./]|, ?)(?:[0-9A-Z]{0,12}\d[0-9A-Z]{0,12}|[A-Z]{1,2}\b)")
-# (At least five characters, or a separated group: a lone number is no identifier.)
+    r"\b(?:[A-Z]{1,4}:? ?[\-.]?)?\d(?:[0-9A-Z]{4}[0-9A-Z]*(?:_G_)*|[0-9A-Z]*(?:_G_)+)"
+).replace("_G_", r"(?:[ \-./]|, ?)(?:[0-9A-Z]*\d[0-9A-Z]*|[A-Z]{1,2}\b)")
+# At least five characters, or a separated group: a lone number is no identifier. Repetition is
+# unbounded on purpose: bounded counts blow up RE2's DFA, and every prefix of a match is a match,
+# so a long run is one long candidate (split later), never a quadratic rescan.
 # Codes of capitals with few digits: BIC (bank, country, location, branch) and WKN (six characters).
 BIC_PATTERN = r"\b[A-Z]{6}[A-Z0-9]{2}(?:[A-Z0-9]{3})?\b"
 WKN_PATTERN = r"\b[A-Z0-9]{6}\b"
@@ -200,7 +204,8 @@ def stdnum_validator(kind: str):
                 normalized=normalized, subtype=f"stdnum.{name}", validated=True,
                 checksum=redundancy >= W_REDUNDANCY_CHECKSUM,
                 strength=(W_FORMATTED if formatted else 0.0)
-                + W_REDUNDANCY * (redundancy - ONE_CHECK_DIGIT),
+                + W_REDUNDANCY * min(redundancy - ONE_CHECK_DIGIT, 0.0)
+                + W_REDUNDANCY_EXTRA * max(redundancy - ONE_CHECK_DIGIT, 0.0),
                 context=stdnum_table.acronyms(name),
             ))
         if not found:
@@ -234,38 +239,57 @@ def _id_kind(name: str, context: tuple[str, ...], prior: float, specificity: int
     return register(Kind(
         name=name, pattern=pattern, validate=stdnum_validator(name), bits=id_bits,
         bits_rule=_COMMON["bits_rule"], context=context,
-        negative=ID_NEGATIVE,
+        negative=ID_NEGATIVE + _rival_words(name),
         prior=prior, specificity=specificity, example=example, description=description,
         min_len=5, min_digits=min_digits,
     ))
 
 
+TAX_WORDS = (
+    "tax", "vat", "tin", "company", "business", "registration", "registered", "fiscal", "ein",
+    "btw", "tva", "iva", "mwst", "ust", "nif", "cif", "abn", "uid", "steuernummer", "siren",
+    "siret", "rfc", "ruc", "nit", "cnpj", "inn", "kvk", "crn", "gst", "firm", "corporate",
+    "enterprise", "org", "organisation", "organization", "taxpayer")
+NATIONAL_WORDS = (
+    "identity", "national", "personal", "passport", "citizen", "social", "insurance",
+    "birth", "licence", "license", "driver", "resident", "dni", "nie", "cpf", "pesel",
+    "bsn", "personnummer", "fødselsnummer", "hetu", "aadhaar", "nric", "curp", "egn", "ssn",
+    "cnp", "kennitala", "amka", "cedula", "cédula", "patient", "nhs")
+SECURITY_WORDS = (
+    "isin", "cusip", "sedol", "lei", "figi", "wkn", "security", "securities", "stock", "share",
+    "shares", "bond", "fund", "ticker", "instrument", "equity")
+BANK_WORDS = (
+    "account", "bank", "konto", "cuenta", "conta", "compte", "routing", "aba", "bic", "swift",
+    "cbu", "ccc", "sort", "transfer", "wire", "deposit", "kontonr")
+_FAMILY_WORDS = {"tax_id": TAX_WORDS, "national_id": NATIONAL_WORDS, "security_id": SECURITY_WORDS,
+                 "bank_account": BANK_WORDS}
+#: Words too common, or shared across families ("social security"), to argue against a family.
+_NOT_RIVAL = frozenset({"security", "registration", "registered", "sort", "transfer", "wire", "deposit",
+                        "share", "fund", "birth", "insurance", "social", "personal", "company",
+                        "business", "firm", "org", "national"})
+
+
+def _rival_words(kind: str) -> tuple[str, ...]:
+    """Words naming another family ("ISIN", "passport", "VAT") count against this one."""
+    own = set(_FAMILY_WORDS[kind])
+    return tuple(sorted({w for k, words in _FAMILY_WORDS.items() if k != kind for w in words
+                         if w not in own and w not in _NOT_RIVAL}))
+
+
 TAX_ID = _id_kind(
-    "tax_id",
-    ("tax", "vat", "tin", "company", "business", "registration", "registered", "fiscal", "ein",
-     "btw", "tva", "iva", "mwst", "ust", "nif", "cif", "abn", "uid", "steuernummer", "siren",
-     "siret", "rfc", "ruc", "nit", "cnpj", "inn", "kvk", "crn", "gst", "firm", "corporate",
-     "enterprise", "org", "organisation", "organization", "taxpayer"),
-    0.66, 56, "DE 136 695 976", "tax, VAT and company registration numbers (python-stdnum)")
+    "tax_id", TAX_WORDS,
+    0.75, 56, "DE 136 695 976", "tax, VAT and company registration numbers (python-stdnum)")
 
 NATIONAL_ID = _id_kind(
-    "national_id",
-    ("id", "identity", "national", "personal", "passport", "citizen", "social", "insurance",
-     "birth", "licence", "license", "driver", "resident", "dni", "nie", "cpf", "pesel",
-     "bsn", "personnummer", "fødselsnummer", "hetu", "aadhaar", "nric", "curp", "egn", "ssn",
-     "cnp", "kennitala", "amka", "cedula", "cédula", "patient", "nhs"),
-    0.5, 55, "7501020018", "personal identity numbers of any country (python-stdnum)")
+    "national_id", NATIONAL_WORDS,
+    0.45, 55, "7501020018", "personal identity numbers of any country (python-stdnum)")
 
 SECURITY_ID = _id_kind(
-    "security_id",
-    ("isin", "cusip", "sedol", "lei", "figi", "wkn", "security", "securities", "stock", "share",
-     "shares", "bond", "fund", "ticker", "instrument", "equity"),
+    "security_id", SECURITY_WORDS,
     0.5, 60, "US0378331005", "security identifiers: ISIN, CUSIP, SEDOL, LEI, FIGI, WKN (python-stdnum)",
     pattern=f"{ID_PATTERN}|{ALNUM_PATTERN}|{WKN_PATTERN}", min_digits=0)
 
 BANK_ACCOUNT = _id_kind(
-    "bank_account",
-    ("account", "bank", "konto", "cuenta", "conta", "compte", "routing", "aba", "bic", "swift",
-     "cbu", "ccc", "sort", "transfer", "wire", "deposit", "kontonr"),
-    0.5, 58, "3000 0210 1200 0000 1090", "bank account, routing and bank codes (python-stdnum)",
+    "bank_account", BANK_WORDS,
+    0.45, 58, "3000 0210 1200 0000 1090", "bank account, routing and bank codes (python-stdnum)",
     pattern=f"{ID_PATTERN}|{ALNUM_PATTERN}|{BIC_PATTERN}", min_digits=0)
