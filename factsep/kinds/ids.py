@@ -54,7 +54,7 @@ WKN_PATTERN = r"\b[A-Z0-9]{6}\b"
 #: Words near a number that make it a quantity, a price, a version or a reference to something else.
 ID_NEGATIVE = ("page", "pages", "pp", "pp.", "p.", "version", "eur", "usd", "gbp", "cost", "costs",
                "paid", "call", "mobile", "fax", "电话", "電話", "手机", "telefone", "telefon", "téléphone",
-               "teléfono", "celular", "v", "price", "$", "€", "£", "phone", "tel", "isbn",
+               "teléfono", "telefono", "celular", "फोन", "फ़ोन", "전화", "телефон", "هاتف", "v", "price", "$", "€", "£", "phone", "tel", "isbn",
                "ticket", "tracking", "zip", "postal", "=", "+", "*", "×",
                "population", "inhabitant", "people", "bytes", "total")
 
@@ -198,6 +198,8 @@ def stdnum_validator(kind: str):
             normalized = number if isinstance(number, str) else c
             if len(compact(normalized)) > len(c):
                 continue  # the module zero-padded a shorter number: no evidence of this format
+            if c[0] == "0" and compact(normalized) == c.lstrip("0"):
+                continue  # ... or dropped leading zeros (li.peid): "00421..." is a dialling prefix
             formatted = _format_matches(module, value, normalized) and not value.isalnum()
             redundancy = redundancy_bits(name, value_shape)
             found.append(Validation(
