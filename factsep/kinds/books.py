@@ -26,7 +26,7 @@ def validate_isbn(value: str, opts: Mapping[str, Any]) -> Validation | None:
     isbn13 = stdnum_isbn.to_isbn13(number)
     hyphenated = "-" in value or " " in value
     return Validation(normalized=isbn13, subtype=f"isbn{len(number)}", validated=True, checksum=True,
-                      strength=(0.8 if len(number) == 13 else -1.0) + (0.3 if hyphenated else 0.0))
+                      strength=0.8 if len(number) == 13 else 0.3 if hyphenated else -2.0)
 
 
 ISBN = register(Kind(

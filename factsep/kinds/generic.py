@@ -13,8 +13,8 @@ from typing import Any
 from factsep.kinds.base import Kind, Validation, charset_bits, register
 from factsep.kinds.ids import ALNUM_PATTERN, ID_NEGATIVE, ID_PATTERN, id_bits, stdnum_validator
 
-TOKEN_PATTERN = (r"\b[A-Za-z][A-Za-z0-9_\-]{2,30}[0-9][A-Za-z0-9_\-]{4,30}\b"
-                 r"|\b[0-9][A-Za-z0-9_\-]{2,30}[A-Za-z][A-Za-z0-9_\-]{4,30}\b")
+TOKEN_PATTERN = (r"\b[A-Za-z][A-Za-z0-9_\-]*[0-9][A-Za-z0-9_\-]*"
+                 r"|\b[0-9][0-9_\-]*[A-Za-z][A-Za-z0-9_\-]*")
 # Library and agency codes: a country or agency prefix, a hyphen, up to 11 characters (ISIL).
 ISIL_PATTERN = r"\b[A-Z]{1,4}-[A-Za-z0-9:/\-]{1,11}\b"
 _WORDLIKE = re.compile(r"[a-z]{5,}|[A-Z][a-z]{3,}")

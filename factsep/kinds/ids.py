@@ -27,7 +27,7 @@ from factsep.kinds.base import Kind, Validation, date_or_quantity, register
 #: missing to one check digit (more redundancy than that does not make one family likelier than
 #: another: the priors decide), per doubling of formats accepting the value, for bare digit strings of
 #: ten or fewer digits, and for a value without digits.
-W_FORMATTED = 0.9
+W_FORMATTED = 1.5
 W_REDUNDANCY = 0.45
 W_REDUNDANCY_EXTRA = 0.45
 ONE_CHECK_DIGIT = 3.3
@@ -255,8 +255,8 @@ TAX_WORDS = (
 NATIONAL_WORDS = (
     "identity", "national", "personal", "passport", "citizen", "social", "insurance",
     "birth", "licence", "license", "driver", "resident", "dni", "nie", "cpf", "pesel",
-    "bsn", "personnummer", "fødselsnummer", "hetu", "aadhaar", "nric", "curp", "egn", "ssn",
-    "cnp", "kennitala", "amka", "cedula", "cédula", "patient", "nhs")
+    "bsn", "personnummer", "fødselsnummer", "hetu", "aadhaar", "nric", "curp", "egn",
+    "cnp", "kennitala", "amka", "cedula", "cédula", "patient", "nhs")  # not "ssn": us_ssn has it
 SECURITY_WORDS = (
     "isin", "cusip", "sedol", "lei", "figi", "wkn", "security", "securities", "stock", "share",
     "shares", "bond", "fund", "ticker", "instrument", "equity")
