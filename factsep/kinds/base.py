@@ -142,6 +142,13 @@ _DATE_OR_RANGE = re.compile(
 _QUANTITY = re.compile(r"^\d{1,3}(?:,\d{3})+(?:\.\d+)?$")
 
 
+_RANGE = re.compile(r"^(\d{1,5}) ?[\-–] ?(\d{1,5})$")
+
+
 def date_or_quantity(value: str) -> bool:
-    """03/04/1975, 2021-03-14, 1998-2004, 8,336,817: dates, year ranges and amounts, not identifiers."""
-    return bool(_DATE_OR_RANGE.match(value) or _QUANTITY.match(value))
+    """03/04/1975, 2021-03-14, 1998-2004, 8,336,817, 1123-1187: dates, year and page ranges and
+    amounts, not identifiers. A range has two numbers of one length, the second a little larger."""
+    if _DATE_OR_RANGE.match(value) or _QUANTITY.match(value):
+        return True
+    m = _RANGE.match(value)
+    return bool(m and len(m.group(1)) == len(m.group(2)) and 0 < int(m.group(2)) - int(m.group(1)) <= 500)

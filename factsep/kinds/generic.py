@@ -17,6 +17,8 @@ TOKEN_PATTERN = (r"\b[A-Za-z][A-Za-z0-9_\-]*[0-9][A-Za-z0-9_\-]*"
                  r"|\b[0-9][0-9_\-]*[A-Za-z][A-Za-z0-9_\-]*")
 # Library and agency codes: a country or agency prefix, a hyphen, up to 11 characters (ISIL).
 ISIL_PATTERN = r"\b[A-Z]{1,4}-[A-Za-z0-9:/\-]{1,11}\b"
+# Energy identification codes: two digits, an object type letter, 12 characters, a check character.
+EIC_PATTERN = r"\b\d{2}[A-Z][A-Z0-9\-]{12}[A-Z0-9]\b"
 _WORDLIKE = re.compile(r"[a-z]{5,}|[A-Z][a-z]{3,}")
 _stdnum = stdnum_validator("generic_id")
 
@@ -46,7 +48,7 @@ def bits(normalized: str) -> float:
 
 GENERIC_ID = register(Kind(
     name="generic_id",
-    pattern=f"{TOKEN_PATTERN}|{ID_PATTERN}|{ALNUM_PATTERN}|{ISIL_PATTERN}",
+    pattern=f"{EIC_PATTERN}|{TOKEN_PATTERN}|{ID_PATTERN}|{ALNUM_PATTERN}|{ISIL_PATTERN}",
     validate=validate,
     bits=bits,
     bits_rule="stdnum formats: as national/tax ids; tokens: length * log2(alphabet of their classes)",

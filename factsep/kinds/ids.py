@@ -54,7 +54,8 @@ WKN_PATTERN = r"\b[A-Z0-9]{6}\b"
 #: Words near a number that make it a quantity, a price, a version or a reference to something else.
 ID_NEGATIVE = ("page", "pages", "pp", "pp.", "p.", "version", "eur", "usd", "gbp", "cost", "costs",
                "paid", "call", "mobile", "fax", "电话", "電話", "手机", "telefone", "telefon", "téléphone",
-               "teléfono", "telefono", "celular", "फोन", "फ़ोन", "전화", "телефон", "هاتف", "v", "price", "$", "€", "£", "phone", "tel", "isbn",
+               "teléfono", "telefono", "celular", "फोन", "फ़ोन", "전화", "телефон", "هاتف", "v", "price", "$",
+               "€", "£", "phone", "tel", "isbn",
                "ticket", "tracking", "zip", "postal", "=", "+", "*", "×",
                "population", "inhabitant", "people", "bytes", "total")
 
@@ -182,7 +183,8 @@ def stdnum_validator(kind: str):
             return None  # "CUIT 20-...", "tax ID 45...": a context word, not part of the value
         found: list[Validation] = []
         # ro.onrc, tn.mf: the slashes are part of the format; ISIL: the hyphen after the prefix.
-        slashed = "/" in value or (kind == "generic_id" and "-" in value and value[:1].isalpha())
+        slashed = "/" in value or (kind == "generic_id" and "-" in value
+                                   and (value[:1].isalpha() or len(value) == 16))
         value_shape = c.translate(_SHAPE) + ("/" if slashed else "")
         for name in modules_for_shape(kind, value_shape, value if slashed else c):
             module = stdnum_table.load(name)
