@@ -1,10 +1,18 @@
 """Stage one: one compiled pass over a whole batch finds candidate regions.
 
-Every kind's pattern is joined into one alternation and compiled with RE2 in leftmost-longest
-mode, which runs in linear time on any input (a megabyte of digits, a line with no spaces). The
-batch is joined into one UTF-8 buffer with NUL separators (no pattern matches NUL), scanned once,
-and match offsets are mapped back to (document, code point offset). Python's ``re`` is the
-fallback engine; bench/speed.py measures both.
+The pass runs a small *cover* pattern, not the union of every kind's pattern: a union of twenty
+detailed patterns makes RE2's DFA run out of memory and fall back to its slow NFA (measured at a
+tenth of the cover's speed). The cover finds the regions any kind could match in: runs of
+digit-bearing tokens (joined across single separators, so "+44 20 7946 0958" and
+"DE89 3704 0044 0532 0130 00" stay whole, with an optional capital prefix such as "DE " or "SSN "),
+e-mail addresses, dates written with a month name, and codes of capitals (BIC, ISIL, WKN). Each
+kind's own pattern then locates its value inside a candidate (stage two, in the detector).
+``tests/test_detect.py`` checks that every kind's example lies inside a candidate.
+
+RE2 (leftmost-longest) runs in linear time on any input; every prefix of a cover match is a match,
+so a long run of number-like text is one long candidate, cut into windows, never rescanned. The
+batch is joined into one UTF-8 buffer with NUL separators (nothing matches NUL), scanned once, and
+offsets are mapped back to (document, code point offset). Python's ``re`` is the fallback engine.
 """
 
 from __future__ import annotations
@@ -21,6 +29,29 @@ except ImportError:  # pragma: no cover - re2 is a declared dependency
     _re2 = None
 
 SEPARATOR = "\x00"
+#: Bytes scanned per call to RE2 (see CandidateEngine.find).
+SLICE = 16_384
+
+_TOKEN = r"[A-Za-z0-9_%+\-./:()#&{}@~=]"
+# Before its first digit a token may hold only a bounded run: an unbounded one would stay alive
+# over a long digit-free run and make every later match rescan it (quadratic time).
+_LEAD = r"[A-Za-z_%+\-./:()#&{}@~=]"
+_MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]{0,6}\.?"
+COVER_PATTERN = "|".join([
+    # digit-bearing tokens, chained over one space, comma or slash when the next starts with a digit,
+    # a +, a (, or a short capital prefix ("GB82 WEST 1234", "0176 -12345678", "Tel: 030 1234")
+    rf"(?:\b[A-Z]{{1,5}}[:#.]? ?)?[+(]?{_LEAD}{{0,24}}\d{_TOKEN}*"
+    rf"(?:(?: ?[,/]? |, ?)[\-+(]?(?:[A-Z]{{1,4}} )?{_LEAD}{{0,12}}\d{_TOKEN}*)*",
+    # dates with a month name: 14 March 1987, March 14th, 1987
+    rf"\b\d{{1,2}}(?:st|nd|rd|th)? {_MONTH},? \d{{4}}",
+    rf"\b{_MONTH} \d{{1,2}}(?:st|nd|rd|th)?,? \d{{4}}",
+    # e-mail addresses without digits
+    r"\b[A-Za-z0-9._%+\-]{1,64}@[A-Za-z0-9\-]{1,63}(?:\.[A-Za-z0-9\-]{1,63}){1,6}",
+    # codes of capitals without digits: BIC, WKN, ISIL (GB-UkLoBS), hex pairs of MAC addresses
+    r"\b[A-Z]{6}[A-Z0-9]{0,5}\b",
+    r"\b[A-Z]{1,4}-[A-Za-z0-9:/\-]{1,16}",
+    r"\b[0-9A-Fa-f]{2}(?:[:\-][0-9A-Fa-f]{2}){5}\b",
+])
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +63,7 @@ class Candidate:
 
 
 def union_pattern(kinds: Iterable[Kind]) -> str:
+    """All kinds' patterns as one alternation (what the cover replaces; kept for comparison)."""
     seen: list[str] = []
     for kind in kinds:
         if kind.pattern not in seen:
@@ -42,8 +74,9 @@ def union_pattern(kinds: Iterable[Kind]) -> str:
 class CandidateEngine:
     """Finds candidate spans for a set of kinds; ``engine`` is "re2", "re" or "auto"."""
 
-    def __init__(self, kinds: Sequence[Kind], engine: str = "auto", max_chars: int = 128) -> None:
-        self.pattern = union_pattern(kinds)
+    def __init__(self, kinds: Sequence[Kind], engine: str = "auto", max_chars: int = 128,
+                 pattern: str | None = None) -> None:
+        self.pattern = pattern or COVER_PATTERN
         self.max_chars = max_chars
         if engine == "auto":
             engine = "re2" if _re2 is not None else "re"
@@ -59,39 +92,74 @@ class CandidateEngine:
             self._rx = re.compile(self.pattern.encode(), re.ASCII)
 
     def find(self, texts: Sequence[str]) -> list[Candidate]:
-        """All candidates of a batch, in document order then offset order."""
-        if not texts:
-            return []
-        encoded = [t.encode("utf-8", "surrogatepass") for t in texts]
-        buffer = b"\x00".join(encoded)
+        """All candidates of a batch, in document order then offset order.
+
+        Documents are joined into NUL-separated buffers of about ``SLICE`` bytes and a longer
+        document is cut at a line break or space: the google-re2 binding's cost per match grows
+        with the text after it, so one giant buffer would make the pass quadratic.
+        """
+        out: list[Candidate] = []
+        pieces: list[tuple[int, int, bytes]] = []  # (doc, byte offset in doc, bytes)
+        size = 0
+        for doc, text in enumerate(texts):
+            data = text.encode("utf-8", "surrogatepass")
+            for offset, chunk in _slices(data, SLICE):
+                pieces.append((doc, offset, chunk))
+                size += len(chunk) + 1
+                if size >= SLICE:
+                    self._scan(pieces, texts, out)
+                    pieces, size = [], 0
+        if pieces:
+            self._scan(pieces, texts, out)
+        return out
+
+    def _scan(self, pieces: list[tuple[int, int, bytes]], texts: Sequence[str], out: list[Candidate]) -> None:
+        buffer = b"\x00".join(chunk for _, _, chunk in pieces)
         starts: list[int] = []
         pos = 0
-        for e in encoded:
+        for _, _, chunk in pieces:
             starts.append(pos)
-            pos += len(e) + 1
-        out: list[Candidate] = []
-        doc = 0
-        n_docs = len(texts)
+            pos += len(chunk) + 1
+        i = 0
         mapper: _OffsetMapper | None = None
+        mapper_doc = -1
         for m in self._rx.finditer(buffer):
             b0, b1 = m.span()
-            while doc + 1 < n_docs and b0 >= starts[doc + 1]:
-                doc += 1
-                mapper = None
-            if b1 - b0 > self.max_chars * 4:
-                continue
-            base = starts[doc]
+            while i + 1 < len(pieces) and b0 >= starts[i + 1]:
+                i += 1
+            doc, offset, _ = pieces[i]
             text = texts[doc]
-            if len(text) == len(encoded[doc]):  # ASCII: byte offsets are code point offsets
-                s, e = b0 - base, b1 - base
+            lo, hi = b0 - starts[i] + offset, b1 - starts[i] + offset
+            if text.isascii():  # byte offsets are code point offsets
+                s, e = lo, hi
             else:
-                if mapper is None:
-                    mapper = _OffsetMapper(encoded[doc])
-                s, e = mapper.to_char(b0 - base), mapper.to_char(b1 - base)
+                if mapper_doc != doc:
+                    mapper, mapper_doc = _OffsetMapper(text.encode("utf-8", "surrogatepass")), doc
+                assert mapper is not None
+                s, e = mapper.to_char(lo), mapper.to_char(hi)
             if e - s > self.max_chars:
-                continue
-            out.append(Candidate(doc, s, e, text[s:e]))
-        return out
+                out.extend(_windows(doc, text, s, e, self.max_chars))
+            else:
+                out.append(Candidate(doc, s, e, text[s:e]))
+
+
+def _slices(data: bytes, size: int) -> list[tuple[int, bytes]]:
+    """A document's bytes in pieces of about ``size``, cut after a newline or a space."""
+    if len(data) <= size:
+        return [(0, data)]
+    out = []
+    pos = 0
+    while pos < len(data):
+        end = min(pos + size, len(data))
+        if end < len(data):
+            cut = data.rfind(b"\n", pos + size // 2, end)
+            if cut < 0:
+                cut = data.rfind(b" ", pos + size // 2, end)
+            if cut >= 0:
+                end = cut + 1
+        out.append((pos, data[pos:end]))
+        pos = end
+    return out
 
 
 class _OffsetMapper:
@@ -112,3 +180,23 @@ class _OffsetMapper:
         self.char_pos += len(self.data[self.byte_pos:byte_offset].decode("utf-8", "surrogatepass"))
         self.byte_pos = byte_offset
         return self.char_pos
+
+
+_BREAK = re.compile(r"[ ,/]")
+
+
+def _windows(doc: int, text: str, start: int, end: int, size: int) -> list[Candidate]:
+    """A long run cut into pieces of at most ``size`` characters at spaces, commas or slashes."""
+    out: list[Candidate] = []
+    s = start
+    while s < end:
+        e = min(s + size, end)
+        if e < end:
+            cut = max((m.start() for m in _BREAK.finditer(text, s + 1, e)), default=None)
+            if cut is not None:
+                e = cut
+        out.append(Candidate(doc, s, e, text[s:e]))
+        s = e
+        while s < end and text[s] in " ,/":
+            s += 1
+    return out
