@@ -154,6 +154,27 @@ def maybe_fail(shard: Any, out: str) -> None:
     raise InjectedShardFailure(f"injected failure for shard {shard.shard_id} ({FAIL_SHARD_ENV}={pattern})")
 
 
+def pending_shards(out: str, shards: list[Any]) -> list[Any]:
+    """Shards without a completion marker for their current fingerprint.
+
+    Only sizes the worker pool (no processes to start when everything is done); whether a shard
+    is really skipped is still decided by the shard task (cache) and ``scan_shard`` (marker).
+    """
+    todo = []
+    for shard in shards:
+        marker = _join(out, f"state/shards/{shard.shard_id}.json")
+        try:
+            fs, fpath = fsspec.core.url_to_fs(marker)
+            with fs.open(fpath, "r") as fh:
+                done = json.load(fh)
+            if done.get("fingerprint") == _plain(shard.fingerprint):
+                continue
+        except (OSError, ValueError):
+            pass
+        todo.append(shard)
+    return todo
+
+
 def run_shard(shard: Any, out: str, settings: Settings) -> Any:
     """Scan one shard (what a flow task runs): the fault switch, then ``factsep.scan.scan_shard``."""
     from factsep.scan import scan_shard

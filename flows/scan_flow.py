@@ -48,9 +48,10 @@ def run_shards(
         retry_delay_seconds=retry_delays(retries, retry_delay) or 0,
         refresh_cache=refresh_cache or None,
     )
-    runner = make_task_runner(len(shards), dask_address, workers)
+    todo = len(orch.pending_shards(out, shards)) if not refresh_cache else len(shards)
+    runner = make_task_runner(todo, dask_address, workers)
     label = runner_label(runner)
-    logger.info("scanning %d shard(s) on %s", len(shards), label)
+    logger.info("scanning %d shard(s), %d not done yet, on %s", len(shards), todo, label)
     results: list[Any] = []
     failed: list[str] = []
     with runner:

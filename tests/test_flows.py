@@ -123,6 +123,10 @@ def test_scan_flow_matches_library_caches_and_publishes(tmp_path: Path) -> None:
     # a changed input is computed again; the others stay cached
     with open(corpus / "part2.jsonl", "a", encoding="utf-8") as fh:
         fh.write('{"id": "2-new", "text": "new ISBN 978-0-306-40615-7"}\n')
+    from factsep.scan import plan_shards
+
+    pending = orch.pending_shards(str(out), plan_shards([str(corpus)]))
+    assert [s.rel for s in pending] == ["part2.jsonl"]
     third = scan_flow([str(corpus)], str(out), workers=1, return_state=True)
     scans = task_states(third.state_details.flow_run_id)
     changed = [v for k, v in scans.items() if k.startswith("scan-part2")]
