@@ -34,7 +34,7 @@ ONE_CHECK_DIGIT = 3.3
 W_REDUNDANCY_CHECKSUM = 2.0
 W_AMBIGUITY = -0.35
 W_BARE_SHORT = -1.6
-W_NO_DIGIT = -2.5
+W_NO_DIGIT = -2.0
 
 _SEP = re.compile(r"[\s\-./:,]")
 _SHAPE = str.maketrans("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ", "9" * 10 + "A" * 26)
@@ -269,8 +269,7 @@ _FAMILY_WORDS = {"tax_id": TAX_WORDS, "national_id": NATIONAL_WORDS, "security_i
                  "bank_account": BANK_WORDS}
 #: Words too common, or shared across families ("social security"), to argue against a family.
 _NOT_RIVAL = frozenset({"security", "registration", "registered", "sort", "transfer", "wire", "deposit",
-                        "share", "fund", "birth", "insurance", "social", "personal", "company",
-                        "business", "firm", "org", "national"})
+                        "fund", "birth", "company", "business", "firm", "org", "national"})
 
 
 def _rival_words(kind: str) -> tuple[str, ...]:
@@ -295,5 +294,10 @@ SECURITY_ID = _id_kind(
 
 BANK_ACCOUNT = _id_kind(
     "bank_account", BANK_WORDS,
-    0.45, 58, "3000 0210 1200 0000 1090", "bank account, routing and bank codes (python-stdnum)",
+    0.45, 58, "285 0590940 0904181352 01", "bank account, routing and bank codes (python-stdnum)",
     pattern=f"{ID_PATTERN}|{ALNUM_PATTERN}|{BIC_PATTERN}", min_digits=0)
+
+
+#: Words naming any identifier family: other kinds (phones, ISBNs) take them as negative context.
+ID_FAMILY_WORDS = tuple(sorted({w for words in _FAMILY_WORDS.values() for w in words} - _NOT_RIVAL
+                               - {"social", "personal", "insurance", "share", "stock"}))
