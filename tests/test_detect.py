@@ -202,10 +202,10 @@ def test_cover_pattern_finds_every_kinds_example() -> None:
     """Stage one's cover must contain every kind's values, or stage two never sees them."""
     engine = CandidateEngine(list(registry().values()))
     for name, kind in registry().items():
-        lead = kind.context[0] if kind.requires_context else "Noted:"
+        lead = f"{kind.context[0]}:" if kind.context else "Noted:"
         text = f"{lead} {kind.example} (see above)"
         start = text.index(kind.example)
         cands = engine.find([text])
         assert any(c.start <= start and start + len(kind.example) <= c.end for c in cands), name
-        found = [s for s in DETECTOR.detect(text) if s.start == start]
-        assert found, f"{name} example {kind.example!r} not detected"
+        found = [s.kind for s in DETECTOR.detect(text) if s.start == start]
+        assert found == [name], f"{name} example {kind.example!r} found as {found}"
