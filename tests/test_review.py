@@ -7,7 +7,6 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from ls_fixture import label_studio
 from review_support import (
     DOCS,
     Annotator,
@@ -26,9 +25,6 @@ from factsep.review import ReviewError, label_config, route, sync
 from factsep.review.labelconfig import SCHEMA_PATH, kind_names
 from factsep.review.ledger import RoutingLedger
 from factsep.span import HUMAN_ACCEPT, HUMAN_ADDED, HUMAN_REJECT, PENDING_REVIEW, doc_key
-
-#: The session fixture, named here so this file runs whether or not conftest.py imports it too.
-SERVER_FIXTURES = (label_studio,)
 
 
 @pytest.fixture(scope="module")

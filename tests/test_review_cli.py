@@ -7,13 +7,10 @@ from pathlib import Path
 
 import pytest
 import typer
-from ls_fixture import label_studio
 from review_support import Annotator, accept_all, project_tasks, scan_corpus, unique, write_corpus
 from typer.testing import CliRunner
 
 from factsep.cli import review as review_cli
-
-SERVER_FIXTURES = (label_studio,)
 
 
 @pytest.fixture(scope="module")

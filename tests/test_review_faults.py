@@ -8,7 +8,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-from ls_fixture import label_studio
 from review_support import copy_out, project_tasks, scan_corpus, unique, write_corpus
 
 from factsep.decisions import ledger_path
@@ -23,7 +22,6 @@ from factsep.review import (
 )
 from factsep.review.ledger import RoutingLedger
 
-SERVER_FIXTURES = (label_studio,)
 FAST = RetryPolicy(attempts=3, base_delay=0.2, max_delay=0.5, timeout=10)
 
 
