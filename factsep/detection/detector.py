@@ -169,7 +169,7 @@ class Detector:
         partial = before.isalnum() or before in "+-" or (after.isalnum() and after.isascii())
         # a number that goes on past a dot or comma ("v4.16.17.6" read from "16.17.6") is a piece
         partial = partial or (before in ".," and text[start - 2:start - 1].isdigit()) or (
-            after in ".," and text[end + 1:end + 2].isdigit())
+            after in ".,-/" and text[end + 1:end + 2].isdigit())
         for v in options:
             signals = Signals(kind.prior, v.checksum, v.validated, v.strength, 0, 0, placeholder, partial)
             if not kind.requires_context and self._context_cannot_matter(kind.name, signals):
