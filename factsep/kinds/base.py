@@ -139,15 +139,15 @@ _DATE_OR_RANGE = re.compile(
     r"^(?:\d{1,2}[/.\-]\d{1,2}[/.\-](?:1[89]|20)\d\d|(?:1[89]|20)\d\d[/.\-]\d{1,2}[/.\-]\d{1,2}"
     r"|(?:1[89]|20)\d\d ?[\-–/] ?(?:1[89]|20)\d\d)$"
 )
-_QUANTITY = re.compile(r"^\d{1,3}(?:,\d{3})+(?:\.\d+)?$")
+_QUANTITY = re.compile(r"^\d{1,3}(?:,\d{3})+(?:\.\d+)?$|^\d{1,3}\.\d{4,}$")
 
 
 _RANGE = re.compile(r"^(\d{1,5}) ?[\-–] ?(\d{1,5})$")
 
 
 def date_or_quantity(value: str) -> bool:
-    """03/04/1975, 2021-03-14, 1998-2004, 8,336,817, 1123-1187: dates, year and page ranges and
-    amounts, not identifiers. A range has two numbers of one length, the second a little larger."""
+    """03/04/1975, 2021-03-14, 1998-2004, 8,336,817, 43.259481, 1123-1187: dates, year and page
+    ranges, amounts and decimals, not identifiers. A range has two numbers of one length, the second a little larger."""
     if _DATE_OR_RANGE.match(value) or _QUANTITY.match(value):
         return True
     m = _RANGE.match(value)

@@ -57,7 +57,8 @@ ID_NEGATIVE = ("page", "pages", "pp", "pp.", "p.", "version", "eur", "usd", "gbp
                "teléfono", "telefono", "celular", "फोन", "फ़ोन", "전화", "телефон", "هاتف", "v", "price", "$",
                "€", "£", "phone", "tel", "isbn",
                "ticket", "tracking", "zip", "postal", "=", "+", "*", "×",
-               "population", "inhabitant", "people", "bytes", "total")
+               "population", "inhabitant", "people", "bytes", "total", "release", "firmware", "build",
+               "coordinates", "about", "approximately")
 
 # Identifiers that start with letters and carry digits later (codice fiscale, RFC, PAN, UEN).
 ALNUM_PATTERN = r"\b[A-Z]{2,6}[0-9][0-9A-Z]{3,20}\b"
