@@ -49,11 +49,19 @@ def append_decisions(out: str | Path, decisions: Iterable[Decision]) -> int:
     lines = [json.dumps(d.__dict__, ensure_ascii=False, sort_keys=True) + "\n" for d in decisions]
     if not lines:
         return 0
+    torn = path.exists() and path.stat().st_size > 0 and not _ends_with_newline(path)
     with open(path, "a", encoding="utf-8") as fh:
-        fh.write("".join(lines))
+        # A crash mid-write leaves a torn last line: end it, so the new record stands on its own.
+        fh.write(("\n" if torn else "") + "".join(lines))
         fh.flush()
         os.fsync(fh.fileno())
     return len(lines)
+
+
+def _ends_with_newline(path: Path) -> bool:
+    with open(path, "rb") as fh:
+        fh.seek(-1, os.SEEK_END)
+        return fh.read(1) == b"\n"
 
 
 def read_decisions(out: str | Path) -> Iterator[Decision]:
@@ -65,6 +73,8 @@ def read_decisions(out: str | Path) -> Iterator[Decision]:
         for line in fh:
             if not line.endswith("\n"):
                 break
+            if not line.strip():
+                continue
             try:
                 yield Decision(**json.loads(line))
             except (ValueError, TypeError):

@@ -81,6 +81,7 @@ class ContextReader:
         self._prefilters: dict[tuple[str, ...], re.Pattern[str]] = {}
         self._rule_only = spacy_model.startswith("blank:")
         self._lemma_cache: dict[str, str] = {}
+        self._windows: dict[str, tuple[set[str], str, str]] = {}
 
     def _prefilter(self, words: tuple[str, ...]) -> re.Pattern[str]:
         rx = self._prefilters.get(words)
@@ -109,6 +110,25 @@ class ContextReader:
         doc = self.nlp(window)
         return [t.lemma_.lower() or t.lower_ for t in doc] + [t.lower_ for t in doc]
 
+    def _window(self, window: str, left: str) -> tuple[set[str], str, str]:
+        """Lemmas of one window, tokenized once however many kinds ask about it."""
+        cached = self._windows.get(window)
+        if cached is not None:
+            return cached
+        # spaCy cannot encode lone surrogates (from broken input); they carry no context anyway.
+        clean = window.replace("\x00", " ").encode("utf-8", "replace").decode("utf-8")
+        lemmas = self._lemmas(clean)
+        lemma_set = set(lemmas)
+        # A symbol or word glued to the value ("$1234", "v1.2.3.4", "ISBN:978...") counts too.
+        lemma_set.add(left[-1:].lower())
+        lemma_set.add(left.rstrip(": #")[-4:].lower())
+        # Words of scripts written without spaces (电话) are matched as substrings of ``low``.
+        result = (lemma_set, " ".join(lemmas), clean.lower())
+        if len(self._windows) >= 4096:
+            self._windows.clear()
+        self._windows[window] = result
+        return result
+
     def read(self, text: str, start: int, end: int, positive: Iterable[str],
              negative: Iterable[str]) -> ContextHit:
         pos = tuple(positive)
@@ -118,15 +138,7 @@ class ContextReader:
         window = f"{left} \x00 {right}"
         if not self._prefilter(pos + neg).search(window):
             return NO_CONTEXT
-        # spaCy cannot encode lone surrogates (from broken input); they carry no context anyway.
-        clean = window.replace("\x00", " ").encode("utf-8", "replace").decode("utf-8")
-        lemmas = self._lemmas(clean)
-        joined = " ".join(lemmas)
-        lemma_set = set(lemmas)
-        # A symbol or word glued to the value ("$1234", "v1.2.3.4", "ISBN:978...") counts too.
-        lemma_set.add(left[-1:].lower())
-        lemma_set.add(left.rstrip(": #")[-4:].lower())
-        low = clean.lower()  # words of scripts without spaces (电话) are matched as substrings
+        lemma_set, joined, low = self._window(window, left)
         return ContextHit(
             positive=tuple(w for w in pos if w in lemma_set or (" " in w and w in joined)
                            or (not w.isascii() and w.isalpha() and w in low)),
