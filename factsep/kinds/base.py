@@ -137,7 +137,7 @@ def count_digits(value: str) -> int:
 
 _DATE_OR_RANGE = re.compile(
     r"^(?:\d{1,2}[/.\-]\d{1,2}[/.\-](?:1[89]|20)\d\d|(?:1[89]|20)\d\d[/.\-]\d{1,2}[/.\-]\d{1,2}"
-    r"|(?:1[89]|20)\d\d ?[\-–/] ?(?:1[89]|20)\d\d)$"
+    r"|(?:1[89]|20)\d\d ?[\-–/] ?(?:1[89]|20)\d\d|(?:1[89]|20)\d\d[\-/.](?:0[1-9]|1[0-2]))$"
 )
 _QUANTITY = re.compile(r"^\d{1,3}(?:,\d{3})+(?:\.\d+)?$|^\d{1,3}\.\d{4,}$")
 
@@ -151,4 +151,11 @@ def date_or_quantity(value: str) -> bool:
     if _DATE_OR_RANGE.match(value) or _QUANTITY.match(value):
         return True
     m = _RANGE.match(value)
-    return bool(m and len(m.group(1)) == len(m.group(2)) and 0 < int(m.group(2)) - int(m.group(1)) <= 500)
+    return bool(m and abs(len(m.group(1)) - len(m.group(2))) <= 1
+                and 0 < int(m.group(2)) - int(m.group(1)) <= 500)
+
+
+#: Words that make a nearby number a quantity, a version or a measurement: negative for every
+#: numeric kind.
+QUANTITY_WORDS = ("bytes", "people", "inhabitant", "population", "total", "about", "approximately",
+                  "release", "firmware", "build", "coordinates", "pages", "pp", "pp.", "price")

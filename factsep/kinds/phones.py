@@ -14,7 +14,7 @@ from typing import Any
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberFormat
 
-from factsep.kinds.base import Kind, Validation, date_or_quantity, register
+from factsep.kinds.base import QUANTITY_WORDS, Kind, Validation, date_or_quantity, register
 from factsep.kinds.ids import ID_FAMILY_WORDS
 
 # A leading + or (, then 7 to 15 digits, each followed by at most 3 separators, and an extension.
@@ -131,7 +131,7 @@ PHONE = register(Kind(
               "issn", "doi", "year", "years", "=", "*", "×", "kg", "km", "id", "license", "licence",
               "driver", "passport", "tax", "vat", "registration", "company", "business", "fiscal",
               "taxpayer", "identity", "national", "personal", "insurance", "bank", "routing")
-    + ID_FAMILY_WORDS,
+    + ID_FAMILY_WORDS + QUANTITY_WORDS,
     prior=0.55,
     specificity=40,
     example="+1 650-253-0000",
