@@ -82,6 +82,7 @@ class ContextReader:
         self._rule_only = spacy_model.startswith("blank:")
         self._lemma_cache: dict[str, str] = {}
         self._windows: dict[str, tuple[set[str], str, str]] = {}
+        self._splits: dict[tuple[str, ...], tuple[frozenset[str], tuple[str, ...], tuple[str, ...]]] = {}
 
     def _prefilter(self, words: tuple[str, ...]) -> re.Pattern[str]:
         rx = self._prefilters.get(words)
@@ -139,9 +140,20 @@ class ContextReader:
         if not self._prefilter(pos + neg).search(window):
             return NO_CONTEXT
         lemma_set, joined, low = self._window(window, left)
-        return ContextHit(
-            positive=tuple(w for w in pos if w in lemma_set or (" " in w and w in joined)
-                           or (not w.isascii() and w.isalpha() and w in low)),
-            negative=tuple(w for w in neg if w in lemma_set or (" " in w and w in joined)
-                           or (not w.isascii() and w.isalpha() and w in low)),
-        )
+        return ContextHit(positive=self._match(pos, lemma_set, joined, low),
+                          negative=self._match(neg, lemma_set, joined, low))
+
+    def _match(self, words: tuple[str, ...], lemma_set: set[str], joined: str, low: str) -> tuple[str, ...]:
+        """Words present: single words by set intersection; phrases and CJK words by substring."""
+        split = self._splits.get(words)
+        if split is None:
+            simple = frozenset(w for w in words if " " not in w and (w.isascii() or not w.isalpha()))
+            phrases = tuple(w for w in words if " " in w)
+            unspaced = tuple(w for w in words if " " not in w and not w.isascii() and w.isalpha())
+            split = self._splits[words] = (simple, phrases, unspaced)
+        simple, phrases, unspaced = split
+        found = simple & lemma_set
+        hits = [w for w in phrases if w in joined] + [w for w in unspaced if w in low or w in lemma_set]
+        if not found and not hits:
+            return ()
+        return tuple(w for w in words if w in found or w in hits)
