@@ -26,7 +26,7 @@ from factsep.kinds.base import Kind, Validation, date_or_quantity, register
 #: Logits: a value written in the format's own layout ("DE 136 695 976"), per bit of redundancy
 #: missing to one check digit (more redundancy than that does not make one family likelier than
 #: another: the priors decide), per doubling of formats accepting the value, for bare digit strings of
-#: ten or fewer digits, and for a value without digits.
+#: ten or fewer digits, for five digits or fewer, and for a value without digits.
 W_FORMATTED = 1.5
 W_REDUNDANCY = 0.45
 W_REDUNDANCY_EXTRA = 0.45
@@ -35,6 +35,7 @@ W_REDUNDANCY_CHECKSUM = 2.0
 W_AMBIGUITY = -0.35
 W_BARE_SHORT = -1.6
 W_NO_DIGIT = -2.0
+W_FIVE_DIGITS = -1.5
 
 _SEP = re.compile(r"[\s\-./:,]")
 _SHAPE = str.maketrans("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ", "9" * 10 + "A" * 26)
@@ -219,6 +220,8 @@ def stdnum_validator(kind: str):
         ambiguity = W_AMBIGUITY * math.log2(len(found))
         if value.isdigit() and len(value) <= 10:
             ambiguity += W_BARE_SHORT  # bare short digit strings are the commonest numbers of all
+        if c.isdigit() and len(c) <= 5:
+            ambiguity += W_FIVE_DIGITS  # ZIP codes, street numbers, counts: context must say more
         if not any(ch.isdigit() for ch in c):
             ambiguity += W_NO_DIGIT  # BIC- or WKN-shaped words: capitals are common, context decides
         found.sort(key=lambda v: -v.strength)
