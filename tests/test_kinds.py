@@ -107,6 +107,9 @@ NEGATIVES: list[tuple[str, tuple[str, ...]]] = [
     ("The meeting is on 2021-03-14.", ()),
     ("Signed on 12/05/2019 in Paris.", ()),
     ("The period 1998-2004 was calm.", ()),
+    ("When: 2000-04-16 11:34:35 Where: the lobby", ()),
+    # ZIP codes and street numbers
+    ("Suite 501, Riisa, Estonia 62488", ()),
     # arithmetic
     ("3333*2=6666", ()),
     ("We computed 40633 x 4954 = 201295882.", ()),
