@@ -12,7 +12,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from prefect.settings import PREFECT_API_URL, get_current_settings, temporary_settings
+from prefect.settings import (
+    PREFECT_API_URL,
+    PREFECT_SERVER_ANALYTICS_ENABLED,
+    get_current_settings,
+    temporary_settings,
+)
 from prefect.task_runners import ProcessPoolTaskRunner, TaskRunner, ThreadPoolTaskRunner
 
 from factsep.orchestration import dask_address as resolve_dask_address
@@ -42,7 +47,9 @@ def prefect_api() -> Iterator[str]:
     from prefect.server.api.server import SubprocessASGIServer
 
     server = SubprocessASGIServer()
-    server.start(timeout=EPHEMERAL_STARTUP_TIMEOUT)
+    # the temporary server's telemetry only adds lock and DNS errors to the run's output
+    with temporary_settings(updates={PREFECT_SERVER_ANALYTICS_ENABLED: False}):
+        server.start(timeout=EPHEMERAL_STARTUP_TIMEOUT)
     previous = os.environ.get("PREFECT_API_URL")
     os.environ["PREFECT_API_URL"] = server.api_url
     try:
