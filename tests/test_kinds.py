@@ -57,6 +57,7 @@ POSITIVES: list[tuple[str, str, str]] = [
     ("Apple's ISIN is US0378331005.", "US0378331005", "security_id"),
     ("The SEDOL B0YBKJ7 is listed.", "B0YBKJ7", "security_id"),
     ("request id 3f2b8c1e-9d4a-4e6b-8a7c-2d1e0f9b5a43 failed", "3f2b8c1e-9d4a-4e6b-8a7c-2d1e0f9b5a43", "uuid"),
+    ("GUID {06e828879afc4064abadf6fb60b8a1f3} is registered", "{06e828879afc4064abadf6fb60b8a1f3}", "uuid"),
     ("sha256: 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
      "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", "hex_digest"),
     ("export TOKEN=ghp_Z3x9QmT7bW2kLp8RvN4sYc6HdJ1fUe5AoGi0", "ghp_Z3x9QmT7bW2kLp8RvN4sYc6HdJ1fUe5AoGi0",

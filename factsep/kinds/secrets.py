@@ -21,7 +21,7 @@ _HEX = "[0-9a-fA-F]"
 
 def validate_uuid(value: str, opts: Mapping[str, Any]) -> Validation | None:
     try:
-        u = uuid.UUID(value.strip("{}"))
+        u = uuid.UUID(value.removeprefix("urn:uuid:").strip("{}"))
     except ValueError:
         return None
     if u.int == 0 or len(set(u.hex)) <= 2:
@@ -31,7 +31,8 @@ def validate_uuid(value: str, opts: Mapping[str, Any]) -> Validation | None:
 
 UUID = register(Kind(
     name="uuid",
-    pattern=rf"\{{?\b{_HEX}{{8}}-{_HEX}{{4}}-{_HEX}{{4}}-{_HEX}{{4}}-{_HEX}{{12}}\b\}}?",
+    pattern=(rf"(?:urn:uuid:)?\{{?\b{_HEX}{{8}}-{_HEX}{{4}}-{_HEX}{{4}}-{_HEX}{{4}}-{_HEX}{{12}}\b\}}?"
+             rf"|\{{{_HEX}{{32}}\}}"),
     validate=validate_uuid,
     bits=lambda normalized: 122.0 if normalized[14] == "4" else 62.0,
     bits_rule="UUID4: 122 random bits; other versions: 62 (timestamps and node ids are guessable)",
@@ -40,7 +41,7 @@ UUID = register(Kind(
     specificity=90,
     example="3f2b8c1e-9d4a-4e6b-8a7c-2d1e0f9b5a43",
     description="UUIDs / GUIDs (stdlib uuid)",
-    min_len=36,
+    min_len=34,
 ))
 
 _DIGEST_LENGTHS = {32: "md5", 40: "sha1", 56: "sha224", 64: "sha256", 96: "sha384", 128: "sha512"}
