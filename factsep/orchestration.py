@@ -247,9 +247,9 @@ def run_route(out: str, config_path: str | None = None, budget: int | None = Non
     result = to_dict(review.route(out, budget=budget, config=config))
     if result.get("tasks_file"):
         result["message"] = (
-            "no review server configured (LABEL_STUDIO_URL unset): wrote "
-            f"{result.get('tasks_total', 0)} task(s) for {result.get('selected', 0)} span(s) "
-            f"to {result['tasks_file']} for Label Studio import"
+            "no review server configured (LABEL_STUDIO_URL unset): "
+            f"{result.get('tasks_created', 0)} new task(s) for {result.get('selected', 0)} span(s); "
+            f"{result['tasks_file']} holds {result.get('tasks_total', 0)} task(s) for Label Studio import"
         )
     else:
         result["message"] = (
