@@ -55,13 +55,9 @@ def main() -> None:
 
         n_shards = len(plan_shards(args.inputs, ScanConfig()))
         workers = local_workers(n_shards, args.workers)
-        base, _ = timed(
-            scan, args.inputs, str(work / "lib"), config=load_settings(None, workers=workers).scan
-        )
+        base, _ = timed(scan, args.inputs, str(work / "lib"), config=load_settings(None, workers=workers).scan)
         rows.append(("library scan() (baseline)", "cold", base))
-        base_warm, _ = timed(
-            scan, args.inputs, str(work / "lib"), config=load_settings(None, workers=workers).scan
-        )
+        base_warm, _ = timed(scan, args.inputs, str(work / "lib"), config=load_settings(None, workers=workers).scan)
         rows.append(("library scan() (baseline)", "warm", base_warm))
 
         from flows.pipeline_flow import pipeline_flow
@@ -103,8 +99,7 @@ def main() -> None:
         print("sync_flow: skipped (needs a Label Studio server: set LABEL_STUDIO_URL)")
     if args.json:
         Path(args.json).write_text(
-            json.dumps({"shards": n_shards, "workers": workers, "rows": [list(r) for r in rows]}, indent=2)
-            + "\n"
+            json.dumps({"shards": n_shards, "workers": workers, "rows": [list(r) for r in rows]}, indent=2) + "\n"
         )
 
 

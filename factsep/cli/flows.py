@@ -16,9 +16,7 @@ from rich.table import Table
 console = Console(stderr=False)
 err = Console(stderr=True)
 
-Inputs = Annotated[
-    list[str], typer.Argument(help="Input files, directories or globs (local or fsspec URLs).")
-]
+Inputs = Annotated[list[str], typer.Argument(help="Input files, directories or globs (local or fsspec URLs).")]
 Out = Annotated[str, typer.Option("--out", "-o", help="Output directory (local or fsspec URL).")]
 ConfigOpt = Annotated[str | None, typer.Option("--config", "-c", help="factsep TOML config.")]
 DaskOpt = Annotated[
@@ -90,9 +88,7 @@ def _print_result(result: dict[str, Any]) -> None:
     if routed:
         where = routed.get("import_file") or routed.get("path") or routed.get("server") or routed.get("url")
         note = routed.get("message") or ""
-        console.print(
-            f"review: {note or 'routed'}" + (f" ({where})" if where and str(where) not in note else "")
-        )
+        console.print(f"review: {note or 'routed'}" + (f" ({where})" if where and str(where) not in note else ""))
     if result.get("report_html"):
         console.print(f"report: {result['report_html']}")
 
@@ -117,9 +113,7 @@ def run(
     from flows.pipeline_flow import pipeline_flow
     from flows.runtime import prefect_api
 
-    params = _parameters(
-        inputs, out, config, dask_address, workers, retries, retry_delay, refresh, route, budget
-    )
+    params = _parameters(inputs, out, config, dask_address, workers, retries, retry_delay, refresh, route, budget)
     with prefect_api():
         state = pipeline_flow(**params, return_state=True)
     if not state.is_completed():
@@ -152,9 +146,7 @@ def serve(
             "`prefect server start --host 127.0.0.1` and set PREFECT_API_URL=http://127.0.0.1:4200/api."
         )
         raise typer.Exit(2)
-    params = _parameters(
-        inputs, out, config, dask_address, workers, retries, retry_delay, False, route, budget
-    )
+    params = _parameters(inputs, out, config, dask_address, workers, retries, retry_delay, False, route, budget)
     console.print(f"serving deployment factsep-pipeline/{name} on cron {cron!r}; Ctrl-C stops")
     sys.stdout.flush()
     pipeline_flow.serve(name=name, cron=cron, parameters=params, print_starting_message=False)
