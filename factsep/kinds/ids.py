@@ -168,9 +168,11 @@ def _format_matches(module: Any, value: str, number: str) -> bool:
     if fmt is None:
         return False
     try:
-        return fmt(number) == value
+        formatted = fmt(number)
     except Exception:
         return False
+    # People drop the leading zeros a format pads with ("1-0228-0776" for CPF 01-0228-0776).
+    return formatted == value or formatted.lstrip("0") == value.lstrip("0")
 
 
 def stdnum_validator(kind: str):
@@ -200,11 +202,11 @@ def stdnum_validator(kind: str):
                 except Exception:
                     continue
             normalized = number if isinstance(number, str) else c
-            if len(compact(normalized)) > len(c):
+            formatted = _format_matches(module, value, normalized) and not value.isalnum()
+            if len(compact(normalized)) > len(c) and not formatted:
                 continue  # the module zero-padded a shorter number: no evidence of this format
             if c[0] == "0" and compact(normalized) == c.lstrip("0"):
                 continue  # ... or dropped leading zeros (li.peid): "00421..." is a dialling prefix
-            formatted = _format_matches(module, value, normalized) and not value.isalnum()
             redundancy = redundancy_bits(name, value_shape)
             found.append(Validation(
                 normalized=normalized, subtype=f"stdnum.{name}", validated=True,
