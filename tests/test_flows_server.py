@@ -36,7 +36,9 @@ def api(server: dict[str, str]) -> Iterator[Any]:
 
 
 def env_for(server: dict[str, str]) -> dict[str, str]:
-    return {**os.environ, **server, "PYTHONUNBUFFERED": "1"}
+    # No review server here: the session's Label Studio fixture may have set these for other tests.
+    env = {k: v for k, v in os.environ.items() if k not in ("LABEL_STUDIO_URL", "LABEL_STUDIO_API_KEY")}
+    return {**env, **server, "PYTHONUNBUFFERED": "1"}
 
 
 def start(args: list[str], server: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
