@@ -95,7 +95,9 @@ class Detector:
                 raise ValueError(f"unknown kind(s) {unknown} in config; known: {sorted(kinds)}")
             kinds = {k: v for k, v in kinds.items() if k in self.config.kinds}
         self.kinds: list[Kind] = sorted(kinds.values(), key=lambda k: -k.specificity)
-        self._kind_rx = {k.name: re.compile(k.pattern, re.ASCII) for k in self.kinds}
+        sources = list(dict.fromkeys(k.pattern for k in self.kinds))
+        self._patterns = [re.compile(p, re.ASCII) for p in sources]
+        self._gates = [(k, sources.index(k.pattern), k.min_len, k.min_digits, k.needs_char) for k in self.kinds]
         self.engine = CandidateEngine(self.kinds, self.config.engine, self.config.max_candidate_chars)
         self.context = ContextReader(self.config.spacy_model, self.config.context_window)
         self.calibration = Calibration.load(self.config.calibration_path)
@@ -127,17 +129,23 @@ class Detector:
     # -- stage two --------------------------------------------------------------------------------
 
     def _classify(self, text: str, cand: Candidate) -> list[Hit]:
-        n_digits = sum(c.isdigit() for c in cand.text)
+        value = cand.text
+        size = len(value)
+        n_digits = sum(map(str.isdigit, value))
         hits: list[Hit] = []
         budget = _ATTEMPTS_PER_CANDIDATE
-        for kind in self.kinds:
-            if not kind.quick_ok(cand.text, n_digits):
-                continue
-            for m in self._kind_rx[kind.name].finditer(cand.text):
+        found: dict[int, list[tuple[int, str]]] = {}  # kinds sharing a pattern search once
+        for kind, rx_index, min_len, min_digits, needs in self._gates:
+            if size < min_len or n_digits < min_digits or (needs is not None and needs not in value):
+                continue  # Kind.quick_ok, inlined: this loop runs for every candidate
+            matches = found.get(rx_index)
+            if matches is None:
+                matches = found[rx_index] = [(m.start(), m.group()) for m in self._patterns[rx_index].finditer(value)]
+            for offset, match in matches:
                 budget -= 1
                 if budget < 0:  # a wall of number-like text: stop, keeping cost linear
                     return hits
-                hit = self._validate(text, cand.start + m.start(), m.group(), kind)
+                hit = self._validate(text, cand.start + offset, match, kind)
                 if hit is not None:
                     hits.append(hit)
         return hits
