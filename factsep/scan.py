@@ -457,8 +457,9 @@ def scan_shard(
     detector_config = detector_config or DetectorConfig()
     tags = tags or TagConfig()
     paths = _paths(out, shard.shard_id)
-    detector = _detector(detector_config)
-    version = str(getattr(detector, "version", "unknown"))
+    from factsep.detection.detector import detector_version
+
+    version = detector_version()  # without building a Detector: a finished shard needs none
     signature = run_signature(config, detector_config, tags, version)
     if paths["marker"].exists():
         with contextlib.suppress(ValueError, OSError, TypeError):
@@ -481,6 +482,7 @@ def scan_shard(
     shutil.rmtree(paths["chunks"], ignore_errors=True)
     paths["chunks"].mkdir(parents=True, exist_ok=True)
 
+    detector = _detector(detector_config)
     decisions = DecisionIndex.load(out)
     result = ShardResult(shard.shard_id, shard.url, shard.rel, shard.fingerprint, signature)
     result.detector_version = version

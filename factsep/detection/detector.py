@@ -85,8 +85,6 @@ class Detector:
     """
 
     def __init__(self, config: DetectorConfig | None = None, extra_recognizers: Sequence[Any] = ()) -> None:
-        from factsep import __version__
-
         self.config = config or DetectorConfig()
         kinds = registry()
         if self.config.kinds is not None:
@@ -102,7 +100,7 @@ class Detector:
         self.context = ContextReader(self.config.spacy_model, self.config.context_window)
         self.calibration = Calibration.load(self.config.calibration_path)
         self.extra = list(extra_recognizers)
-        self.version = f"factsep-{__version__}"
+        self.version = detector_version()
         self._opts = asdict(self.config)
         # Validators are pure: repeated values (common in corpora, and in hostile input) are free.
         self._cache: dict[tuple[str, str], Any] = {}
@@ -245,6 +243,13 @@ class Detector:
                 decision=decide(h.confidence, self.config),
             ))
         return spans
+
+
+def detector_version() -> str:
+    """The detector's name and version, recorded with every span and shard marker."""
+    from factsep import __version__
+
+    return f"factsep-{__version__}"
 
 
 _DEFAULT: Detector | None = None
