@@ -7,6 +7,7 @@ normalizes or refuses it, and context is read only for values a validator kept.
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, replace
@@ -211,12 +212,15 @@ class Detector:
     def _resolve(hits: list[Hit]) -> list[Hit]:
         """One span per region: the highest-ranked hit wins, overlapping ones are dropped."""
         chosen: list[Hit] = []
-        taken: list[tuple[int, int]] = []
+        starts: list[int] = []  # taken regions, disjoint and sorted by start
+        ends: list[int] = []
         for h in sorted(hits, key=lambda h: h.rank, reverse=True):
-            if any(h.start < e and s < h.end for s, e in taken):
+            i = bisect.bisect_left(starts, h.end)  # regions starting before h ends
+            if i and ends[i - 1] > h.start:  # the last of them reaches into h
                 continue
             chosen.append(h)
-            taken.append((h.start, h.end))
+            starts.insert(i, h.start)
+            ends.insert(i, h.end)
         chosen.sort(key=lambda h: (h.start, h.end))
         return chosen
 
