@@ -96,10 +96,3 @@ class Config:
             tags=load_section(TagConfig, raw.pop("tags", None)),
             sections=raw,
         )
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "detect": dataclasses.asdict(self.detect),
-            "tags": dataclasses.asdict(self.tags),
-            **self.sections,
-        }

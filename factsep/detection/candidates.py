@@ -28,7 +28,6 @@ try:  # google-re2
 except ImportError:  # pragma: no cover - re2 is a declared dependency
     _re2 = None
 
-SEPARATOR = "\x00"
 #: Bytes scanned per call to RE2 (see CandidateEngine.find).
 SLICE = 16_384
 
@@ -52,6 +51,10 @@ COVER_PATTERN = "|".join([
     r"\b[A-Z]{1,4}-[A-Za-z0-9:/\-]{1,16}",
     r"\b[0-9A-Fa-f]{2}(?:[:\-][0-9A-Fa-f]{2}){5}\b",
 ])
+
+
+#: (document index, byte offset in it, bytes, the document's bytes when it is not ASCII)
+_Piece = tuple[int, int, bytes, "bytes | None"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,12 +102,13 @@ class CandidateEngine:
         with the text after it, so one giant buffer would make the pass quadratic.
         """
         out: list[Candidate] = []
-        pieces: list[tuple[int, int, bytes]] = []  # (doc, byte offset in doc, bytes)
+        pieces: list[_Piece] = []
         size = 0
         for doc, text in enumerate(texts):
             data = text.encode("utf-8", "surrogatepass")
+            whole = None if len(data) == len(text) else data  # ASCII: bytes are code points
             for offset, chunk in _slices(data, SLICE):
-                pieces.append((doc, offset, chunk))
+                pieces.append((doc, offset, chunk, whole))
                 size += len(chunk) + 1
                 if size >= SLICE:
                     self._scan(pieces, texts, out)
@@ -113,13 +117,13 @@ class CandidateEngine:
             self._scan(pieces, texts, out)
         return out
 
-    def _scan(self, pieces: list[tuple[int, int, bytes]], texts: Sequence[str], out: list[Candidate]) -> None:
-        buffer = b"\x00".join(chunk for _, _, chunk in pieces)
+    def _scan(self, pieces: list[_Piece], texts: Sequence[str], out: list[Candidate]) -> None:
+        buffer = b"\x00".join(piece[2] for piece in pieces)
         starts: list[int] = []
         pos = 0
-        for _, _, chunk in pieces:
+        for piece in pieces:
             starts.append(pos)
-            pos += len(chunk) + 1
+            pos += len(piece[2]) + 1
         i = 0
         mapper: _OffsetMapper | None = None
         mapper_doc = -1
@@ -127,14 +131,14 @@ class CandidateEngine:
             b0, b1 = m.span()
             while i + 1 < len(pieces) and b0 >= starts[i + 1]:
                 i += 1
-            doc, offset, _ = pieces[i]
+            doc, offset, _, whole = pieces[i]
             text = texts[doc]
             lo, hi = b0 - starts[i] + offset, b1 - starts[i] + offset
-            if text.isascii():  # byte offsets are code point offsets
+            if whole is None:
                 s, e = lo, hi
             else:
                 if mapper_doc != doc:
-                    mapper, mapper_doc = _OffsetMapper(text.encode("utf-8", "surrogatepass")), doc
+                    mapper, mapper_doc = _OffsetMapper(whole), doc
                 assert mapper is not None
                 s, e = mapper.to_char(lo), mapper.to_char(hi)
             if e - s > self.max_chars:

@@ -136,7 +136,7 @@ class Detector:
         found: dict[int, list[tuple[int, str]]] = {}  # kinds sharing a pattern search once
         for kind, rx_index, min_len, min_digits, needs in self._gates:
             if size < min_len or n_digits < min_digits or (needs is not None and needs not in value):
-                continue  # Kind.quick_ok, inlined: this loop runs for every candidate
+                continue  # the kind's pre-checks, inlined: this loop runs for every candidate
             matches = found.get(rx_index)
             if matches is None:
                 matches = found[rx_index] = [(m.start(), m.group()) for m in self._patterns[rx_index].finditer(value)]

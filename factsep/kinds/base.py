@@ -62,20 +62,12 @@ class Kind:
     #: One example value, shown by ``factsep kinds`` and used in tests.
     example: str = ""
     description: str = ""
-    #: Cheap pre-checks on the candidate before the kind's regex runs.
+    #: Cheap pre-checks on the candidate before the kind's regex runs (applied by the Detector).
     min_len: int = 1
     max_len: int = 128
     min_digits: int = 0
     needs_char: str | None = None
     tags: tuple[str, ...] = field(default_factory=tuple)
-
-    def quick_ok(self, candidate: str, n_digits: int) -> bool:
-        n = len(candidate)
-        if n < self.min_len or n_digits < self.min_digits:
-            return False
-        if self.needs_char is not None and self.needs_char not in candidate:
-            return False
-        return True
 
 
 _REGISTRY: dict[str, Kind] = {}
