@@ -36,6 +36,9 @@ W_AMBIGUITY = -0.35
 W_BARE_SHORT = -1.6
 W_NO_DIGIT = -2.0
 W_FIVE_DIGITS = -3.0
+#: Logits when the value's hyphens, dots or slashes fall where the format never puts a separator
+#: (a hyphenated "1-0054-1023" read as a nine-digit UNP, written bare in every example).
+W_LAYOUT_MISMATCH = -2.0
 
 _SEP = re.compile(r"[\s\-./:,]")
 _SHAPE = str.maketrans("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ", "9" * 10 + "A" * 26)
@@ -163,16 +166,48 @@ _DIGITS = "0123456789"
 _LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 
-def _format_matches(module: Any, value: str, number: str) -> bool:
+_DOC_ARGUMENT = re.compile(r">>> [\w.]*\('([^'\n]+)'")
+_PUNCTUATION_RUN = re.compile(r"[\s\-./]*[\-./][\s\-./]*")
+_SEPARATOR_RUN = re.compile(r"[\s\-./:,()]+")
+
+
+def _separator_positions(value: str, pattern: re.Pattern[str] = _SEPARATOR_RUN) -> frozenset[int]:
+    """Where separators stand, counted in characters from the end: a dropped leading zero or a
+    country prefix does not move them."""
+    value = value.strip()
+    return frozenset(len(compact(value[m.end():])) for m in pattern.finditer(value)
+                     if 0 < m.start() and m.end() < len(value))
+
+
+@cache
+def _documented_positions(name: str) -> frozenset[int]:
+    """Separator positions in the values of the module's own docstring examples."""
+    module = stdnum_table.load(name)
+    found: frozenset[int] = frozenset()
+    for example in _DOC_ARGUMENT.findall(getattr(module, "__doc__", None) or ""):
+        found |= _separator_positions(example)
+    return found
+
+
+def _layout_mismatch(name: str, value: str, formatted: str | None) -> bool:
+    """True when the value has punctuation where neither the format nor its examples put any."""
+    punctuated = _separator_positions(value, _PUNCTUATION_RUN)
+    if not punctuated:
+        return False
+    allowed = _documented_positions(name)
+    if formatted:
+        allowed = allowed | _separator_positions(formatted)
+    return not punctuated <= allowed
+
+
+def _format(module: Any, number: str) -> str | None:
     fmt = getattr(module, "format", None)
     if fmt is None:
-        return False
+        return None
     try:
-        formatted = fmt(number)
+        return fmt(number)
     except Exception:
-        return False
-    # People drop the leading zeros a format pads with ("1-0228-0776" for CPF 01-0228-0776).
-    return formatted == value or formatted.lstrip("0") == value.lstrip("0")
+        return None
 
 
 def stdnum_validator(kind: str):
@@ -202,7 +237,10 @@ def stdnum_validator(kind: str):
                 except Exception:
                     continue
             normalized = number if isinstance(number, str) else c
-            formatted = _format_matches(module, value, normalized) and not value.isalnum()
+            written = _format(module, normalized)
+            # People drop the leading zeros a format pads with ("1-0228-0776" for CPF 01-0228-0776).
+            formatted = written is not None and not value.isalnum() and (
+                written == value or written.lstrip("0") == value.lstrip("0"))
             if len(compact(normalized)) > len(c) and not formatted:
                 continue  # the module zero-padded a shorter number: no evidence of this format
             if c[0] == "0" and compact(normalized) == c.lstrip("0"):
@@ -212,6 +250,7 @@ def stdnum_validator(kind: str):
                 normalized=normalized, subtype=f"stdnum.{name}", validated=True,
                 checksum=redundancy >= W_REDUNDANCY_CHECKSUM,
                 strength=(W_FORMATTED if formatted else 0.0)
+                + (W_LAYOUT_MISMATCH if _layout_mismatch(name, value, written) else 0.0)
                 + W_REDUNDANCY * min(redundancy - ONE_CHECK_DIGIT, 0.0)
                 + W_REDUNDANCY_EXTRA * max(redundancy - ONE_CHECK_DIGIT, 0.0),
                 context=stdnum_table.acronyms(name),

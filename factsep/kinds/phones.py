@@ -52,6 +52,10 @@ def _shape_strength(value: str) -> float:
 
 #: Logits when the digits are grouped as the region's numbering plan groups them (555-123-4567).
 W_PLAN_GROUPS = 1.4
+#: Logits when hyphens, dots or slashes split the digits where the plan does not ("415-81-19511"
+#: is a Korean business number, not a San Francisco line): the layout is some other format's.
+W_PLAN_MISMATCH = -1.2
+_PUNCTUATED = re.compile(r"\d[\-./]+\d")
 _GROUPS = re.compile(r"\d+")
 
 
@@ -65,6 +69,14 @@ def _grouped_as_plan(value: str, num: phonenumbers.PhoneNumber) -> bool:
         if groups == plan or groups == plan[-len(groups):] and sum(groups) >= 7:
             return True
     return False
+
+
+def _layout(value: str, num: phonenumbers.PhoneNumber, valid: bool) -> float:
+    if not valid:
+        return 0.0
+    if _grouped_as_plan(value, num):
+        return W_PLAN_GROUPS
+    return W_PLAN_MISMATCH if _PUNCTUATED.search(value) else 0.0
 
 
 def validate(value: str, opts: Mapping[str, Any]) -> Validation | None:
@@ -91,8 +103,7 @@ def validate(value: str, opts: Mapping[str, Any]) -> Validation | None:
             normalized=phonenumbers.format_number(num, PhoneNumberFormat.E164),
             subtype=subtype,
             validated=valid,
-            strength=_shape_strength(value) + (0.0 if valid else -0.6)
-            + (W_PLAN_GROUPS if valid and _grouped_as_plan(value, num) else 0.0),
+            strength=_shape_strength(value) + (0.0 if valid else -0.6) + _layout(value, num, valid),
         )
         if valid:
             return v
