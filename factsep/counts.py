@@ -15,17 +15,19 @@ from typing import Any
 
 import polars as pl
 
+from factsep.io import fs as outfs
 from factsep.span import REJECTED
 
 COUNTS_FILE = "counts.parquet"
 
 
 def span_parts(out: str | Path) -> list[str]:
-    return sorted(str(p) for p in (Path(out) / "spans").glob("part-*.parquet"))
+    return outfs.glob(outfs.join(out, "spans"), "part-*.parquet")
 
 
 def _scan(paths: Sequence[str]) -> pl.LazyFrame:
-    return pl.scan_parquet(list(paths))
+    """Local parts or parts on an object store (``OUT`` as an fsspec URL) alike."""
+    return outfs.scan_parquet([str(p) for p in paths])
 
 
 def value_counts(paths: Sequence[str]) -> pl.DataFrame:

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from factsep.io import fs as outfs
 from factsep.span import HUMAN, Span
 
 LEDGER_NAME = "decisions.jsonl"
@@ -43,7 +44,11 @@ def ledger_path(out: str | Path) -> Path:
 
 
 def append_decisions(out: str | Path, decisions: Iterable[Decision]) -> int:
-    """Append decisions and fsync, so a crash never leaves a half-written ledger line behind."""
+    """Append decisions and fsync, so a crash never leaves a half-written ledger line behind.
+
+    Object stores cannot append (an object is only ever replaced whole), so a remote OUT is refused.
+    """
+    outfs.require_local(out, "the decisions ledger (an append-only file under OUT/state/)")
     path = ledger_path(out)
     path.parent.mkdir(parents=True, exist_ok=True)
     lines = [json.dumps(d.__dict__, ensure_ascii=False, sort_keys=True) + "\n" for d in decisions]
@@ -65,11 +70,14 @@ def _ends_with_newline(path: Path) -> bool:
 
 
 def read_decisions(out: str | Path) -> Iterator[Decision]:
-    """All ledger records in order; a torn last line (a crash mid-write) is ignored."""
-    path = ledger_path(out)
-    if not path.exists():
+    """All ledger records in order; a torn last line (a crash mid-write) is ignored.
+
+    A remote OUT is read too (a ledger copied there with OUT), so scans on workers honour it.
+    """
+    path = outfs.join(out, "state", LEDGER_NAME) if outfs.is_remote(out) else ledger_path(out)
+    if not outfs.exists(path):
         return
-    with open(path, encoding="utf-8") as fh:
+    with outfs.open_file(path, "r", encoding="utf-8") as fh:
         for line in fh:
             if not line.endswith("\n"):
                 break

@@ -15,9 +15,8 @@ import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
-import fsspec
-
 from factsep.config import Config, DetectorConfig, TagConfig
+from factsep.io import fs as outfs
 
 #: Environment switch that makes matching shards raise (glob over shard_id or url), for fault drills.
 FAIL_SHARD_ENV = "FACTSEP_FAIL_SHARD"
@@ -94,21 +93,16 @@ def out_epoch(out: str) -> str:
     Why: a cache entry must not outlive the output it describes. Wiping OUT (or pointing at a new
     one) gives a new epoch, so every shard's cache key changes and the shard is computed again.
     """
+    from factsep.io.atomic import write_bytes
+
     path = _join(out, EPOCH_FILE)
-    fs, fpath = fsspec.core.url_to_fs(path)
-    if fs.exists(fpath):
-        with fs.open(fpath, "r") as fh:
-            token = fh.read().strip()
+    if outfs.exists(path):
+        token = outfs.read_bytes(path).decode("utf-8").strip()
         if token:
             return token
     token = secrets.token_hex(8)
-    fs.makedirs(fpath.rsplit("/", 1)[0], exist_ok=True)
-    tmp = f"{fpath}.tmp-{secrets.token_hex(4)}"
-    with fs.open(tmp, "w") as fh:
-        fh.write(token + "\n")
-    fs.mv(tmp, fpath)
-    with fs.open(fpath, "r") as fh:  # a concurrent first writer may have won; use what is there
-        return fh.read().strip() or token
+    write_bytes(path, (token + "\n").encode("utf-8"))
+    return outfs.read_bytes(path).decode("utf-8").strip() or token  # a concurrent first writer may have won
 
 
 def shard_cache_key(shard: Any, out: str, settings: Settings, epoch: str) -> str:
@@ -140,15 +134,11 @@ def maybe_fail(shard: Any, out: str) -> None:
     if not any(fnmatch.fnmatch(name, pattern) or pattern == name for name in names):
         return
     times = int(os.environ.get(FAIL_TIMES_ENV, "0") or 0)
+    from factsep.io.atomic import write_bytes
+
     path = _join(out, f"{FAULT_DIR}/{shard.shard_id}.count")  # attempts seen, for the drill's report
-    fs, fpath = fsspec.core.url_to_fs(path)
-    fs.makedirs(fpath.rsplit("/", 1)[0], exist_ok=True)
-    count = 0
-    if fs.exists(fpath):
-        with fs.open(fpath, "r") as fh:
-            count = int(fh.read().strip() or 0)
-    with fs.open(fpath, "w") as fh:
-        fh.write(str(count + 1))
+    count = int(outfs.read_bytes(path).decode().strip() or 0) if outfs.exists(path) else 0
+    write_bytes(path, str(count + 1).encode())
     if 0 < times <= count:
         return
     raise InjectedShardFailure(f"injected failure for shard {shard.shard_id} ({FAIL_SHARD_ENV}={pattern})")
@@ -164,9 +154,7 @@ def pending_shards(out: str, shards: list[Any]) -> list[Any]:
     for shard in shards:
         marker = _join(out, f"state/shards/{shard.shard_id}.json")
         try:
-            fs, fpath = fsspec.core.url_to_fs(marker)
-            with fs.open(fpath, "r") as fh:
-                done = json.load(fh)
+            done = json.loads(outfs.read_bytes(marker))
             if done.get("fingerprint") == _plain(shard.fingerprint):
                 continue
         except (OSError, ValueError):
@@ -179,6 +167,7 @@ def run_shard(shard: Any, out: str, settings: Settings) -> Any:
     """Scan one shard (what a flow task runs): the fault switch, then ``factsep.scan.scan_shard``."""
     from factsep.scan import scan_shard
 
+    settings.scan.register_out(out)  # on a Dask worker this is the first touch of OUT
     maybe_fail(shard, out)
     return scan_shard(shard, out, settings.scan, settings.detect, settings.tags)
 
@@ -217,9 +206,9 @@ def prepare_run(inputs: list[str], out: str, settings: Settings) -> list[Any]:
     from factsep import scan as scan_mod
     from factsep.io.atomic import remove_stale_tmp
 
-    o = scan_mod.prepare_out(out)
+    o = scan_mod.prepare_out(out, settings.scan)
     remove_stale_tmp(o)
-    shards = scan_mod.plan_shards(list(inputs), settings.scan, exclude=str(o))
+    shards = scan_mod.plan_shards(list(inputs), settings.scan, exclude=o)
     if not shards:
         raise scan_mod.NothingToReadError("no input files found")
     scan_mod.write_run_state(o, shards, settings.scan, settings.detect, settings.tags)
@@ -243,6 +232,7 @@ def run_route(out: str, config_path: str | None = None, budget: int | None = Non
     """Route uncertain spans to review (``factsep.review.route``); say where the tasks went."""
     from factsep import review
 
+    outfs.require_local(out, "routing to review (its routing ledger is an append-only file under OUT/state/)")
     config = Config.from_toml(config_path)
     result = to_dict(review.route(out, budget=budget, config=config))
     if result.get("tasks_file"):
@@ -264,6 +254,7 @@ def run_sync(out: str, config_path: str | None = None) -> dict[str, Any]:
     """Pull annotations into the decisions ledger (``factsep.review.sync``) and return its summary."""
     from factsep import review
 
+    outfs.require_local(out, "syncing review decisions (the decisions ledger is an append-only file under OUT/state/)")
     return to_dict(review.sync(out, config=Config.from_toml(config_path)))
 
 

@@ -15,18 +15,16 @@ from __future__ import annotations
 
 import base64
 import datetime as _dt
-import glob
 import html
 import io
 import json
-import os
-import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
+from factsep.io import fs as outfs
 from factsep.span import ACCEPTED, DECISIONS, HUMAN, PENDING_REVIEW, REJECTED
 from factsep.training import default_min_bits
 
@@ -121,19 +119,17 @@ def _status(decision_col: pl.Expr) -> pl.Expr:
 
 
 def span_files(out: str | Path) -> list[str]:
-    return sorted(glob.glob(os.path.join(str(out), "spans", "part-*.parquet")))
+    return outfs.glob(outfs.join(out, "spans"), "part-*.parquet")
 
 
 def dataset_files(out: str | Path) -> list[str]:
-    return sorted(glob.glob(os.path.join(str(out), "dataset", "part-*.parquet")))
+    return outfs.glob(outfs.join(out, "dataset"), "part-*.parquet")
 
 
 def read_manifest(out: str | Path) -> dict[str, Any]:
-    path = Path(out) / "manifest.json"
-    if not path.exists():
-        return {}
+    path = outfs.join(out, "manifest.json")
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        return json.loads(outfs.read_bytes(path).decode("utf-8"))
     except (OSError, ValueError):
         return {}
 
@@ -171,7 +167,7 @@ def _spans_frame(out: str | Path, with_text: bool = False) -> pl.LazyFrame:
     cols = ["kind", "subtype", "value_hash", "bits", "confidence", "decision", "corpus_count"]
     if with_text:
         cols.append("text")
-    return pl.scan_parquet(files).select(cols)
+    return outfs.scan_parquet(files).select(cols)
 
 
 def _is_random(min_bits: float, include_pending: bool = False) -> pl.Expr:
@@ -228,9 +224,9 @@ def read_quarantine(out: str | Path, show_values: bool = False) -> QuarantineSum
     that quotes the bad input ("bad JSON: {...}") cannot leak it, and variants group together.
     """
     summary = QuarantineSummary()
-    for path in sorted(glob.glob(os.path.join(str(out), "quarantine", "*.jsonl"))):
-        name = os.path.basename(path)
-        with open(path, encoding="utf-8", errors="replace") as fh:
+    for path in outfs.glob(outfs.join(out, "quarantine"), "*.jsonl"):
+        name = outfs.name_of(path)
+        with io.TextIOWrapper(io.BytesIO(outfs.read_bytes(path)), encoding="utf-8", errors="replace") as fh:
             for line in fh:
                 if not line.strip():
                     continue
@@ -253,11 +249,10 @@ def _documents(out: str | Path) -> tuple[int, int]:
     """(documents, documents with random facts), one file at a time: parts of different inputs
     carry different input columns, so they are never scanned as one table."""
     import pyarrow.compute as pc
-    import pyarrow.parquet as pq
 
     documents = with_facts = 0
     for path in dataset_files(out):
-        pf = pq.ParquetFile(path)
+        pf = outfs.parquet_file(path)
         documents += pf.metadata.num_rows
         if "rf_count" in pf.schema_arrow.names:
             for batch in pf.iter_batches(columns=["rf_count"], batch_size=65536):
@@ -848,20 +843,11 @@ def render_markdown(data: ReportData, show_values: bool = False) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _atomic_write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+def _atomic_write(path: str, text: str) -> None:
+    """The report appears whole or not at all, locally or on an object store (see io/atomic.py)."""
+    from factsep.io.atomic import write_bytes
+
+    write_bytes(path, text.encode("utf-8"))
 
 
 @dataclass
@@ -886,8 +872,8 @@ def write_report(
     """Write ``OUT/report.html`` (self-contained, plots embedded) and ``OUT/report.md``."""
     data = collect_report(out, min_bits=min_bits, bits_per_param=bits_per_param, show_values=show_values)
     plots = make_plots(data)
-    hp = Path(html_path) if html_path else Path(out) / "report.html"
-    mp = Path(md_path) if md_path else Path(out) / "report.md"
+    hp = str(html_path) if html_path else outfs.join(out, "report.html")
+    mp = str(md_path) if md_path else outfs.join(out, "report.md")
     _atomic_write(hp, render_html(data, plots, show_values=show_values))
     _atomic_write(mp, render_markdown(data, show_values=show_values))
     return ReportPaths(html=str(hp), markdown=str(mp), data=data)

@@ -36,6 +36,7 @@ import pyarrow.parquet as pq
 from factsep import counts as counts_mod
 from factsep.config import DetectorConfig, TagConfig, load_section
 from factsep.decisions import DecisionIndex
+from factsep.io import fs as outfs
 from factsep.io.atomic import (
     TMP_PREFIX,
     AtomicParquetWriter,
@@ -102,9 +103,23 @@ class ScanConfig:
     include_hidden: bool = False
     hash_content: bool = True
     storage_options: dict[str, Any] = field(default_factory=dict)
+    #: options for OUT when it is on another store than the inputs (default: ``storage_options``)
+    out_storage_options: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
+
+    def public_dict(self) -> dict[str, Any]:
+        """:meth:`to_dict` without storage options, which may hold credentials (for files in OUT)."""
+        data = self.to_dict()
+        data.pop("storage_options", None)
+        data.pop("out_storage_options", None)
+        return data
+
+    def register_out(self, out: str) -> None:
+        """Let every access to ``out`` in this process use this config's storage options."""
+        options = self.storage_options if self.out_storage_options is None else self.out_storage_options
+        outfs.register_storage_options(out, options)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None) -> ScanConfig:
@@ -274,7 +289,9 @@ def plan_shards(inputs: list[str], config: ScanConfig | None = None, exclude: st
     as an empty corpus.
     """
     config = config or ScanConfig()
-    excluded = os.path.abspath(exclude) if exclude else None
+    excluded = None
+    if exclude:
+        excluded = exclude.rstrip("/") if outfs.is_remote(exclude) else os.path.abspath(outfs.local_path(exclude))
     found: dict[str, Shard] = {}
     missing: list[str] = []
     for item in inputs:
@@ -303,6 +320,8 @@ def plan_shards(inputs: list[str], config: ScanConfig | None = None, exclude: st
             if excluded and "file" in (fs.protocol if isinstance(fs.protocol, tuple) else (fs.protocol,)):
                 if os.path.abspath(f).startswith(excluded + os.sep):
                     continue
+            elif excluded and url.startswith(excluded + "/"):
+                continue
             if url in found:
                 continue
             info = fs.info(f)
@@ -352,14 +371,22 @@ def run_signature(config: ScanConfig, detector_config: DetectorConfig, tags: Tag
     return hashlib.blake2b(json.dumps(blob, sort_keys=True, default=str).encode(), digest_size=16).hexdigest()
 
 
-def _paths(out: str | Path, shard_id: str) -> dict[str, Path]:
-    o = Path(out)
+def _paths(out: str | Path, shard_id: str) -> dict[str, str]:
+    """A shard's outputs under OUT (paths or URLs) and its local scratch folder for dataset chunks."""
+    o = str(out)
+    if outfs.is_remote(o):  # chunks are scratch, never published: keep them on this machine
+        import tempfile
+
+        scope = hashlib.blake2b(o.encode("utf-8"), digest_size=6).hexdigest()
+        chunks = os.path.join(tempfile.gettempdir(), "factsep-staging", f"chunks-{scope}", shard_id)
+    else:
+        chunks = outfs.join(o, "state", "tmp", shard_id)
     return {
-        "dataset": o / "dataset" / f"part-{shard_id}.parquet",
-        "spans": o / "spans" / f"part-{shard_id}.parquet",
-        "quarantine": o / "quarantine" / f"part-{shard_id}.jsonl",
-        "marker": o / "state" / "shards" / f"{shard_id}.json",
-        "chunks": o / "state" / "tmp" / shard_id,
+        "dataset": outfs.join(o, "dataset", f"part-{shard_id}.parquet"),
+        "spans": outfs.join(o, "spans", f"part-{shard_id}.parquet"),
+        "quarantine": outfs.join(o, "quarantine", f"part-{shard_id}.jsonl"),
+        "marker": outfs.join(o, "state", "shards", f"{shard_id}.json"),
+        "chunks": chunks,
     }
 
 
@@ -456,31 +483,35 @@ def scan_shard(
     config = config or ScanConfig()
     detector_config = detector_config or DetectorConfig()
     tags = tags or TagConfig()
+    config.register_out(out)
     paths = _paths(out, shard.shard_id)
     from factsep.detection.detector import detector_version
 
     version = detector_version()  # without building a Detector: a finished shard needs none
     signature = run_signature(config, detector_config, tags, version)
-    if paths["marker"].exists():
+    if outfs.exists(paths["marker"]):
         with contextlib.suppress(ValueError, OSError, TypeError):
             done = ShardResult.from_dict(read_json(paths["marker"]))
             if (
                 done.signature == signature
                 and done.fingerprint == shard.fingerprint
-                and paths["dataset"].exists()
-                and paths["spans"].exists()
+                and outfs.exists(paths["dataset"])
+                and outfs.exists(paths["spans"])
             ):
                 done.resumed = True
                 if on_progress:
                     on_progress(ProgressEvent(shard.shard_id, bytes=done.bytes, docs=done.written, done=True))
                 return done
     started = time.perf_counter()
-    for folder in (paths["dataset"].parent, paths["spans"].parent, paths["quarantine"].parent):
-        folder.mkdir(parents=True, exist_ok=True)
-        for stale in folder.glob(f"{TMP_PREFIX}part-{shard.shard_id}.*"):
-            stale.unlink(missing_ok=True)
-    shutil.rmtree(paths["chunks"], ignore_errors=True)
-    paths["chunks"].mkdir(parents=True, exist_ok=True)
+    if not outfs.is_remote(out):  # a remote OUT never holds staging files
+        for sub in ("dataset", "spans", "quarantine"):
+            folder = Path(outfs.join(out, sub))
+            folder.mkdir(parents=True, exist_ok=True)
+            for stale in folder.glob(f"{TMP_PREFIX}part-{shard.shard_id}.*"):
+                stale.unlink(missing_ok=True)
+    chunk_dir = Path(paths["chunks"])
+    shutil.rmtree(chunk_dir, ignore_errors=True)
+    chunk_dir.mkdir(parents=True, exist_ok=True)
 
     detector = _detector(detector_config)
     decisions = DecisionIndex.load(out)
@@ -508,7 +539,7 @@ def scan_shard(
                     quarantine,
                     spans_writer,
                     chunk_files,
-                    paths["chunks"],
+                    chunk_dir,
                     result,
                 )
             result.quarantined = quarantine.count
@@ -530,8 +561,9 @@ def scan_shard(
     except BaseException:
         spans_writer.abort()
         quarantine.abort()
+        shutil.rmtree(chunk_dir, ignore_errors=True)
         raise
-    shutil.rmtree(paths["chunks"], ignore_errors=True)
+    shutil.rmtree(chunk_dir, ignore_errors=True)
     result.quarantined = quarantine.count
     result.quarantine_reasons = dict(sorted(quarantine.reasons.items()))
     result.bytes = int(shard.fingerprint.get("size") or 0)
@@ -641,7 +673,7 @@ def conform(table: pa.Table, schema: pa.Schema, as_json: set[str] | None = None)
     return pa.Table.from_arrays(cols, schema=schema)
 
 
-def _write_dataset(path: Path, chunk_files: list[Path], row_group_size: int, text_field: str) -> None:
+def _write_dataset(path: str, chunk_files: list[Path], row_group_size: int, text_field: str) -> None:
     schemas = [pq.read_schema(p) for p in chunk_files]
     schema, as_json = _unified_schema(schemas, text_field)
     with AtomicParquetWriter(path, schema, row_group_size=row_group_size) as writer:
@@ -654,8 +686,8 @@ def _write_dataset(path: Path, chunk_files: list[Path], row_group_size: int, tex
 
 
 def _run_state(out: str | Path) -> dict[str, Any]:
-    path = Path(out) / "state" / RUN_FILE
-    if not path.exists():
+    path = outfs.join(out, "state", RUN_FILE)
+    if not outfs.exists(path):
         raise ScanError(f"{path} not found: scan into {out} first")
     return read_json(path)
 
@@ -667,25 +699,28 @@ def write_run_state(
     detector_config: DetectorConfig,
     tags: TagConfig,
 ) -> None:
-    """Record the plan and configs, so finalize/rewrite_parts (e.g. from sync) can run alone."""
+    """Record the plan and configs, so finalize/rewrite_parts (e.g. from sync) can run alone.
+
+    Storage options are left out: they may hold credentials, and whoever reads OUT already has them.
+    """
     write_json(
-        Path(out) / "state" / RUN_FILE,
+        outfs.join(out, "state", RUN_FILE),
         {
             "shards": [s.to_dict() for s in shards],
-            "scan": config.to_dict(),
+            "scan": config.public_dict(),
             "detect": dataclasses.asdict(detector_config),
             "tags": dataclasses.asdict(tags),
         },
     )
 
 
-def _iter_doc_spans(spans_path: Path, texts: Iterable[str]) -> Iterator[list[Span]]:
+def _iter_doc_spans(spans_path: str, texts: Iterable[str]) -> Iterator[list[Span]]:
     """For each document text in order, its spans from the (row-ordered) spans part.
 
     Spans carry no row number; a span belongs to a document when its id is the hash of that
     document's key and its own position, which also separates consecutive identical documents.
     """
-    pf = pq.ParquetFile(spans_path)
+    pf = outfs.parquet_file(spans_path)
     pending: list[Span] = []
     stream = (
         Span.from_dict(r) for rb in pf.iter_batches(batch_size=8192, columns=list(SPAN_FIELDS)) for r in rb.to_pylist()
@@ -716,13 +751,13 @@ def _iter_doc_spans(spans_path: Path, texts: Iterable[str]) -> Iterator[list[Spa
         raise ScanError(f"{spans_path} has spans that match no document of its dataset part")
 
 
-def _dataset_batches(path: Path, batch_rows: int) -> Iterator[pa.RecordBatch]:
-    yield from pq.ParquetFile(path).iter_batches(batch_size=batch_rows)
+def _dataset_batches(path: str, batch_rows: int) -> Iterator[pa.RecordBatch]:
+    yield from outfs.parquet_file(path).iter_batches(batch_size=batch_rows)
 
 
 def _rewrite_shard(
     shard_id: str,
-    out: Path,
+    out: str,
     text_field: str,
     tags: TagConfig,
     decisions: DecisionIndex,
@@ -733,7 +768,7 @@ def _rewrite_shard(
     """Rewrite one shard's spans part (and dataset part) with decisions and, if given, counts."""
     paths = _paths(out, shard_id)
     ds_path, sp_path = paths["dataset"], paths["spans"]
-    ds_schema = pq.read_schema(ds_path)
+    ds_schema = outfs.parquet_file(ds_path).schema_arrow
     stats: dict[str, int | float] = {"docs": 0, "docs_with_facts": 0}
 
     def texts() -> Iterator[str]:
@@ -804,16 +839,16 @@ def rewrite_parts(out: str, shard_ids: Sequence[str] | None = None) -> dict[str,
     state = _run_state(out)
     scan_cfg = ScanConfig.from_dict(state["scan"])
     tags = load_section(TagConfig, state["tags"])
-    o = Path(out)
+    o = str(out)
     ids = list(shard_ids) if shard_ids is not None else [s["shard_id"] for s in state["shards"]]
-    ids = [i for i in ids if _paths(o, i)["dataset"].exists() and _paths(o, i)["spans"].exists()]
+    ids = [i for i in ids if outfs.exists(_paths(o, i)["dataset"]) and outfs.exists(_paths(o, i)["spans"])]
     decisions = DecisionIndex.load(o)
     if len(decisions):
         for sid in ids:
             _rewrite_shard_decisions(sid, o, scan_cfg, decisions)
-    part_paths = [str(_paths(o, i)["spans"]) for i in ids]
+    part_paths = [_paths(o, i)["spans"] for i in ids]
     counts = counts_mod.value_counts(part_paths)
-    counts_path = o / "state" / counts_mod.COUNTS_FILE
+    counts_path = outfs.join(o, "state", counts_mod.COUNTS_FILE)
     write_table(counts_path, counts.to_arrow(), row_group_size=1 << 20)
     docs = docs_with = 0
     for sid in ids:
@@ -828,7 +863,7 @@ def rewrite_parts(out: str, shard_ids: Sequence[str] | None = None) -> dict[str,
     return result
 
 
-def _rewrite_shard_decisions(sid: str, out: Path, scan_cfg: ScanConfig, decisions: DecisionIndex) -> None:
+def _rewrite_shard_decisions(sid: str, out: str, scan_cfg: ScanConfig, decisions: DecisionIndex) -> None:
     """Pass 1 of :func:`rewrite_parts`: decisions (and human_added spans) into one spans part."""
     paths = _paths(out, sid)
     writer = AtomicParquetWriter(paths["spans"], SPAN_ARROW_SCHEMA, row_group_size=65536)
@@ -851,15 +886,15 @@ def _rewrite_shard_decisions(sid: str, out: Path, scan_cfg: ScanConfig, decision
         raise
 
 
-def _zip_texts(texts: Iterator[str], spans_path: Path) -> Iterator[tuple[str, list[Span]]]:
+def _zip_texts(texts: Iterator[str], spans_path: str) -> Iterator[tuple[str, list[Span]]]:
     a, b = itertools.tee(texts, 2)
     yield from zip(a, _iter_doc_spans(spans_path, b), strict=True)
 
 
-def _refresh_manifest(out: Path, rewritten: dict[str, Any]) -> None:
+def _refresh_manifest(out: str, rewritten: dict[str, Any]) -> None:
     """After a rewrite (e.g. from sync), the manifest's fact counts follow the new decisions."""
-    path = out / "manifest.json"
-    if not path.exists():
+    path = outfs.join(out, "manifest.json")
+    if not outfs.exists(path):
         return
     manifest = read_json(path)
     counts = manifest.setdefault("counts", {})
@@ -886,9 +921,11 @@ def finalize(
     With no shards/configs given they are read from ``OUT/state/run.json`` (written by :func:`scan`
     or by an earlier finalize), so a flow may call this on any machine that sees OUT.
     """
-    o = Path(out)
+    o = str(out)
+    if config is not None:
+        config.register_out(o)
     t0 = time.time() if started_at is None else started_at
-    state = _run_state(o) if (o / "state" / RUN_FILE).exists() else None
+    state = _run_state(o) if outfs.exists(outfs.join(o, "state", RUN_FILE)) else None
     if shards is None:
         shards = _marked_shards(o)
     if config is None:
@@ -905,7 +942,7 @@ def finalize(
     for s in shards:
         r = by_id.get(s.shard_id)
         marker = _paths(o, s.shard_id)["marker"]
-        if r is None and marker.exists():
+        if r is None and outfs.exists(marker):
             r = ShardResult.from_dict(read_json(marker))
         if r is None:
             raise ScanError(f"shard {s.shard_id} ({s.rel}) has not been scanned")
@@ -918,7 +955,7 @@ def finalize(
     totals = rewritten["totals"]
     summary = ScanSummary(
         run_id=run_id or uuid.uuid4().hex,
-        out=str(o),
+        out=o,
         shards=len(done),
         shards_resumed=sum(1 for r in done if r.resumed),
         read=sum(r.read for r in done),
@@ -934,48 +971,49 @@ def finalize(
         kinds=rewritten["kinds"],
         quarantine_reasons=dict(sorted(reasons.items())),
         seconds=round(time.time() - t0, 3),
-        manifest=str(o / "manifest.json"),
+        manifest=outfs.join(o, "manifest.json"),
     )
     detector_version = next((r.detector_version for r in done if r.detector_version), "")
     from factsep.io.manifest import build_manifest
 
     manifest = build_manifest(summary, shards, done, config, detector_config, tags, detector_version, t0, totals)
-    write_json(o / "manifest.json", manifest)
+    write_json(outfs.join(o, "manifest.json"), manifest)
     return summary
 
 
-def _marked_shards(out: Path) -> list[Shard]:
+def _marked_shards(out: str) -> list[Shard]:
     """Every shard with a completion marker in OUT (what a flow scanned, possibly elsewhere)."""
     shards = []
-    for p in sorted((out / "state" / "shards").glob("*.json")):
+    for p in outfs.glob(outfs.join(out, "state", "shards"), "*.json"):
         r = ShardResult.from_dict(read_json(p))
         fmt, compression = detect_format(r.url)
         shards.append(Shard(r.shard_id, r.url, r.rel, fmt, compression, r.fingerprint))
     return sorted(shards, key=lambda s: s.url)
 
 
-def _remove_stale_parts(out: Path, keep: set[str]) -> None:
+def _remove_stale_parts(out: str, keep: set[str]) -> None:
     """Parts of shards no longer in the plan would be counted: remove them (and their markers)."""
     for sub, suffix in (("dataset", ".parquet"), ("spans", ".parquet"), ("quarantine", ".jsonl")):
-        for p in (out / sub).glob(f"part-*{suffix}"):
-            if p.name[len("part-") : -len(suffix)] not in keep:
-                p.unlink(missing_ok=True)
-    for p in (out / "state" / "shards").glob("*.json"):
-        if p.stem not in keep:
-            p.unlink(missing_ok=True)
+        for p in outfs.glob(outfs.join(out, sub), f"part-*{suffix}"):
+            if outfs.name_of(p)[len("part-") : -len(suffix)] not in keep:
+                outfs.remove(p)
+    for p in outfs.glob(outfs.join(out, "state", "shards"), "*.json"):
+        if outfs.name_of(p)[: -len(".json")] not in keep:
+            outfs.remove(p)
 
 
 # --------------------------------------------------------------------------------------------------
 # the whole run
 
 
-def prepare_out(out: str | Path) -> Path:
-    """Create OUT's folders or fail with :class:`OutputError` saying why."""
-    o = Path(out)
-    if "://" in str(out) and not str(out).startswith("file://"):
-        raise OutputError(f"OUT must be a local or mounted folder, not {out}")
-    if str(out).startswith("file://"):
-        o = Path(str(out)[len("file://") :])
+def prepare_out(out: str | Path, config: ScanConfig | None = None) -> str:
+    """Create OUT's folders (or check a remote OUT is writable) or fail with :class:`OutputError`.
+
+    Returns OUT as later steps name it: a local path, or the URL of a remote OUT.
+    """
+    if outfs.is_remote(out):
+        return _prepare_remote_out(str(out).rstrip("/"), config)
+    o = Path(outfs.local_path(str(out)))
     try:
         if o.exists() and not o.is_dir():
             raise OutputError(f"OUT {o} exists and is not a folder")
@@ -986,7 +1024,26 @@ def prepare_out(out: str | Path) -> Path:
         probe.unlink()
     except OSError as exc:
         raise OutputError(f"cannot write to OUT {o}: {exc.strerror or exc}") from exc
-    return o
+    return str(o)
+
+
+def _prepare_remote_out(out: str, config: ScanConfig | None) -> str:
+    """A remote OUT has no folders to make: write and delete a probe object to check access now."""
+    if config is not None:
+        config.register_out(out)
+    probe = outfs.join(out, "state", f"{TMP_PREFIX}probe.{os.getpid()}.{uuid.uuid4().hex[:8]}")
+    try:
+        fs, path = outfs.to_fs(probe)
+        fs.pipe_file(path, b"")
+        fs.rm_file(path)
+    except ImportError as exc:
+        raise OutputError(f"OUT {out} needs an fsspec driver that is not installed ({exc})") from exc
+    except Exception as exc:  # noqa: BLE001 - any store error means OUT is unusable; say which, not the secrets
+        raise OutputError(
+            f"cannot write to OUT {out}: {type(exc).__name__}: {exc}. Check the bucket exists and the "
+            "credentials and endpoint (environment, fsspec config, or [scan] storage_options)"
+        ) from exc
+    return out
 
 
 def _run_one(args: tuple[Shard, str, ScanConfig, DetectorConfig, TagConfig, Any]) -> ShardResult:
@@ -1009,15 +1066,14 @@ def scan(
     detector_config = detector_config or DetectorConfig()
     tags = tags or TagConfig()
     t0 = time.time()
-    o = prepare_out(out)
-    out = str(o)
-    remove_stale_tmp(o)
+    out = prepare_out(out, config)
+    remove_stale_tmp(out)
     shards = plan_shards([inputs] if isinstance(inputs, str) else list(inputs), config, exclude=out)
     if not shards:
         raise NothingToReadError("no input files found")
     if on_plan:
         on_plan(shards)
-    write_run_state(o, shards, config, detector_config, tags)
+    write_run_state(out, shards, config, detector_config, tags)
     results: list[ShardResult] = []
     if config.workers <= 1 or len(shards) == 1:
         for s in shards:

@@ -7,10 +7,20 @@ from typing import Any
 
 from prefect import flow, get_run_logger
 
+from factsep.io import fs as outfs
 from factsep.orchestration import normalize_out
 from flows.route_flow import route_flow
 from flows.scan_flow import scan_flow
 from flows.tasks import DEFAULT_RETRIES, DEFAULT_RETRY_DELAY, publish_artifacts, report_task
+
+
+def remote_route_message(out: str) -> str:
+    """Why routing did not run on an object-store OUT, and how to review anyway."""
+    return (
+        f"routing skipped: OUT {out} is on an object store, and review keeps append-only ledgers "
+        "under OUT/state/. Copy OUT to a local or shared folder and run `factsep review route` there "
+        "(or pass --no-route to silence this)"
+    )
 
 
 @flow(name="factsep-pipeline", log_prints=True)
@@ -42,7 +52,11 @@ def pipeline_flow(
         artifacts=False,
     )
     routed: dict[str, Any] = {}
-    if route:
+    if route and outfs.is_remote(out):
+        # review keeps append-only ledgers under OUT; an object store cannot append: say so, go on
+        routed = {"skipped": True, "message": remote_route_message(out)}
+        logger.warning("%s", routed["message"])
+    elif route:
         routed = route_flow(out, config_path=config_path, budget=budget, artifacts=False)
     report = report_task(out)
     facts = {

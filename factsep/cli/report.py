@@ -12,17 +12,22 @@ from rich.table import Table
 console = Console()
 
 
-def _check_out(out: Path) -> None:
+def _check_out(out: str) -> None:
     """Refuse a folder that is not a scan output, before writing anything into it."""
+    from factsep.io import fs as outfs
     from factsep.report import dataset_files, span_files
 
-    if not out.is_dir() or not (span_files(out) or dataset_files(out) or (out / "manifest.json").exists()):
+    if not outfs.is_remote(out) and not Path(outfs.local_path(out)).is_dir():
+        found = False
+    else:
+        found = bool(span_files(out) or dataset_files(out) or outfs.exists(outfs.join(out, "manifest.json")))
+    if not found:
         console.print(f"[red]no scan output at {out} (expected spans/, dataset/ or manifest.json)[/red]")
         raise typer.Exit(2)
 
 
 def report(
-    out: Path = typer.Argument(..., help="Scan output directory (OUT)."),
+    out: str = typer.Argument(..., help="Scan output directory (OUT): a folder or an fsspec URL."),
     show_values: bool = typer.Option(False, "--show-values", help="Include raw values (most frequent per kind)."),
     min_bits: float | None = typer.Option(
         None, "--min-bits", help="Bits for a span to count as random (default: scan's)."

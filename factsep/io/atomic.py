@@ -1,7 +1,16 @@
 """Atomic writes: every output file appears complete or not at all.
 
-Files are written under a temporary name in the target folder and renamed into place, so a run
-killed at any moment leaves either the old file or the new one, never a torn one.
+One abstraction, two filesystems. A file is first written in full to a *staging* file, then
+*published* (:func:`publish`):
+
+- local OUT: the staging file sits beside the target under a temporary name and is renamed into
+  place (``os.replace``, then the folder is fsynced);
+- remote OUT (an fsspec URL such as ``s3://``): object stores have no rename, but one upload of a
+  whole object is atomic (the object appears whole or not at all; a multipart upload appears on
+  completion). The staging file is a local temporary file, uploaded with ``fs.put_file`` and
+  deleted.
+
+So a run killed at any moment leaves either the old file or the new one, never a torn one.
 """
 
 from __future__ import annotations
@@ -16,6 +25,8 @@ from typing import IO, Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+from factsep.io import fs as outfs
 
 TMP_PREFIX = ".tmp-"
 
@@ -42,21 +53,58 @@ def commit(tmp: Path, path: str | Path) -> None:
     _fsync_dir(target.parent)
 
 
+def staging_path(path: str | Path) -> Path:
+    """Where to write ``path`` before :func:`publish`: beside it locally, a local temp file for a URL."""
+    if not outfs.is_remote(path):
+        target = Path(outfs.local_path(str(path)))
+        target.parent.mkdir(parents=True, exist_ok=True)
+        return tmp_path_for(target)
+    import tempfile
+
+    fd, name = tempfile.mkstemp(prefix=f"{TMP_PREFIX}{outfs.name_of(path)}.", dir=_staging_dir())
+    os.close(fd)
+    return Path(name)
+
+
+def _staging_dir() -> str:
+    import tempfile
+
+    folder = os.path.join(tempfile.gettempdir(), "factsep-staging")
+    os.makedirs(folder, exist_ok=True)
+    return folder
+
+
+def publish(tmp: Path, path: str | Path) -> None:
+    """Make a finished staging file the content of ``path`` in one atomic step (see module doc)."""
+    if not outfs.is_remote(path):
+        commit(tmp, outfs.local_path(str(path)))
+        return
+    fs, p = outfs.to_fs(path)
+    try:
+        fs.put_file(str(tmp), p)
+    finally:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+
+
+def discard(tmp: Path) -> None:
+    """Forget a staging file (the target keeps its old content, if any)."""
+    with contextlib.suppress(OSError):
+        tmp.unlink()
+
+
 @contextlib.contextmanager
 def atomic_open(path: str | Path, mode: str = "wb", encoding: str | None = None) -> Iterator[IO[Any]]:
-    """Open a temporary file for writing; on success it is fsynced and renamed to ``path``."""
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = tmp_path_for(target)
+    """Open a staging file for writing; on success it is fsynced and published as ``path``."""
+    tmp = staging_path(path)
     try:
         with open(tmp, mode, encoding=encoding) as fh:
             yield fh
             fh.flush()
             os.fsync(fh.fileno())
-        commit(tmp, target)
+        publish(tmp, path)
     except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
+        discard(tmp)
         raise
 
 
@@ -72,7 +120,7 @@ def write_json(path: str | Path, obj: Any) -> None:
 
 
 def read_json(path: str | Path) -> Any:
-    with open(path, encoding="utf-8") as fh:
+    with outfs.open_file(path, "r", encoding="utf-8") as fh:
         return json.load(fh)
 
 
@@ -81,16 +129,15 @@ PARQUET_OPTIONS: dict[str, Any] = {"compression": "zstd", "compression_level": 3
 
 
 class AtomicParquetWriter:
-    """A streaming Parquet writer that only renames its file into place on :meth:`close`.
+    """A streaming Parquet writer that only publishes its file on :meth:`close`.
 
     Batches are appended as they come, so memory stays bounded by the batch, not by the file.
-    ``abort`` (or an exception inside ``with``) removes the temporary file.
+    ``abort`` (or an exception inside ``with``) removes the staging file.
     """
 
     def __init__(self, path: str | Path, schema: pa.Schema, row_group_size: int = 8192) -> None:
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.tmp = tmp_path_for(self.path)
+        self.path = str(path)
+        self.tmp = staging_path(path)
         self.schema = schema
         self.row_group_size = row_group_size
         self.rows = 0
@@ -112,15 +159,14 @@ class AtomicParquetWriter:
         self._writer = None
         with open(self.tmp, "rb+") as fh:
             os.fsync(fh.fileno())
-        commit(self.tmp, self.path)
+        publish(self.tmp, self.path)
 
     def abort(self) -> None:
         if self._writer is not None:
             with contextlib.suppress(Exception):
                 self._writer.close()
             self._writer = None
-        with contextlib.suppress(OSError):
-            self.tmp.unlink()
+        discard(self.tmp)
 
     def __enter__(self) -> AtomicParquetWriter:
         return self
@@ -139,9 +185,14 @@ def write_table(path: str | Path, table: pa.Table, row_group_size: int = 8192) -
 
 
 def remove_stale_tmp(folder: str | Path) -> int:
-    """Delete temporary files left by a killed run; returns how many."""
+    """Delete temporary files left by a killed run; returns how many.
+
+    Only a local OUT has any: a remote OUT never holds a staging file (those are local temp files).
+    """
+    if outfs.is_remote(folder):
+        return 0
     n = 0
-    root = Path(folder)
+    root = Path(outfs.local_path(str(folder)))
     if not root.exists():
         return 0
     for p in root.rglob(f"{TMP_PREFIX}*"):

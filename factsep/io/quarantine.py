@@ -16,7 +16,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from factsep.io.atomic import commit, tmp_path_for
+from factsep.io import fs as outfs
+from factsep.io.atomic import discard, publish, staging_path
 from factsep.io.readers import Bad
 
 _DETAIL = re.compile(r"\s*\(.*\)$|\s+at byte \d+$")
@@ -28,12 +29,11 @@ def reason_category(reason: str) -> str:
 
 
 class QuarantineWriter:
-    """Streams one shard's bad records to a temporary file, renamed into place on :meth:`close`."""
+    """Streams one shard's bad records to a staging file, published on :meth:`close`."""
 
     def __init__(self, path: str | Path, file_label: str, max_raw_bytes: int) -> None:
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.tmp = tmp_path_for(self.path)
+        self.path = str(path)
+        self.tmp = staging_path(path)
         self.file_label = file_label
         self.max_raw_bytes = max_raw_bytes
         self.count = 0
@@ -52,25 +52,20 @@ class QuarantineWriter:
         os.fsync(self._fh.fileno())
         self._fh.close()
         if self.count:
-            commit(self.tmp, self.path)
+            publish(self.tmp, self.path)
         else:
-            self.tmp.unlink()
-            with contextlib.suppress(FileNotFoundError):
-                self.path.unlink()
+            discard(self.tmp)
+            outfs.remove(self.path)
 
     def abort(self) -> None:
         with contextlib.suppress(Exception):
             self._fh.close()
-        with contextlib.suppress(OSError):
-            self.tmp.unlink()
+        discard(self.tmp)
 
 
 def read_quarantine(out: str | Path) -> Iterator[dict[str, Any]]:
     """Every quarantined record of a run, file by file in name order."""
-    folder = Path(out) / "quarantine"
-    if not folder.exists():
-        return
-    for path in sorted(folder.glob("part-*.jsonl")):
-        with open(path, encoding="utf-8") as fh:
+    for path in outfs.glob(outfs.join(out, "quarantine"), "part-*.jsonl"):
+        with outfs.open_file(path, "r", encoding="utf-8") as fh:
             for line in fh:
                 yield json.loads(line)
