@@ -17,9 +17,8 @@ from flows.tasks import DEFAULT_RETRIES, DEFAULT_RETRY_DELAY, publish_artifacts,
 def remote_route_message(out: str) -> str:
     """Why routing did not run on an object-store OUT, and how to review anyway."""
     return (
-        f"routing skipped: OUT {out} is on an object store, and review keeps append-only ledgers "
-        "under OUT/state/. Copy OUT to a local or shared folder and run `factsep review route` there "
-        "(or pass --no-route to silence this)"
+        f"routing skipped: OUT {out} is on an object store, and review keeps append-only ledgers under "
+        "OUT/state/. Copy OUT to a local folder, run `factsep route` there (pass --no-route to skip it quietly)"
     )
 
 

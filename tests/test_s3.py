@@ -224,8 +224,15 @@ def test_review_state_on_s3_is_refused_with_what_to_do(s3_endpoint: str, bucket:
     for call in (lambda: orch.run_route(out), lambda: orch.run_sync(out)):
         with pytest.raises(outfs.LocalOutRequired, match="--no-route"):
             call()
-    with pytest.raises(outfs.LocalOutRequired, match="local or mounted"):
+    with pytest.raises(outfs.LocalOutRequired, match="local or shared"):
         append_decisions(out, [Decision("s1", "human_accept", "k")])
+    from typer.testing import CliRunner
+
+    from factsep.cli import app
+
+    for command in ("route", "sync"):
+        res = CliRunner().invoke(app, [command, out])
+        assert res.exit_code == 2 and "--no-route" in res.output, res.output
     assert keys(s3_endpoint, out) == []
 
 

@@ -23,8 +23,19 @@ def _config(config_path: Path | None):  # noqa: ANN202 - ReviewConfig, imported 
     return review_config(Config.from_toml(config_path) if config_path else None)
 
 
+def _local_out(out: str) -> None:
+    """Review keeps append-only ledgers under OUT; refuse an object-store URL, saying what to do."""
+    from factsep.io.fs import LocalOutRequired, require_local
+
+    try:
+        require_local(out, "review (its routing and decisions ledgers are append-only files under OUT/state/)")
+    except LocalOutRequired as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+
+
 def route_cmd(
-    out: Path = typer.Argument(..., help="The scan's output folder."),
+    out: str = typer.Argument(..., help="The scan's output folder (local or mounted)."),
     budget: int | None = typer.Option(None, "--budget", "-b", help="Spans open for review at once."),
     project: str | None = typer.Option(None, "--project", "-p", help="Label Studio project title."),
     config_path: Path | None = typer.Option(None, "--config", "-c", help="factsep TOML ([review])."),
@@ -34,6 +45,7 @@ def route_cmd(
     from factsep.review import ReviewError, route
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    _local_out(out)
     try:
         res = route(out, budget=budget, project=project, config=_config(config_path))
     except ReviewError as exc:
@@ -63,7 +75,7 @@ def route_cmd(
 
 
 def sync_cmd(
-    out: Path = typer.Argument(..., help="The scan's output folder."),
+    out: str = typer.Argument(..., help="The scan's output folder (local or mounted)."),
     project: str | None = typer.Option(None, "--project", "-p", help="Label Studio project title."),
     config_path: Path | None = typer.Option(None, "--config", "-c", help="factsep TOML ([review])."),
     no_calibrate: bool = typer.Option(False, "--no-calibrate", help="Do not refit calibration.json."),
@@ -73,6 +85,7 @@ def sync_cmd(
     from factsep.review import ReviewError, sync
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    _local_out(out)
     try:
         res = sync(out, project=project, config=_config(config_path), calibrate=not no_calibrate)
     except ReviewError as exc:

@@ -64,10 +64,9 @@ def require_local(out: str | Path, what: str) -> None:
     """
     if is_remote(out):
         raise LocalOutRequired(
-            f"{what} needs OUT on a local or mounted filesystem, not {out}. Scan into the object store "
-            "with routing off (`--no-route`), then review from a local copy (e.g. `aws s3 sync` or "
-            "`fsspec`'s get) or from the bucket mounted as a folder (Mountpoint for S3, s3fs-fuse, "
-            "gcsfuse), and run `factsep review` there."
+            f"{what} needs OUT on a local or shared filesystem (local disk, NFS, EFS), not {out}: an object "
+            "store cannot append. Scan into the object store with --no-route, copy OUT to a local folder "
+            "(e.g. `aws s3 sync <OUT> ./out`), run `factsep route` / `factsep sync` there, and copy it back."
         )
 
 
