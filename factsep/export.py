@@ -11,7 +11,8 @@ Three formats, one per way of using the tags (see docs/report.md):
 
 The dataset parts are streamed batch by batch (memory follows ``batch_rows``), human decisions
 from the ledger are overlaid again (so an export after a sync is current even before the parts
-are rewritten), and the file is written under a temporary name and renamed into place.
+are rewritten), and the file appears whole or not at all (``factsep.io.atomic``). OUT and the
+target may be local paths or fsspec URLs (``s3://...``).
 """
 
 from __future__ import annotations
@@ -23,10 +24,11 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from factsep.config import TagConfig
 from factsep.decisions import DecisionIndex
+from factsep.io import fs as outfs
+from factsep.io.atomic import TMP_PREFIX, AtomicParquetWriter
 from factsep.report import dataset_files, find_setting, read_manifest, span_files
 from factsep.span import REJECTED, Span, doc_key
 from factsep.training import (
@@ -153,11 +155,15 @@ def load_tokenizer(path: str) -> Any:
     raise FileNotFoundError(f"no tokenizer.json at {path}")
 
 
-def _resolve_output(to: str | Path, fmt: str) -> Path:
-    target = Path(to)
-    if target.is_dir() or str(to).endswith(os.sep):
-        target = target / f"{fmt}.parquet"
-    return target
+def _resolve_output(to: str | Path, fmt: str) -> str:
+    """The Parquet file to write: ``to``, or ``<to>/<format>.parquet`` when ``to`` is a folder."""
+    text = str(to)
+    if outfs.is_remote(text):
+        fs, path = outfs.to_fs(text)
+        folder = text.endswith("/") or fs.isdir(path)
+    else:
+        folder = Path(text).is_dir() or text.endswith(os.sep)
+    return outfs.join(text, f"{fmt}.parquet") if folder else text
 
 
 class _Counts:
@@ -174,7 +180,7 @@ class _Counts:
             files = span_files(self.out)
             self._map = {}
             if files:
-                frame = pl.scan_parquet(files).group_by("value_hash").agg(pl.len().alias("n")).collect()
+                frame = outfs.scan_parquet(files).group_by("value_hash").agg(pl.len().alias("n")).collect()
                 self._map = dict(zip(frame["value_hash"].to_list(), frame["n"].to_list(), strict=True))
         return self._map.get(key, default)
 
@@ -184,12 +190,12 @@ def _documents(
 ) -> Iterator[tuple[str, str, list[dict[str, Any]]]]:
     """(id, text, spans) per dataset row, streaming; rows without a string text are skipped."""
     for path in dataset_files(out):
-        pf = pq.ParquetFile(path)
+        pf = outfs.parquet_file(path)
         names = set(pf.schema_arrow.names)
         if text_field not in names:
             raise ValueError(f"{path} has no text column {text_field!r}; pass text_field")
         cols = [text_field] + [c for c in (id_field, "doc_id", "random_facts") if c in names and c != text_field]
-        stem = Path(path).stem
+        stem = outfs.name_of(path).removesuffix(".parquet")
         row = 0
         for batch in pf.iter_batches(batch_size=batch_rows, columns=cols):
             data = batch.to_pydict()
@@ -210,19 +216,18 @@ def _documents(
 
 
 class _Writer:
-    """Batches rows into row groups of one Parquet file written under a temporary name."""
+    """Batches rows into row groups of one Parquet file that appears whole (io/atomic.py), local or remote."""
 
-    def __init__(self, target: Path, schema: pa.Schema, batch_rows: int) -> None:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        self.target = target
-        for stale in target.parent.glob(f".tmp-{target.name}.*"):  # left by a killed export
-            stale.unlink(missing_ok=True)
-        self.tmp = target.with_name(f".tmp-{target.name}.{os.getpid()}")
+    def __init__(self, target: str, schema: pa.Schema, batch_rows: int) -> None:
+        if not outfs.is_remote(target):  # staging files left by a killed export sit beside the target
+            folder = Path(outfs.local_path(target)).parent
+            for stale in folder.glob(f"{TMP_PREFIX}{outfs.name_of(target)}.*"):
+                stale.unlink(missing_ok=True)
         self.schema = schema
         self.batch_rows = batch_rows
         self.rows: list[dict[str, Any]] = []
         self.count = 0
-        self.writer = pq.ParquetWriter(self.tmp, schema, compression="zstd")
+        self.writer = AtomicParquetWriter(target, schema, row_group_size=batch_rows)
 
     def add(self, row: dict[str, Any]) -> None:
         self.rows.append(row)
@@ -231,19 +236,16 @@ class _Writer:
 
     def flush(self) -> None:
         if self.rows:
-            self.writer.write_table(pa.Table.from_pylist(self.rows, schema=self.schema))
+            self.writer.write(pa.Table.from_pylist(self.rows, schema=self.schema))
             self.count += len(self.rows)
             self.rows = []
 
     def close(self) -> None:
         self.flush()
         self.writer.close()
-        os.replace(self.tmp, self.target)
 
     def abort(self) -> None:
-        self.writer.close()
-        if self.tmp.exists():
-            self.tmp.unlink()
+        self.writer.abort()
 
 
 def export(

@@ -178,6 +178,16 @@ def test_scan_s3_in_s3_out_equals_local(
     assert report["html"] == f"{out}/report.html" and report["documents"] == 24
     assert b"<html" in fs.cat_file(f"{bucket}/runs/one/report.html")[:200].lower()
 
+    # export reads OUT from the store and writes its file there too
+    from factsep.export import ExportConfig, export
+
+    remote = export(out, f"s3://{bucket}/exports/", ExportConfig(format="tagged"))
+    local_export = export(tmp_path / "local", tmp_path / "tagged.parquet", ExportConfig(format="tagged"))
+    assert remote.path == f"s3://{bucket}/exports/tagged.parquet" and remote.rows == local_export.rows == 24
+    with fs.open(f"{bucket}/exports/tagged.parquet", "rb") as fh:
+        exported = pq.read_table(fh).sort_by("id")
+    assert exported.equals(pq.read_table(local_export.path).sort_by("id"))
+
 
 def test_killed_s3_run_resumes_and_leaves_nothing_torn(
     s3_endpoint: str, bucket: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch

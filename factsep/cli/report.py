@@ -65,9 +65,11 @@ def report(
 
 
 def export(
-    out: Path = typer.Argument(..., help="Scan output directory (OUT)."),
+    out: str = typer.Argument(..., help="Scan output directory (OUT): a folder or an fsspec URL."),
     fmt: str = typer.Option("tagged", "--format", "-f", help="tagged, masked or abstain."),
-    to: Path = typer.Option(..., "--to", help="Parquet file to write (a directory gets <format>.parquet)."),
+    to: str = typer.Option(
+        ..., "--to", help="Parquet file to write, path or fsspec URL (a directory gets <format>.parquet)."
+    ),
     tokenizer: str | None = typer.Option(
         None, "--tokenizer", help="Local tokenizer.json or saved HF tokenizer dir (masked: adds token masks)."
     ),
