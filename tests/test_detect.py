@@ -75,6 +75,27 @@ def test_more_specific_kind_wins_overlaps(text: str, kind: str) -> None:
     assert [k for k, _ in found] == [kind]
 
 
+@pytest.mark.parametrize(("text", "kind", "subtype"), [
+    # Separators where a format writes them: the format's reading wins over rivals whose examples
+    # and format() never put a hyphen there.
+    ("Entry: 1-0054-1023", "national_id", "stdnum.cr.cpf"),       # not a nine-digit UNP
+    ("Entry: 3087-16-9", "generic_id", "stdnum.casrn"),           # not a Romanian CUI or a phone
+    ("Entry: 415-81-19511", "tax_id", "stdnum.kr.brn"),           # 3-2-5 is no US phone plan
+    ("Entry: 06-0837-0334774-00", "bank_account", "stdnum.nz.bankaccount"),
+    ("Call 650-253-0000 now", "phone_number", "US"),              # 3-3-4 is the US plan
+])
+def test_layout_decides_between_readings(text: str, kind: str, subtype: str) -> None:
+    spans = DETECTOR.detect(text)
+    assert [(s.kind, s.subtype) for s in spans] == [(kind, subtype)]
+
+
+def test_context_decides_between_rival_kinds_even_when_one_reading_is_strong() -> None:
+    # Alone, the tax reading is auto-accepted whatever its context; next to a phone reading of the
+    # same digits, "call" must be read.
+    assert kinds_of("VAT 780-999-2181") == [("tax_id", "780-999-2181")]
+    assert kinds_of("call me at 780-999-2181") == [("phone_number", "780-999-2181")]
+
+
 def test_thresholds_drive_decisions() -> None:
     text = "The reference 81726354 was noted."
     strict = Detector(DetectorConfig(review_low=0.99, review_high=0.999))

@@ -46,6 +46,9 @@ class Hit:
     validation: Validation
     confidence: float
     detector: str
+    #: False when context was skipped because it could not change the decision (it may still
+    #: change which of two rival readings of one region wins).
+    context_read: bool = True
 
     @property
     def rank(self) -> tuple[float, int, int]:
@@ -122,7 +125,7 @@ class Detector:
             hits = [h for c in by_doc[i] for h in self._classify(text, c)]
             for extra in self.extra:
                 hits.extend(extra.hits(text, self))
-            chosen = self._resolve(hits)
+            chosen = self._resolve(self._read_rivals_context(text, hits))
             yield self._spans(text, doc_ids[i] if doc_ids is not None else str(i), chosen)
 
     # -- stage two --------------------------------------------------------------------------------
@@ -167,7 +170,7 @@ class Detector:
         return None
 
     def score(self, text: str, start: int, end: int, kind: Kind, options: list[Validation],
-              detector: str | None = None) -> Hit | None:
+              detector: str | None = None, read_context: bool = False) -> Hit | None:
         """Pick the best reading of a validated value, score it with its context."""
         best: Hit | None = None
         placeholder = made_up(text[start:end])
@@ -179,7 +182,7 @@ class Detector:
             after in ".,-/" and text[end + 1:end + 2].isdigit())
         for v in options:
             signals = Signals(kind.prior, v.checksum, v.validated, v.strength, 0, 0, placeholder, partial)
-            if not kind.requires_context and self._context_cannot_matter(kind.name, signals):
+            if not (kind.requires_context or read_context) and self._context_cannot_matter(kind.name, signals):
                 ctx = NO_CONTEXT
             else:
                 ctx = self.context.read(text, start, end, kind.context + v.context, kind.negative)
@@ -190,7 +193,8 @@ class Detector:
             signals = Signals(kind.prior, v.checksum, v.validated, v.strength,
                               len(ctx.positive), len(ctx.negative), placeholder, partial)
             conf = self.calibration(kind.name, signals.raw_score())
-            hit = Hit(start, end, kind, v, conf, detector or f"{self.version}/{kind.name}")
+            hit = Hit(start, end, kind, v, conf, detector or f"{self.version}/{kind.name}",
+                      context_read=ctx is not NO_CONTEXT or kind.requires_context or read_context)
             if best is None or hit.confidence > best.confidence:
                 best = hit
             if ctx is NO_CONTEXT:
@@ -207,6 +211,29 @@ class Detector:
         """
         worst = self.calibration(kind, sigmoid(signals.raw_logit() + W_NEGATIVE))
         return worst >= self.config.review_high
+
+    def _read_rivals_context(self, text: str, hits: list[Hit]) -> list[Hit]:
+        """Read the skipped context of hits that overlap a hit of another kind: "call me at
+        780-999-2181" is a phone number, however strong the tax-number reading is alone."""
+        if len(hits) < 2 or all(h.context_read for h in hits):
+            return hits
+        ordered = sorted(range(len(hits)), key=lambda i: hits[i].start)
+        rivals: set[int] = set()
+        reach = -1  # index (into ordered) of the hit reaching furthest so far
+        for pos, i in enumerate(ordered):
+            if reach >= 0 and hits[ordered[reach]].end > hits[i].start:
+                j = ordered[reach]
+                if hits[j].kind is not hits[i].kind:
+                    rivals.update((i, j))
+            if reach < 0 or hits[i].end > hits[ordered[reach]].end:
+                reach = pos
+        out = list(hits)
+        for i in rivals:
+            h = hits[i]
+            if not h.context_read:
+                again = self.score(text, h.start, h.end, h.kind, [h.validation], h.detector, read_context=True)
+                out[i] = again if again is not None else h
+        return out
 
     @staticmethod
     def _resolve(hits: list[Hit]) -> list[Hit]:

@@ -148,6 +148,13 @@ def date_or_quantity(value: str) -> bool:
                 and 0 < int(m.group(2)) - int(m.group(1)) <= 500)
 
 
+#: Words that say a nearby number is a telephone number: context of phone_number, negative
+#: context of every identifier family.
+PHONE_WORDS = ("phone", "tel", "telephone", "call", "calling", "mobile", "cell", "fax", "dial",
+               "whatsapp", "sms", "hotline", "answering", "電話", "电话", "手机", "telefone", "telefon",
+               "téléphone", "teléfono", "telefono", "celular", "handy", "tel.", "phone:", "tel:",
+               "फोन", "फ़ोन", "전화", "телефон", "هاتف", "携帯")
+
 #: Words that make a nearby number a quantity, a version or a measurement: negative for every
 #: numeric kind.
 QUANTITY_WORDS = ("bytes", "people", "inhabitant", "population", "total", "about", "approximately",

@@ -21,7 +21,7 @@ from typing import Any
 from stdnum.exceptions import InvalidLength, ValidationError
 
 from factsep.kinds import stdnum_table
-from factsep.kinds.base import Kind, Validation, date_or_quantity, register
+from factsep.kinds.base import PHONE_WORDS, Kind, Validation, date_or_quantity, register
 
 #: Logits: a value written in the format's own layout ("DE 136 695 976"), per bit of redundancy
 #: missing to one check digit (more redundancy than that does not make one family likelier than
@@ -56,10 +56,9 @@ BIC_PATTERN = r"\b[A-Z]{6}[A-Z0-9]{2}(?:[A-Z0-9]{3})?\b"
 WKN_PATTERN = r"\b[A-Z0-9]{6}\b"
 
 #: Words near a number that make it a quantity, a price, a version or a reference to something else.
-ID_NEGATIVE = ("page", "pages", "pp", "pp.", "p.", "version", "eur", "usd", "gbp", "cost", "costs",
-               "paid", "call", "mobile", "fax", "电话", "電話", "手机", "telefone", "telefon", "téléphone",
-               "teléfono", "telefono", "celular", "फोन", "फ़ोन", "전화", "телефон", "هاتف", "v", "price", "$",
-               "€", "£", "phone", "tel", "isbn",
+ID_NEGATIVE = PHONE_WORDS + (
+               "page", "pages", "pp", "pp.", "p.", "version", "eur", "usd", "gbp", "cost", "costs",
+               "paid", "v", "price", "$", "€", "£", "isbn",
                "ticket", "tracking", "zip", "postal", "=", "+", "*", "×",
                "population", "inhabitant", "people", "bytes", "total", "release", "firmware", "build",
                "coordinates", "about", "approximately")
@@ -180,24 +179,26 @@ def _separator_positions(value: str, pattern: re.Pattern[str] = _SEPARATOR_RUN) 
 
 
 @cache
-def _documented_positions(name: str) -> frozenset[int]:
-    """Separator positions in the values of the module's own docstring examples."""
+def _documented_layouts(name: str) -> frozenset[frozenset[int]]:
+    """Separator positions of each value in the module's own docstring examples."""
     module = stdnum_table.load(name)
-    found: frozenset[int] = frozenset()
-    for example in _DOC_ARGUMENT.findall(getattr(module, "__doc__", None) or ""):
-        found |= _separator_positions(example)
-    return found
+    examples = _DOC_ARGUMENT.findall(getattr(module, "__doc__", None) or "")
+    return frozenset(layout for layout in map(_separator_positions, examples) if layout)
 
 
-def _layout_mismatch(name: str, value: str, formatted: str | None) -> bool:
-    """True when the value has punctuation where neither the format nor its examples put any."""
+def _layout(name: str, value: str, written: str | None) -> tuple[bool, bool | None]:
+    """How the value is written, against the format's format() output and docstring examples:
+    (separators exactly where one of them has them; hyphens, dots and slashes only where some of
+    them have separators -- None for a value without any)."""
+    layouts = _documented_layouts(name)
+    if written:
+        layouts = layouts | {_separator_positions(written)}
+    positions = _separator_positions(value)
+    exact = bool(positions) and positions in layouts
     punctuated = _separator_positions(value, _PUNCTUATION_RUN)
     if not punctuated:
-        return False
-    allowed = _documented_positions(name)
-    if formatted:
-        allowed = allowed | _separator_positions(formatted)
-    return not punctuated <= allowed
+        return exact, None
+    return exact, punctuated <= frozenset().union(*layouts)
 
 
 def _format(module: Any, number: str) -> str | None:
@@ -238,10 +239,10 @@ def stdnum_validator(kind: str):
                     continue
             normalized = number if isinstance(number, str) else c
             written = _format(module, normalized)
-            # People drop the leading zeros a format pads with ("1-0228-0776" for CPF 01-0228-0776).
-            formatted = written is not None and not value.isalnum() and (
-                written == value or written.lstrip("0") == value.lstrip("0"))
-            if len(compact(normalized)) > len(c) and not formatted:
+            # Positions count from the end: people drop the leading zeros a format pads with
+            # ("1-0228-0776" for CPF 01-0228-0776).
+            formatted, layout = _layout(name, value, written)
+            if len(compact(normalized)) > len(c) and not (formatted or layout):
                 continue  # the module zero-padded a shorter number: no evidence of this format
             if c[0] == "0" and compact(normalized) == c.lstrip("0"):
                 continue  # ... or dropped leading zeros (li.peid): "00421..." is a dialling prefix
@@ -250,7 +251,7 @@ def stdnum_validator(kind: str):
                 normalized=normalized, subtype=f"stdnum.{name}", validated=True,
                 checksum=redundancy >= W_REDUNDANCY_CHECKSUM,
                 strength=(W_FORMATTED if formatted else 0.0)
-                + (W_LAYOUT_MISMATCH if _layout_mismatch(name, value, written) else 0.0)
+                + (W_LAYOUT_MISMATCH if layout is False else 0.0)
                 + W_REDUNDANCY * min(redundancy - ONE_CHECK_DIGIT, 0.0)
                 + W_REDUNDANCY_EXTRA * max(redundancy - ONE_CHECK_DIGIT, 0.0),
                 context=stdnum_table.acronyms(name),

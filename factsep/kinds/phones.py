@@ -14,7 +14,7 @@ from typing import Any
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberFormat
 
-from factsep.kinds.base import QUANTITY_WORDS, Kind, Validation, date_or_quantity, register
+from factsep.kinds.base import PHONE_WORDS, QUANTITY_WORDS, Kind, Validation, date_or_quantity, register
 from factsep.kinds.ids import ID_FAMILY_WORDS
 
 # A leading + or (, then 7 to 15 digits, each followed by at most 3 separators, and an extension.
@@ -132,11 +132,8 @@ PHONE = register(Kind(
     validate=validate,
     bits=bits,
     bits_rule="log2(9) + log2(10) * (NSN digits - 1): the first NSN digit is never 0",
-    context=("phone", "tel", "telephone", "call", "mobile", "cell", "fax", "contact", "dial",
-             "whatsapp", "ring", "text", "sms", "hotline", "reach", "電話", "电话", "手机",
-             "号码", "telefone", "telefon", "téléphone", "teléfono", "celular", "handy", "tel.",
-             "phone:", "tel:", "office", "desk", "answer", "answering", "message", "messages",
-             "telefono", "फोन", "फ़ोन", "전화", "телефон", "هاتف", "携帯"),
+    context=PHONE_WORDS + ("contact", "ring", "text", "reach", "号码", "office", "desk", "answer",
+                           "message", "messages"),
     negative=("isbn", "page", "pages", "pp", "version", "v", "price", "$", "€", "£", "total",
               "ssn", "account", "conta", "zip", "serial", "invoice", "order", "iban", "card",
               "issn", "doi", "year", "years", "=", "*", "×", "kg", "km", "id", "license", "licence",
