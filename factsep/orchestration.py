@@ -228,11 +228,20 @@ def finish_run(out: str, shards: list[Any], settings: Settings, results: list[An
     return summary
 
 
+def check_review_out(out: str, step: str) -> None:
+    """Refuse an object-store OUT for review ``step`` ("route" or "sync"), saying what to do.
+
+    Checked before any task runs, so a Prefect retry never repeats a refusal.
+    """
+    ledger = "routing" if step == "route" else "decisions"
+    outfs.require_local(out, f"review {step} (its {ledger} ledger is an append-only file under OUT/state/)")
+
+
 def run_route(out: str, config_path: str | None = None, budget: int | None = None) -> dict[str, Any]:
     """Route uncertain spans to review (``factsep.review.route``); say where the tasks went."""
     from factsep import review
 
-    outfs.require_local(out, "routing to review (its routing ledger is an append-only file under OUT/state/)")
+    check_review_out(out, "route")
     config = Config.from_toml(config_path)
     result = to_dict(review.route(out, budget=budget, config=config))
     if result.get("tasks_file"):
@@ -254,7 +263,7 @@ def run_sync(out: str, config_path: str | None = None) -> dict[str, Any]:
     """Pull annotations into the decisions ledger (``factsep.review.sync``) and return its summary."""
     from factsep import review
 
-    outfs.require_local(out, "syncing review decisions (the decisions ledger is an append-only file under OUT/state/)")
+    check_review_out(out, "sync")
     return to_dict(review.sync(out, config=Config.from_toml(config_path)))
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from prefect import flow, get_run_logger
 
-from factsep.orchestration import normalize_out
+from factsep.orchestration import check_review_out, normalize_out
 from flows.tasks import publish_artifacts, route_task
 
 
@@ -16,6 +16,7 @@ def route_flow(
 ) -> dict[str, Any]:
     """Route within the budget; without a Label Studio URL this writes OUT/review's import file."""
     out = normalize_out(out)
+    check_review_out(out, "route")  # before the task: retrying cannot help
     result = route_task(out, config_path, budget)
     get_run_logger().info("route: %s", {k: v for k, v in result.items() if not isinstance(v, (list, dict))})
     if artifacts:

@@ -6,7 +6,7 @@ from typing import Any
 
 from prefect import flow, get_run_logger
 
-from factsep.orchestration import normalize_out
+from factsep.orchestration import check_review_out, normalize_out
 from flows.tasks import publish_artifacts, report_task, sync_task
 
 
@@ -14,6 +14,7 @@ from flows.tasks import publish_artifacts, report_task, sync_task
 def sync_flow(out: str, config_path: str | None = None, artifacts: bool = True) -> dict[str, Any]:
     """Sync decisions (human decisions win and survive re-scans) and re-write the report."""
     out = normalize_out(out)
+    check_review_out(out, "sync")  # before the task: retrying cannot help
     result = sync_task(out, config_path)
     get_run_logger().info("sync: %s", {k: v for k, v in result.items() if not isinstance(v, (list, dict))})
     report = report_task(out)

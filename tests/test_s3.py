@@ -279,6 +279,11 @@ def test_pipeline_flow_on_a_process_pool_writes_everything_to_s3(
     assert again.is_completed(), again.message
     assert s3_dataset(s3_endpoint, out) == read_dataset(tmp_path / "local")
 
+    from flows.route_flow import route_flow
+
+    refused = route_flow(out, return_state=True)
+    assert refused.is_failed() and "--no-route" in str(refused.message)
+
 
 @pytest.mark.slow
 def test_dask_cluster_reads_and_writes_s3(
