@@ -201,6 +201,11 @@ def _layout(name: str, value: str, written: str | None) -> tuple[bool, bool | No
     return exact, punctuated <= frozenset().union(*layouts)
 
 
+def _accepts(name: str, value: str) -> bool:
+    module = stdnum_table.load(name)
+    return module is not None and module.is_valid(value)
+
+
 def _format(module: Any, number: str) -> str | None:
     fmt = getattr(module, "format", None)
     if fmt is None:
@@ -237,6 +242,8 @@ def stdnum_validator(kind: str):
                     number = module.validate(value)  # type: ignore[union-attr]
                 except Exception:
                     continue
+            if any(_accepts(delegate, c) for delegate in stdnum_table.delegates(name)):
+                continue  # th.tin reading a th.pin: the person's number, found as national_id
             normalized = number if isinstance(number, str) else c
             written = _format(module, normalized)
             # Positions count from the end: people drop the leading zeros a format pads with

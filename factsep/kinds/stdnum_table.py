@@ -62,6 +62,27 @@ def load(module: str) -> ModuleType | None:
         return None
 
 
+@cache
+def delegates(module: str) -> tuple[str, ...]:
+    """Formats of another kind that this one is a union of: th.tin accepts every th.pin, es.nif
+    every es.dni. A value the delegate accepts is the delegate's, so its reading comes from there."""
+    mod = load(module)
+    own = kind_of(module)
+    return tuple(
+        name for value in vars(mod or object).values()
+        if isinstance(value, ModuleType) and value.__name__.startswith("stdnum.")
+        and (name := value.__name__.removeprefix("stdnum.")) != module
+        and kind_of(name) not in (None, own)
+    )
+
+
+def kind_of(module: str) -> str | None:
+    return _KIND_OF.get(module)
+
+
+_KIND_OF = {name: kind for kind, names in KIND_MODULES.items() for name in names}
+
+
 def acronyms(module: str) -> tuple[str, ...]:
     """Local names of a format from its docstring ("NIF", "Partita IVA"), used as context words."""
     mod = load(module)
