@@ -37,6 +37,10 @@ FAKE_ENV = {
     "AWS_EC2_METADATA_DISABLED": "true",
     "AWS_CONFIG_FILE": os.devnull,
     "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+    # a request that missed the endpoint would fail on a dead local proxy, not reach the internet
+    "HTTP_PROXY": "http://127.0.0.1:9",
+    "HTTPS_PROXY": "http://127.0.0.1:9",
+    "NO_PROXY": "127.0.0.1,localhost",
 }
 
 
@@ -244,6 +248,24 @@ def test_review_state_on_s3_is_refused_with_what_to_do(s3_endpoint: str, bucket:
         res = CliRunner().invoke(app, [command, out])
         assert res.exit_code == 2 and "--no-route" in res.output, res.output
     assert keys(s3_endpoint, out) == []
+
+
+def test_any_fsspec_out_and_out_inside_the_input_prefix(tmp_path: Path) -> None:
+    """Not S3-specific: an in-memory store works the same, and OUT under the input prefix is skipped."""
+    import fsspec
+
+    corpus = write_corpus(tmp_path / "in", files=2, docs=4)
+    local = scan([str(corpus)], str(tmp_path / "local"))
+    mem = fsspec.filesystem("memory")
+    root = f"/factsep-{uuid.uuid4().hex[:8]}"
+    for p in sorted(corpus.iterdir()):
+        mem.put_file(str(p), f"{root}/corpus/{p.name}")
+    src, out = f"memory://{root}/corpus", f"memory://{root}/corpus/out"
+    first = scan([src], out)
+    again = scan([src], out)  # OUT's own files are not inputs
+    assert first.shards == again.shards == again.shards_resumed == 2
+    assert first.written == local.written and first.kinds == local.kinds
+    assert not [k for k in mem.find(root) if ".tmp-" in k]
 
 
 # --------------------------------------------------------------------------------------- flows
