@@ -209,3 +209,18 @@ def test_bits_on_spans_follow_the_rule(detector: Detector) -> None:
     spans = {s.kind: s for s in detector.detect("ISBN 978-0-306-40615-7, call +1 650-253-0000.")}
     assert spans["isbn"].bits == pytest.approx(1 + 9 * math.log2(10), abs=0.01)
     assert 30 <= spans["phone_number"].bits <= 33.5
+
+
+def test_redundancy_of_a_slashed_value_samples_it_as_written() -> None:
+    # A US ATIN has no check digit: "30689/7553" must not look checksum-protected because random
+    # samples of its shape were tried with a stray slash and refused.
+    from factsep.kinds.ids import redundancy_bits
+
+    assert redundancy_bits("us.atin", "999999999", "99999/9999") < 1.0
+    assert redundancy_bits("ro.onrc", "A9999999", "A99/9999/9999") > 3.0  # slashes are its format
+
+
+def test_fractions_are_not_identifiers() -> None:
+    import factsep
+
+    assert [s for s in factsep.detect("30689/7553 is about 4.0632") if not s.rejected] == []

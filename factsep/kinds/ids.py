@@ -133,32 +133,38 @@ _SAMPLES = 24
 _MAX_REDUNDANCY = math.log2((_SAMPLES + 1) / 0.5)
 
 
-def redundancy_bits(name: str, value_shape: str) -> float:
+def redundancy_bits(name: str, value_shape: str, layout: str | None = None) -> float:
     """Bits a format's checks fix: log2(1 / share of random values of this shape it accepts).
 
     Learnt once per (module, shape) from a few seeded random values: a check digit gives about
     3.3 bits, a check digit plus a date or region rule more, a bare length rule (a WKN) none. A
     match of a format that accepts most random values of its shape is no evidence at all.
+    ``layout`` is the shape with the value's separators ("99999/9999"), for values the validator
+    also tries as written: a sample counts as accepted the same way.
     """
-    key = (name, value_shape)
+    key = (name, layout or value_shape)
     bits = _REDUNDANCY.get(key)
     if bits is None:
         module = stdnum_table.load(name)
-        rng = random.Random(zlib.crc32(f"{name}|{value_shape}".encode()))
+        rng = random.Random(zlib.crc32(f"{name}|{key[1]}".encode()))
         ok = 0
         for _ in range(_SAMPLES):
-            sample = "".join(rng.choice(_DIGITS) if ch == "9" else rng.choice(_LETTERS) if ch == "A" else ch
-                             for ch in value_shape)
-            try:
-                module.validate(sample)  # type: ignore[union-attr]
-                ok += 1
-            except Exception:
-                pass
+            written = "".join(rng.choice(_DIGITS) if ch == "9" else rng.choice(_LETTERS) if ch == "A" else ch
+                              for ch in layout or value_shape)
+            ok += any(_accepts_sample(module, s) for s in dict.fromkeys((compact(written), written)))
         bits = math.log2((_SAMPLES + 1) / (ok + 0.5))
         if len(_REDUNDANCY) > 50_000:
             _REDUNDANCY.clear()
         _REDUNDANCY[key] = bits
     return bits
+
+
+def _accepts_sample(module: Any, sample: str) -> bool:
+    try:
+        module.validate(sample)
+    except Exception:
+        return False
+    return True
 
 
 _DIGITS = "0123456789"
@@ -253,7 +259,7 @@ def stdnum_validator(kind: str):
                 continue  # the module zero-padded a shorter number: no evidence of this format
             if c[0] == "0" and compact(normalized) == c.lstrip("0"):
                 continue  # ... or dropped leading zeros (li.peid): "00421..." is a dialling prefix
-            redundancy = redundancy_bits(name, value_shape)
+            redundancy = redundancy_bits(name, value_shape, value.upper().translate(_SHAPE) if slashed else None)
             found.append(Validation(
                 normalized=normalized, subtype=f"stdnum.{name}", validated=True,
                 checksum=redundancy >= W_REDUNDANCY_CHECKSUM,
