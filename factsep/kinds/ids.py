@@ -39,6 +39,8 @@ W_FIVE_DIGITS = -3.0
 #: Logits when the value's hyphens, dots or slashes fall where the format never puts a separator
 #: (a hyphenated "1-0054-1023" read as a nine-digit UNP, written bare in every example).
 W_LAYOUT_MISMATCH = -2.0
+#: Logits when the format zero-pads the value to its length ("111090412" as CPF 01-1109-0412).
+W_PADDED = -1.5
 
 _SEP = re.compile(r"[\s\-./:,]")
 _SHAPE = str.maketrans("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ", "9" * 10 + "A" * 26)
@@ -255,8 +257,8 @@ def stdnum_validator(kind: str):
             # Positions count from the end: people drop the leading zeros a format pads with
             # ("1-0228-0776" for CPF 01-0228-0776).
             formatted, layout = _layout(name, value, written)
-            if len(compact(normalized)) > len(c) and not (formatted or layout):
-                continue  # the module zero-padded a shorter number: no evidence of this format
+            # The module zero-padded a shorter number: weaker evidence of this format.
+            padded = len(compact(normalized)) > len(c) and not (formatted or layout)
             if c[0] == "0" and compact(normalized) == c.lstrip("0"):
                 continue  # ... or dropped leading zeros (li.peid): "00421..." is a dialling prefix
             redundancy = redundancy_bits(name, value_shape, value.upper().translate(_SHAPE) if slashed else None)
@@ -264,7 +266,7 @@ def stdnum_validator(kind: str):
                 normalized=normalized, subtype=f"stdnum.{name}", validated=True,
                 checksum=redundancy >= W_REDUNDANCY_CHECKSUM,
                 strength=(W_FORMATTED if formatted else 0.0)
-                + (W_LAYOUT_MISMATCH if layout is False else 0.0)
+                + (W_LAYOUT_MISMATCH if layout is False else 0.0) + (W_PADDED if padded else 0.0)
                 + W_REDUNDANCY * min(redundancy - ONE_CHECK_DIGIT, 0.0)
                 + W_REDUNDANCY_EXTRA * max(redundancy - ONE_CHECK_DIGIT, 0.0),
                 context=stdnum_table.acronyms(name),

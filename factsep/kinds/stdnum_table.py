@@ -19,20 +19,20 @@ TAX_ID = (
     "ee.registrikood eg.tn es.cae es.cif es.nif eu.excise eu.oss eu.vat fi.alv fi.associationid "
     "fi.veronumero fi.ytunnus fo.vn fr.accise fr.nif fr.rcs fr.siren fr.siret fr.tva gb.utr gb.vat "
     "gh.tin gn.nifp gr.vat gt.nit hr.oib hu.anum id.npwp ie.vat il.hp in_.gstin is_.vsk it.iva "
-    "jp.cn ke.pin kr.brn li.peid lt.pvm lu.tva lv.pvn ma.ice mc.tva md.idno me.pib mk.edb mt.vat "
+    "jp.cn ke.pin kr.brn lt.pvm lu.tva lv.pvn ma.ice mc.tva md.idno me.pib mk.edb mt.vat "
     "mx.rfc mz.nuit nl.btw no.mva no.orgnr nz.ird pe.ruc pl.nip pl.regon pt.nif py.ruc ro.cf "
     "ro.cui ro.onrc rs.pib ru.inn ru.ogrn se.orgnr se.vat sg.uen si.ddv si.maticna sk.dph sm.coe "
     "sn.ninea sv.nit th.moa th.tin tn.mf tr.vkn tw.ubn ua.edrpou ua.rntrc us.atin us.ein us.ptin "
-    "us.tin uy.rut ve.rif vn.mst za.tin in_.pan"
+    "us.tin uy.rut ve.rif vn.mst za.tin"
 ).split()
 
 NATIONAL_ID = (
     "ar.dni at.vnr be.bis be.eid be.nn be.ssn bg.egn bg.pnf br.cpf ca.bc_phn ca.sin ch.ssn cn.ric "
     "cr.cpf cr.cr cu.ni cz.rc dk.cpr do.cedula ec.ci ee.ik es.dni es.nie fi.hetu fr.nir gb.nhs "
     "gb.upn gr.amka id.nik ie.pps il.idnr in_.aadhaar in_.epic in_.vid is_.kennitala "
-    "it.codicefiscale jp.in_ kr.rrn lt.asmens mu.nid mx.curp my.nric nl.bsn "
+    "it.codicefiscale jp.in_ kr.rrn li.peid lt.asmens mu.nid mx.curp my.nric nl.bsn "
     "nl.identiteitskaartnummer nl.onderwijsnummer no.fodselsnummer pe.cui pk.cnic pl.pesel pt.cc "
-    "ro.cnp se.personnummer si.emso sk.rc th.pin tr.tckimlik za.idnr"
+    "ro.cnp se.personnummer si.emso sk.rc th.pin tr.tckimlik za.idnr in_.pan"
 ).split()
 
 SECURITY_ID = "cusip de.wkn figi gb.sedol isin lei".split()
