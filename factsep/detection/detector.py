@@ -180,6 +180,8 @@ class Detector:
         # a number that goes on past a dot or comma ("v4.16.17.6" read from "16.17.6") is a piece
         partial = partial or (before in ".," and text[start - 2:start - 1].isdigit()) or (
             after in ".,-/" and text[end + 1:end + 2].isdigit())
+        # ... and so is one right after an area code in parentheses ("456-7890" of "(123) 456-7890")
+        partial = partial or (start >= 3 and before == " " and text[start - 2] == ")" and text[start - 3].isdigit())
         for v in options:
             signals = Signals(kind.prior, v.checksum, v.validated, v.strength, 0, 0, placeholder, partial)
             if not (kind.requires_context or read_context) and self._context_cannot_matter(kind.name, signals):
