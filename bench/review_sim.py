@@ -7,8 +7,8 @@ marks exactly the gold random facts in the window, and a noisy one that gets eac
 of the time), syncs, and scores the final dataset against the gold labels.
 
 Scoring (as in the eval README): strict match on (document, start, end, kind) for spans the
-dataset tags as random facts (auto_accept, human_accept, human_added); a prediction that overlaps
-only a gold span with no kind (a name, a plain date) counts neither way. The budget-0 row is the
+dataset tags as random facts (auto_accept, human_accept, human_added); a prediction that is no exact match and overlaps
+a gold span with no kind (a name, a plain date) counts neither way. The budget-0 row is the
 baseline of the same script: detection alone.
 
     python bench/review_sim.py [--budgets 0,1,5,20] [--noise 0.05] [--work DIR] [--json FILE]
@@ -141,6 +141,16 @@ def all_tasks(ls: Any, project_id: int) -> list[dict[str, Any]]:
     return tasks
 
 
+def open_spans(out: Path, url: str, project: str) -> int:
+    """Spans routed to the project and not decided yet (route's budget counts them as open)."""
+    from factsep.decisions import latest_decisions
+    from factsep.review.ledger import RoutingLedger, target_name
+
+    decided = latest_decisions(out)
+    routed = RoutingLedger(out).routed_span_ids(target_name(url, project))
+    return sum(1 for sid in routed if sid not in decided)
+
+
 def user(ls: Any, name: str) -> int:
     email = f"{name}@factsep.bench"
     for u in ls.users.list():
@@ -157,6 +167,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--work", type=Path, default=Path("/tmp/factsep-review-sim"))
     ap.add_argument("--json", type=Path, default=None, help="also write the results here")
     ap.add_argument("--audit", type=float, default=0.0, help="share of the budget auditing auto decisions")
+    ap.add_argument("--strategy", default="value", choices=("value", "uncertainty"),
+                    help="[review] strategy: expected value of a look, or pending spans by uncertainty")
+    ap.add_argument("--rounds", type=int, default=2, help="route/annotate/sync rounds sharing the budget")
     ap.add_argument("--no-rescan", action="store_true", help="skip the re-scan with the fitted calibration")
     args = ap.parse_args(argv)
 
@@ -184,31 +197,55 @@ def main(argv: list[str] | None = None) -> int:
         base = args.work / "base"
         scan([str(corpus)], str(base))
         scan_s = time.time() - t0
+        base_spans = score(base, gold)["spans"]
         ls = LabelStudio(base_url=url, api_key=key)
         annotators = {"oracle": user(ls, "oracle"), "noisy": user(ls, "noisy")}
         rows = []
         for pct in [float(b) for b in args.budgets.split(",")]:
             out = args.work / f"budget-{pct:g}"
             shutil.copytree(base, out)
-            total = score(out, gold)["spans"]
+            total = base_spans  # detected spans: the denominator of "spans seen" in every row
             row: dict[str, Any] = {"budget_pct": pct}
             t1 = time.time()
             if pct > 0:
                 project = f"review-sim {pct:g}% {uuid.uuid4().hex[:6]}"
-                r = route(out, budget=math.ceil(total * pct / 100), project=project,
-                          config=ReviewConfig(audit_share=args.audit))
+                budget = math.ceil(total * pct / 100)
+                cfg = ReviewConfig(audit_share=args.audit, strategy=args.strategy)
                 rng = random.Random(args.seed)
-                tasks = all_tasks(ls, r.project_id)
-                for t in tasks:
-                    truth = oracle_regions(t, gold)
-                    ls.annotations.create(t["id"], result=truth, completed_by=annotators["oracle"])
-                    ls.annotations.create(t["id"], result=noisy_regions(t, truth, rng, args.noise),
-                                          completed_by=annotators["noisy"])
-                s = sync(out, project=project)
+                seen: set[tuple[str, int, int, str]] = set()
+                answered: set[int] = set()
+                shown = marked_unshown = 0
+                for rnd in range(1, args.rounds + 1):
+                    # this round's share of the budget; regions people add are seen spans too, so
+                    # leave room for as many as earlier rounds added per span shown
+                    goal = math.floor(budget * rnd / args.rounds)
+                    add_rate = marked_unshown / shown if shown else 0.0
+                    room = math.floor((goal - len(seen)) / (1 + add_rate))
+                    if room <= 0:
+                        continue
+                    r = route(out, budget=open_spans(out, url, project) + room, project=project, config=cfg)
+                    tasks = [t for t in all_tasks(ls, r.project_id) if t["id"] not in answered]
+                    for t in tasks:
+                        truth = oracle_regions(t, gold)
+                        noisy = noisy_regions(t, truth, rng, args.noise)
+                        ls.annotations.create(t["id"], result=truth, completed_by=annotators["oracle"])
+                        ls.annotations.create(t["id"], result=noisy, completed_by=annotators["noisy"])
+                        answered.add(t["id"])
+                        meta = t["data"]["factsep"]
+                        shown_here = {(meta["doc_id"], x["start"], x["end"], x["kind"]) for x in meta["spans"]}
+                        marked = {(meta["doc_id"], meta["window_start"] + x["value"]["start"],
+                                   meta["window_start"] + x["value"]["end"], x["value"]["labels"][0])
+                                  for x in truth + noisy}
+                        shown += len(shown_here)
+                        marked_unshown += len(marked - shown_here)
+                        seen |= shown_here | marked
+                    s = sync(out, project=project, config=cfg)
+                    print(json.dumps({"round": rnd, "room": room, "routed": r.selected, "tasks": len(tasks),
+                                      "seen": len(seen), "inferred": s.inferred}), file=sys.stderr)
                 cal = s.calibration or {}
-                row.update(seen=r.selected, tasks=len(tasks), accepted=s.accepted, rejected=s.rejected,
-                           added=s.added, propagated=s.propagated, ties=s.ties,
-                           quarantined=s.annotations_quarantined,
+                row.update(seen=len(seen), shown=shown, tasks=len(answered), accepted=s.accepted,
+                           rejected=s.rejected, added=s.added, propagated=s.propagated, ties=s.ties,
+                           quarantined=s.annotations_quarantined, inferred=s.inferred,
                            ece_before=cal.get("ece_before"), ece_after=cal.get("ece_after"),
                            calibrated_n=cal.get("n"))
             else:
@@ -218,7 +255,7 @@ def main(argv: list[str] | None = None) -> int:
                 # the next run: same corpus, decisions kept, confidence through the fitted calibration
                 again = args.work / f"budget-{pct:g}-rescan"
                 (again / "state").mkdir(parents=True)
-                for name in ("decisions.jsonl", "calibration.json"):
+                for name in ("decisions.jsonl", "calibration.json", "inferred.json"):
                     if (out / "state" / name).exists():
                         shutil.copy(out / "state" / name, again / "state" / name)
                 cal_path = again / "state" / "calibration.json"
@@ -227,12 +264,13 @@ def main(argv: list[str] | None = None) -> int:
                 after = score(again, gold)
                 row.update(rescan_precision=after["precision"], rescan_recall=after["recall"],
                            rescan_pending=after["pending"])
-            row["seen_share"] = round(row["seen"] / row["spans"], 4) if row["spans"] else 0.0
+            row["seen_share"] = round(row["seen"] / total, 4) if total else 0.0
             row["seconds"] = round(time.time() - t1, 1)
             rows.append(row)
             print(json.dumps(row), file=sys.stderr)
         result = {"scan_seconds": round(scan_s, 1), "docs": len(docs), "noise": args.noise,
-                  "audit_share": args.audit, "rows": rows}
+                  "audit_share": args.audit, "strategy": args.strategy, "rounds": args.rounds,
+                  "rows": rows}
         print_table(result)
         if args.json:
             args.json.write_text(json.dumps(result, indent=1), encoding="utf-8")
@@ -245,7 +283,7 @@ def main(argv: list[str] | None = None) -> int:
 def print_table(result: dict[str, Any]) -> None:
     base = result["rows"][0]
     print(f"docs={result['docs']} noise={result['noise']} audit_share={result['audit_share']} "
-          f"scan={result['scan_seconds']}s")
+          f"strategy={result['strategy']} rounds={result['rounds']} scan={result['scan_seconds']}s")
     print("| budget | spans seen (share) | tasks | precision | recall | F1 | P vs base | R vs base "
           "| pending | ties | added | ECE before -> after | after re-scan P / R (pending) |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")

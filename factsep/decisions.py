@@ -97,11 +97,28 @@ def latest_decisions(out: str | Path) -> dict[str, Decision]:
     return latest
 
 
-class DecisionIndex:
-    """Decisions in force, indexed by span and by document for overlaying on scan output."""
+def inferred_decisions(out: str | Path) -> dict[str, str]:
+    """span_id -> automatic decision inferred from review (``OUT/state/inferred.json``, written
+    whole by each sync; see :mod:`factsep.review.strata`). Empty when there is none."""
+    path = Path(out) / "state" / "inferred.json"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    found = data.get("decisions") if isinstance(data, dict) else None
+    return {str(k): str(v) for k, v in found.items()} if isinstance(found, dict) else {}
 
-    def __init__(self, decisions: dict[str, Decision]) -> None:
+
+class DecisionIndex:
+    """Decisions in force, indexed by span and by document for overlaying on scan output.
+
+    Human decisions (the ledger) win; spans no human decided take the decision review inferred
+    for their stratum, if any.
+    """
+
+    def __init__(self, decisions: dict[str, Decision], inferred: dict[str, str] | None = None) -> None:
         self.by_span = decisions
+        self.inferred = {k: v for k, v in (inferred or {}).items() if k not in decisions}
         self.added_by_doc: dict[str, list[Decision]] = {}
         for d in decisions.values():
             if d.span is not None:
@@ -109,17 +126,18 @@ class DecisionIndex:
 
     @classmethod
     def load(cls, out: str | Path) -> DecisionIndex:
-        return cls(latest_decisions(out))
+        return cls(latest_decisions(out), inferred_decisions(out))
 
     def __len__(self) -> int:
-        return len(self.by_span)
+        return len(self.by_span) + len(self.inferred)
 
     def apply(self, spans: list[Span], doc_key_: str) -> list[Span]:
         """Overlay human decisions on one document's spans, adding its human_added spans."""
-        if not self.by_span:
+        if not self.by_span and not self.inferred:
             return spans
         result = [
-            s.with_(decision=self.by_span[s.span_id].decision) if s.span_id in self.by_span else s
+            s.with_(decision=self.by_span[s.span_id].decision) if s.span_id in self.by_span
+            else s.with_(decision=self.inferred[s.span_id]) if s.span_id in self.inferred else s
             for s in spans
         ]
         present = {s.span_id for s in result}

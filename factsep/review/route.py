@@ -26,7 +26,8 @@ from factsep.review.client import ReviewClient
 from factsep.review.data import load_documents, load_spans, write_json_atomic
 from factsep.review.labelconfig import FROM_NAME, TEXT_FIELD, TO_NAME, label_config
 from factsep.review.ledger import RoutedTask, RoutingLedger, target_name
-from factsep.span import AUTO_ACCEPT, AUTO_REJECT, PENDING_REVIEW, Span, doc_key
+from factsep.review.strata import Stratifier, decide, logit, offsets, sigmoid, thresholds
+from factsep.span import AUTO_ACCEPT, AUTO_REJECT, HUMAN, PENDING_REVIEW, Span, doc_key
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +51,15 @@ class ReviewConfig:
     #: Apply a reviewed span's verdict to the pending spans with the same kind and normalized value
     #: (routing sends one per value, so the others would otherwise never be decided).
     propagate: bool = True
+    #: Propagation also reverses automatic decisions of the same kind and value.
+    propagate_auto: bool = True
+    #: After sync, learn per stratum (kind and its likely other reading) how far people's verdicts
+    #: move the detector's confidence, and re-decide that stratum's undecided spans in this run.
+    infer: bool = True
+    #: "uncertainty": pending spans, most uncertain first (plus ``audit_share``). "value": any
+    #: span no human decided, ranked by the expected value of a look (see ``select_by_value``), and
+    #: every other undecided span in a task's window is shown too (the annotator reads it anyway).
+    strategy: str = "uncertainty"
 
 
 def review_config(config: Any = None) -> ReviewConfig:
@@ -170,6 +180,83 @@ def select_audit(spans: Sequence[Span], budget: int, routed: Sequence[Span] = ()
     return chosen
 
 
+def expected_loss(q: float, low: float, high: float) -> float:
+    """What leaving a span as decided costs, in expected wrong dataset entries: an accepted span
+    is a false fact with probability 1 - q, any other a missed fact with probability q."""
+    return 1.0 - q if decide(q, low, high) == AUTO_ACCEPT else q
+
+
+def select_by_value(
+    spans: Sequence[Span],
+    budget: int,
+    stratify: Stratifier,
+    shifts: dict[str, float],
+    looks: dict[str, int],
+    copies: dict[str, int],
+    cost: dict[str, int],
+    thresholds_: tuple[float, float],
+    routed: Sequence[Span] = (),
+) -> list[Span]:
+    """Greedy by expected value of a human look per span shown, one span per value.
+
+    A look settles the span and, through propagation, the ``copies`` of its value:
+    ``loss * copies``. It also teaches the span's stratum (kind and likely other reading), whose
+    inferred shift moves every undecided member: the stratum's total loss, discounted by
+    ``(1 + looks)^2`` as verdicts accumulate. Divided by ``cost``, the spans its window shows.
+    """
+    low, high = thresholds_
+    seen_values = {s.value_hash for s in routed}
+    n = dict(looks)
+    queues: dict[str, list[tuple[float, Span]]] = {}
+    mass: dict[str, float] = {}
+    for s in spans:
+        k = stratify(s)
+        q = sigmoid(logit(float(s.confidence)) + shifts.get(k, 0.0))
+        loss = expected_loss(q, low, high)
+        mass[k] = mass.get(k, 0.0) + loss
+        queues.setdefault(k, []).append((loss * copies.get(s.value_hash, 1), s))
+    for k in queues:
+        queues[k].sort(key=lambda e: (-e[0] / cost.get(e[1].span_id, 1), e[1].span_id))
+    chosen: list[Span] = []
+    spent = 0
+    while spent < budget:
+        best: tuple[float, str] | None = None
+        for k, q in queues.items():
+            while q and q[0][1].value_hash in seen_values:
+                q.pop(0)
+            if not q:
+                continue
+            direct, s = q[0]
+            v = (direct + mass[k] / (1 + n.get(k, 0)) ** 2) / cost.get(s.span_id, 1)
+            if best is None or (v, k) > best:
+                best = (v, k)
+        if best is None:
+            break
+        _, s = queues[best[1]].pop(0)
+        c = cost.get(s.span_id, 1)
+        if chosen and spent + c > budget:
+            continue
+        n[best[1]] = n.get(best[1], 0) + 1
+        seen_values.add(s.value_hash)
+        chosen.append(s)
+        spent += c
+    return chosen
+
+
+def window_cost(spans: Sequence[Span], context: int) -> dict[str, int]:
+    """span_id -> spans a window around it would show (itself and its undecided neighbours)."""
+    by_doc: dict[str, list[Span]] = {}
+    for s in spans:
+        by_doc.setdefault(s.doc_id, []).append(s)
+    cost: dict[str, int] = {}
+    for members in by_doc.values():
+        for s in members:
+            cost[s.span_id] = sum(
+                1 for t in members if t.start >= s.start - context and t.end <= s.end + context
+            )
+    return cost
+
+
 # ---- windows and tasks ----------------------------------------------------------------------------
 
 def _safe_cut(text: str, i: int) -> bool:
@@ -209,11 +296,19 @@ def task_key(dkey: str, lo: int, hi: int, span_ids: Sequence[str]) -> str:
     return h.hexdigest()
 
 
-def build_tasks(spans: Sequence[Span], docs: dict[str, str], context: int) -> list[dict[str, Any]]:
-    """Label Studio tasks, one per merged document window, spans as pre-annotations."""
+def build_tasks(
+    spans: Sequence[Span], docs: dict[str, str], context: int, neighbours: Sequence[Span] = ()
+) -> list[dict[str, Any]]:
+    """Label Studio tasks, one per merged document window, spans as pre-annotations.
+
+    ``neighbours`` that fall inside a window are shown (and asked about) as well.
+    """
     by_doc: dict[str, list[Span]] = {}
     for s in spans:
         by_doc.setdefault(s.doc_id, []).append(s)
+    near: dict[str, list[Span]] = {}
+    for s in neighbours:
+        near.setdefault(s.doc_id, []).append(s)
     tasks: list[dict[str, Any]] = []
     version = str(factsep.__version__)
     for doc_id in sorted(by_doc):
@@ -231,6 +326,10 @@ def build_tasks(spans: Sequence[Span], docs: dict[str, str], context: int) -> li
             else:
                 windows.append((lo, hi, [s]))
         for lo, hi, members in windows:
+            have = {s.span_id for s in members}
+            extra = [t for t in near.get(doc_id, ()) if lo <= t.start and t.end <= hi and t.span_id not in have]
+            if extra:
+                members = sorted([*members, *extra], key=lambda s: (s.start, s.end))
             ids = [s.span_id for s in members]
             key = task_key(dkey, lo, hi, ids)
             window = text[lo:hi]
@@ -294,6 +393,30 @@ def _routed(task: dict[str, Any], target: str, task_id: int | None, project_id: 
     )
 
 
+def _select_value(
+    out: str | Path, all_spans: Sequence[Span], undecided: Sequence[Span], candidates: Sequence[Span],
+    room: int, open_spans: Sequence[Span], config: ReviewConfig,
+) -> list[Span]:
+    """``select_by_value`` with the run's strata, the shifts of the last sync and verdicts so far."""
+    from factsep.review.sync import shown_verdicts
+
+    stratify = Stratifier.for_run(out, all_spans)
+    by_id = {s.span_id: s for s in all_spans}
+    looks: dict[str, int] = {}
+    for sid in [*shown_verdicts(out), *(s.span_id for s in open_spans)]:
+        if sid in by_id:
+            k = stratify(by_id[sid])
+            looks[k] = looks.get(k, 0) + 1
+    copies: dict[str, int] = {}
+    if config.propagate:
+        for s in undecided:
+            copies[s.value_hash] = copies.get(s.value_hash, 0) + 1
+    return select_by_value(
+        candidates, room, stratify, offsets(out), looks, copies,
+        window_cost(undecided, config.context_chars), thresholds(out), routed=open_spans,
+    )
+
+
 # ---- route ----------------------------------------------------------------------------------------
 
 def route(
@@ -328,8 +451,18 @@ def route(
     open_spans = [s for s in all_spans if s.span_id in already and s.span_id not in decided]
     room = max(0, budget - len(open_spans))
     n_audit = round(room * config.audit_share) if config.audit_share > 0 else 0
-    chosen = select_spans(pending, room - n_audit, routed=open_spans)
-    if config.audit_share > 0:
+    neighbours: list[Span] = []
+    if config.strategy == "value":
+        human = {sid for sid, d in decided.items() if d.decision in HUMAN}
+        undecided = [s for s in all_spans if s.span_id not in human and s.decision not in HUMAN]
+        neighbours = [s for s in undecided if s.span_id not in already]
+        pending = neighbours
+        chosen = _select_value(out, all_spans, undecided, neighbours, room, open_spans, config)
+    elif config.strategy == "uncertainty":
+        chosen = select_spans(pending, room - n_audit, routed=open_spans)
+    else:
+        raise ValueError(f"[review] strategy is 'uncertainty' or 'value', not {config.strategy!r}")
+    if config.audit_share > 0 and config.strategy == "uncertainty":
         auto = [
             s for s in all_spans
             if s.decision in (AUTO_ACCEPT, AUTO_REJECT) and s.span_id not in decided and s.span_id not in already
@@ -337,7 +470,10 @@ def route(
         # budget the pending spans did not use goes to the audit too
         chosen += select_audit(auto, room - len(chosen), routed=[*open_spans, *chosen])
     docs = load_documents(out, {s.doc_id for s in chosen}, config.text_field, spans=chosen)
-    tasks = build_tasks(chosen, docs, config.context_chars)
+    tasks = build_tasks(chosen, docs, config.context_chars, neighbours)
+    while neighbours and len(chosen) > 1 and sum(len(t["data"][META]["spans"]) for t in tasks) > room:
+        chosen = chosen[:-1]  # the windows showed more neighbours than estimated: trim to the budget
+        tasks = build_tasks(chosen, docs, config.context_chars, neighbours)
     by_kind: dict[str, int] = {}
     for t in tasks:
         for s in t["data"][META]["spans"]:

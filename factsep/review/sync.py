@@ -24,9 +24,13 @@ from factsep.review.calibration import CalibrationResult, fit_calibration
 from factsep.review.client import ReviewClient, ReviewError
 from factsep.review.data import load_documents, load_spans, quarantine
 from factsep.review.labelconfig import FROM_NAME
+from factsep.review.ledger import RoutingLedger
 from factsep.review.offsets import Unplaceable, place
 from factsep.review.route import META, ReviewConfig, review_config
+from factsep.review.strata import Inference, Stratifier, infer, load_inferred
 from factsep.span import (
+    AUTO_ACCEPT,
+    HUMAN,
     HUMAN_ACCEPT,
     HUMAN_ADDED,
     HUMAN_REJECT,
@@ -56,6 +60,8 @@ class SyncResult:
     placements: dict[str, int] = field(default_factory=dict)
     rewritten: bool = False
     calibration: dict[str, Any] | None = None
+    inferred: dict[str, int] = field(default_factory=dict)  # "auto_accept->pending_review": n
+    strata: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -215,7 +221,9 @@ def decide_task(
 def _same_value(
     out: str | Path, decided: list[Decision], in_force: dict[str, Decision], cfg: ReviewConfig
 ) -> list[Decision]:
-    """The verdict on a reviewed span, for the other pending spans of the same value.
+    """The verdict on a reviewed span, for the other pending spans of the same value (and, with
+    ``propagate_auto``, automatic decisions it reverses: a value people rejected once is not
+    auto-accepted elsewhere).
 
     Values whose reviewed spans disagree are left alone. Source ``label_studio:same_value``.
     """
@@ -230,9 +238,17 @@ def _same_value(
         if s is not None:
             per_value.setdefault((s.kind, s.value_hash), set()).add(d.decision)
     settled = {k: next(iter(v)) for k, v in per_value.items() if len(v) == 1}
+    def differs(s: Span, verdict: str) -> bool:
+        # pending spans take the verdict; with propagate_auto, so do automatic decisions it reverses
+        if s.decision == PENDING_REVIEW:
+            return True
+        if not cfg.propagate_auto or s.decision in HUMAN:
+            return False
+        return (verdict == HUMAN_ACCEPT) != (s.decision == AUTO_ACCEPT)
+
     targets = [
         s for s in spans
-        if (s.kind, s.value_hash) in settled and s.decision == PENDING_REVIEW
+        if (s.kind, s.value_hash) in settled and differs(s, settled[(s.kind, s.value_hash)])
         and s.span_id not in verdicts and s.span_id not in in_force
     ]
     if not targets:
@@ -247,6 +263,23 @@ def _same_value(
             s.span_id, settled[(s.kind, s.value_hash)], doc_key(text), source="label_studio:same_value"
         ))
     return result
+
+
+def shown_verdicts(out: str | Path) -> dict[str, tuple[float, int]]:
+    """span_id -> (confidence when shown to people, 1 accepted / 0 rejected), over all targets."""
+    scores = RoutingLedger(out).span_scores()
+    return {
+        sid: (float(scores[sid]["confidence"]), 1 if d.decision == HUMAN_ACCEPT else 0)
+        for sid, d in latest_decisions(out).items()
+        if d.decision in (HUMAN_ACCEPT, HUMAN_REJECT) and sid in scores
+    }
+
+
+def infer_strata(out: str | Path) -> Inference:
+    """Refit the strata from every verdict on a shown span and re-decide the undecided spans."""
+    spans = load_spans(out)
+    human = {sid for sid, d in latest_decisions(out).items() if d.decision in HUMAN}
+    return infer(out, spans, shown_verdicts(out), human, Stratifier.for_run(out, spans))
 
 
 def sync(
@@ -307,7 +340,14 @@ def sync(
             result.added += 1
     quarantine(out, quarantined)
     result.decisions_appended = append_decisions(out, changed)
-    if changed:
+    inferred_changed = False
+    if cfg.infer:
+        before = load_inferred(out).get("decisions") or {}
+        inference = infer_strata(out)
+        result.inferred = inference.changed
+        result.strata = {k: asdict(v) for k, v in inference.strata.items()}
+        inferred_changed = inference.decisions != before
+    if changed or inferred_changed:
         if rewrite is None:
             from factsep.scan import rewrite_parts as rewrite
         rewrite(str(out))
