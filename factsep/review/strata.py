@@ -122,20 +122,26 @@ class StratumFit:
 
 
 def fit_offset(points: Sequence[tuple[float, int]], sd: float = PRIOR_SD) -> float:
-    """MAP log-odds shift b for y ~ Bernoulli(sigmoid(logit(p) + b)), b ~ N(0, sd^2) (Newton)."""
+    """MAP log-odds shift b for y ~ Bernoulli(sigmoid(logit(p) + b)), b ~ N(0, sd^2).
+
+    The log-posterior is concave in b, so its derivative falls monotonically: bisection finds the
+    root safely (Newton overshoots when every verdict contradicts a 0.99 score).
+    """
     if not points:
         return 0.0
-    base = [logit(p) for p, _ in points]
-    b = 0.0
-    for _ in range(50):
-        probs = [sigmoid(z + b) for z in base]
-        grad = sum(y - q for (_, y), q in zip(points, probs, strict=True)) - b / sd**2
-        hess = -sum(q * (1 - q) for q in probs) - 1 / sd**2
-        step = grad / hess
-        b -= step
-        if abs(step) < 1e-6:
-            break
-    return b
+    base = [(logit(p), y) for p, y in points]
+
+    def slope(b: float) -> float:
+        return sum(y - sigmoid(z + b) for z, y in base) - b / sd**2
+
+    lo, hi = -40.0, 40.0
+    for _ in range(80):
+        mid = (lo + hi) / 2
+        if slope(mid) > 0:
+            lo = mid
+        else:
+            hi = mid
+    return (lo + hi) / 2
 
 
 def fit_offsets(verdicts: dict[str, list[tuple[float, int]]], sd: float = PRIOR_SD) -> dict[str, StratumFit]:

@@ -1,0 +1,146 @@
+"""Value-of-a-look routing, strata inference and propagation to automatic decisions, against a
+real Label Studio server."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import polars as pl
+import pytest
+from review_support import Annotator, accept_all, project_tasks, scan_corpus, unique, write_corpus
+
+from factsep.config import DetectorConfig
+from factsep.decisions import DecisionIndex, latest_decisions
+from factsep.review import ReviewConfig, route, sync
+from factsep.review.strata import fit_offset, inferred_path, sigmoid
+from factsep.span import AUTO_ACCEPT, HUMAN_REJECT, PENDING_REVIEW, Span
+
+VALUE = ReviewConfig(strategy="value")
+#: Ten documents, each with its own e-mail address (auto-accepted by format alone).
+EMAILS = [{"id": f"m{i}", "text": f"Write to user{i}.box@mail{i}.example.com for details."} for i in range(10)]
+
+
+def spans_frame(out: Path) -> pl.DataFrame:
+    return pl.read_parquet(str(out / "spans" / "part-*.parquet"))
+
+
+@pytest.fixture
+def emails(tmp_path: Path) -> Path:
+    out = scan_corpus(write_corpus(tmp_path, EMAILS), tmp_path / "out", DetectorConfig())
+    frame = spans_frame(out)
+    assert frame.height == 10 and set(frame["decision"]) == {AUTO_ACCEPT}
+    return out
+
+
+# ---- units --------------------------------------------------------------------------------------
+
+def test_fit_offset_moves_with_evidence_and_is_shrunk() -> None:
+    assert fit_offset([]) == 0.0
+    one = fit_offset([(0.99, 0)])
+    three = fit_offset([(0.99, 0)] * 3)
+    assert three < one < 0  # rejections of confident spans pull the stratum down, more with more
+    assert -6 < three < -4 and -4 < one < -2
+    assert sigmoid(4.6 + three) < 0.75  # three of them demote a 0.99 stratum below auto-accept
+    assert 0 < fit_offset([(0.6, 1)] * 5)  # accepted mid-range spans pull it up
+    assert abs(fit_offset([(0.9, 1), (0.9, 0)])) < 1.5  # mixed evidence: a small shift
+
+
+def test_decision_index_human_wins_over_inferred() -> None:
+    from factsep.decisions import Decision
+
+    span = Span("s1", "d", 0, 3, "phone_number", None, "123", "h", 0.9, 10.0, True, "t",
+                decision=AUTO_ACCEPT)
+    other = span.with_(span_id="s2", start=5, end=8)
+    index = DecisionIndex({"s1": Decision("s1", HUMAN_REJECT, "k")}, {"s1": AUTO_ACCEPT, "s2": PENDING_REVIEW})
+    assert len(index) == 2
+    got = {s.span_id: s.decision for s in index.apply([span, other], "k")}
+    assert got == {"s1": HUMAN_REJECT, "s2": PENDING_REVIEW}
+
+
+# ---- against the server -------------------------------------------------------------------------
+
+def _annotate(label_studio, project_id: int, keep: bool) -> int:
+    ls = label_studio.client()
+    oracle = Annotator.get(ls, "oracle")
+    tasks = project_tasks(ls, project_id)
+    for t in tasks:
+        oracle.annotate(t["id"], accept_all(t) if keep else [])
+    return len(tasks)
+
+
+def test_rejected_sample_demotes_its_stratum_in_the_same_run(label_studio, emails: Path) -> None:
+    project = unique("strata")
+    r = route(emails, budget=3, project=project, config=VALUE)
+    assert r.selected == 3
+    assert _annotate(label_studio, r.project_id, keep=False) == 3
+    res = sync(emails, project=project, config=VALUE)
+    assert res.rejected == 3 and res.propagated == 0
+    frame = spans_frame(emails)
+    decided = latest_decisions(emails)
+    undecided = frame.filter(~pl.col("span_id").is_in(list(decided)))
+    assert undecided.height == 7
+    # nobody looked at these seven, but their stratum was rejected three times out of three
+    assert AUTO_ACCEPT not in set(undecided["decision"])
+    assert sum(res.inferred.values()) == 7
+    (stratum,) = res.strata
+    assert stratum.startswith("email_address~") and res.strata[stratum]["n"] == 3
+    # the dataset shows it, and syncing again changes nothing
+    ds = pl.read_parquet(str(emails / "dataset" / "part-*.parquet"))
+    facts = [f for row in ds["random_facts"].to_list() for f in (row or [])]
+    assert not any(f["decision"] == AUTO_ACCEPT for f in facts)
+    before = json.loads(inferred_path(emails).read_text(encoding="utf-8"))
+    again = sync(emails, project=project, config=VALUE)
+    assert again.decisions_appended == 0
+    assert json.loads(inferred_path(emails).read_text(encoding="utf-8"))["decisions"] == before["decisions"]
+
+
+def test_accepted_sample_keeps_its_stratum(label_studio, emails: Path) -> None:
+    project = unique("strata keep")
+    r = route(emails, budget=3, project=project, config=VALUE)
+    _annotate(label_studio, r.project_id, keep=True)
+    res = sync(emails, project=project, config=VALUE)
+    assert res.accepted == 3 and not res.inferred
+    assert set(spans_frame(emails)["decision"]) == {AUTO_ACCEPT, "human_accept"}
+
+
+def test_without_inference_nothing_else_moves(label_studio, emails: Path) -> None:
+    project = unique("strata off")
+    cfg = ReviewConfig(strategy="value", infer=False)
+    r = route(emails, budget=3, project=project, config=cfg)
+    _annotate(label_studio, r.project_id, keep=False)
+    sync(emails, project=project, config=cfg)
+    frame = spans_frame(emails)
+    assert frame.filter(pl.col("decision") == AUTO_ACCEPT).height == 7
+    assert not inferred_path(emails).exists()
+
+
+def test_value_routing_shows_window_neighbours_and_repeats_go_first(label_studio, tmp_path: Path) -> None:
+    docs = [
+        {"id": "pair", "text": "Mail ann.lee@corp.example.org or bob.ray@corp.example.org today."},
+        {"id": "r1", "text": "Contact zed.kim@shop.example.net about the order."},
+        {"id": "r2", "text": "Again, zed.kim@shop.example.net answers all questions."},
+    ]
+    out = scan_corpus(write_corpus(tmp_path, docs), tmp_path / "out", DetectorConfig())
+    assert set(spans_frame(out)["decision"]) == {AUTO_ACCEPT}
+    project = unique("neighbours")
+    # budget 1: the repeated value first (one look settles two spans), and only one span shown
+    first = route(out, budget=1, project=project, config=VALUE)
+    assert first.selected == 1 and first.tasks_created == 1
+    ls = label_studio.client()
+    (task,) = project_tasks(ls, first.project_id)
+    assert task["data"]["doc_id"] in {"r1", "r2"}
+    Annotator.get(ls, "oracle").annotate(task["id"], [])
+    res = sync(out, project=project, config=VALUE)
+    # the rejection reaches the unseen auto-accepted repeat (source same_value)
+    assert res.rejected == 2 and res.propagated == 1
+    sources = {d.source for d in latest_decisions(out).values()}
+    assert sources == {"label_studio", "label_studio:same_value"}
+    # budget 2 more: the two-span document is one task with both spans shown and asked about
+    second = route(out, budget=2, project=project, config=VALUE)
+    assert second.selected == 2 and second.tasks_created == 1
+    pair = next(t for t in project_tasks(ls, first.project_id) if t["data"]["doc_id"] == "pair")
+    assert len(pair["predictions"][0]["result"]) == 2
+    Annotator.get(ls, "oracle").annotate(pair["id"], accept_all(pair)[:1])
+    res = sync(out, project=project, config=VALUE)
+    assert res.accepted == 1 and res.rejected == 1
