@@ -111,7 +111,8 @@ def noisy_regions(task: dict[str, Any], truth: list[dict[str, Any]], rng: random
     """The oracle's answer with each decision flipped with probability ``noise``."""
     key = lambda r: (r["value"]["start"], r["value"]["end"], r["value"]["labels"][0])  # noqa: E731
     kept = {key(r): r for r in truth}
-    predicted = {key(r): r for r in task["predictions"][0]["result"]}
+    preds = task.get("predictions") or [{}]
+    predicted = {key(r): r for r in preds[0].get("result") or []}
     answer = dict(kept)
     for k in set(kept) | set(predicted):
         if rng.random() < noise:
@@ -169,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--audit", type=float, default=0.0, help="share of the budget auditing auto decisions")
     ap.add_argument("--strategy", default="value", choices=("value", "uncertainty"),
                     help="[review] strategy: expected value of a look, or pending spans by uncertainty")
-    ap.add_argument("--rounds", type=int, default=2, help="route/annotate/sync rounds sharing the budget")
+    ap.add_argument("--rounds", type=int, default=3, help="route/annotate/sync rounds sharing the budget")
     ap.add_argument("--no-rescan", action="store_true", help="skip the re-scan with the fitted calibration")
     args = ap.parse_args(argv)
 
@@ -209,22 +210,26 @@ def main(argv: list[str] | None = None) -> int:
             t1 = time.time()
             if pct > 0:
                 project = f"review-sim {pct:g}% {uuid.uuid4().hex[:6]}"
-                budget = math.ceil(total * pct / 100)
+                budget = math.floor(total * pct / 100)
                 cfg = ReviewConfig(audit_share=args.audit, strategy=args.strategy)
                 rng = random.Random(args.seed)
                 seen: set[tuple[str, int, int, str]] = set()
                 answered: set[int] = set()
                 shown = marked_unshown = 0
+                round_adds: list[tuple[int, int]] = []  # (regions marked but not shown, shown) per round
                 for rnd in range(1, args.rounds + 1):
                     # this round's share of the budget; regions people add are seen spans too, so
                     # leave room for as many as earlier rounds added per span shown
                     goal = math.floor(budget * rnd / args.rounds)
-                    add_rate = marked_unshown / shown if shown else 0.0
+                    # before any answer, assume a quarter (what the first rounds here show)
+                    rates = [a / b for a, b in round_adds if b] or [0.25]
+                    add_rate = max(rates)
                     room = math.floor((goal - len(seen)) / (1 + add_rate))
                     if room <= 0:
                         continue
                     r = route(out, budget=open_spans(out, url, project) + room, project=project, config=cfg)
                     tasks = [t for t in all_tasks(ls, r.project_id) if t["id"] not in answered]
+                    before = (marked_unshown, shown)
                     for t in tasks:
                         truth = oracle_regions(t, gold)
                         noisy = noisy_regions(t, truth, rng, args.noise)
@@ -239,6 +244,7 @@ def main(argv: list[str] | None = None) -> int:
                         shown += len(shown_here)
                         marked_unshown += len(marked - shown_here)
                         seen |= shown_here | marked
+                    round_adds.append((marked_unshown - before[0], shown - before[1]))
                     s = sync(out, project=project, config=cfg)
                     print(json.dumps({"round": rnd, "room": room, "routed": r.selected, "tasks": len(tasks),
                                       "seen": len(seen), "inferred": s.inferred}), file=sys.stderr)

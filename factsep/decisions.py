@@ -19,9 +19,11 @@ from pathlib import Path
 from typing import Any
 
 from factsep.io import fs as outfs
-from factsep.span import HUMAN, Span
+from factsep.span import HUMAN, HUMAN_ADDED, Span
 
 LEDGER_NAME = "decisions.jsonl"
+#: Detector (and source) of spans review inferred as another kind's reading.
+RELABEL = "review:relabel"
 
 
 @dataclass
@@ -97,16 +99,25 @@ def latest_decisions(out: str | Path) -> dict[str, Decision]:
     return latest
 
 
+def _inferred(out: str | Path) -> dict[str, Any]:
+    try:
+        data = json.loads((Path(out) / "state" / "inferred.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
 def inferred_decisions(out: str | Path) -> dict[str, str]:
     """span_id -> automatic decision inferred from review (``OUT/state/inferred.json``, written
     whole by each sync; see :mod:`factsep.review.strata`). Empty when there is none."""
-    path = Path(out) / "state" / "inferred.json"
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    found = data.get("decisions") if isinstance(data, dict) else None
+    found = _inferred(out).get("decisions")
     return {str(k): str(v) for k, v in found.items()} if isinstance(found, dict) else {}
+
+
+def inferred_spans(out: str | Path) -> list[dict[str, Any]]:
+    """Spans review inferred from people's relabels: ``{"doc_key", "span"}`` records."""
+    found = _inferred(out).get("added")
+    return [a for a in found if isinstance(a, dict) and "span" in a] if isinstance(found, list) else []
 
 
 class DecisionIndex:
@@ -116,17 +127,30 @@ class DecisionIndex:
     for their stratum, if any.
     """
 
-    def __init__(self, decisions: dict[str, Decision], inferred: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, decisions: dict[str, Decision], inferred: dict[str, str] | None = None,
+        inferred_added: list[dict[str, Any]] | None = None,
+    ) -> None:
         self.by_span = decisions
         self.inferred = {k: v for k, v in (inferred or {}).items() if k not in decisions}
         self.added_by_doc: dict[str, list[Decision]] = {}
         for d in decisions.values():
             if d.span is not None:
                 self.added_by_doc.setdefault(d.doc_key, []).append(d)
+        taken = {(d.doc_key, d.span["start"], d.span["end"]) for d in decisions.values() if d.span is not None}
+        for a in inferred_added or ():
+            span = a["span"]
+            sid = span["span_id"]
+            if sid in decisions or (a["doc_key"], span["start"], span["end"]) in taken:
+                continue  # a human decided this place
+            self.inferred[sid] = span["decision"]
+            self.added_by_doc.setdefault(a["doc_key"], []).append(
+                Decision(sid, HUMAN_ADDED, a["doc_key"], span=span, source=RELABEL)
+            )
 
     @classmethod
     def load(cls, out: str | Path) -> DecisionIndex:
-        return cls(latest_decisions(out), inferred_decisions(out))
+        return cls(latest_decisions(out), inferred_decisions(out), inferred_spans(out))
 
     def __len__(self) -> int:
         return len(self.by_span) + len(self.inferred)
@@ -139,10 +163,15 @@ class DecisionIndex:
             s.with_(decision=self.by_span[s.span_id].decision) if s.span_id in self.by_span
             else s.with_(decision=self.inferred[s.span_id]) if s.span_id in self.inferred else s
             for s in spans
+            # a relabel inferred at an earlier sync and no longer inferred is dropped
+            if s.detector != RELABEL or s.span_id in self.by_span or s.span_id in self.inferred
         ]
         present = {s.span_id for s in result}
         for d in self.added_by_doc.get(doc_key_, ()):
             if d.span_id not in present and d.span is not None:
-                result.append(Span.from_dict(d.span).with_(decision=d.decision))
+                decision = self.by_span[d.span_id].decision if d.span_id in self.by_span else (
+                    self.inferred.get(d.span_id, d.decision))
+                result.append(Span.from_dict(d.span).with_(decision=decision))
+                present.add(d.span_id)
         result.sort(key=lambda s: (s.start, s.end))
         return result

@@ -20,13 +20,24 @@ import json
 import logging
 import math
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from factsep.decisions import RELABEL
 from factsep.review.data import write_json_atomic
-from factsep.span import ACCEPTED, AUTO_ACCEPT, AUTO_REJECT, HUMAN, PENDING_REVIEW, Span
+from factsep.span import (
+    ACCEPTED,
+    AUTO_ACCEPT,
+    AUTO_REJECT,
+    HUMAN,
+    PENDING_REVIEW,
+    Span,
+    doc_key,
+    make_span_id,
+    make_value_hash,
+)
 
 log = logging.getLogger(__name__)
 
@@ -119,6 +130,15 @@ class StratumFit:
     n: int
     accepted: int
     offset: float
+    #: standard error of the offset (Laplace approximation of the posterior)
+    stderr: float = PRIOR_SD
+    #: rejected spans people relabelled as the stratum's other reading (same offsets)
+    relabelled: int = 0
+
+    @property
+    def relabel_rate(self) -> float:
+        """Share of rejections that were relabels, shrunk towards 0 by one pseudo-rejection."""
+        return self.relabelled / (self.n - self.accepted + 1)
 
 
 def fit_offset(points: Sequence[tuple[float, int]], sd: float = PRIOR_SD) -> float:
@@ -144,12 +164,20 @@ def fit_offset(points: Sequence[tuple[float, int]], sd: float = PRIOR_SD) -> flo
     return (lo + hi) / 2
 
 
+def offset_stderr(points: Sequence[tuple[float, int]], b: float, sd: float = PRIOR_SD) -> float:
+    """1 / sqrt(curvature of the log-posterior at b)."""
+    info = sum(q * (1 - q) for q in (sigmoid(logit(p) + b) for p, _ in points)) + 1 / sd**2
+    return 1 / math.sqrt(info)
+
+
 def fit_offsets(verdicts: dict[str, list[tuple[float, int]]], sd: float = PRIOR_SD) -> dict[str, StratumFit]:
-    return {
-        k: StratumFit(n=len(v), accepted=sum(y for _, y in v), offset=round(fit_offset(v, sd), 4))
-        for k, v in sorted(verdicts.items())
-        if v
-    }
+    fits = {}
+    for k, v in sorted(verdicts.items()):
+        if v:
+            b = fit_offset(v, sd)
+            fits[k] = StratumFit(n=len(v), accepted=sum(y for _, y in v), offset=round(b, 4),
+                                 stderr=round(offset_stderr(v, b, sd), 4))
+    return fits
 
 
 @dataclass
@@ -157,10 +185,37 @@ class Inference:
     strata: dict[str, StratumFit] = field(default_factory=dict)
     decisions: dict[str, str] = field(default_factory=dict)  # span_id -> decision, fitted strata
     changed: dict[str, int] = field(default_factory=dict)  # "auto_accept->pending_review": n
+    #: spans of the other reading, for siblings of strata people relabel: {"doc_key", "span"}
+    added: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {"version": 1, "strata": {k: asdict(v) for k, v in self.strata.items()},
-                "decisions": dict(sorted(self.decisions.items())), "changed": self.changed}
+                "decisions": dict(sorted(self.decisions.items())), "changed": self.changed,
+                "added": self.added}
+
+
+def other_reading(span: Span, kind_name: str, text: str, dkey: str, confidence: float, decision: str) -> Span:
+    """The span read as ``kind_name`` instead (normalized and scored by that kind when it can)."""
+    from factsep.kinds.base import charset_bits, get_kind
+
+    value = text[span.start : span.end]
+    normalized, subtype, validated, bits = value.strip(), None, False, charset_bits(value.strip())
+    try:
+        kind = get_kind(kind_name)
+        verdict = kind.validate(value, {})
+        if isinstance(verdict, list):
+            verdict = verdict[0] if verdict else None
+        if verdict is not None:
+            normalized, subtype, validated = verdict.normalized, verdict.subtype, bool(verdict.validated)
+        bits = float(kind.bits(normalized))
+    except Exception:  # an unknown kind or a validator error: plain figures
+        pass
+    return Span(
+        span_id=make_span_id(dkey, span.start, span.end, kind_name), doc_id=span.doc_id,
+        start=span.start, end=span.end, kind=kind_name, subtype=subtype, text=value,
+        value_hash=make_value_hash(kind_name, normalized), confidence=round(confidence, 6),
+        bits=round(bits, 3), validated=validated, detector=RELABEL, decision=decision,
+    )
 
 
 def inferred_path(out: str | Path) -> Path:
@@ -188,10 +243,19 @@ def infer(
     human: set[str],
     stratify: Stratifier | None = None,
     sd: float = PRIOR_SD,
+    relabelled: set[str] = frozenset(),  # type: ignore[assignment]
+    documents: Callable[[Sequence[Span]], dict[str, str]] | None = None,
+    taken: set[tuple[str, int, int]] = frozenset(),  # type: ignore[assignment]
 ) -> Inference:
     """Fit the strata from ``verdicts`` (span_id -> (confidence when shown, 1/0)) and re-decide the
     spans no human decided; writes ``OUT/state/inferred.json`` (only decisions that differ from
-    the scan's own are counted in ``changed``)."""
+    the scan's own are counted in ``changed``).
+
+    ``relabelled``: rejected shown spans that people marked as the stratum's other reading at the
+    same place. A demoted sibling is then read as that kind too, with probability
+    ``(1 - q) * relabel_rate`` (needs ``documents``: doc_id -> text); ``taken``: (doc_id, start,
+    end) places a human already decided, left alone.
+    """
     stratify = stratify or Stratifier.for_run(out, spans)
     by_id = {s.span_id: s for s in spans}
     per: dict[str, list[tuple[float, int]]] = {}
@@ -200,22 +264,50 @@ def infer(
         if s is not None:
             per.setdefault(stratify(s), []).append((p, y))
     fits = fit_offsets(per, sd)
+    for sid in relabelled:
+        s = by_id.get(sid)
+        if s is not None and stratify(s) in fits:
+            fits[stratify(s)].relabelled += 1
     low, high = thresholds(out)
+    relabel: list[tuple[Span, str, float, str]] = []
     result = Inference(strata=fits)
     changed: Counter[str] = Counter()
     for s in spans:
-        if s.span_id in human or s.decision in HUMAN:
-            continue
+        if s.span_id in human or s.decision in HUMAN or s.detector == RELABEL:
+            continue  # people decided it, or it is a relabel (decided below)
         fit = fits.get(stratify(s))
         if fit is None:
             continue
         before = decide(float(s.confidence), low, high)
-        after = decide(sigmoid(logit(float(s.confidence)) + fit.offset), low, high)
+        q = sigmoid(logit(float(s.confidence)) + fit.offset)
+        after = decide(q, low, high)
+        if after == AUTO_ACCEPT and before != AUTO_ACCEPT:
+            # promotion needs the pessimistic shift (one standard error lower) to agree: a wrong
+            # auto-accept costs precision, a span left pending costs only a look
+            if decide(sigmoid(logit(float(s.confidence)) + fit.offset - fit.stderr), low, high) != AUTO_ACCEPT:
+                after = PENDING_REVIEW
+        other = stratify(s).split("~", 1)[1]
+        if fit.relabelled and other and after != AUTO_ACCEPT and (s.doc_id, s.start, s.end) not in taken:
+            q_other = (1.0 - q) * fit.relabel_rate
+            d_other = decide(q_other, low, high)
+            if d_other != AUTO_REJECT:
+                relabel.append((s, other, q_other, d_other))
+                if d_other == AUTO_ACCEPT:
+                    after = AUTO_REJECT  # read as the other kind instead
         # every span of a fitted stratum is recorded, changed or not, so that a later sync that
         # moves a stratum back also restores its spans (the parts hold the last overlay)
         result.decisions[s.span_id] = after
         if after != before:
             changed[f"{before}->{after}"] += 1
+    if relabel and documents is not None:
+        texts = documents([s for s, *_ in relabel])
+        for s, other, q_other, d_other in relabel:
+            text = texts.get(s.doc_id)
+            if text is None or (s.text is not None and text[s.start : s.end] != s.text):
+                continue
+            span = other_reading(s, other, text, doc_key(text), q_other, d_other)
+            result.added.append({"doc_key": doc_key(text), "span": span.to_dict()})
+            changed[f"relabel->{d_other}"] += 1
     result.changed = dict(changed)
     write_json_atomic(inferred_path(out), result.to_dict())
     log.info("inference: %d strata fitted, decisions changed %s", len(fits), dict(changed))

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -275,11 +275,36 @@ def shown_verdicts(out: str | Path) -> dict[str, tuple[float, int]]:
     }
 
 
-def infer_strata(out: str | Path) -> Inference:
+def infer_strata(out: str | Path, cfg: ReviewConfig | None = None) -> Inference:
     """Refit the strata from every verdict on a shown span and re-decide the undecided spans."""
+    cfg = cfg or ReviewConfig()
     spans = load_spans(out)
-    human = {sid for sid, d in latest_decisions(out).items() if d.decision in HUMAN}
-    return infer(out, spans, shown_verdicts(out), human, Stratifier.for_run(out, spans))
+    decided = latest_decisions(out)
+    human = {sid for sid, d in decided.items() if d.decision in HUMAN}
+    stratify = Stratifier.for_run(out, spans)
+    verdicts = shown_verdicts(out)
+    # places people marked, by document: a rejected span relabelled when its stratum's other
+    # reading was marked at the same offsets
+    marked: set[tuple[str, int, int, str]] = set()
+    taken: set[tuple[str, int, int]] = set()
+    for d in decided.values():
+        if d.span is not None and d.decision == HUMAN_ADDED:
+            marked.add((d.doc_key, int(d.span["start"]), int(d.span["end"]), str(d.span["kind"])))
+            taken.add((str(d.span["doc_id"]), int(d.span["start"]), int(d.span["end"])))
+    by_id = {s.span_id: s for s in spans}
+    relabelled = set()
+    for sid, (_, y) in verdicts.items():
+        s = by_id.get(sid)
+        if y == 0 and s is not None:
+            other = stratify(s).split("~", 1)[1]
+            if other and (decided[sid].doc_key, s.start, s.end, other) in marked:
+                relabelled.add(sid)
+
+    def documents(wanted: Sequence[Span]) -> dict[str, str]:
+        return load_documents(out, {s.doc_id for s in wanted}, cfg.text_field, spans=wanted)
+
+    return infer(out, spans, verdicts, human, stratify, relabelled=relabelled, documents=documents,
+                 taken=taken)
 
 
 def sync(
@@ -343,10 +368,10 @@ def sync(
     inferred_changed = False
     if cfg.infer:
         before = load_inferred(out).get("decisions") or {}
-        inference = infer_strata(out)
+        inference = infer_strata(out, cfg)
         result.inferred = inference.changed
         result.strata = {k: asdict(v) for k, v in inference.strata.items()}
-        inferred_changed = inference.decisions != before
+        inferred_changed = inference.decisions != before or bool(inference.added)
     if changed or inferred_changed:
         if rewrite is None:
             from factsep.scan import rewrite_parts as rewrite
