@@ -14,7 +14,7 @@ from factsep.config import DetectorConfig
 from factsep.decisions import DecisionIndex, latest_decisions
 from factsep.review import ReviewConfig, route, sync
 from factsep.review.strata import fit_offset, inferred_path, sigmoid
-from factsep.span import AUTO_ACCEPT, HUMAN_REJECT, PENDING_REVIEW, Span
+from factsep.span import AUTO_ACCEPT, HUMAN_REJECT, PENDING_REVIEW, Span, doc_key
 
 VALUE = ReviewConfig(strategy="value")
 #: Ten documents, each with its own e-mail address (auto-accepted by format alone).
@@ -144,3 +144,41 @@ def test_value_routing_shows_window_neighbours_and_repeats_go_first(label_studio
     Annotator.get(ls, "oracle").annotate(pair["id"], accept_all(pair)[:1])
     res = sync(out, project=project, config=VALUE)
     assert res.accepted == 1 and res.rejected == 1
+
+
+def test_infer_relabels_demoted_siblings_as_the_other_reading(tmp_path: Path) -> None:
+    """Ten tax-id readings rejected and marked as phone numbers in place: the three unseen siblings
+    of the stratum are read as phone numbers too; with no relabels they are only demoted."""
+    from factsep.decisions import inferred_spans
+    from factsep.review.strata import infer
+    from factsep.span import make_span_id
+
+    texts = {f"d{i}": f"call 516 466 6{i:02d} now" for i in range(13)}
+    spans = [
+        Span(make_span_id(doc_key(t), 5, 16, "tax_id"), d, 5, 16, "tax_id", None, t[5:16], f"v{d}", 0.95,
+             30.0, True, "t", decision=AUTO_ACCEPT)
+        for d, t in texts.items()
+    ]
+    shown = {s.span_id: (0.95, 0) for s in spans[:10]}
+
+    def stratify(s: Span) -> str:
+        return f"{s.kind}~phone_number"
+
+    def documents(wanted) -> dict[str, str]:
+        return {s.doc_id: texts[s.doc_id] for s in wanted}
+
+    (tmp_path / "state").mkdir()
+    plain = infer(tmp_path, spans, shown, set(shown), stratify, documents=documents)  # type: ignore[arg-type]
+    assert not plain.added and set(plain.decisions.values()) <= {PENDING_REVIEW, "auto_reject"}
+    res = infer(tmp_path, spans, shown, set(shown), stratify, relabelled=set(shown),  # type: ignore[arg-type]
+                documents=documents)
+    assert res.strata["tax_id~phone_number"].relabelled == 10
+    assert len(res.added) == 3 and set(res.decisions.values()) == {"auto_reject"}
+    added = inferred_spans(tmp_path)
+    assert {a["span"]["kind"] for a in added} == {"phone_number"}
+    assert {(a["span"]["doc_id"], a["span"]["start"], a["span"]["end"]) for a in added} == {
+        (f"d{i}", 5, 16) for i in range(10, 13)}
+    # applied under the ledger: the relabel shows beside its demoted original
+    index = DecisionIndex.load(tmp_path)
+    d3 = index.apply([spans[10]], doc_key(texts["d10"]))
+    assert [(s.kind, s.decision) for s in d3] == [("tax_id", "auto_reject"), ("phone_number", AUTO_ACCEPT)]
