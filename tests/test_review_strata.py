@@ -182,3 +182,24 @@ def test_infer_relabels_demoted_siblings_as_the_other_reading(tmp_path: Path) ->
     index = DecisionIndex.load(tmp_path)
     d3 = index.apply([spans[10]], doc_key(texts["d10"]))
     assert [(s.kind, s.decision) for s in d3] == [("tax_id", "auto_reject"), ("phone_number", AUTO_ACCEPT)]
+
+
+def test_route_restores_predictions_the_server_lost(label_studio, emails: Path) -> None:
+    """A task stored without its pre-annotation (seen with Label Studio 1.23 under concurrent
+    imports) gets it back; here the loss is made with the server's own delete."""
+    from factsep.review.client import ReviewClient
+
+    project = unique("lost predictions")
+    r = route(emails, budget=2, project=project, config=VALUE)
+    ls = label_studio.client()
+    tasks = project_tasks(ls, r.project_id)
+    assert len(tasks) == 2 and all(len(t["predictions"]) == 1 for t in tasks)
+    victim = tasks[0]
+    ls.predictions.delete(victim["predictions"][0]["id"])
+    assert not next(t for t in project_tasks(ls, r.project_id) if t["id"] == victim["id"])["predictions"]
+    client = ReviewClient(label_studio.url, label_studio.api_key)
+    wanted = {t["id"]: t["predictions"][0] for t in tasks}
+    assert client.restore_predictions(r.project_id, wanted) == 1
+    assert client.restore_predictions(r.project_id, wanted) == 0
+    again = next(t for t in project_tasks(ls, r.project_id) if t["id"] == victim["id"])
+    assert again["predictions"][0]["result"] == victim["predictions"][0]["result"]

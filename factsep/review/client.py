@@ -211,6 +211,27 @@ class ReviewClient:
             raise ReviewError(f"import returned {len(ids)} task ids for {len(tasks)} tasks")
         return [int(i) for i in ids]
 
+    def restore_predictions(self, project_id: int, wanted: dict[int, dict[str, Any]]) -> int:
+        """Re-create pre-annotations the server lost; returns how many were missing.
+
+        Label Studio 1.23 sometimes stores an imported task without its prediction (seen under
+        concurrent imports). An annotator would then not see the spans asked about, and sync
+        would read their silence as rejections, so every import is checked.
+        """
+        missing = [
+            int(t["id"]) for t in self.iter_tasks(project_id)
+            if int(t["id"]) in wanted and not (t.get("predictions") or t.get("total_predictions"))
+        ]
+        for tid in missing:
+            p = wanted[tid]
+            self.call(
+                f"restore prediction of task {tid}",
+                lambda p=p, tid=tid: self.sdk.predictions.create(
+                    task=tid, result=p["result"], model_version=p["model_version"], score=p["score"]
+                ),
+            )
+        return len(missing)
+
     def iter_tasks(self, project_id: int, page_size: int = 100) -> Iterator[dict[str, Any]]:
         """Every task of the project with its annotations, one page per retried request.
 

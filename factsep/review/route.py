@@ -518,11 +518,17 @@ def route(
                 ledger.append([_routed({"data": {META: meta}}, target, int(t["id"]), project_id)])
     fresh = [t for t in tasks if t["data"][META]["task_key"] not in on_server]
     created = 0
+    imported: dict[int, dict[str, Any]] = {}
     for i in range(0, len(fresh), max(1, config.batch_size)):
         batch = fresh[i : i + config.batch_size]
         ids = client.import_tasks(project_id, batch)
         ledger.append(_routed(t, target, tid, project_id) for t, tid in zip(batch, ids, strict=True))
         created += len(batch)
+        imported.update((tid, t["predictions"][0]) for t, tid in zip(batch, ids, strict=True))
+    if imported:
+        lost = client.restore_predictions(project_id, imported)
+        if lost:
+            log.warning("the server dropped the pre-annotations of %d imported task(s); restored them", lost)
     return RouteResult(
         candidates=len(pending), selected=selected, tasks_total=len(on_server) + created,
         tasks_created=created, tasks_existing=len(tasks) - len(fresh), target=target,
