@@ -216,14 +216,14 @@ def main(argv: list[str] | None = None) -> int:
                 seen: set[tuple[str, int, int, str]] = set()
                 answered: set[int] = set()
                 shown = marked_unshown = 0
+                totals: dict[str, int] = {}
                 round_adds: list[tuple[int, int]] = []  # (regions marked but not shown, shown) per round
                 for rnd in range(1, args.rounds + 1):
                     # this round's share of the budget; regions people add are seen spans too, so
                     # leave room for as many as earlier rounds added per span shown
                     goal = math.floor(budget * rnd / args.rounds)
-                    # before any answer, assume a quarter (what the first rounds here show)
-                    rates = [a / b for a, b in round_adds if b] or [0.25]
-                    add_rate = max(rates)
+                    # at least a quarter (what first rounds here show), more if a round added more
+                    add_rate = max([0.25] + [a / b for a, b in round_adds if b])
                     room = math.floor((goal - len(seen)) / (1 + add_rate))
                     if room <= 0:
                         continue
@@ -246,11 +246,12 @@ def main(argv: list[str] | None = None) -> int:
                         seen |= shown_here | marked
                     round_adds.append((marked_unshown - before[0], shown - before[1]))
                     s = sync(out, project=project, config=cfg)
+                    for name in ("accepted", "rejected", "added", "propagated"):  # new in this sync
+                        totals[name] = totals.get(name, 0) + getattr(s, name)
                     print(json.dumps({"round": rnd, "room": room, "routed": r.selected, "tasks": len(tasks),
                                       "seen": len(seen), "inferred": s.inferred}), file=sys.stderr)
                 cal = s.calibration or {}
-                row.update(seen=len(seen), shown=shown, tasks=len(answered), accepted=s.accepted,
-                           rejected=s.rejected, added=s.added, propagated=s.propagated, ties=s.ties,
+                row.update(seen=len(seen), shown=shown, tasks=len(answered), **totals, ties=s.ties,
                            quarantined=s.annotations_quarantined, inferred=s.inferred,
                            ece_before=cal.get("ece_before"), ece_after=cal.get("ece_after"),
                            calibrated_n=cal.get("n"))
@@ -290,18 +291,20 @@ def print_table(result: dict[str, Any]) -> None:
     base = result["rows"][0]
     print(f"docs={result['docs']} noise={result['noise']} audit_share={result['audit_share']} "
           f"strategy={result['strategy']} rounds={result['rounds']} scan={result['scan_seconds']}s")
-    print("| budget | spans seen (share) | tasks | precision | recall | F1 | P vs base | R vs base "
-          "| pending | ties | added | ECE before -> after | after re-scan P / R (pending) |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("| budget | spans seen (share) | shown | tasks | precision | recall | F1 | P vs base | R vs base "
+          "| pending | ties | added | re-decided by strata | ECE before -> after "
+          "| after re-scan P / R (pending) |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in result["rows"]:
         ece = (f"{r['ece_before']:.3f} -> {r['ece_after']:.3f}" if r.get("ece_before") is not None
                and r.get("calibrated_n") else "-")
         rescan = (f"{r['rescan_precision']:.3f} / {r['rescan_recall']:.3f} ({r['rescan_pending']})"
                   if "rescan_precision" in r else "-")
-        print(f"| {r['budget_pct']:g}% | {r['seen']} ({r['seen_share']:.1%}) | {r['tasks']} | "
-              f"{r['precision']:.3f} | {r['recall']:.3f} | {r['f1']:.3f} | "
+        redecided = sum(n for k, n in (r.get("inferred") or {}).items() if not k.startswith("relabel"))
+        print(f"| {r['budget_pct']:g}% | {r['seen']} ({r['seen_share']:.1%}) | {r.get('shown', 0)} | "
+              f"{r['tasks']} | {r['precision']:.3f} | {r['recall']:.3f} | {r['f1']:.3f} | "
               f"{r['precision'] / base['precision']:.3f}x | {r['recall'] / base['recall']:.3f}x | "
-              f"{r['pending']} | {r.get('ties', 0)} | {r.get('added', 0)} | {ece} | {rescan} |")
+              f"{r['pending']} | {r.get('ties', 0)} | {r.get('added', 0)} | {redecided} | {ece} | {rescan} |")
 
 
 if __name__ == "__main__":

@@ -281,11 +281,6 @@ def infer(
         before = decide(float(s.confidence), low, high)
         q = sigmoid(logit(float(s.confidence)) + fit.offset)
         after = decide(q, low, high)
-        if after == AUTO_ACCEPT and before != AUTO_ACCEPT:
-            # promotion needs the pessimistic shift (one standard error lower) to agree: a wrong
-            # auto-accept costs precision, a span left pending costs only a look
-            if decide(sigmoid(logit(float(s.confidence)) + fit.offset - fit.stderr), low, high) != AUTO_ACCEPT:
-                after = PENDING_REVIEW
         other = stratify(s).split("~", 1)[1]
         if fit.relabelled and other and after != AUTO_ACCEPT and (s.doc_id, s.start, s.end) not in taken:
             q_other = (1.0 - q) * fit.relabel_rate
