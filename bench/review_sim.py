@@ -271,6 +271,13 @@ def main(argv: list[str] | None = None) -> int:
                 after = score(again, gold)
                 row.update(rescan_precision=after["precision"], rescan_recall=after["recall"],
                            rescan_pending=after["pending"])
+                # the state folder carries over in a real re-scan into the same OUT; the next sync
+                # (no new answers needed) refits the strata on the new spans
+                shutil.copy(out / "state" / "routing.jsonl", again / "state" / "routing.jsonl")
+                sync(again, project=project, config=cfg, calibrate=False)
+                after = score(again, gold)
+                row.update(resync_precision=after["precision"], resync_recall=after["recall"],
+                           resync_pending=after["pending"])
             row["seen_share"] = round(row["seen"] / total, 4) if total else 0.0
             row["seconds"] = round(time.time() - t1, 1)
             rows.append(row)
@@ -293,13 +300,14 @@ def print_table(result: dict[str, Any]) -> None:
           f"strategy={result['strategy']} rounds={result['rounds']} scan={result['scan_seconds']}s")
     print("| budget | spans seen (share) | shown | tasks | precision | recall | F1 | P vs base | R vs base "
           "| pending | ties | added | re-decided by strata | ECE before -> after "
-          "| after re-scan P / R (pending) |")
+          "| after re-scan P / R (pending); and a sync |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in result["rows"]:
         ece = (f"{r['ece_before']:.3f} -> {r['ece_after']:.3f}" if r.get("ece_before") is not None
                and r.get("calibrated_n") else "-")
-        rescan = (f"{r['rescan_precision']:.3f} / {r['rescan_recall']:.3f} ({r['rescan_pending']})"
-                  if "rescan_precision" in r else "-")
+        rescan = (f"{r['rescan_precision']:.3f} / {r['rescan_recall']:.3f} ({r['rescan_pending']}); "
+                  f"{r['resync_precision']:.3f} / {r['resync_recall']:.3f} ({r['resync_pending']})"
+                  if "resync_precision" in r else "-")
         redecided = sum(n for k, n in (r.get("inferred") or {}).items() if not k.startswith("relabel"))
         print(f"| {r['budget_pct']:g}% | {r['seen']} ({r['seen_share']:.1%}) | {r.get('shown', 0)} | "
               f"{r['tasks']} | {r['precision']:.3f} | {r['recall']:.3f} | {r['f1']:.3f} | "

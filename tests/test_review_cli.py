@@ -82,3 +82,25 @@ def _fast_policy(self, attempts: int = 2, base_delay: float = 0.01, max_delay: f
     object.__setattr__(self, "base_delay", base_delay)
     object.__setattr__(self, "max_delay", max_delay)
     object.__setattr__(self, "timeout", timeout)
+
+
+def test_route_strategy_option(app, scanned: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """--strategy value routes by the value of a look and shows a window's neighbours; a wrong
+    name is refused."""
+    import shutil
+
+    out = shutil.copytree(scanned, tmp_path / "out")
+    monkeypatch.delenv("LABEL_STUDIO_URL", raising=False)
+    bad = CliRunner().invoke(app, ["route", str(out), "--strategy", "loudest"])
+    assert bad.exit_code == 2 and not (out / "review" / "tasks.json").exists()
+    res = CliRunner().invoke(app, ["route", str(out), "--budget", "50", "--strategy", "value", "--json"])
+    assert res.exit_code == 0, res.output
+    routed = json.loads(res.stdout)
+    tasks = json.loads((out / "review" / "tasks.json").read_text(encoding="utf-8"))
+    shown = [s["span_id"] for t in tasks for s in t["data"]["factsep"]["spans"]]
+    assert routed["selected"] == len(shown) == len(set(shown)) > 0
+    # each task shows every span of the corpus inside its window (one per repeated value at most)
+    import polars as pl
+
+    frame = pl.read_parquet(str(out / "spans" / "part-*.parquet"))
+    assert set(shown) <= set(frame["span_id"]) and len(shown) >= frame["value_hash"].n_unique()

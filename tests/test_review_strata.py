@@ -203,3 +203,35 @@ def test_route_restores_predictions_the_server_lost(label_studio, emails: Path) 
     assert client.restore_predictions(r.project_id, wanted) == 0
     again = next(t for t in project_tasks(ls, r.project_id) if t["id"] == victim["id"])
     assert again["predictions"][0]["result"] == victim["predictions"][0]["result"]
+
+
+def test_added_fact_is_carried_to_its_other_occurrences(label_studio, tmp_path: Path) -> None:
+    """A fact people marked where detection found nothing is added wherever its exact text stands
+    as a whole token (not inside a longer one), with source label_studio:same_text."""
+    from review_support import region
+
+    docs = [
+        {"id": "seen", "text": "Mail kim.lee@corp.example.org, badge QZ-TRV-WWXK today."},
+        {"id": "again", "text": "The badge QZ-TRV-WWXK opens door 4."},
+        {"id": "longer", "text": "Code QZ-TRV-WWXKB is another one."},
+        {"id": "twice", "text": "QZ-TRV-WWXK and QZ-TRV-WWXK."},
+    ]
+    out = scan_corpus(write_corpus(tmp_path, docs), tmp_path / "out", DetectorConfig())
+    project = unique("same text")
+    r = route(out, budget=1, project=project, config=VALUE)
+    ls = label_studio.client()
+    (task,) = project_tasks(ls, r.project_id)
+    window, lo = task["data"]["text"], task["data"]["factsep"]["window_start"]
+    code = "QZ-TRV-WWXK"
+    a = docs[0]["text"].index(code) - lo
+    answer = [*accept_all(task), region(a, a + len(code), code, "generic_id")]
+    assert window[a : a + len(code)] == code
+    Annotator.get(ls, "oracle").annotate(task["id"], answer)
+    res = sync(out, project=project, config=VALUE)
+    assert res.added == 4 and res.propagated == 3
+    frame = spans_frame(out).filter(pl.col("decision") == "human_added")
+    places = sorted(zip(frame["doc_id"], frame["start"], frame["end"], strict=True))
+    assert places == [("again", 10, 21), ("seen", 37, 48), ("twice", 0, 11), ("twice", 16, 27)]
+    sources = sorted(d.source for d in latest_decisions(out).values() if d.decision == "human_added")
+    assert sources == ["label_studio", *["label_studio:same_text"] * 3]
+    assert sync(out, project=project, config=VALUE).decisions_appended == 0

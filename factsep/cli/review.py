@@ -39,22 +39,33 @@ def route_cmd(
     budget: int | None = typer.Option(None, "--budget", "-b", help="Spans open for review at once."),
     project: str | None = typer.Option(None, "--project", "-p", help="Label Studio project title."),
     config_path: Path | None = typer.Option(None, "--config", "-c", help="factsep TOML ([review])."),
+    strategy: str | None = typer.Option(
+        None, "--strategy", help="'uncertainty' (pending spans) or 'value' (any undecided span by the "
+        "value of a look); default from [review] strategy."),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON on stdout."),
 ) -> None:
     """Send the spans factsep is least sure of to Label Studio (or write OUT/review/tasks.json)."""
+    from dataclasses import replace
+
     from factsep.review import ReviewError, route
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     _local_out(out)
+    cfg = _config(config_path)
+    if strategy is not None:
+        if strategy not in ("uncertainty", "value"):
+            console.print(f"[red]--strategy is 'uncertainty' or 'value', not {strategy!r}[/red]")
+            raise typer.Exit(2)
+        cfg = replace(cfg, strategy=strategy)
     try:
-        res = route(out, budget=budget, project=project, config=_config(config_path))
+        res = route(out, budget=budget, project=project, config=cfg)
     except ReviewError as exc:
         console.print(f"[red]route failed:[/red] {exc}")
         raise typer.Exit(1) from exc
     if as_json:
         typer.echo(json.dumps(res.to_dict(), indent=1))
         return
-    table = Table(title=f"routed {res.selected} of {res.candidates} pending spans")
+    table = Table(title=f"routed {res.selected} of {res.candidates} candidate spans")
     table.add_column("kind")
     table.add_column("spans", justify="right")
     for kind, n in sorted(res.by_kind.items()):
@@ -103,6 +114,9 @@ def sync_cmd(
         f"decisions appended: {res.decisions_appended} (accept {res.accepted}, reject {res.rejected}, "
         f"added {res.added}); ties left pending: {res.ties}; dataset rewritten: {res.rewritten}."
     )
+    if res.inferred:
+        moved = ", ".join(f"{k} {n}" for k, n in sorted(res.inferred.items()))
+        console.print(f"re-decided from {len(res.strata)} strata's verdicts (state/inferred.json): {moved}.")
     cal = res.calibration or {}
     if cal.get("kinds"):
         table = Table(title=f"calibration -> {cal['path']}")

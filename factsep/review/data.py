@@ -110,6 +110,22 @@ def load_documents(
     return docs
 
 
+def iter_documents(out: str | Path, field: str | None = None, batch: int = 4096) -> Iterable[tuple[str, str]]:
+    """(doc_id, text) of every dataset row whose id is known (a ``doc_id`` or the input's id
+    column), part by part in batches, so memory follows ``batch`` rather than the corpus."""
+    field = field or text_field(out)
+    id_field = _id_field(out)
+    for part in dataset_parts(out):
+        names = set(pq.read_schema(part).names)
+        ident = "doc_id" if "doc_id" in names else id_field if id_field in names else None
+        if field not in names or ident is None:
+            continue
+        for rb in pq.ParquetFile(part).iter_batches(batch_size=batch, columns=[ident, field]):
+            for doc_id, text in zip(rb.column(0).to_pylist(), rb.column(1).to_pylist(), strict=True):
+                if doc_id is not None and isinstance(text, str):
+                    yield str(doc_id), text
+
+
 def write_json_atomic(path: Path, data: Any) -> None:
     """Write JSON to a temporary name beside ``path`` and rename it into place."""
     path.parent.mkdir(parents=True, exist_ok=True)

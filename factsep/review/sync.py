@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -22,7 +23,7 @@ from typing import Any
 from factsep.decisions import Decision, append_decisions, latest_decisions
 from factsep.review.calibration import CalibrationResult, fit_calibration
 from factsep.review.client import ReviewClient, ReviewError
-from factsep.review.data import load_documents, load_spans, quarantine
+from factsep.review.data import iter_documents, load_documents, load_spans, quarantine
 from factsep.review.labelconfig import FROM_NAME
 from factsep.review.ledger import RoutingLedger
 from factsep.review.offsets import Unplaceable, place
@@ -209,8 +210,9 @@ def decide_task(
             decision = HUMAN_ACCEPT if verdict == "accept" else HUMAN_REJECT
             decisions.append(Decision(sid, decision, dkey, annotators=annotators))
         elif sid in known:
-            # a detected span nobody asked about: a mark accepts it, no mark says nothing
-            if verdict == "accept":
+            # a detected span nobody asked about: a mark accepts it, no mark says nothing (and a
+            # span people added earlier, now in the parts, stays added)
+            if verdict == "accept" and known[sid].decision != HUMAN_ADDED:
                 decisions.append(Decision(sid, HUMAN_ACCEPT, dkey, annotators=sorted(yes_by)))
         elif verdict == "accept":
             span = _added_span(regions_by_id[sid], doc_id, dkey)
@@ -262,6 +264,61 @@ def _same_value(
         result.append(Decision(
             s.span_id, settled[(s.kind, s.value_hash)], doc_key(text), source="label_studio:same_value"
         ))
+    return result
+
+
+#: A fact people added is looked for elsewhere only if it has this many letters and digits: short
+#: strings recur by chance.
+SAME_TEXT_MIN_ALNUM = 6
+
+
+def _same_text(
+    out: str | Path, decided: list[Decision], in_force: dict[str, Decision], cfg: ReviewConfig
+) -> list[Decision]:
+    """A fact people added (detection missed or mis-cut it), at the other places its exact text
+    stands as a whole token, as ``human_added`` with source ``label_studio:same_text``.
+
+    A place is skipped when a human decided it, or when an accepted span overlaps it that this
+    sync does not reject (the two readings disagree; a person should look). Documents without an
+    id column are not searched (their spans could not be named).
+    """
+    sources: dict[str, dict[str, Any]] = {}
+    for d in decided:
+        text = (d.span or {}).get("text") or ""
+        if d.decision == HUMAN_ADDED and d.source == "label_studio" and d.span is not None and (
+            sum(c.isalnum() for c in text) >= SAME_TEXT_MIN_ALNUM
+        ):
+            sources.setdefault(text, d.span)
+    if not sources:
+        return []
+    pattern = re.compile("|".join(re.escape(t) for t in sorted(sources, key=len, reverse=True)))
+    rejected_now = {d.span_id for d in decided if d.decision == HUMAN_REJECT}
+    taken = {d.span_id for d in [*in_force.values(), *decided]}
+    spans_by_doc: dict[str, list[Span]] = {}
+    for s in load_spans(out):
+        spans_by_doc.setdefault(s.doc_id, []).append(s)
+    result: list[Decision] = []
+    for doc_id, text in iter_documents(out, cfg.text_field):
+        matches = list(pattern.finditer(text))
+        if not matches:
+            continue
+        dkey = doc_key(text)
+        for m in matches:
+            a, b = m.span()
+            if (a > 0 and text[a - 1].isalnum()) or (b < len(text) and text[b].isalnum()):
+                continue  # part of a longer token
+            src = sources[m.group()]
+            sid = make_span_id(dkey, a, b, str(src["kind"]))
+            if sid in taken:
+                continue
+            here = [s for s in spans_by_doc.get(doc_id, ()) if s.start < b and a < s.end]
+            if any(s.span_id == sid for s in here):
+                continue  # detected as such: the same-value verdict settles it
+            if any(s.accepted and s.span_id not in rejected_now for s in here):
+                continue
+            span = {**src, "span_id": sid, "doc_id": doc_id, "start": a, "end": b, "decision": HUMAN_ADDED}
+            taken.add(sid)
+            result.append(Decision(sid, HUMAN_ADDED, dkey, span=span, source="label_studio:same_text"))
     return result
 
 
@@ -350,12 +407,13 @@ def sync(
     in_force = latest_decisions(out)
     if cfg.propagate:
         new.extend(_same_value(out, new, in_force, cfg))
+        new.extend(_same_text(out, new, in_force, cfg))
     changed = []
     for d in new:
         prev = in_force.get(d.span_id)
         if prev is None or prev.decision != d.decision:
             changed.append(d)
-    result.propagated = sum(d.source == "label_studio:same_value" for d in changed)
+    result.propagated = sum(d.source in ("label_studio:same_value", "label_studio:same_text") for d in changed)
     for d in changed:
         if d.decision == HUMAN_ACCEPT:
             result.accepted += 1
