@@ -100,8 +100,12 @@ def latest_decisions(out: str | Path) -> dict[str, Decision]:
 
 
 def _inferred(out: str | Path) -> dict[str, Any]:
+    path = outfs.join(out, "state", "inferred.json") if outfs.is_remote(out) else Path(out) / "state" / "inferred.json"
     try:
-        data = json.loads((Path(out) / "state" / "inferred.json").read_text(encoding="utf-8"))
+        if not outfs.exists(path):
+            return {}
+        with outfs.open_file(path, "r", encoding="utf-8") as fh:
+            data = json.load(fh)
     except (OSError, ValueError):
         return {}
     return data if isinstance(data, dict) else {}
