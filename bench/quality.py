@@ -14,8 +14,9 @@ Scoring: a factsep prediction is any span whose decision is not auto_reject; a P
 prediction is any result whose entity maps to a factsep kind (``PRESIDIO_TO_KIND``; overlapping
 mapped results keep the highest score). Entities that are no random facts (PERSON, LOCATION,
 DATE_TIME, URL, NRP, ...) are ignored. A prediction overlapping a null-kind gold span (a name, a
-URL, a plain date) counts neither right nor wrong. Strict = same start, end and kind; overlap =
-overlaps a gold span of the same kind.
+URL, a plain date) counts neither right nor wrong. Strict = same start, end and kind; span = same
+start and end, whatever the kind (the evaluation data's own definition of strict, in its README);
+overlap = overlaps a gold span of the same kind.
 
 Usage: ``python bench/quality.py [--eval-dir DIR] [--limit N] [--json] [--errors N --show-values]``
 """
@@ -276,6 +277,9 @@ class Tally:
     tp_strict: int = 0
     fp_strict: int = 0
     fn_strict: int = 0
+    tp_span: int = 0
+    fp_span: int = 0
+    fn_span: int = 0
     tp_pred_overlap: int = 0
     fp_overlap: int = 0
     tp_gold_overlap: int = 0
@@ -288,8 +292,9 @@ class Tally:
     errors: list[tuple[str, str, str, str]] = field(default_factory=list)
 
     def add(self, other: Tally) -> None:
-        for name in ("tp_strict", "fp_strict", "fn_strict", "tp_pred_overlap", "fp_overlap",
-                     "tp_gold_overlap", "fn_overlap", "empty_docs", "empty_tagged", "docs"):
+        for name in ("tp_strict", "fp_strict", "fn_strict", "tp_span", "fp_span", "fn_span",
+                     "tp_pred_overlap", "fp_overlap", "tp_gold_overlap", "fn_overlap", "empty_docs",
+                     "empty_tagged", "docs"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.kind_gold.update(other.kind_gold)
         self.kind_found.update(other.kind_found)
@@ -303,7 +308,8 @@ class Tally:
 
         sp, sr, sf = prf(self.tp_strict, self.fp_strict, self.tp_strict, self.fn_strict)
         op, orr, of = prf(self.tp_pred_overlap, self.fp_overlap, self.tp_gold_overlap, self.fn_overlap)
-        return {"docs": self.docs, "strict_p": sp, "strict_r": sr, "strict_f1": sf, "overlap_p": op,
+        _, _, span_f1 = prf(self.tp_span, self.fp_span, self.tp_span, self.fn_span)
+        return {"docs": self.docs, "strict_p": sp, "strict_r": sr, "strict_f1": sf, "span_f1": span_f1, "overlap_p": op,
                 "overlap_r": orr, "overlap_f1": of, "tp": self.tp_strict, "fp": self.fp_strict,
                 "fn": self.fn_strict, "empty_docs": self.empty_docs,
                 "empty_tagged_share": self.empty_tagged / self.empty_docs if self.empty_docs else 0.0}
@@ -318,10 +324,16 @@ def score_doc(doc: Doc, preds: list[Pred], tally: Tally) -> None:
     real = [g for g in doc.gold if g.kind]
     nulls = [g for g in doc.gold if not g.kind]
     exact = {(g.start, g.end, g.kind) for g in real}
+    bounds = {(g.start, g.end) for g in real}
+    predicted = {(p.start, p.end) for p in preds}
     if not real:
         tally.empty_docs += 1
         tally.empty_tagged += bool(preds)
     for p in preds:
+        if (p.start, p.end) in bounds:
+            tally.tp_span += 1
+        elif any(_overlaps(p, g) for g in real) or not any(_overlaps(p, g) for g in nulls):
+            tally.fp_span += 1
         if (p.start, p.end, p.kind) in exact:
             tally.tp_strict += 1
         elif not any(_overlaps(p, g) for g in real) and any(_overlaps(p, g) for g in nulls):
@@ -335,6 +347,7 @@ def score_doc(doc: Doc, preds: list[Pred], tally: Tally) -> None:
             tally.tp_pred_overlap += 1
         elif not any(_overlaps(p, g) for g in nulls) or any(_overlaps(p, g) for g in real):
             tally.fp_overlap += 1
+    tally.fn_span += len(bounds - predicted)
     for g in real:
         tally.kind_gold[g.kind] += 1
         found = any((p.start, p.end, p.kind) == (g.start, g.end, g.kind) for p in preds)
@@ -366,14 +379,15 @@ def evaluate(docs: Sequence[Doc], preds: Sequence[list[Pred]]) -> dict[str, Tall
 def table(results: dict[str, dict[str, Tally]]) -> str:
     tools = list(results)
     sources = [s for s in next(iter(results.values())) if s != "overall"] + ["overall"]
-    lines = ["| source | tool | docs | strict P | strict R | strict F1 | overlap P | overlap R | overlap F1 "
-             "| no-gold docs tagged |",
-             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    lines = ["| source | tool | docs | strict P | strict R | strict F1 | span F1 | overlap P | overlap R "
+             "| overlap F1 | no-gold docs tagged |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for s in sources:
         for t in tools:
             f = results[t][s].figures()
             lines.append(f"| {s} | {t} | {f['docs']} | {f['strict_p']:.3f} | {f['strict_r']:.3f} | "
-                         f"**{f['strict_f1']:.3f}** | {f['overlap_p']:.3f} | {f['overlap_r']:.3f} | "
+                         f"**{f['strict_f1']:.3f}** | {f['span_f1']:.3f} | {f['overlap_p']:.3f} | "
+                         f"{f['overlap_r']:.3f} | "
                          f"{f['overlap_f1']:.3f} | {f['empty_tagged_share']:.3f} ({f['empty_docs']}) |")
     return "\n".join(lines)
 
