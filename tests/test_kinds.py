@@ -224,3 +224,12 @@ def test_fractions_are_not_identifiers() -> None:
     import factsep
 
     assert [s for s in factsep.detect("30689/7553 is about 4.0632") if not s.rejected] == []
+
+
+def test_capitals_that_read_like_no_word_are_likelier_a_bank_code(detector: Detector) -> None:
+    from factsep.kinds.ids import word_logp
+
+    assert word_logp("ABSOLUTE") > word_logp("AGBMDEMM")
+    assert found(detector, "Entry: BARBFJFJ") == [("bank_account", "BARBFJFJ")]
+    assert found(detector, "The word ABSOLUTE is here") == []  # a valid BIC shape: AB-SO-LU-TE
+    assert found(detector, "STANDARD") == []

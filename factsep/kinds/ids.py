@@ -10,12 +10,14 @@ check character when python-stdnum confirmed a checksum.
 
 from __future__ import annotations
 
+import json
 import math
 import random
 import re
 import zlib
 from collections.abc import Mapping
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 from stdnum.exceptions import InvalidLength, ValidationError
@@ -35,6 +37,11 @@ W_REDUNDANCY_CHECKSUM = 2.0
 W_AMBIGUITY = -0.35
 W_BARE_SHORT = -1.6
 W_NO_DIGIT = -2.0
+#: Logits per nat of letter-pair surprise past that of nine words in ten: capitals that read like
+#: no word ("AIRRHKHH") are likelier a code than capitals that do ("ABSOLUTE"). -6.4 nats a pair
+#: is the 10th percentile of 1,190 BIC-valid capitalised words of Debian changelogs.
+W_UNWORDLIKE = 1.5
+WORD_PAIR_LOGP = -6.4
 W_FIVE_DIGITS = -3.0
 #: Logits when the value's hyphens, dots or slashes fall where the format never puts a separator
 #: (a hyphenated "1-0054-1023" read as a nine-digit UNP, written bare in every example).
@@ -67,6 +74,31 @@ ID_NEGATIVE = PHONE_WORDS + (
 
 # Identifiers that start with letters and carry digits later (codice fiscale, RFC, PAN, UEN).
 ALNUM_PATTERN = r"\b[A-Z]{2,6}[0-9][0-9A-Z]{3,20}\b"
+
+
+@cache
+def _letter_pairs() -> tuple[dict[str, float], float]:
+    data = json.loads((Path(__file__).parent / "data" / "letter_bigrams.json").read_text())
+    pairs: dict[str, int] = data["pairs"]
+    total = sum(pairs.values())
+    return {k: math.log(v / total) for k, v in pairs.items()}, math.log(0.5 / total)
+
+
+def word_logp(letters: str) -> float:
+    """Mean log-probability of the letter pairs of a word, from place names in many languages
+    (scripts/make_letter_bigrams.py): about -5.7 for words, -7.5 for bank codes."""
+    logp, unseen = _letter_pairs()
+    padded = f"^{letters.upper()}$"
+    return sum(logp.get(a + b, unseen) for a, b in zip(padded, padded[1:])) / (len(padded) - 1)
+
+
+def _unwordlike(letters: str) -> float:
+    """Logits for a code of capitals that a format's checks accept (a BIC's country), by how
+    little it reads like a word. Codes with digits, or formats without checks (an all-letter WKN
+    is any six capitals), get nothing."""
+    if not letters.isalpha():
+        return 0.0
+    return W_UNWORDLIKE * min(max(WORD_PAIR_LOGP - word_logp(letters), -1.0), 2.0)
 
 
 def compact(value: str) -> str:
@@ -267,6 +299,7 @@ def stdnum_validator(kind: str):
                 checksum=redundancy >= W_REDUNDANCY_CHECKSUM,
                 strength=(W_FORMATTED if formatted else 0.0)
                 + (W_LAYOUT_MISMATCH if layout is False else 0.0) + (W_PADDED if padded else 0.0)
+                + (_unwordlike(c) if redundancy >= 1.0 else 0.0)
                 + W_REDUNDANCY * min(redundancy - ONE_CHECK_DIGIT, 0.0)
                 + W_REDUNDANCY_EXTRA * max(redundancy - ONE_CHECK_DIGIT, 0.0),
                 context=stdnum_table.acronyms(name),
