@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from factsep.io import fs as outfs
-from factsep.span import HUMAN, HUMAN_ADDED, Span
+from factsep.span import HUMAN, HUMAN_ADDED, HUMAN_REJECT, Span
 
 LEDGER_NAME = "decisions.jsonl"
 #: Detector (and source) of spans review inferred as another kind's reading.
@@ -35,6 +35,11 @@ class Decision:
     annotators: list[str] = field(default_factory=list)
     source: str = "label_studio"
     at: float = field(default_factory=time.time)
+    #: Where and as what the decided span stood (None in records written before these fields):
+    #: a re-scan may read the same place as another kind, and people's word on a place covers it.
+    start: int | None = None
+    end: int | None = None
+    kind: str | None = None
 
     def __post_init__(self) -> None:
         if self.decision not in HUMAN:
@@ -141,6 +146,16 @@ class DecisionIndex:
         for d in decisions.values():
             if d.span is not None:
                 self.added_by_doc.setdefault(d.doc_key, []).append(d)
+        # places people judged: (doc_key) -> (start, end) -> kinds they accepted there
+        self.places: dict[str, dict[tuple[int, int], set[str]]] = {}
+        for d in decisions.values():
+            rec = d.span or {}
+            start, end, kind = rec.get("start", d.start), rec.get("end", d.end), rec.get("kind", d.kind)
+            if start is None or end is None:
+                continue
+            kinds = self.places.setdefault(d.doc_key, {}).setdefault((int(start), int(end)), set())
+            if d.decision != HUMAN_REJECT and kind is not None:
+                kinds.add(str(kind))
         taken = {(d.doc_key, d.span["start"], d.span["end"]) for d in decisions.values() if d.span is not None}
         for a in inferred_added or ():
             span = a["span"]
@@ -163,9 +178,21 @@ class DecisionIndex:
         """Overlay human decisions on one document's spans, adding its human_added spans."""
         if not self.by_span and not self.inferred:
             return spans
+        places = self.places.get(doc_key_, {})
+
+        def overlay(s: Span) -> Span:
+            if s.span_id in self.by_span:
+                return s.with_(decision=self.by_span[s.span_id].decision)
+            claimed = places.get((s.start, s.end))
+            if claimed is not None and s.kind not in claimed:
+                # people judged this place (kept another kind, or nothing): this reading is out
+                return s.with_(decision=HUMAN_REJECT)
+            if s.span_id in self.inferred:
+                return s.with_(decision=self.inferred[s.span_id])
+            return s
+
         result = [
-            s.with_(decision=self.by_span[s.span_id].decision) if s.span_id in self.by_span
-            else s.with_(decision=self.inferred[s.span_id]) if s.span_id in self.inferred else s
+            overlay(s)
             for s in spans
             # a relabel inferred at an earlier sync and no longer inferred is dropped
             if s.detector != RELABEL or s.span_id in self.by_span or s.span_id in self.inferred

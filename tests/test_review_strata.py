@@ -235,3 +235,25 @@ def test_added_fact_is_carried_to_its_other_occurrences(label_studio, tmp_path: 
     sources = sorted(d.source for d in latest_decisions(out).values() if d.decision == "human_added")
     assert sources == ["label_studio", *["label_studio:same_text"] * 3]
     assert sync(out, project=project, config=VALUE).decisions_appended == 0
+
+
+def test_a_judged_place_covers_other_readings_after_a_rescan() -> None:
+    """People rejected a tax-id reading (and marked nothing there) or kept a phone number: a later
+    scan that reads the same place as another kind does not bring it back."""
+    from factsep.decisions import Decision
+
+    def span(sid: str, kind: str, start: int, end: int) -> Span:
+        return Span(sid, "d", start, end, kind, None, "x" * (end - start), sid, 0.9, 20.0, True, "t",
+                    decision=AUTO_ACCEPT)
+
+    index = DecisionIndex({
+        "t1": Decision("t1", HUMAN_REJECT, "k", start=0, end=11, kind="tax_id"),
+        "p1": Decision("p1", "human_accept", "k", start=20, end=31, kind="phone_number"),
+        "old": Decision("old", HUMAN_REJECT, "k"),  # a record from before places were kept
+    })
+    rescanned = [span("n1", "national_id", 0, 11), span("p1", "phone_number", 20, 31),
+                 span("i2", "isbn", 20, 31), span("n3", "national_id", 0, 12), span("x", "tax_id", 40, 50)]
+    got = {s.span_id: s.decision for s in index.apply(rescanned, "k")}
+    assert got == {"n1": HUMAN_REJECT, "p1": "human_accept", "i2": HUMAN_REJECT, "n3": AUTO_ACCEPT,
+                   "x": AUTO_ACCEPT}
+    assert {s.span_id: s.decision for s in index.apply(rescanned, "other doc")}["n1"] == AUTO_ACCEPT

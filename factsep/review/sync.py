@@ -174,6 +174,7 @@ def decide_task(
         return []
     result.tasks_annotated += 1
     routed = [s["span_id"] for s in meta.get("spans", [])]
+    place = {s["span_id"]: (s.get("start"), s.get("end"), s.get("kind")) for s in meta.get("spans", [])}
     ballots: list[tuple[str, set[str], dict[str, _Region]]] = []
     for a in annotations:
         try:
@@ -208,12 +209,15 @@ def decide_task(
         annotators = sorted(who for who, _, _ in ballots)
         if sid in routed:
             decision = HUMAN_ACCEPT if verdict == "accept" else HUMAN_REJECT
-            decisions.append(Decision(sid, decision, dkey, annotators=annotators))
+            start, end, kind = place[sid]
+            decisions.append(Decision(sid, decision, dkey, annotators=annotators, start=start, end=end, kind=kind))
         elif sid in known:
             # a detected span nobody asked about: a mark accepts it, no mark says nothing (and a
             # span people added earlier, now in the parts, stays added)
             if verdict == "accept" and known[sid].decision != HUMAN_ADDED:
-                decisions.append(Decision(sid, HUMAN_ACCEPT, dkey, annotators=sorted(yes_by)))
+                k = known[sid]
+                decisions.append(Decision(sid, HUMAN_ACCEPT, dkey, annotators=sorted(yes_by),
+                                          start=k.start, end=k.end, kind=k.kind))
         elif verdict == "accept":
             span = _added_span(regions_by_id[sid], doc_id, dkey)
             decisions.append(Decision(sid, HUMAN_ADDED, dkey, span=span.to_dict(), annotators=sorted(yes_by)))
@@ -262,7 +266,8 @@ def _same_value(
         if text is None or (s.text is not None and text[s.start : s.end] != s.text):
             continue
         result.append(Decision(
-            s.span_id, settled[(s.kind, s.value_hash)], doc_key(text), source="label_studio:same_value"
+            s.span_id, settled[(s.kind, s.value_hash)], doc_key(text), source="label_studio:same_value",
+            start=s.start, end=s.end, kind=s.kind,
         ))
     return result
 
