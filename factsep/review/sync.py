@@ -210,6 +210,10 @@ def decide_task(
         if sid in routed:
             decision = HUMAN_ACCEPT if verdict == "accept" else HUMAN_REJECT
             start, end, kind = place[sid]
+            if decision == HUMAN_REJECT and any((r.start, r.end) == (start, end) for r in regions_by_id.values()):
+                # someone marked another kind at this very place (a tie or a relabel): the place is
+                # not judged empty, only this reading is out
+                start = end = None
             decisions.append(Decision(sid, decision, dkey, annotators=annotators, start=start, end=end, kind=kind))
         elif sid in known:
             # a detected span nobody asked about: a mark accepts it, no mark says nothing (and a
@@ -233,7 +237,23 @@ def _same_value(
 
     Values whose reviewed spans disagree are left alone. Source ``label_studio:same_value``.
     """
-    verdicts = {d.span_id: d for d in decided if d.decision in (HUMAN_ACCEPT, HUMAN_REJECT)}
+    # a rejection next to a span people marked over the same text is a boundary correction, not a
+    # verdict on the value (the marked span is carried by _same_text instead)
+    marked: dict[str, list[tuple[int, int]]] = {}
+    for d in decided:
+        rec = d.span or {}
+        start, end = rec.get("start", d.start), rec.get("end", d.end)
+        if d.decision in (HUMAN_ACCEPT, HUMAN_ADDED) and start is not None and end is not None:
+            marked.setdefault(d.doc_key, []).append((int(start), int(end)))
+
+    def boundary(d: Decision) -> bool:
+        return d.decision == HUMAN_REJECT and d.start is not None and d.end is not None and any(
+            a < d.end and d.start < b and (a, b) != (d.start, d.end) for a, b in marked.get(d.doc_key, ())
+        )
+
+    verdicts = {
+        d.span_id: d for d in decided if d.decision in (HUMAN_ACCEPT, HUMAN_REJECT) and not boundary(d)
+    }
     if not verdicts:
         return []
     spans = load_spans(out)
@@ -283,9 +303,11 @@ def _same_text(
     """A fact people added (detection missed or mis-cut it), at the other places its exact text
     stands as a whole token, as ``human_added`` with source ``label_studio:same_text``.
 
-    A place is skipped when a human decided it, or when an accepted span overlaps it that this
-    sync does not reject (the two readings disagree; a person should look). Documents without an
-    id column are not searched (their spans could not be named).
+    A reading people rejected inside the added text (a phone number cut before its extension) is
+    rejected where the text recurs, at the same offset inside it. Otherwise a place is skipped when
+    a human decided it, or when an accepted span overlaps it that this sync does not reject (the
+    two readings disagree; a person should look). Documents without an id column are not searched
+    (their spans could not be named).
     """
     sources: dict[str, dict[str, Any]] = {}
     for d in decided:
@@ -300,8 +322,19 @@ def _same_text(
     rejected_now = {d.span_id for d in decided if d.decision == HUMAN_REJECT}
     taken = {d.span_id for d in [*in_force.values(), *decided]}
     spans_by_doc: dict[str, list[Span]] = {}
+    by_id: dict[str, Span] = {}
     for s in load_spans(out):
         spans_by_doc.setdefault(s.doc_id, []).append(s)
+        by_id[s.span_id] = s
+    # the readings people rejected inside each added text (a cut-short phone number): where the
+    # text recurs, the same reading at the same offset inside it is corrected the same way
+    corrected: dict[str, set[tuple[str, int, int]]] = {}
+    for d in decided:
+        if d.decision == HUMAN_REJECT and d.span_id in by_id:
+            r = by_id[d.span_id]
+            for text, src in sources.items():
+                if src.get("doc_id") == r.doc_id and src["start"] <= r.start and r.end <= src["end"]:
+                    corrected.setdefault(text, set()).add((r.value_hash, r.start - src["start"], r.end - src["start"]))
     result: list[Decision] = []
     for doc_id, text in iter_documents(out, cfg.text_field):
         matches = list(pattern.finditer(text))
@@ -319,8 +352,14 @@ def _same_text(
             here = [s for s in spans_by_doc.get(doc_id, ()) if s.start < b and a < s.end]
             if any(s.span_id == sid for s in here):
                 continue  # detected as such: the same-value verdict settles it
-            if any(s.accepted and s.span_id not in rejected_now for s in here):
+            same_cut = [s for s in here if (s.value_hash, s.start - a, s.end - a) in corrected.get(m.group(), ())]
+            if any(s.accepted and s.span_id not in rejected_now and s not in same_cut for s in here):
                 continue
+            for s in same_cut:
+                if s.span_id not in taken and s.decision not in HUMAN:
+                    taken.add(s.span_id)
+                    result.append(Decision(s.span_id, HUMAN_REJECT, dkey, source="label_studio:same_text",
+                                           start=s.start, end=s.end, kind=s.kind))
             span = {**src, "span_id": sid, "doc_id": doc_id, "start": a, "end": b, "decision": HUMAN_ADDED}
             taken.add(sid)
             result.append(Decision(sid, HUMAN_ADDED, dkey, span=span, source="label_studio:same_text"))
