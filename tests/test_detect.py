@@ -96,6 +96,12 @@ def test_context_decides_between_rival_kinds_even_when_one_reading_is_strong() -
     assert kinds_of("call me at 780-999-2181") == [("phone_number", "780-999-2181")]
 
 
+def test_numbers_run_into_words_of_scripts_without_spaces_are_whole() -> None:
+    # In Chinese the number follows the last character directly; that is no cut-off token.
+    spans = DETECTOR.detect("我的电话是02079460958。")
+    assert [(s.kind, s.text, s.decision) for s in spans] == [("phone_number", "02079460958", "auto_accept")]
+
+
 def test_thresholds_drive_decisions() -> None:
     text = "The reference 81726354 was noted."
     strict = Detector(DetectorConfig(review_low=0.99, review_high=0.999))
