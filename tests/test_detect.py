@@ -96,6 +96,11 @@ def test_context_decides_between_rival_kinds_even_when_one_reading_is_strong() -
     assert kinds_of("call me at 780-999-2181") == [("phone_number", "780-999-2181")]
 
 
+@pytest.mark.parametrize("text", ["0161 123 4567 ext. 123", "+44 (0) 161 1234567 ext 123", "650-253-0000 x 12"])
+def test_phone_extensions_belong_to_the_number(text: str) -> None:
+    assert kinds_of(f"My phone number is {text}.") == [("phone_number", text)]
+
+
 def test_numbers_run_into_words_of_scripts_without_spaces_are_whole() -> None:
     # In Chinese the number follows the last character directly; that is no cut-off token.
     spans = DETECTOR.detect("我的电话是02079460958。")

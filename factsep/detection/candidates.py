@@ -38,9 +38,10 @@ _LEAD = r"[A-Za-z_%+\-./:()#&{}@~=]"
 _MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]{0,6}\.?"
 COVER_PATTERN = "|".join([
     # digit-bearing tokens, chained over one space, comma or slash when the next starts with a digit,
-    # a +, a (, or a short capital prefix ("GB82 WEST 1234", "0176 -12345678", "Tel: 030 1234")
+    # a +, a (, a short capital prefix ("GB82 WEST 1234", "0176 -12345678", "Tel: 030 1234") or a
+    # phone extension ("0161 123 4567 ext. 123")
     rf"(?:\b[A-Z]{{1,5}}[:#.]? ?)?[+(]?{_LEAD}{{0,24}}\d{_TOKEN}*"
-    rf"(?:(?: ?[,/]? |, ?)[\-+(]?(?:[A-Z]{{1,4}} )?{_LEAD}{{0,12}}\d{_TOKEN}*)*",
+    rf"(?:(?: ?[,/]? |, ?)[\-+(]?(?:[A-Z]{{1,4}} |ext\.? |x )?{_LEAD}{{0,12}}\d{_TOKEN}*)*",
     # dates with a month name: 14 March 1987, March 14th, 1987
     rf"\b\d{{1,2}}(?:st|nd|rd|th)? {_MONTH},? \d{{4}}",
     rf"\b{_MONTH} \d{{1,2}}(?:st|nd|rd|th)?,? \d{{4}}",

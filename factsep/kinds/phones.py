@@ -20,7 +20,7 @@ from factsep.kinds.ids import ID_FAMILY_WORDS
 # A leading + or (, then 7 to 15 digits, each followed by at most 3 separators, and an extension.
 PATTERN = (
     r"(?:\+ ?|\(\+?)?(?:\d[ \-./()]{0,3}){6,14}\d"
-    r"(?: ?(?:ext\.?|x) ?\d{1,5})?"
+    r"(?: ?(?:ext\.?|[xX]) ?\d{1,5})?"
 )
 
 
@@ -79,8 +79,11 @@ def _layout(value: str, num: phonenumbers.PhoneNumber, valid: bool) -> float:
     return W_PLAN_MISMATCH if _PUNCTUATED.search(value) else 0.0
 
 
+_EXTENSION = re.compile(r" ?(?:ext\.?|[xX]) ?\d{1,5}$")
+
+
 def validate(value: str, opts: Mapping[str, Any]) -> Validation | None:
-    digits = _digits(value)
+    digits = _digits(_EXTENSION.sub("", value))  # the line's number, without its extension
     if not 7 <= len(digits) <= 15 or len(set(digits)) <= 1 or date_or_quantity(value.strip()):
         return None
     text = value.strip()
