@@ -34,6 +34,8 @@ _CACHE_SIZE = 200_000
 _ATTEMPTS_PER_CANDIDATE = 16
 _SEP_GROUP = re.compile(r"[ \-./]+[^ \-./]*$")
 _LETTER_PREFIX = re.compile(r"^[A-Za-z]{1,4}:? ?(?=\d)")
+#: A validated reading of a candidate: (offset in it, length, kind, options best first, made-up digits).
+_Reading = tuple[int, int, Kind, tuple[Validation, ...], bool]
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +110,10 @@ class Detector:
         self._opts = asdict(self.config)
         # Validators are pure: repeated values (common in corpora, and in hostile input) are free.
         self._cache: dict[tuple[str, str], Any] = {}
+        self._readings: dict[str, tuple[_Reading, ...]] = {}
+        self._confidences: dict[tuple[str, Signals], float] = {}
+        self._cannot_matter: dict[tuple[str, Signals], bool] = {}
+        self._detector_names = {k.name: f"{self.version}/{k.name}" for k in self.kinds}
 
     # -- public API -------------------------------------------------------------------------------
 
@@ -131,10 +137,29 @@ class Detector:
     # -- stage two --------------------------------------------------------------------------------
 
     def _classify(self, text: str, cand: Candidate) -> list[Hit]:
-        value = cand.text
+        readings = self._readings.get(cand.text)
+        if readings is None:
+            readings = self._read(cand.text)
+            if len(self._readings) >= _CACHE_SIZE:
+                self._readings.clear()
+            self._readings[cand.text] = readings
+        hits: list[Hit] = []
+        for offset, length, kind, options, placeholder in readings:
+            start = cand.start + offset
+            hit = self._score(text, start, start + length, kind, options, placeholder, None)
+            if hit is not None:
+                hits.append(hit)
+        return hits
+
+    def _read(self, value: str) -> tuple[_Reading, ...]:
+        """Every kind's validated readings of one candidate text, before context.
+
+        They depend on the text alone, so they are computed once per distinct candidate text (bug
+        numbers, versions and addresses repeat) and only scoring runs per occurrence.
+        """
         size = len(value)
         n_digits = sum(map(str.isdigit, value))
-        hits: list[Hit] = []
+        readings: list[_Reading] = []
         budget = _ATTEMPTS_PER_CANDIDATE
         found: dict[int, list[tuple[int, str]]] = {}  # kinds sharing a pattern search once
         for kind, rx_index, min_len, min_digits, needs in self._gates:
@@ -146,14 +171,15 @@ class Detector:
             for offset, match in matches:
                 budget -= 1
                 if budget < 0:  # a wall of number-like text: stop, keeping cost linear
-                    return hits
-                hit = self._validate(text, cand.start + offset, match, kind)
-                if hit is not None:
-                    hits.append(hit)
-        return hits
+                    return tuple(readings)
+                reading = self._validate(offset, match, kind)
+                if reading is not None:
+                    readings.append(reading)
+        return tuple(readings)
 
-    def _validate(self, text: str, start: int, value: str, kind: Kind) -> Hit | None:
-        for offset, attempt, dropped in _backoff(value):
+    def _validate(self, offset: int, value: str, kind: Kind) -> _Reading | None:
+        """The first backoff attempt the kind's validator accepts, as (offset, length, ...)."""
+        for shift, attempt, dropped in _backoff(value):
             key = (kind.name, attempt)
             result = self._cache.get(key, _MISSING)
             if result is _MISSING:
@@ -166,14 +192,17 @@ class Detector:
             options = result if isinstance(result, list) else [result]
             if dropped:  # digits run on after the value: it is likely a piece of something longer
                 options = [replace(v, strength=v.strength + W_BACKOFF * dropped) for v in options]
-            return self.score(text, start + offset, start + offset + len(attempt), kind, options)
+            return offset + shift, len(attempt), kind, tuple(options), made_up(attempt)
         return None
 
     def score(self, text: str, start: int, end: int, kind: Kind, options: list[Validation],
               detector: str | None = None, read_context: bool = False) -> Hit | None:
         """Pick the best reading of a validated value, score it with its context."""
+        return self._score(text, start, end, kind, options, made_up(text[start:end]), detector, read_context)
+
+    def _score(self, text: str, start: int, end: int, kind: Kind, options: Sequence[Validation],
+               placeholder: bool, detector: str | None, read_context: bool = False) -> Hit | None:
         best: Hit | None = None
-        placeholder = made_up(text[start:end])
         before = text[start - 1] if start else " "
         after = text[end] if end < len(text) else " "
         # Scripts written without spaces (CJK from U+2E80 on) run words into numbers: "电话号是1444-...".
@@ -183,21 +212,23 @@ class Detector:
             after in ".,-/" and text[end + 1:end + 2].isdigit())
         # ... and so is one right after an area code in parentheses ("456-7890" of "(123) 456-7890")
         partial = partial or (start >= 3 and before == " " and text[start - 2] == ")" and text[start - 3].isdigit())
+        requires = kind.requires_context
         for v in options:
             signals = Signals(kind.prior, v.checksum, v.validated, v.strength, 0, 0, placeholder, partial)
-            if not (kind.requires_context or read_context) and self._context_cannot_matter(kind.name, signals):
+            if not (requires or read_context) and self._context_cannot_matter(kind.name, signals):
                 ctx = NO_CONTEXT
             else:
                 ctx = self.context.read(text, start, end, kind.context + v.context, kind.negative)
-            if ctx is NO_CONTEXT and kind.requires_context:
+            if ctx is NO_CONTEXT and requires:
                 continue
-            if kind.requires_context and not ctx.positive:
+            if requires and not ctx.positive:
                 continue
-            signals = Signals(kind.prior, v.checksum, v.validated, v.strength,
-                              len(ctx.positive), len(ctx.negative), placeholder, partial)
-            conf = self.calibration(kind.name, signals.raw_score())
-            hit = Hit(start, end, kind, v, conf, detector or f"{self.version}/{kind.name}",
-                      context_read=ctx is not NO_CONTEXT or kind.requires_context or read_context)
+            if ctx.positive or ctx.negative:
+                signals = Signals(kind.prior, v.checksum, v.validated, v.strength,
+                                  len(ctx.positive), len(ctx.negative), placeholder, partial)
+            conf = self._confidence(kind.name, signals)
+            hit = Hit(start, end, kind, v, conf, detector or self._detector_name(kind),
+                      context_read=ctx is not NO_CONTEXT or requires or read_context)
             if best is None or hit.confidence > best.confidence:
                 best = hit
             if ctx is NO_CONTEXT:
@@ -206,14 +237,34 @@ class Detector:
             return None
         return best
 
+    def _detector_name(self, kind: Kind) -> str:
+        name = self._detector_names.get(kind.name)
+        if name is None:
+            name = self._detector_names[kind.name] = f"{self.version}/{kind.name}"
+        return name
+
+    def _confidence(self, kind: str, signals: Signals) -> float:
+        """Calibrated confidence of a signal set; few distinct sets occur, so each is computed once."""
+        key = (kind, signals)
+        conf = self._confidences.get(key)
+        if conf is None:
+            if len(self._confidences) >= _CACHE_SIZE:
+                self._confidences.clear()
+            conf = self._confidences[key] = self.calibration(kind, signals.raw_score())
+        return conf
+
     def _context_cannot_matter(self, kind: str, signals: Signals) -> bool:
         """True when even a negative word would leave the value auto-accepted: skip reading context.
 
         Most values of strong formats (e-mail, UUID, valid cards) are decided by format alone, and
         reading context is the costliest step per candidate.
         """
-        worst = self.calibration(kind, sigmoid(signals.raw_logit() + W_NEGATIVE))
-        return worst >= self.config.review_high
+        key = (kind, signals)
+        cannot = self._cannot_matter.get(key)
+        if cannot is None:
+            worst = self.calibration(kind, sigmoid(signals.raw_logit() + W_NEGATIVE))
+            cannot = self._cannot_matter[key] = worst >= self.config.review_high
+        return cannot
 
     def _read_rivals_context(self, text: str, hits: list[Hit]) -> list[Hit]:
         """Read the skipped context of hits that overlap a hit of another kind: "call me at
