@@ -73,45 +73,105 @@ NO_CONTEXT = ContextHit((), ())
 
 
 class ContextReader:
-    """Finds a kind's context and negative words in the window around a candidate."""
+    """Finds a kind's context and negative words in the window around a candidate.
+
+    Two steps per window:
+
+    1. *Could any of the kind's words be there?* A regex: a word starting after a non-word
+       character or a digit, case ignored. On an ASCII window (nearly all) it runs without case
+       folding over the lower-cased window, which gives the same answer several times faster.
+    2. *Which words are there?* The window is tokenized with the spaCy tokenizer and lemmatized. The
+       tokenizer reads each run of non-space characters on its own, so each run is tokenized once and
+       cached, and a window's tokens are its runs' tokens: a window costs a dictionary look-up per
+       run, not a spaCy Doc. A pipeline with a model (its lemmas depend on the sentence) still reads
+       each window as one Doc.
+    """
 
     def __init__(self, spacy_model: str = "blank:en", window: int = 48) -> None:
         self.nlp = load_pipeline(spacy_model)
         self.window = window
-        self._prefilters: dict[tuple[str, ...], re.Pattern[str]] = {}
         self._rule_only = spacy_model.startswith("blank:")
         self._lemma_cache: dict[str, str] = {}
-        self._windows: dict[str, tuple[set[str], str, str]] = {}
+        self._runs: dict[str, tuple[str, ...]] = {}
+        self._windows: dict[str, tuple[set[str], list[str], str]] = {}
         self._splits: dict[tuple[str, ...], tuple[frozenset[str], tuple[str, ...], tuple[str, ...]]] = {}
+        self._prefilters: dict[tuple[str, ...], tuple[re.Pattern[str], re.Pattern[str] | None]] = {}
+        self._last_window: str | None = None
+        self._last_lower: str | None = None
 
-    def _prefilter(self, words: tuple[str, ...]) -> re.Pattern[str]:
+    # -- step 1: could a word be there? ----------------------------------------------------------
+
+    def _prefilter(self, words: tuple[str, ...]) -> tuple[re.Pattern[str], re.Pattern[str] | None]:
+        """A word of ``words`` starting after a non-word character or a digit (as a prefix, case
+        ignored), or a word of a script without spaces anywhere: (for any text, for lower-cased
+        ASCII text). The second is the same test without case folding, several times faster."""
         rx = self._prefilters.get(words)
         if rx is None:
-            alts = "|".join(sorted((re.escape(w) for w in words), key=len, reverse=True))
+            alts = sorted((re.escape(w) for w in words), key=len, reverse=True)
             cjk = "|".join(re.escape(w) for w in words if not w.isascii() and w.isalpha())
-            rx = re.compile(rf"(?:^|(?<=[^\w])|(?<=\d))(?:{alts})" + (f"|{cjk}" if cjk else ""),
-                            re.IGNORECASE)
-            self._prefilters[words] = rx
+            folded = re.compile(rf"(?:^|(?<=[^\w])|(?<=\d))(?:{'|'.join(alts)})" + (f"|{cjk}" if cjk else ""),
+                                re.IGNORECASE)
+            ascii_alts = "|".join(w.lower() for w in alts if w.isascii())
+            lowered = re.compile(rf"(?:^|(?<=[^\w])|(?<=\d))(?:{ascii_alts})" if ascii_alts else r"(?!)")
+            # a letter such as the dotless i or the Kelvin sign matches ASCII text when case is ignored
+            if any(not ch.isascii() and any(c.isascii() for c in ch.lower() + ch.upper() + ch.casefold())
+                   for w in words for ch in w):
+                lowered = None
+            rx = self._prefilters[words] = (folded, lowered)
         return rx
+
+    def _could_match(self, window: str, words: tuple[str, ...]) -> bool:
+        folded, lowered = self._prefilter(words)
+        if window != self._last_window:  # the kinds of one value ask about the same window in turn
+            self._last_window = window
+            self._last_lower = window.lower() if window.isascii() else None
+        if lowered is not None and self._last_lower is not None:  # ASCII: what IGNORECASE does
+            return lowered.search(self._last_lower) is not None
+        return folded.search(window) is not None
+
+    # -- step 2: tokens and lemmas ------------------------------------------------------------------
+
+    def _run_lemmas(self, run: str) -> tuple[str, ...]:
+        """Lemmas (then lower case forms that differ) of the tokens of one run of non-space text."""
+        cached = self._runs.get(run)
+        if cached is None:
+            out: list[str] = []
+            for token in self.nlp.tokenizer(run):
+                out.extend(self._token_lemmas(token.lower_))
+            cached = tuple(out)
+            if len(self._runs) >= 65_536:
+                self._runs.clear()
+            self._runs[run] = cached
+        return cached
+
+    def _token_lemmas(self, lower: str) -> tuple[str, ...]:
+        lemma = self._lemma_cache.get(lower)
+        if lemma is None:
+            if len(self._lemma_cache) >= 65_536:
+                self._lemma_cache.clear()
+            lemma = self._lemma_cache[lower] = rule_lemma(lower)
+        return (lemma,) if lemma == lower else (lemma, lower)
 
     def _lemmas(self, window: str) -> list[str]:
         """Lower-cased lemmas of a window: spaCy tokens, lemmas from the pipeline or the rule."""
         if self._rule_only:
             # Blank pipeline: the tokenizer alone, and the same rule lemma factsep_lemmas applies.
-            out = []
-            for token in self.nlp.tokenizer(window):
-                lower = token.lower_
-                lemma = self._lemma_cache.get(lower)
-                if lemma is None:
-                    lemma = self._lemma_cache[lower] = rule_lemma(lower)
-                out.append(lemma)
-                if lemma != lower:
-                    out.append(lower)
+            # The tokenizer splits at white space first: a space after a token belongs to it, any
+            # other white space (and all of it at the start) is a token of its own.
+            out: list[str] = []
+            for run in _RUNS.findall(window):
+                if run[0].isspace():
+                    if out and run[0] == " ":
+                        run = run[1:]
+                    if run:
+                        out.extend(self._token_lemmas(run.lower()))
+                else:
+                    out.extend(self._run_lemmas(run))
             return out
         doc = self.nlp(window)
         return [t.lemma_.lower() or t.lower_ for t in doc] + [t.lower_ for t in doc]
 
-    def _window(self, window: str, left: str) -> tuple[set[str], str, str]:
+    def _window(self, window: str, left: str) -> tuple[set[str], list[str], str]:
         """Lemmas of one window, tokenized once however many kinds ask about it."""
         cached = self._windows.get(window)
         if cached is not None:
@@ -124,7 +184,7 @@ class ContextReader:
         lemma_set.add(left[-1:].lower())
         lemma_set.add(left.rstrip(": #")[-4:].lower())
         # Words of scripts written without spaces (电话) are matched as substrings of ``low``.
-        result = (lemma_set, " ".join(lemmas), clean.lower())
+        result = (lemma_set, lemmas, clean.lower())
         if len(self._windows) >= 4096:
             self._windows.clear()
         self._windows[window] = result
@@ -137,13 +197,13 @@ class ContextReader:
         left = text[max(0, start - self.window): start]
         right = text[end: end + self.window // 2]
         window = f"{left} \x00 {right}"
-        if not self._prefilter(pos + neg).search(window):
+        if not self._could_match(window, pos + neg):
             return NO_CONTEXT
-        lemma_set, joined, low = self._window(window, left)
-        return ContextHit(positive=self._match(pos, lemma_set, joined, low),
-                          negative=self._match(neg, lemma_set, joined, low))
+        lemma_set, lemmas, low = self._window(window, left)
+        return ContextHit(positive=self._match(pos, lemma_set, lemmas, low),
+                          negative=self._match(neg, lemma_set, lemmas, low))
 
-    def _match(self, words: tuple[str, ...], lemma_set: set[str], joined: str, low: str) -> tuple[str, ...]:
+    def _match(self, words: tuple[str, ...], lemma_set: set[str], lemmas: list[str], low: str) -> tuple[str, ...]:
         """Words present: single words by set intersection; phrases and CJK words by substring."""
         split = self._splits.get(words)
         if split is None:
@@ -153,7 +213,13 @@ class ContextReader:
             split = self._splits[words] = (simple, phrases, unspaced)
         simple, phrases, unspaced = split
         found = simple & lemma_set
-        hits = [w for w in phrases if w in joined] + [w for w in unspaced if w in low or w in lemma_set]
+        hits = [w for w in unspaced if w in low or w in lemma_set]
+        if phrases:
+            joined = " ".join(lemmas)
+            hits = [w for w in phrases if w in joined] + hits
         if not found and not hits:
             return ()
         return tuple(w for w in words if w in found or w in hits)
+
+
+_RUNS = re.compile(r"\S+|\s+")
