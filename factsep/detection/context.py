@@ -94,7 +94,7 @@ class ContextReader:
         self._lemma_cache: dict[str, str] = {}
         self._runs: dict[str, tuple[str, ...]] = {}
         self._windows: dict[str, tuple[set[str], list[str], str]] = {}
-        self._splits: dict[tuple[str, ...], tuple[frozenset[str], tuple[str, ...], tuple[str, ...]]] = {}
+        self._splits: dict[tuple[str, ...], tuple[frozenset[str], tuple[str, ...], tuple[str, ...], bool]] = {}
         self._prefilters: dict[tuple[str, ...], tuple[re.Pattern[str], re.Pattern[str] | None]] = {}
         self._last_window: str | None = None
         self._last_lower: str | None = None
@@ -210,15 +210,19 @@ class ContextReader:
             simple = frozenset(w for w in words if " " not in w and (w.isascii() or not w.isalpha()))
             phrases = tuple(w for w in words if " " in w)
             unspaced = tuple(w for w in words if " " not in w and not w.isascii() and w.isalpha())
-            split = self._splits[words] = (simple, phrases, unspaced)
-        simple, phrases, unspaced = split
+            unique = len(set(words)) == len(words)
+            split = self._splits[words] = (simple, phrases, unspaced, unique)
+        simple, phrases, unspaced, unique = split
         found = simple & lemma_set
         hits = [w for w in unspaced if w in low or w in lemma_set]
         if phrases:
             joined = " ".join(lemmas)
             hits = [w for w in phrases if w in joined] + hits
-        if not found and not hits:
-            return ()
+        if not hits:
+            if not found:
+                return ()
+            if len(found) == 1 and unique:  # the common case: one word, no need to order
+                return tuple(found)
         return tuple(w for w in words if w in found or w in hits)
 
 
