@@ -63,6 +63,11 @@ def load_pipeline(name: str = "blank:en") -> Language:
     return nlp
 
 
+#: A word list split for matching: single words, phrases, words of scripts without spaces, and each
+#: word's position (None when a word repeats).
+_Split = tuple[frozenset[str], tuple[str, ...], tuple[str, ...], "dict[str, int] | None"]
+
+
 @dataclass(frozen=True)
 class ContextHit:
     positive: tuple[str, ...]
@@ -94,10 +99,14 @@ class ContextReader:
         self._lemma_cache: dict[str, str] = {}
         self._runs: dict[str, tuple[str, ...]] = {}
         self._windows: dict[str, tuple[set[str], list[str], str]] = {}
-        self._splits: dict[tuple[str, ...], tuple[frozenset[str], tuple[str, ...], tuple[str, ...], bool]] = {}
+        self._splits: dict[tuple[str, ...], _Split] = {}
         self._prefilters: dict[tuple[str, ...], tuple[re.Pattern[str], re.Pattern[str] | None]] = {}
         self._last_window: str | None = None
         self._last_lower: str | None = None
+        self._last_text: str | None = None
+        self._last_span = (-1, -1)
+        self._last_left = ""
+        self._last_window_text = ""
 
     # -- step 1: could a word be there? ----------------------------------------------------------
 
@@ -122,7 +131,7 @@ class ContextReader:
 
     def _could_match(self, window: str, words: tuple[str, ...]) -> bool:
         folded, lowered = self._prefilter(words)
-        if window != self._last_window:  # the kinds of one value ask about the same window in turn
+        if window is not self._last_window:  # the kinds of one value ask about the same window in turn
             self._last_window = window
             self._last_lower = window.lower() if window.isascii() else None
         if lowered is not None and self._last_lower is not None:  # ASCII: what IGNORECASE does
@@ -194,9 +203,12 @@ class ContextReader:
              negative: Iterable[str]) -> ContextHit:
         pos = tuple(positive)
         neg = tuple(negative)
-        left = text[max(0, start - self.window): start]
-        right = text[end: end + self.window // 2]
-        window = f"{left} \x00 {right}"
+        if text is self._last_text and start == self._last_span[0] and end == self._last_span[1]:
+            left, window = self._last_left, self._last_window_text  # the value's other readings
+        else:
+            left = text[max(0, start - self.window): start]
+            window = f"{left} \x00 {text[end: end + self.window // 2]}"
+            self._last_text, self._last_span, self._last_left, self._last_window_text = text, (start, end), left, window
         if not self._could_match(window, pos + neg):
             return NO_CONTEXT
         lemma_set, lemmas, low = self._window(window, left)
@@ -210,19 +222,22 @@ class ContextReader:
             simple = frozenset(w for w in words if " " not in w and (w.isascii() or not w.isalpha()))
             phrases = tuple(w for w in words if " " in w)
             unspaced = tuple(w for w in words if " " not in w and not w.isascii() and w.isalpha())
-            unique = len(set(words)) == len(words)
-            split = self._splits[words] = (simple, phrases, unspaced, unique)
-        simple, phrases, unspaced, unique = split
+            order = {w: i for i, w in enumerate(words)} if len(set(words)) == len(words) else None
+            split = self._splits[words] = (simple, phrases, unspaced, order)
+        simple, phrases, unspaced, order = split
         found = simple & lemma_set
-        hits = [w for w in unspaced if w in low or w in lemma_set]
+        # unspaced words are not ASCII: an ASCII window has none
+        hits = [w for w in unspaced if w in low or w in lemma_set] if unspaced and not low.isascii() else []
         if phrases:
             joined = " ".join(lemmas)
             hits = [w for w in phrases if w in joined] + hits
         if not hits:
             if not found:
                 return ()
-            if len(found) == 1 and unique:  # the common case: one word, no need to order
+            if len(found) == 1 and order is not None:  # the common case: one word, no need to order
                 return tuple(found)
+        if order is not None:
+            return tuple(sorted(found.union(hits), key=order.__getitem__))
         return tuple(w for w in words if w in found or w in hits)
 
 

@@ -36,6 +36,8 @@ _SEP_GROUP = re.compile(r"[ \-./]+[^ \-./]*$")
 _LETTER_PREFIX = re.compile(r"^[A-Za-z]{1,4}:? ?(?=\d)")
 #: A validated reading of a candidate: (offset in it, length, kind, options best first, made-up digits).
 _Reading = tuple[int, int, Kind, tuple[Validation, ...], bool]
+#: The fields of :class:`Signals`, in order.
+_SignalTuple = tuple[float, bool, bool, float, int, int, bool, bool]
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,8 +113,8 @@ class Detector:
         # Validators are pure: repeated values (common in corpora, and in hostile input) are free.
         self._cache: dict[tuple[str, str], Any] = {}
         self._readings: dict[str, tuple[_Reading, ...]] = {}
-        self._confidences: dict[tuple[str, Signals], float] = {}
-        self._cannot_matter: dict[tuple[str, Signals], bool] = {}
+        self._confidences: dict[tuple[str, _SignalTuple], float] = {}
+        self._cannot_matter: dict[tuple[str, _SignalTuple], bool] = {}
         self._detector_names = {k.name: f"{self.version}/{k.name}" for k in self.kinds}
 
     # -- public API -------------------------------------------------------------------------------
@@ -213,9 +215,11 @@ class Detector:
         # ... and so is one right after an area code in parentheses ("456-7890" of "(123) 456-7890")
         partial = partial or (start >= 3 and before == " " and text[start - 2] == ")" and text[start - 3].isdigit())
         requires = kind.requires_context
+        name = kind.name
         for v in options:
-            signals = Signals(kind.prior, v.checksum, v.validated, v.strength, 0, 0, placeholder, partial)
-            if not (requires or read_context) and self._context_cannot_matter(kind.name, signals):
+            # signals as a plain tuple: it keys the caches below (a dataclass key hashes in Python)
+            signals = (kind.prior, v.checksum, v.validated, v.strength, 0, 0, placeholder, partial)
+            if not (requires or read_context) and self._context_cannot_matter(name, signals):
                 ctx = NO_CONTEXT
             else:
                 ctx = self.context.read(text, start, end, kind.context + v.context, kind.negative)
@@ -224,9 +228,9 @@ class Detector:
             if requires and not ctx.positive:
                 continue
             if ctx.positive or ctx.negative:
-                signals = Signals(kind.prior, v.checksum, v.validated, v.strength,
-                                  len(ctx.positive), len(ctx.negative), placeholder, partial)
-            conf = self._confidence(kind.name, signals)
+                signals = (kind.prior, v.checksum, v.validated, v.strength,
+                           len(ctx.positive), len(ctx.negative), placeholder, partial)
+            conf = self._confidence(name, signals)
             hit = Hit(start, end, kind, v, conf, detector or self._detector_name(kind),
                       context_read=ctx is not NO_CONTEXT or requires or read_context)
             if best is None or hit.confidence > best.confidence:
@@ -243,17 +247,17 @@ class Detector:
             name = self._detector_names[kind.name] = f"{self.version}/{kind.name}"
         return name
 
-    def _confidence(self, kind: str, signals: Signals) -> float:
+    def _confidence(self, kind: str, signals: _SignalTuple) -> float:
         """Calibrated confidence of a signal set; few distinct sets occur, so each is computed once."""
         key = (kind, signals)
         conf = self._confidences.get(key)
         if conf is None:
             if len(self._confidences) >= _CACHE_SIZE:
                 self._confidences.clear()
-            conf = self._confidences[key] = self.calibration(kind, signals.raw_score())
+            conf = self._confidences[key] = self.calibration(kind, Signals(*signals).raw_score())
         return conf
 
-    def _context_cannot_matter(self, kind: str, signals: Signals) -> bool:
+    def _context_cannot_matter(self, kind: str, signals: _SignalTuple) -> bool:
         """True when even a negative word would leave the value auto-accepted: skip reading context.
 
         Most values of strong formats (e-mail, UUID, valid cards) are decided by format alone, and
@@ -262,7 +266,7 @@ class Detector:
         key = (kind, signals)
         cannot = self._cannot_matter.get(key)
         if cannot is None:
-            worst = self.calibration(kind, sigmoid(signals.raw_logit() + W_NEGATIVE))
+            worst = self.calibration(kind, sigmoid(Signals(*signals).raw_logit() + W_NEGATIVE))
             cannot = self._cannot_matter[key] = worst >= self.config.review_high
         return cannot
 
