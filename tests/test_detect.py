@@ -96,6 +96,15 @@ def test_context_decides_between_rival_kinds_even_when_one_reading_is_strong() -
     assert kinds_of("call me at 780-999-2181") == [("phone_number", "780-999-2181")]
 
 
+@pytest.mark.parametrize(("text", "value"), [
+    ("The VAT ES B64240914 was checked.", "ES B64240914"),      # country code, then a letter-led number
+    ("Please quote the CUSIP 024524746.", "024524746"),          # a context word is no prefix
+    ("national ID: X1111599499508", "X1111599499508"),
+])
+def test_letter_prefixes(text: str, value: str) -> None:
+    assert [v for _, v in kinds_of(text)] == [value]
+
+
 @pytest.mark.parametrize("text", ["0161 123 4567 ext. 123", "+44 (0) 161 1234567 ext 123", "650-253-0000 x 12"])
 def test_phone_extensions_belong_to_the_number(text: str) -> None:
     assert kinds_of(f"My phone number is {text}.") == [("phone_number", text)]

@@ -33,7 +33,7 @@ _MISSING = object()
 _CACHE_SIZE = 200_000
 _ATTEMPTS_PER_CANDIDATE = 16
 _SEP_GROUP = re.compile(r"[ \-./]+[^ \-./]*$")
-_LETTER_PREFIX = re.compile(r"^[A-Za-z]{1,4}:? ?(?=\d)")
+_LETTER_PREFIX = re.compile(r"^[A-Za-z]{1,4}:? ?(?=[A-Z]?-? ?\d)")
 #: A validated reading of a candidate: (offset in it, length, kind, options best first, made-up digits).
 _Reading = tuple[int, int, Kind, tuple[Validation, ...], bool]
 #: The fields of :class:`Signals`, in order.

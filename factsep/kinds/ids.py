@@ -55,7 +55,7 @@ _SHAPE = str.maketrans("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ", "9" * 10 + "A" * 
 # An identifier: up to 4 letters of prefix, then a digit, then letters/digits in groups split by
 # single separators; a trailing group is either digit-bearing or one or two check letters.
 ID_PATTERN = (
-    r"\b(?:[A-Z]{1,4}:? ?[\-.]?)?\d(?:[0-9A-Z]{4}[0-9A-Z]*(?:_G_)*|[0-9A-Z]*(?:_G_)+)"
+    r"\b(?:[A-Z]{2}[ \-]{1,3}[A-Z]-? ?|[A-Z]{1,4}:? ?[\-.]?)?\d(?:[0-9A-Z]{4}[0-9A-Z]*(?:_G_)*|[0-9A-Z]*(?:_G_)+)"
 ).replace("_G_", r"(?:[ \-./]|, ?)(?:[0-9A-Z]*\d[0-9A-Z]*|[A-Z]{1,2}\b)")
 # At least five characters, or a separated group: a lone number is no identifier. Repetition is
 # unbounded on purpose: bounded counts blow up RE2's DFA, and every prefix of a match is a match,
@@ -72,6 +72,7 @@ ID_NEGATIVE = PHONE_WORDS + (
                "population", "inhabitant", "people", "bytes", "total", "release", "firmware", "build",
                "coordinates", "about", "approximately")
 
+# A country code may stand before a number that starts with a letter itself: "ES B-58378431".
 # Identifiers that start with letters and carry digits later (codice fiscale, RFC, PAN, UEN).
 ALNUM_PATTERN = r"\b[A-Z]{2,6}[0-9][0-9A-Z]{3,20}\b"
 
