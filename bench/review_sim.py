@@ -1,17 +1,21 @@
 """Simulated review: how much do a few human answers buy?
 
 Scans the labelled eval texts (../shared/eval: Recognizers-Text and presidio-research sentences),
-then for each budget (a share of all detected spans) routes that many uncertain spans to a real
-Label Studio, has two simulated annotators answer every task through the API (an oracle that
-marks exactly the gold random facts in the window, and a noisy one that gets each span wrong 5%
-of the time), syncs, and scores the final dataset against the gold labels.
+then for each budget (a share of all detected spans) routes spans to a real Label Studio in
+``--rounds`` rounds (route, answer, sync), has two simulated annotators answer every task through
+the API (an oracle that marks exactly the gold random facts in the window, and a noisy one that
+gets each span wrong 5% of the time), and scores the final dataset against the gold labels.
+
+Spans seen: every span shown in a task plus every region an annotator marked that was not shown
+(a fact people add was looked at too), over the spans detected by the scan.
 
 Scoring (as in the eval README): strict match on (document, start, end, kind) for spans the
-dataset tags as random facts (auto_accept, human_accept, human_added); a prediction that is no exact match and overlaps
-a gold span with no kind (a name, a plain date) counts neither way. The budget-0 row is the
-baseline of the same script: detection alone.
+dataset tags as random facts (auto_accept, human_accept, human_added); a prediction that is no
+exact match and overlaps a gold span with no kind (a name, a plain date) counts neither way. The
+budget-0 row is the baseline of the same script: detection alone.
 
-    python bench/review_sim.py [--budgets 0,1,5,20] [--noise 0.05] [--work DIR] [--json FILE]
+    python bench/review_sim.py [--budgets 0,1,5,20] [--strategy value|uncertainty] [--rounds 3]
+                               [--noise 0.05] [--work DIR] [--json FILE]
 
 Uses LABEL_STUDIO_URL / LABEL_STUDIO_API_KEY, or starts the project's server with
 scripts/label-studio.sh (and stops it at the end).
