@@ -21,7 +21,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from factsep.kinds.base import Kind
+from factsep.kinds.base import ID_SUFFIXES, Kind
 
 try:  # google-re2
     import re2 as _re2
@@ -41,7 +41,10 @@ COVER_PATTERN = "|".join([
     # a +, a (, a short capital prefix ("GB82 WEST 1234", "0176 -12345678", "Tel: 030 1234") or a
     # phone extension ("0161 123 4567 ext. 123")
     rf"(?:\b[A-Z]{{1,5}}[:#.]? ?)?[+(]?{_LEAD}{{0,24}}\d{_TOKEN}*"
-    rf"(?:(?: ?[,/]? |, ?)[\-+(]?(?:[A-Z]{{1,4}} |ext\.? |x )?{_LEAD}{{0,12}}\d{_TOKEN}*)*",
+    rf"(?:(?: ?[,/]? |, ?)[\-+(]?(?:[A-Z]{{1,4}} |ext\.? |x )?{_LEAD}{{0,12}}\d{_TOKEN}*)*"
+    # ... and a check letter (not the words "A" and "I") or a VAT suffix after the last ("K 11723003 M",
+    # "965 920 358 MVA")
+    rf"(?: (?:[B-HJ-Z]|{'|'.join(ID_SUFFIXES)})\b)?",
     # dates with a month name: 14 March 1987, March 14th, 1987
     rf"\b\d{{1,2}}(?:st|nd|rd|th)? {_MONTH},? \d{{4}}",
     rf"\b{_MONTH} \d{{1,2}}(?:st|nd|rd|th)?,? \d{{4}}",

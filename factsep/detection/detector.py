@@ -61,27 +61,31 @@ class Hit:
                 self.end - self.start)
 
 
-def _suffix_backoff(value: str, limit: int = 2) -> Iterator[str]:
-    """The value, then the value without its last separated group (a greedy match may run on)."""
-    yield value
+def _suffix_backoff(value: str, limit: int = 2) -> Iterator[tuple[str, int]]:
+    """The value, then the value without its last separated group (a greedy match may run on),
+    with the number of digit-bearing groups dropped: a word after a number ("... 976 I think") is
+    no sign that the number goes on."""
+    yield value, 0
+    runs_on = 0
     for _ in range(limit):
         shorter = _SEP_GROUP.sub("", value)
         if shorter == value or not shorter:
             return
+        runs_on += any(c.isdigit() for c in value[len(shorter):])
         value = shorter
-        yield value
+        yield value, runs_on
 
 
 def _backoff(value: str, limit: int = 2) -> Iterator[tuple[int, str, int]]:
-    """(offset, attempt, groups dropped): the value; without a leading word that the pattern took
-    for a letter prefix ("CUIT 20-...", "ID 4560...": context words); then shorter at the end."""
+    """(offset, attempt, digit groups dropped): the value; without a leading word that the pattern
+    took for a letter prefix ("CUIT 20-...", "ID 4560...": context words); then shorter at the end."""
     m = _LETTER_PREFIX.match(value)
     starts = [(0, value)] + ([(m.end(), value[m.end():])] if m else [])
     for offset, v in starts:
         yield offset, v, 0
     for offset, v in starts:
-        for dropped, attempt in enumerate(_suffix_backoff(v, limit)):
-            if dropped:
+        for i, (attempt, dropped) in enumerate(_suffix_backoff(v, limit)):
+            if i:
                 yield offset, attempt, dropped
 
 

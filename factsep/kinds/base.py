@@ -148,6 +148,10 @@ def date_or_quantity(value: str) -> bool:
                 and 0 < int(m.group(2)) - int(m.group(1)) <= 500)
 
 
+#: Words written after a number as part of it: the VAT suffixes of Switzerland and Norway
+#: ("CHE-105.838.471 MWST", "965 920 358 MVA"). The candidate pass keeps them with the number.
+ID_SUFFIXES = ("MWST", "MwSt", "TVA", "IVA", "MVA")
+
 #: Words that say a nearby number is a telephone number: context of phone_number, negative
 #: context of every identifier family.
 PHONE_WORDS = ("phone", "tel", "telephone", "call", "calling", "mobile", "cell", "fax", "dial",

@@ -23,7 +23,7 @@ from typing import Any
 from stdnum.exceptions import InvalidLength, ValidationError
 
 from factsep.kinds import stdnum_table
-from factsep.kinds.base import PHONE_WORDS, Kind, Validation, date_or_quantity, register
+from factsep.kinds.base import ID_SUFFIXES, PHONE_WORDS, Kind, Validation, date_or_quantity, register
 
 #: Logits: a value written in the format's own layout ("DE 136 695 976"), per bit of redundancy
 #: missing to one check digit (more redundancy than that does not make one family likelier than
@@ -56,7 +56,8 @@ _SHAPE = str.maketrans("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ", "9" * 10 + "A" * 
 # single separators; a trailing group is either digit-bearing or one or two check letters.
 ID_PATTERN = (
     r"\b(?:[A-Z]{2}[ \-]{1,3}[A-Z]-? ?|[A-Z]{1,4}:? ?[\-.]?)?\d(?:[0-9A-Z]{4}[0-9A-Z]*(?:_G_)*|[0-9A-Z]*(?:_G_)+)"
-).replace("_G_", r"(?:[ \-./]|, ?)(?:[0-9A-Z]*\d[0-9A-Z]*|[A-Z]{1,2}\b)")
+).replace("_G_", r"(?:[ \-./]|, ?)(?:[0-9A-Z]*\d[0-9A-Z]*|(?:[A-Z]{1,2}|_SUFFIX_)\b)").replace(
+    "_SUFFIX_", "|".join(ID_SUFFIXES))
 # At least five characters, or a separated group: a lone number is no identifier. Repetition is
 # unbounded on purpose: bounded counts blow up RE2's DFA, and every prefix of a match is a match,
 # so a long run is one long candidate (split later), never a quadratic rescan.
