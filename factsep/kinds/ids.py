@@ -145,6 +145,9 @@ def modules_for_shape(kind: str, value_shape: str, sample: str) -> tuple[str, ..
 
 
 _WORD_PREFIX = re.compile(r"^([A-Za-z]{2,5}):? ")
+#: Two capitals before a number may be its country code ("SE 55 67 59 32 48 01", "NO 966 813 946
+#: MVA"), even when they spell a context word too: the formats that carry one decide.
+_COUNTRY = re.compile(r"^[A-Z]{2}$")
 
 
 @cache
@@ -266,7 +269,7 @@ def stdnum_validator(kind: str):
         if date_or_quantity(value):
             return None  # 03/04/1975, 2021-03-14: dates are not identifiers
         word = _WORD_PREFIX.match(value)
-        if word and word.group(1).lower() in _prefix_words(kind):
+        if word and word.group(1).lower() in _prefix_words(kind) and not _COUNTRY.match(word.group(1)):
             return None  # "CUIT 20-...", "tax ID 45...": a context word, not part of the value
         found: list[Validation] = []
         # ro.onrc, tn.mf: the slashes are part of the format; ISIL: the hyphen after the prefix.
