@@ -291,3 +291,34 @@ def test_boundary_correction_is_not_a_verdict_on_the_value(label_studio, tmp_pat
               .filter(pl.col("decision") != HUMAN_REJECT).iter_rows(named=True)}
     assert by_doc["alone"]["decision"] == AUTO_ACCEPT  # the value itself was not judged
     assert by_doc["long"]["decision"] == "human_added" and by_doc["long"]["end"] - by_doc["long"]["start"] == b - a
+
+
+def test_select_by_value_spreads_over_strata_and_respects_cost() -> None:
+    from factsep.review.route import select_by_value, window_cost
+
+    def span(sid: str, kind: str, conf: float, value: str, doc: str = "", start: int = 0) -> Span:
+        return Span(sid, doc or sid, start, start + 8, kind, None, "12345678", value, conf, 20.0, True, "t",
+                    decision=AUTO_ACCEPT if conf >= 0.75 else PENDING_REVIEW)
+
+    big = [span(f"p{i}", "phone_number", 0.6, f"pv{i}") for i in range(20)]
+    small = [span(f"t{i}", "tax_id", 0.8, f"tv{i}") for i in range(3)]
+
+    def stratify(s: Span) -> str:
+        return f"{s.kind}~"
+
+    args = dict(stratify=stratify, shifts={}, looks={}, copies={}, cost={}, thresholds_=(0.35, 0.75))
+    # the big uncertain stratum first; as its looks pile up, the small one gets its turn
+    picked = select_by_value([*big, *small], 10, **args)  # type: ignore[arg-type]
+    kinds = [s.kind for s in picked]
+    assert len(picked) == 10 and kinds[0] == "phone_number" and "tax_id" in kinds
+    assert kinds.count("phone_number") >= 7
+    assert "tax_id" not in [s.kind for s in select_by_value([*big, *small], 5, **args)]  # type: ignore[arg-type]
+    # a value with copies goes first; one span per value
+    twin = span("p0b", "phone_number", 0.6, "pv0")
+    first = select_by_value([*big, twin], 2, **{**args, "copies": {"pv0": 2}})  # type: ignore[arg-type]
+    assert first[0].value_hash == "pv0" and len({s.value_hash for s in first}) == 2
+    # a window showing three spans costs three
+    crowd = [span(f"c{i}", "phone_number", 0.6, f"cv{i}", doc="d", start=10 * i) for i in range(3)]
+    cost = window_cost(crowd, context=40)
+    assert cost["c1"] == 3
+    assert len(select_by_value(crowd, 2, **{**args, "cost": cost})) == 1  # type: ignore[arg-type]

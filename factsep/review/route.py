@@ -10,6 +10,7 @@ the spans as pre-annotations.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import json
 import logging
@@ -250,10 +251,12 @@ def window_cost(spans: Sequence[Span], context: int) -> dict[str, int]:
         by_doc.setdefault(s.doc_id, []).append(s)
     cost: dict[str, int] = {}
     for members in by_doc.values():
+        starts = sorted(t.start for t in members)
         for s in members:
-            cost[s.span_id] = sum(
-                1 for t in members if t.start >= s.start - context and t.end <= s.end + context
-            )
+            # spans starting inside the window: an estimate (route trims to the budget exactly)
+            lo = bisect.bisect_left(starts, s.start - context)
+            hi = bisect.bisect_left(starts, s.end + context)
+            cost[s.span_id] = max(1, hi - lo)
     return cost
 
 
