@@ -303,8 +303,8 @@ def _same_text(
     """A fact people added (detection missed or mis-cut it), at the other places its exact text
     stands as a whole token, as ``human_added`` with source ``label_studio:same_text``.
 
-    A reading people rejected inside the added text (a phone number cut before its extension) is
-    rejected where the text recurs, at the same offset inside it. Otherwise a place is skipped when
+    A reading people rejected over the added text (a phone number cut before its extension) is
+    rejected where the text recurs, at the same offset from it. Otherwise a place is skipped when
     a human decided it, or when an accepted span overlaps it that this sync does not reject (the
     two readings disagree; a person should look). Documents without an id column are not searched
     (their spans could not be named).
@@ -326,14 +326,14 @@ def _same_text(
     for s in load_spans(out):
         spans_by_doc.setdefault(s.doc_id, []).append(s)
         by_id[s.span_id] = s
-    # the readings people rejected inside each added text (a cut-short phone number): where the
-    # text recurs, the same reading at the same offset inside it is corrected the same way
+    # the readings people rejected over each added text (cut too short or too long): where the
+    # text recurs, the same reading at the same offset from it is corrected the same way
     corrected: dict[str, set[tuple[str, int, int]]] = {}
     for d in decided:
         if d.decision == HUMAN_REJECT and d.span_id in by_id:
             r = by_id[d.span_id]
             for text, src in sources.items():
-                if src.get("doc_id") == r.doc_id and src["start"] <= r.start and r.end <= src["end"]:
+                if src.get("doc_id") == r.doc_id and r.start < src["end"] and src["start"] < r.end:
                     corrected.setdefault(text, set()).add((r.value_hash, r.start - src["start"], r.end - src["start"]))
     result: list[Decision] = []
     for doc_id, text in iter_documents(out, cfg.text_field):
