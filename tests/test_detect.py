@@ -119,6 +119,11 @@ def test_numbers_run_into_words_of_scripts_without_spaces_are_whole() -> None:
     assert [(s.kind, s.text, s.decision) for s in spans] == [("phone_number", "02079460958", "auto_accept")]
 
 
+def test_a_label_names_the_value_after_it() -> None:
+    # "Personal" argues for a national id, but the label right before the number says phone.
+    assert kinds_of("Personal Info: Phone: 0393 1144137  E-mail: x") == [("phone_number", "0393 1144137")]
+
+
 def test_thresholds_drive_decisions() -> None:
     text = "The reference 81726354 was noted."
     strict = Detector(DetectorConfig(review_low=0.99, review_high=0.999))

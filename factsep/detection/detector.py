@@ -18,6 +18,7 @@ from factsep.detection.candidates import Candidate, CandidateEngine
 from factsep.detection.context import NO_CONTEXT, ContextReader
 from factsep.detection.scoring import (
     W_BACKOFF,
+    W_LABEL,
     W_NEGATIVE,
     Calibration,
     Signals,
@@ -120,6 +121,7 @@ class Detector:
         self._confidences: dict[tuple[str, _SignalTuple], float] = {}
         self._cannot_matter: dict[tuple[str, _SignalTuple], bool] = {}
         self._detector_names = {k.name: f"{self.version}/{k.name}" for k in self.kinds}
+        self._labels = {k.name: (_label_pattern(k.context), _label_pattern(k.negative)) for k in self.kinds}
 
     # -- public API -------------------------------------------------------------------------------
 
@@ -220,10 +222,12 @@ class Detector:
         partial = partial or (start >= 3 and before == " " and text[start - 2] == ")" and text[start - 3].isdigit())
         requires = kind.requires_context
         name = kind.name
+        label = self._label(text, start, name)
         for v in options:
+            strength = v.strength + W_LABEL * label
             # signals as a plain tuple: it keys the caches below (a dataclass key hashes in Python)
-            signals = (kind.prior, v.checksum, v.validated, v.strength, 0, 0, placeholder, partial)
-            if not (requires or read_context) and self._context_cannot_matter(name, signals):
+            signals = (kind.prior, v.checksum, v.validated, strength, 0, 0, placeholder, partial)
+            if not (requires or read_context or label < 0) and self._context_cannot_matter(name, signals):
                 ctx = NO_CONTEXT
             else:
                 ctx = self.context.read(text, start, end, kind.context + v.context, kind.negative)
@@ -232,7 +236,7 @@ class Detector:
             if requires and not ctx.positive:
                 continue
             if ctx.positive or ctx.negative:
-                signals = (kind.prior, v.checksum, v.validated, v.strength,
+                signals = (kind.prior, v.checksum, v.validated, strength,
                            len(ctx.positive), len(ctx.negative), placeholder, partial)
             conf = self._confidence(name, signals)
             hit = Hit(start, end, kind, v, conf, detector or self._detector_name(kind),
@@ -273,6 +277,19 @@ class Detector:
             worst = self.calibration(kind, sigmoid(Signals(*signals).raw_logit() + W_NEGATIVE))
             cannot = self._cannot_matter[key] = worst >= self.config.review_high
         return cannot
+
+    def _label(self, text: str, start: int, kind: str) -> int:
+        """+1 when a context word of the kind labels the value ("Phone: ...", "VAT no. ..."), -1
+        when a negative word does ("Fax: ..." for a tax id), else 0: a label names what follows."""
+        if not start:
+            return 0
+        positive, negative = self._labels[kind]
+        lo = max(start - _LABEL_CHARS, 0)
+        if negative is not None and negative.search(text, lo, start):
+            return -1
+        if positive is not None and positive.search(text, lo, start):
+            return 1
+        return 0
 
     def _read_rivals_context(self, text: str, hits: list[Hit]) -> list[Hit]:
         """Read the skipped context of hits that overlap a hit of another kind: "call me at
@@ -336,6 +353,19 @@ class Detector:
                 decision=decide(h.confidence, self.config),
             ))
         return spans
+
+
+_LABEL_CHARS = 24
+
+
+def _label_pattern(words: Sequence[str]) -> re.Pattern[str] | None:
+    """Words written as a label just before a value: the word, then at most a period, a colon or
+    number sign, "no."/"nr." and spaces."""
+    alternatives = sorted({re.escape(w) for w in words if w.isalpha() and len(w) > 1}, key=len, reverse=True)
+    if not alternatives:
+        return None
+    return re.compile(rf"(?<!\w)(?:{'|'.join(alternatives)})\.?(?: ?(?:no|nr|number)\.?)?\s*[:#]?\s*$",
+                      re.IGNORECASE)
 
 
 def detector_version() -> str:
