@@ -222,7 +222,7 @@ class Detector:
         partial = partial or (start >= 3 and before == " " and text[start - 2] == ")" and text[start - 3].isdigit())
         requires = kind.requires_context
         name = kind.name
-        label = self._label(text, start, name)
+        label = self._label(text, start, kind)
         for v in options:
             strength = v.strength + W_LABEL * label
             # signals as a plain tuple: it keys the caches below (a dataclass key hashes in Python)
@@ -278,12 +278,15 @@ class Detector:
             cannot = self._cannot_matter[key] = worst >= self.config.review_high
         return cannot
 
-    def _label(self, text: str, start: int, kind: str) -> int:
+    def _label(self, text: str, start: int, kind: Kind) -> int:
         """+1 when a context word of the kind labels the value ("Phone: ...", "VAT no. ..."), -1
         when a negative word does ("Fax: ..." for a tax id), else 0: a label names what follows."""
         if not start:
             return 0
-        positive, negative = self._labels[kind]
+        patterns = self._labels.get(kind.name)
+        if patterns is None:  # a kind outside the configuration, scored for a Presidio recognizer
+            patterns = self._labels[kind.name] = (_label_pattern(kind.context), _label_pattern(kind.negative))
+        positive, negative = patterns
         lo = max(start - _LABEL_CHARS, 0)
         if negative is not None and negative.search(text, lo, start):
             return -1
