@@ -21,6 +21,7 @@ import logging
 import math
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -243,9 +244,9 @@ def infer(
     human: set[str],
     stratify: Stratifier | None = None,
     sd: float = PRIOR_SD,
-    relabelled: set[str] = frozenset(),  # type: ignore[assignment]
+    relabelled: AbstractSet[str] = frozenset(),
     documents: Callable[[Sequence[Span]], dict[str, str]] | None = None,
-    taken: set[tuple[str, int, int]] = frozenset(),  # type: ignore[assignment]
+    taken: AbstractSet[tuple[str, int, int]] = frozenset(),
 ) -> Inference:
     """Fit the strata from ``verdicts`` (span_id -> (confidence when shown, 1/0)) and re-decide the
     spans no human decided; writes ``OUT/state/inferred.json`` (only decisions that differ from
