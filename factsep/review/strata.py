@@ -29,7 +29,6 @@ from typing import Any
 from factsep.decisions import RELABEL
 from factsep.review.data import write_json_atomic
 from factsep.span import (
-    ACCEPTED,
     AUTO_ACCEPT,
     AUTO_REJECT,
     HUMAN,
@@ -88,8 +87,9 @@ class Stratifier:
         self._kinds = registry()
         self._opts = opts if opts is not None else {}
         self._alts: dict[tuple[str, str], tuple[str, ...]] = {}
-        # how common each kind is in this corpus: the tie-break for "the likely other reading"
-        self.frequency = Counter(s.kind for s in spans if s.decision in ACCEPTED or s.decision == PENDING_REVIEW)
+        # how common each kind is among the detector's readings of this corpus (whatever their
+        # decision, so strata stay put while review moves decisions): "the likely other reading"
+        self.frequency = Counter(s.kind for s in spans if s.detector not in ("human", RELABEL))
 
     @classmethod
     def for_run(cls, out: str | Path, spans: Sequence[Span]) -> Stratifier:
