@@ -248,7 +248,8 @@ def infer(
     documents: Callable[[Sequence[Span]], dict[str, str]] | None = None,
     taken: AbstractSet[tuple[str, int, int]] = frozenset(),
 ) -> Inference:
-    """Fit the strata from ``verdicts`` (span_id -> (confidence when shown, 1/0)) and re-decide the
+    """Fit the strata from ``verdicts`` (span_id -> (confidence when shown, 1/0); the span's
+    current confidence is what is fitted) and re-decide the
     spans no human decided; writes ``OUT/state/inferred.json`` (only decisions that differ from
     the scan's own are counted in ``changed``).
 
@@ -260,10 +261,12 @@ def infer(
     stratify = stratify or Stratifier.for_run(out, spans)
     by_id = {s.span_id: s for s in spans}
     per: dict[str, list[tuple[float, int]]] = {}
-    for sid, (p, y) in verdicts.items():
+    for sid, (_, y) in verdicts.items():
         s = by_id.get(sid)
         if s is not None:
-            per.setdefault(stratify(s), []).append((p, y))
+            # the span's confidence in this scan, not when it was shown: after a re-scan with the
+            # fitted calibration, the shift must be learnt on the scores it will be added to
+            per.setdefault(stratify(s), []).append((float(s.confidence), y))
     fits = fit_offsets(per, sd)
     for sid in relabelled:
         s = by_id.get(sid)
