@@ -16,7 +16,7 @@ import random
 import re
 import zlib
 from collections.abc import Mapping
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -215,6 +215,7 @@ _PUNCTUATION_RUN = re.compile(r"[\s\-./]*[\-./][\s\-./]*")
 _SEPARATOR_RUN = re.compile(r"[\s\-./:,()]+")
 
 
+@lru_cache(maxsize=65_536)  # asked once per format that accepts the value: the same value each time
 def _separator_positions(value: str, pattern: re.Pattern[str] = _SEPARATOR_RUN) -> frozenset[int]:
     """Where separators stand, counted in characters from the end: a dropped leading zero or a
     country prefix does not move them."""

@@ -83,6 +83,7 @@ def kind_of(module: str) -> str | None:
 _KIND_OF = {name: kind for kind, names in KIND_MODULES.items() for name in names}
 
 
+@cache
 def acronyms(module: str) -> tuple[str, ...]:
     """Local names of a format from its docstring ("NIF", "Partita IVA"), used as context words."""
     mod = load(module)
