@@ -119,6 +119,10 @@ def test_numbers_run_into_words_of_scripts_without_spaces_are_whole() -> None:
     assert [(s.kind, s.text, s.decision) for s in spans] == [("phone_number", "02079460958", "auto_accept")]
 
 
+def test_id_card_is_national_context() -> None:
+    assert DETECTOR.detect("ID card number: 6906155141080")[0].kind == "national_id"
+
+
 def test_a_label_names_the_value_after_it() -> None:
     # "Personal" argues for a national id, but the label right before the number says phone.
     assert kinds_of("Personal Info: Phone: 0393 1144137  E-mail: x") == [("phone_number", "0393 1144137")]

@@ -358,7 +358,8 @@ NATIONAL_WORDS = (
     "identity", "national", "personal", "passport", "citizen", "social", "insurance",
     "birth", "licence", "license", "driver", "resident", "dni", "nie", "cpf", "pesel",
     "bsn", "personnummer", "fødselsnummer", "hetu", "aadhaar", "nric", "curp", "egn",
-    "cnp", "kennitala", "amka", "cedula", "cédula", "patient", "nhs")  # not "ssn": us_ssn has it
+    "cnp", "kennitala", "amka", "cedula", "cédula", "patient", "nhs",  # not "ssn": us_ssn has it
+    "id card", "identity card", "national id")
 SECURITY_WORDS = (
     "isin", "cusip", "sedol", "lei", "figi", "wkn", "security", "securities", "stock", "share",
     "shares", "bond", "fund", "ticker", "instrument", "equity")
