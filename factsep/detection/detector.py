@@ -299,16 +299,13 @@ class Detector:
         780-999-2181" is a phone number, however strong the tax-number reading is alone."""
         if len(hits) < 2 or all(h.context_read for h in hits):
             return hits
-        ordered = sorted(range(len(hits)), key=lambda i: hits[i].start)
         rivals: set[int] = set()
-        reach = -1  # index (into ordered) of the hit reaching furthest so far
-        for pos, i in enumerate(ordered):
-            if reach >= 0 and hits[ordered[reach]].end > hits[i].start:
-                j = ordered[reach]
-                if hits[j].kind is not hits[i].kind:
-                    rivals.update((i, j))
-            if reach < 0 or hits[i].end > hits[ordered[reach]].end:
-                reach = pos
+        far: int | None = None  # the hit reaching furthest so far
+        for i in sorted(range(len(hits)), key=lambda i: hits[i].start):
+            if far is not None and hits[far].end > hits[i].start and hits[far].kind is not hits[i].kind:
+                rivals.update((i, far))
+            if far is None or hits[i].end > hits[far].end:
+                far = i
         out = list(hits)
         for i in rivals:
             h = hits[i]

@@ -52,8 +52,9 @@ W_PADDED = -1.5
 _SEP = re.compile(r"[\s\-./:,]")
 _SHAPE = str.maketrans("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ", "9" * 10 + "A" * 26)
 
-# An identifier: up to 4 letters of prefix, then a digit, then letters/digits in groups split by
-# single separators; a trailing group is either digit-bearing or one or two check letters.
+# An identifier: up to 4 letters of prefix (or a country code and a letter: "ES B-58378431"), then
+# a digit, then letters/digits in groups split by single separators; a trailing group is either
+# digit-bearing, one or two check letters, or a VAT suffix ("MWST").
 ID_PATTERN = (
     r"\b(?:[A-Z]{2}[ \-]{1,3}[A-Z]-? ?|[A-Z]{1,4}:? ?[\-.]?)?\d(?:[0-9A-Z]{4}[0-9A-Z]*(?:_G_)*|[0-9A-Z]*(?:_G_)+)"
 ).replace("_G_", r"(?:[ \-./]|, ?)(?:[0-9A-Z]*\d[0-9A-Z]*|(?:[A-Z]{1,2}|_SUFFIX_)\b)").replace(
@@ -73,7 +74,6 @@ ID_NEGATIVE = PHONE_WORDS + (
                "population", "inhabitant", "people", "bytes", "total", "release", "firmware", "build",
                "coordinates", "about", "approximately")
 
-# A country code may stand before a number that starts with a letter itself: "ES B-58378431".
 # Identifiers that start with letters and carry digits later (codice fiscale, RFC, PAN, UEN).
 ALNUM_PATTERN = r"\b[A-Z]{2,6}[0-9][0-9A-Z]{3,20}\b"
 
@@ -145,9 +145,6 @@ def modules_for_shape(kind: str, value_shape: str, sample: str) -> tuple[str, ..
 
 
 _WORD_PREFIX = re.compile(r"^([A-Za-z]{2,5}):? ")
-#: Two capitals before a number may be its country code ("SE 55 67 59 32 48 01", "NO 966 813 946
-#: MVA"), even when they spell a context word too: the formats that carry one decide.
-_COUNTRY = re.compile(r"^[A-Z]{2}$")
 
 
 @cache
@@ -190,7 +187,7 @@ def redundancy_bits(name: str, value_shape: str, layout: str | None = None) -> f
         for _ in range(_SAMPLES):
             written = "".join(rng.choice(_DIGITS) if ch == "9" else rng.choice(_LETTERS) if ch == "A" else ch
                               for ch in layout or value_shape)
-            ok += any(_accepts_sample(module, s) for s in dict.fromkeys((compact(written), written)))
+            ok += any(_accepts(module, s) for s in dict.fromkeys((compact(written), written)))
         bits = math.log2((_SAMPLES + 1) / (ok + 0.5))
         if len(_REDUNDANCY) > 50_000:
             _REDUNDANCY.clear()
@@ -198,9 +195,10 @@ def redundancy_bits(name: str, value_shape: str, layout: str | None = None) -> f
     return bits
 
 
-def _accepts_sample(module: Any, sample: str) -> bool:
+def _accepts(module: Any, value: str) -> bool:
+    """Whether the python-stdnum module takes the value (any error it raises is a no)."""
     try:
-        module.validate(sample)
+        module.validate(value)
     except Exception:
         return False
     return True
@@ -247,11 +245,6 @@ def _layout(name: str, value: str, written: str | None) -> tuple[bool, bool | No
     return exact, punctuated <= frozenset().union(*layouts)
 
 
-def _accepts(name: str, value: str) -> bool:
-    module = stdnum_table.load(name)
-    return module is not None and module.is_valid(value)
-
-
 def _format(module: Any, number: str) -> str | None:
     fmt = getattr(module, "format", None)
     if fmt is None:
@@ -270,7 +263,10 @@ def stdnum_validator(kind: str):
         if date_or_quantity(value):
             return None  # 03/04/1975, 2021-03-14: dates are not identifiers
         word = _WORD_PREFIX.match(value)
-        if word and word.group(1).lower() in _prefix_words(kind) and not _COUNTRY.match(word.group(1)):
+        # Two capitals may be a country code even when they spell a context word ("NO 966 813 946
+        # MVA"): the formats that carry one decide.
+        country = word is not None and len(word.group(1)) == 2 and word.group(1).isupper()
+        if word and not country and word.group(1).lower() in _prefix_words(kind):
             return None  # "CUIT 20-...", "tax ID 45...": a context word, not part of the value
         found: list[Validation] = []
         # ro.onrc, tn.mf: the slashes are part of the format; ISIL: the hyphen after the prefix.
@@ -288,7 +284,7 @@ def stdnum_validator(kind: str):
                     number = module.validate(value)  # type: ignore[union-attr]
                 except Exception:
                     continue
-            if any(_accepts(delegate, c) for delegate in stdnum_table.delegates(name)):
+            if any(_accepts(stdnum_table.load(delegate), c) for delegate in stdnum_table.delegates(name)):
                 continue  # th.tin reading a th.pin: the person's number, found as national_id
             normalized = number if isinstance(number, str) else c
             written = _format(module, normalized)
