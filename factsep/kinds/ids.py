@@ -166,7 +166,6 @@ def _tiny_groups(value: str) -> bool:
 
 _REDUNDANCY: dict[tuple[str, str], float] = {}
 _SAMPLES = 24
-_MAX_REDUNDANCY = math.log2((_SAMPLES + 1) / 0.5)
 
 
 def redundancy_bits(name: str, value_shape: str, layout: str | None = None) -> float:
