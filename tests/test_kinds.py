@@ -120,6 +120,8 @@ NEGATIVES: list[tuple[str, tuple[str, ...]]] = [
     ("It is discussed on pages 233-245.", ()),
     # phone numbers inside ISBNs and cards: the specific kind wins
     ("It is catalogued as ISBN 978-0-306-40615-7.", ("phone_number",)),
+    # an ISBN-10 checksum, but hyphenated as no ISBN is printed: a Korean business number
+    ("I wrote down BRN 105-17-41513 yesterday.", ("isbn",)),
     ("Please charge card 4539 1488 0343 6467 for the order.", ("phone_number", "tax_id", "national_id")),
     # invalid shapes
     ("错误的IP例子1111.1.1.1", ("ip_address",)),

@@ -14,7 +14,7 @@ from stdnum import isbn as stdnum_isbn
 from stdnum import issn as stdnum_issn
 
 from factsep.kinds.base import Kind, Validation, digit_bits, register
-from factsep.kinds.ids import ID_FAMILY_WORDS
+from factsep.kinds.ids import ID_FAMILY_WORDS, W_LAYOUT_MISMATCH, separator_positions
 
 
 def validate_isbn(value: str, opts: Mapping[str, Any]) -> Validation | None:
@@ -26,8 +26,22 @@ def validate_isbn(value: str, opts: Mapping[str, Any]) -> Validation | None:
         return None
     isbn13 = stdnum_isbn.to_isbn13(number)
     hyphenated = "-" in value or " " in value
+    strength = 0.8 if len(number) == 13 else 0.3 if hyphenated else -2.0
+    if hyphenated and not _hyphenated_as_published(value, number):
+        strength += W_LAYOUT_MISMATCH
     return Validation(normalized=isbn13, subtype=f"isbn{len(number)}", validated=True, checksum=True,
-                      strength=0.8 if len(number) == 13 else 0.3 if hyphenated else -2.0)
+                      strength=strength)
+
+
+def _hyphenated_as_published(value: str, number: str) -> bool:
+    """Publishers print an ISBN split at its registration group, registrant and publication
+    (0-306-40615-2); a separator elsewhere ("105-17-41513", a Korean business number) says the
+    digits are something else. Fewer separators than the ranges allow are fine (978-0306406157)."""
+    try:
+        published = stdnum_isbn.format(number)
+    except Exception:
+        return True  # a range python-stdnum does not know: no verdict
+    return separator_positions(value) <= separator_positions(published)
 
 
 ISBN = register(Kind(

@@ -213,7 +213,7 @@ _SEPARATOR_RUN = re.compile(r"[\s\-./:,()]+")
 
 
 @lru_cache(maxsize=65_536)  # asked once per format that accepts the value: the same value each time
-def _separator_positions(value: str, pattern: re.Pattern[str] = _SEPARATOR_RUN) -> frozenset[int]:
+def separator_positions(value: str, pattern: re.Pattern[str] = _SEPARATOR_RUN) -> frozenset[int]:
     """Where separators stand, counted in characters from the end: a dropped leading zero or a
     country prefix does not move them."""
     value = value.strip()
@@ -226,7 +226,7 @@ def _documented_layouts(name: str) -> frozenset[frozenset[int]]:
     """Separator positions of each value in the module's own docstring examples."""
     module = stdnum_table.load(name)
     examples = _DOC_ARGUMENT.findall(getattr(module, "__doc__", None) or "")
-    return frozenset(layout for layout in map(_separator_positions, examples) if layout)
+    return frozenset(layout for layout in map(separator_positions, examples) if layout)
 
 
 def _layout(name: str, value: str, written: str | None) -> tuple[bool, bool | None]:
@@ -235,10 +235,10 @@ def _layout(name: str, value: str, written: str | None) -> tuple[bool, bool | No
     them have separators -- None for a value without any)."""
     layouts = _documented_layouts(name)
     if written:
-        layouts = layouts | {_separator_positions(written)}
-    positions = _separator_positions(value)
+        layouts = layouts | {separator_positions(written)}
+    positions = separator_positions(value)
     exact = bool(positions) and positions in layouts
-    punctuated = _separator_positions(value, _PUNCTUATION_RUN)
+    punctuated = separator_positions(value, _PUNCTUATION_RUN)
     if not punctuated:
         return exact, None
     return exact, punctuated <= frozenset().union(*layouts)
