@@ -212,15 +212,24 @@ class ContextReader:
         if not self._could_match(window, pos + neg):
             return NO_CONTEXT
         lemma_set, lemmas, low = self._window(window, left)
-        return ContextHit(positive=self._match(pos, lemma_set, lemmas, low),
-                          negative=self._match(neg, lemma_set, lemmas, low))
+        positive = self._match(pos, lemma_set, lemmas, low)
+        negative = self._match(neg, lemma_set, lemmas, low)
+        if negative and positive:
+            # "v" (a version) is a word of the matched "v-number" (a Faroese tax number): the longer
+            # name says what the short one means here.
+            inside = {t for w in positive if not w.isalnum() for t in _PHRASE_TOKENS.split(w) if t}
+            negative = tuple(w for w in negative if w not in inside)
+        return ContextHit(positive=positive, negative=negative)
 
     def _match(self, words: tuple[str, ...], lemma_set: set[str], lemmas: list[str], low: str) -> tuple[str, ...]:
         """Words present: single words by set intersection; phrases and CJK words by substring."""
         split = self._splits.get(words)
         if split is None:
             simple = frozenset(w for w in words if " " not in w and (w.isascii() or not w.isalpha()))
-            phrases = tuple(w for w in words if " " in w)
+            # spaCy splits a hyphen between letters ("v-number" -> v, -, number): match such a
+            # word as the phrase its tokens form, besides as one token ("isbn-10" stays whole)
+            phrases = tuple(w for w in words if " " in w) + tuple(
+                w.replace("-", " - ") for w in words if " " not in w and _LETTER_HYPHEN.search(w))
             unspaced = tuple(w for w in words if " " not in w and not w.isascii() and w.isalpha())
             order = {w: i for i, w in enumerate(words)} if len(set(words)) == len(words) else None
             split = self._splits[words] = (simple, phrases, unspaced, order)
@@ -230,7 +239,7 @@ class ContextReader:
         hits = [w for w in unspaced if w in low or w in lemma_set] if unspaced and not low.isascii() else []
         if phrases:
             joined = " ".join(lemmas)
-            hits = [w for w in phrases if w in joined] + hits
+            hits = [w.replace(" - ", "-") if " - " in w else w for w in phrases if w in joined] + hits
         if not hits:
             if not found:
                 return ()
@@ -242,3 +251,5 @@ class ContextReader:
 
 
 _RUNS = re.compile(r"\S+|\s+")
+_LETTER_HYPHEN = re.compile(r"[^\W\d_]-[^\W\d_]")
+_PHRASE_TOKENS = re.compile(r"[\s\-]+")
