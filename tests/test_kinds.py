@@ -51,6 +51,11 @@ POSITIVES: list[tuple[str, str, str]] = [
     ("Our VAT number is DE 136 695 976.", "DE 136 695 976", "tax_id"),
     ("The CUIT 20-12345678-6 was checked by the clerk.", "20-12345678-6", "tax_id"),
     ("SIREN 552 008 443, Paris.", "552 008 443", "tax_id"),
+    # a dash between spaces, or a Unicode dash, inside the value
+    ("The NIT 800228175 - 2 was checked by the clerk.", "800228175 - 2", "tax_id"),
+    ("Our VAT number is DE - 231969187.", "DE - 231969187", "tax_id"),
+    ("The account reads 03\u20101355\u20100659087\u201000 and nothing else.", "03\u20101355\u20100659087\u201000",
+     "bank_account"),
     # a hyphenated name (spaCy splits it) whose first letter alone would be a negative ("v" 1.2)
     ("Our v-number is 330833.", "330833", "tax_id"),
     ("It is catalogued as ISBN 978-0-306-40615-7.", "978-0-306-40615-7", "isbn"),
@@ -120,6 +125,8 @@ NEGATIVES: list[tuple[str, tuple[str, ...]]] = [
     # page ranges
     ("See pp. 1123-1187.", ()),
     ("It is discussed on pages 233-245.", ()),
+    ("It is discussed on pages 233 - 245.", ()),
+    ("The period 1998 \u2013 2004 was calm.", ()),
     # phone numbers inside ISBNs and cards: the specific kind wins
     ("It is catalogued as ISBN 978-0-306-40615-7.", ("phone_number",)),
     # an ISBN-10 checksum, but hyphenated as no ISBN is printed: a Korean business number

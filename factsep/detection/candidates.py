@@ -21,7 +21,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from factsep.kinds.base import ID_SUFFIXES, Kind
+from factsep.kinds.base import DASHES, ID_SUFFIXES, Kind
 
 try:  # google-re2
     import re2 as _re2
@@ -35,13 +35,16 @@ _TOKEN = r"[A-Za-z0-9_%+\-./:()#&{}@~=]"
 # Before its first digit a token may hold only a bounded run: an unbounded one would stay alive
 # over a long digit-free run and make every later match rescan it (quadratic time).
 _LEAD = r"[A-Za-z_%+\-./:()#&{}@~=]"
+# "-" or a Unicode dash, as one alternation: the pattern runs over UTF-8 bytes, where a character
+# class would take a dash's bytes one by one
+_DASH = "(?:" + "|".join(["-", *DASHES]) + ")"
 _MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]{0,6}\.?"
 COVER_PATTERN = "|".join([
     # digit-bearing tokens, chained over one space, comma or slash when the next starts with a digit,
     # a +, a (, a short capital prefix ("GB82 WEST 1234", "0176 -12345678", "Tel: 030 1234") or a
     # phone extension ("0161 123 4567 ext. 123")
-    rf"(?:\b[A-Z]{{1,5}}[:#.]? ?)?[+(]?{_LEAD}{{0,24}}\d{_TOKEN}*"
-    rf"(?:(?: ?[,/]? |, ?)[\-+(]?(?:[A-Z]{{1,4}} |ext\.? |x )?{_LEAD}{{0,12}}\d{_TOKEN}*)*"
+    rf"(?:\b[A-Z]{{1,5}}(?:[:#.]? ?| ?{_DASH} ?))?[+(]?{_LEAD}{{0,24}}\d{_TOKEN}*"
+    rf"(?:(?: ?[,/]? |, ?| ?{_DASH} ?)[\-+(]?(?:[A-Z]{{1,4}} |ext\.? |x )?{_LEAD}{{0,12}}\d{_TOKEN}*)*"
     # ... and a check letter (not the words "A" and "I") or a VAT suffix after the last ("K 11723003 M",
     # "965 920 358 MVA")
     rf"(?: (?:[B-HJ-Z]|{'|'.join(ID_SUFFIXES)})\b)?",

@@ -27,14 +27,14 @@ from factsep.detection.scoring import (
     made_up,
     sigmoid,
 )
-from factsep.kinds.base import Kind, Validation, registry
+from factsep.kinds.base import DASHES, Kind, Validation, registry
 from factsep.span import Span, doc_key, make_span_id, make_value_hash
 
 _MISSING = object()
 _CACHE_SIZE = 200_000
 _ATTEMPTS_PER_CANDIDATE = 16
-_SEP_GROUP = re.compile(r"[ \-./]+[^ \-./]*$")
-_LETTER_PREFIX = re.compile(r"^[A-Za-z]{1,4}:? ?(?=[A-Z]?-? ?\d)")
+_SEP_GROUP = re.compile(rf"[ \-./{DASHES}]+[^ \-./{DASHES}]*$")
+_LETTER_PREFIX = re.compile(rf"^[A-Za-z]{{1,4}}(?: ?[\-{DASHES}] |:? ?)(?=[A-Z]?-? ?\d)")
 #: A validated reading of a candidate: (offset in it, length, kind, options best first, made-up digits).
 _Reading = tuple[int, int, Kind, tuple[Validation, ...], bool]
 #: The fields of :class:`Signals`, in order.

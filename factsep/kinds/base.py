@@ -148,6 +148,10 @@ def date_or_quantity(value: str) -> bool:
                 and 0 < int(m.group(2)) - int(m.group(1)) <= 500)
 
 
+#: Dashes people write between the groups of a number besides "-": hyphen, non-breaking hyphen,
+#: figure dash, en dash, em dash, horizontal bar ("890 981 268 — 4", "03‐1355‐0659087‐00").
+DASHES = "\u2010\u2011\u2012\u2013\u2014\u2015"
+
 #: Words written after a number as part of it: the VAT suffixes of Switzerland and Norway
 #: ("CHE-105.838.471 MWST", "965 920 358 MVA"). The candidate pass keeps them with the number.
 ID_SUFFIXES = ("MWST", "MwSt", "TVA", "IVA", "MVA")

@@ -23,7 +23,7 @@ from typing import Any
 from stdnum.exceptions import InvalidLength, ValidationError
 
 from factsep.kinds import stdnum_table
-from factsep.kinds.base import ID_SUFFIXES, PHONE_WORDS, Kind, Validation, date_or_quantity, register
+from factsep.kinds.base import DASHES, ID_SUFFIXES, PHONE_WORDS, Kind, Validation, date_or_quantity, register
 
 #: Logits: a value written in the format's own layout ("DE 136 695 976"), per bit of redundancy
 #: missing to one check digit (more redundancy than that does not make one family likelier than
@@ -49,16 +49,18 @@ W_LAYOUT_MISMATCH = -2.0
 #: Logits when the format zero-pads the value to its length ("111090412" as CPF 01-1109-0412).
 W_PADDED = -1.5
 
-_SEP = re.compile(r"[\s\-./:,]")
+_SEP = re.compile(rf"[\s\-./:,{DASHES}]")
 _SHAPE = str.maketrans("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ", "9" * 10 + "A" * 26)
 
 # An identifier: up to 4 letters of prefix (or a country code and a letter: "ES B-58378431"), then
-# a digit, then letters/digits in groups split by single separators; a trailing group is either
-# digit-bearing, one or two check letters, or a VAT suffix ("MWST").
+# a digit, then letters/digits in groups split by single separators (or a dash between spaces:
+# "800228175 - 2", before a digit); a trailing group is either digit-bearing, one or two check letters, or a VAT
+# suffix ("MWST").
 ID_PATTERN = (
-    r"\b(?:[A-Z]{2}[ \-]{1,3}[A-Z]-? ?|[A-Z]{1,4}:? ?[\-.]?)?\d(?:[0-9A-Z]{4}[0-9A-Z]*(?:_G_)*|[0-9A-Z]*(?:_G_)+)"
-).replace("_G_", r"(?:[ \-./]|, ?)(?:[0-9A-Z]*\d[0-9A-Z]*|(?:[A-Z]{1,2}|_SUFFIX_)\b)").replace(
-    "_SUFFIX_", "|".join(ID_SUFFIXES))
+    r"\b(?:[A-Z]{2}[ \-]{1,3}[A-Z]-? ?|[A-Z]{1,4}:? ?[\-.]?|[A-Z]{2} ?_D_ ?)?\d"
+    r"(?:[0-9A-Z]{4}[0-9A-Z]*(?:_G_)*|[0-9A-Z]*(?:_G_)+)"
+).replace("_G_", r"(?:[ \-./]| ?_D_ ?(?=\d)|, ?)(?:[0-9A-Z]*\d[0-9A-Z]*|(?:[A-Z]{1,2}|_SUFFIX_)\b)").replace(
+    "_SUFFIX_", "|".join(ID_SUFFIXES)).replace("_D_", f"[\\-{DASHES}]")
 # At least five characters, or a separated group: a lone number is no identifier. Repetition is
 # unbounded on purpose: bounded counts blow up RE2's DFA, and every prefix of a match is a match,
 # so a long run is one long candidate (split later), never a quadratic rescan.
@@ -208,8 +210,8 @@ _LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 
 _DOC_ARGUMENT = re.compile(r">>> [\w.]*\('([^'\n]+)'")
-_PUNCTUATION_RUN = re.compile(r"[\s\-./]*[\-./][\s\-./]*")
-_SEPARATOR_RUN = re.compile(r"[\s\-./:,()]+")
+_PUNCTUATION_RUN = re.compile(rf"[\s\-./{DASHES}]*[\-./{DASHES}][\s\-./{DASHES}]*")
+_SEPARATOR_RUN = re.compile(rf"[\s\-./:,(){DASHES}]+")
 
 
 @lru_cache(maxsize=65_536)  # asked once per format that accepts the value: the same value each time
