@@ -56,6 +56,8 @@ POSITIVES: list[tuple[str, str, str]] = [
     ("Our VAT number is DE - 231969187.", "DE - 231969187", "tax_id"),
     ("The account reads 03\u20101355\u20100659087\u201000 and nothing else.", "03\u20101355\u20100659087\u201000",
      "bank_account"),
+    # a negated verb is no denial of the kind
+    ("Please do not share my phone number 650-253-0000 with anyone.", "650-253-0000", "phone_number"),
     # a hyphenated name (spaCy splits it) whose first letter alone would be a negative ("v" 1.2)
     ("Our v-number is 330833.", "330833", "tax_id"),
     ("It is catalogued as ISBN 978-0-306-40615-7.", "978-0-306-40615-7", "isbn"),
@@ -142,6 +144,11 @@ NEGATIVES: list[tuple[str, tuple[str, ...]]] = [
     ("The hash 9f86d081884c7d659a2feaa0c55ad01 is cut short.", ("hex_digest",)),
     ("The treaty was signed on 14 March 1987.", ("date_of_birth",)),
     ("-2208960000 doesn't look like a phone number", ("phone_number",)),
+    # the sentence denies the kind
+    ("(39 (6)) 345276 doesn't look like a phone number.", ("phone_number",)),
+    ("(39 (6)) 345276看起来不像电话号", ("phone_number",)),
+    ("9a1-677-0060 and a91-677-0060 are not phone numbers", ("phone_number",)),
+    ("The period 1952-1960 was calm.", ("issn",)),
 ]
 
 

@@ -251,5 +251,48 @@ class ContextReader:
 
 
 _RUNS = re.compile(r"\S+|\s+")
+
+#: Words that deny what follows them ("is not a", "doesn't look like", "invalid", "不像"): a kind's
+#: word right after one says what the value is not.
+_DENIAL = re.compile(
+    r"(?:\b(?:is|are|was|were|s)(?: not|n't)|\bdo(?:es)?(?: not|n't) (?:look|seem|appear)(?: like)?|"
+    r"\bnot (?:an?|valid|real)\b|\binvalid\b|\bwrong\b|\bfake\b|\bbogus\b|"
+    r"\bn[ãa]o (?:é|e|s[ãa]o|parece)|\bno (?:es|son|parece)\b|\bn'est pas|\bne sont pas|"
+    r"\bist kein|\bsind keine|不是|不像|并非|非)",
+    re.IGNORECASE)
+#: How far a denied kind's word may follow the denial, and how far the sentence around a value
+#: is read for one.
+_DENIAL_REACH = 32
+_SENTENCE_CHARS = 72
+_SENTENCE_END = re.compile(r"[.!?。！？]\s|[\n;。！？]")
+
+
+def denial_pattern(words: tuple[str, ...]) -> re.Pattern[str] | None:
+    """A kind's words as they follow a denial: a whole word (or its plural) in ASCII, a substring
+    in scripts written without spaces."""
+    ascii_words = sorted({re.escape(w) for w in words if w.isascii() and len(w) > 1 and w[0].isalpha()},
+                         key=len, reverse=True)
+    other = sorted({re.escape(w) for w in words if not w.isascii() and w.isalpha()}, key=len, reverse=True)
+    alternatives = ([rf"\b(?:{'|'.join(ascii_words)})(?:e?s)?\b"] if ascii_words else []) + other
+    return re.compile("|".join(alternatives), re.IGNORECASE) if alternatives else None
+
+
+def denied(text: str, start: int, end: int, words: re.Pattern[str] | None) -> bool:
+    """True when the value's sentence denies the kind: "X doesn't look like a phone number",
+    "X is an invalid email address", "X看起来不像电话号". A denial before the kind's word, not a
+    negated verb ("don't call my phone"), and within the value's sentence."""
+    if words is None:
+        return False
+    lo = max(start - _SENTENCE_CHARS, 0)
+    hi = min(end + _SENTENCE_CHARS, len(text))
+    left = text[lo:start]
+    cut = max((m.end() for m in _SENTENCE_END.finditer(left)), default=0)
+    right = text[end:hi]
+    stop = _SENTENCE_END.search(right)
+    sentence = left[cut:] + " " + (right[:stop.start()] if stop else right)
+    for cue in _DENIAL.finditer(sentence):
+        if words.search(sentence, cue.end(), cue.end() + _DENIAL_REACH):
+            return True
+    return False
 _LETTER_HYPHEN = re.compile(r"[^\W\d_]-[^\W\d_]")
 _PHRASE_TOKENS = re.compile(r"[\s\-]+")

@@ -15,9 +15,10 @@ from typing import Any
 
 from factsep.config import DetectorConfig
 from factsep.detection.candidates import Candidate, CandidateEngine
-from factsep.detection.context import NO_CONTEXT, ContextReader
+from factsep.detection.context import NO_CONTEXT, ContextReader, denial_pattern, denied
 from factsep.detection.scoring import (
     W_BACKOFF,
+    W_DENIED,
     W_LABEL,
     W_NEGATIVE,
     Calibration,
@@ -122,6 +123,7 @@ class Detector:
         self._cannot_matter: dict[tuple[str, _SignalTuple], bool] = {}
         self._detector_names = {k.name: f"{self.version}/{k.name}" for k in self.kinds}
         self._labels = {k.name: (_label_pattern(k.context), _label_pattern(k.negative)) for k in self.kinds}
+        self._denials = {k.name: denial_pattern(_denial_words(k)) for k in self.kinds}
 
     # -- public API -------------------------------------------------------------------------------
 
@@ -223,8 +225,9 @@ class Detector:
         requires = kind.requires_context
         name = kind.name
         label = self._label(text, start, kind)
+        denial = W_DENIED if denied(text, start, end, self._denial(kind)) else 0.0
         for v in options:
-            strength = v.strength + W_LABEL * label
+            strength = v.strength + W_LABEL * label + denial
             # signals as a plain tuple: it keys the caches below (a dataclass key hashes in Python)
             signals = (kind.prior, v.checksum, v.validated, strength, 0, 0, placeholder, partial)
             if not (requires or read_context or label < 0) and self._context_cannot_matter(name, signals):
@@ -294,6 +297,12 @@ class Detector:
             return 1
         return 0
 
+    def _denial(self, kind: Kind) -> re.Pattern[str] | None:
+        pattern = self._denials.get(kind.name, _MISSING)
+        if pattern is _MISSING:  # a kind outside the configuration, scored for a Presidio recognizer
+            pattern = self._denials[kind.name] = denial_pattern(_denial_words(kind))
+        return pattern  # type: ignore[return-value]
+
     def _read_rivals_context(self, text: str, hits: list[Hit]) -> list[Hit]:
         """Read the skipped context of hits that overlap a hit of another kind: "call me at
         780-999-2181" is a phone number, however strong the tax-number reading is alone."""
@@ -356,6 +365,14 @@ class Detector:
 
 
 _LABEL_CHARS = 24
+#: Context words too general to name a kind after a denial ("not a valid address" says nothing of IP).
+_NOT_NAMES = frozenset({"address", "addr", "地址", "from", "contact", "write", "text", "id", "code", "number",
+                        "key", "print", "request", "session", "answer", "office", "desk", "ring", "reach", "pay",
+                        "sum"})
+
+
+def _denial_words(kind: Kind) -> tuple[str, ...]:
+    return tuple(w for w in kind.context if w not in _NOT_NAMES)
 
 
 def _label_pattern(words: Sequence[str]) -> re.Pattern[str] | None:

@@ -10,6 +10,8 @@ format                -1.6 when only the shape matched (no validator accepted it
 strength              the validator's own adjustment (separators as the format writes them, ambiguity)
 context               +1.8 for a context word of the kind or subtype in the window, +0.4 per extra
 label                 +/-1.0 when that word (or a negative one) is the value's label: "Phone: ..."
+denial                -6.0 when the value's sentence says it is not of the kind: "... is not a phone
+                      number", "invalid e-mail address", "看起来不像电话号"
 negative context      -3.0 for a negative word ("page", "$", "version") in the window
 backoff               -1.0 per trailing group dropped to make a value validate ("211 082" of "211 082 588 59")
 partial token         -1.5 when the value is cut out of a longer token ("+1 650..." read from "1 650...")
@@ -37,6 +39,7 @@ W_FORMAT_ONLY = -1.6
 W_CONTEXT = 1.8
 W_CONTEXT_EXTRA = 0.4
 W_LABEL = 1.0
+W_DENIED = -6.0
 W_NEGATIVE = -3.0
 W_MADE_UP = -1.5
 W_PARTIAL = -1.5

@@ -13,7 +13,7 @@ from typing import Any
 from stdnum import isbn as stdnum_isbn
 from stdnum import issn as stdnum_issn
 
-from factsep.kinds.base import Kind, Validation, digit_bits, register
+from factsep.kinds.base import QUANTITY_WORDS, Kind, Validation, date_or_quantity, digit_bits, register
 from factsep.kinds.ids import ID_FAMILY_WORDS, W_LAYOUT_MISMATCH, separator_positions
 
 
@@ -63,6 +63,8 @@ ISBN = register(Kind(
 
 
 def validate_issn(value: str, opts: Mapping[str, Any]) -> Validation | None:
+    if date_or_quantity(value):
+        return None  # 1952-1960: a span of years, whatever its check digit says
     try:
         number = stdnum_issn.validate(value)
     except Exception:
@@ -78,7 +80,7 @@ ISSN = register(Kind(
     bits=lambda normalized: digit_bits(7),
     bits_rule="7 free digits; the check digit is fixed: 23.3",
     context=("issn", "journal", "serial", "periodical", "magazine", "eissn", "e-issn", "print"),
-    negative=("phone", "tel", "page", "pages", "pp", "year", "years", "-"),
+    negative=("phone", "tel", "page", "pages", "pp", "year", "years", "-") + QUANTITY_WORDS,
     prior=0.45,
     specificity=70,
     example="0378-5955",
