@@ -56,6 +56,8 @@ POSITIVES: list[tuple[str, str, str]] = [
     ("Our VAT number is DE - 231969187.", "DE - 231969187", "tax_id"),
     ("The account reads 03\u20101355\u20100659087\u201000 and nothing else.", "03\u20101355\u20100659087\u201000",
      "bank_account"),
+    # a register number with spaces where its format has slashes
+    ("The company is registered as J40 14850 2021 in Bucharest.", "J40 14850 2021", "tax_id"),
     # a negated verb is no denial of the kind
     ("Please do not share my phone number 650-253-0000 with anyone.", "650-253-0000", "phone_number"),
     # a hyphenated name (spaCy splits it) whose first letter alone would be a negative ("v" 1.2)

@@ -270,9 +270,11 @@ def stdnum_validator(kind: str):
         if word and not country and word.group(1).lower() in _prefix_words(kind):
             return None  # "CUIT 20-...", "tax ID 45...": a context word, not part of the value
         found: list[Validation] = []
-        # ro.onrc, tn.mf: the slashes are part of the format; ISIL: the hyphen after the prefix.
+        # ro.onrc, tn.mf: the slashes are part of the format, and a register number may stand in
+        # for them with spaces ("J40 14850 2021"); ISIL: the hyphen after the prefix.
         slashed = "/" in value or (kind == "generic_id" and "-" in value
-                                   and (value[:1].isalpha() or len(value) == 16))
+                                   and (value[:1].isalpha() or len(value) == 16)) or (
+            value[:1].isalpha() and value[1:2].isdigit() and " " in value)
         value_shape = c.translate(_SHAPE) + ("/" if slashed else "")
         for name in modules_for_shape(kind, value_shape, value if slashed else c):
             module = stdnum_table.load(name)
