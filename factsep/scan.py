@@ -710,8 +710,18 @@ def write_run_state(
             "scan": config.public_dict(),
             "detect": dataclasses.asdict(detector_config),
             "tags": dataclasses.asdict(tags),
+            "calibration": _applied_calibration(detector_config.calibration_path),
         },
     )
+
+
+def _applied_calibration(path: str | None) -> Any:
+    """The calibration file as this scan applied it (review recovers raw scores with it: sync
+    may rewrite the file after the scan read it)."""
+    if not path or not os.path.exists(path):
+        return None
+    with open(path, encoding="utf-8") as fh:
+        return json.load(fh)
 
 
 def _iter_doc_spans(spans_path: str, texts: Iterable[str]) -> Iterator[list[Span]]:

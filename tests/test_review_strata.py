@@ -323,3 +323,56 @@ def test_select_by_value_spreads_over_strata_and_respects_cost() -> None:
     cost = window_cost(crowd, context=40)
     assert cost["c1"] == 3
     assert len(select_by_value(crowd, 2, **{**args, "cost": cost})) == 1  # type: ignore[arg-type]
+
+
+# ---- a re-scan with the fitted calibration, then a sync ------------------------------------------
+
+#: Two strata of phone numbers, all values distinct: 12 read also as tax ids ("a"), 30 not ("b").
+TWO_STRATA = [
+    *({"id": f"a{i}", "text": f"Her number is 541-754-30{10 + i * 7:02d}, call after six."} for i in range(12)),
+    *({"id": f"b{i}", "text": f"Contato: (21) 99620{5563 + i * 37:04d} para suporte."} for i in range(30)),
+]
+
+
+def _decisions(out: Path) -> dict[str, str]:
+    return dict(zip(spans_frame(out)["span_id"], spans_frame(out)["decision"], strict=True))
+
+
+def test_rescan_with_the_calibration_then_sync_keeps_the_run_decisions(label_studio, tmp_path: Path) -> None:
+    """People reject every "a" number they see and accept two "b" numbers: the "a" stratum is
+    demoted, the "b" one kept. The kind's calibration must not carry the rejections to the "b"
+    numbers nobody saw, and after a re-scan with it, sync must decide every span as before."""
+    corpus = write_corpus(tmp_path, TWO_STRATA)
+    out = scan_corpus(corpus, tmp_path / "out", DetectorConfig())
+    assert set(spans_frame(out)["decision"]) == {AUTO_ACCEPT}
+    project = unique("rescan strata")
+    r = route(out, budget=len(TWO_STRATA), project=project, config=VALUE)
+    ls = label_studio.client()
+    oracle = Annotator.get(ls, "oracle")
+    shown_b = 0
+    for t in project_tasks(ls, r.project_id):
+        if t["data"]["doc_id"].startswith("a"):
+            oracle.annotate(t["id"], [])
+        elif shown_b < 2:  # the other "b" tasks stay unanswered: those spans stay undecided
+            oracle.annotate(t["id"], accept_all(t))
+            shown_b += 1
+    res = sync(out, project=project, config=VALUE)
+    assert res.rejected == 12 and res.accepted == 2 and res.calibration["kinds"]["phone_number"]["n"] == 14
+    in_run = _decisions(out)
+    unseen_b = {sid for sid, d in in_run.items() if d == AUTO_ACCEPT}
+    assert len(unseen_b) == 28  # the "b" stratum stays accepted in the run
+
+    again = tmp_path / "again"  # the next run: same corpus and state, the fitted calibration applied
+    (again / "state").mkdir(parents=True)
+    for name in ("decisions.jsonl", "calibration.json", "inferred.json", "routing.jsonl"):
+        (again / "state" / name).write_bytes((out / "state" / name).read_bytes())
+    scan_corpus(corpus, again, DetectorConfig(calibration_path=str(again / "state" / "calibration.json")))
+    assert json.loads((again / "state" / "run.json").read_text(encoding="utf-8"))["calibration"]
+    sync(again, project=project, config=VALUE)
+    assert _decisions(again) == in_run
+    # and the calibration learnt here keeps the unseen "b" numbers (no biased sample in the map)
+    cal = json.loads((out / "state" / "calibration.json").read_text(encoding="utf-8"))["kinds"]["phone_number"]
+    b_raw = spans_frame(out).filter(pl.col("span_id").is_in(list(unseen_b)))["confidence"][0]
+    from factsep.review.calibration import interpolate
+
+    assert interpolate(cal["x"], cal["y"], b_raw) > 0.5

@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from factsep.decisions import Decision, append_decisions
-from factsep.review.calibration import ece, fit_calibration, interpolate, pav
-from factsep.review.ledger import RoutedTask, RoutingLedger
+from factsep.review.calibration import (
+    Applied,
+    BaseScores,
+    compose,
+    ece,
+    fit_kinds,
+    interpolate,
+    invert,
+    pav,
+    strictly_increasing,
+)
 from factsep.review.offsets import Unplaceable, place
 from factsep.review.route import select_spans, shape, window_bounds
 from factsep.review.sync import resolve
-from factsep.span import HUMAN_ACCEPT, HUMAN_REJECT, Span
+from factsep.span import Span
 
 TRICKY = st.sampled_from(
     ["😀", "👍🏽", "中", "文", "\r\n", "e\u0301", "👨\u200d👩\u200d👧", " ", "a", "7", "-"]
@@ -109,35 +114,61 @@ def test_pav_is_monotone_and_fits_steps() -> None:
     assert ece([0.9] * 10, [0] * 10) == pytest.approx(0.9)
 
 
-def test_fit_calibration_from_ledgers(tmp_path: Path) -> None:
-    """Overconfident scores for one kind: the fitted map pulls them down; ECE drops."""
-    ledger = RoutingLedger(tmp_path)
-    spans, decisions = [], []
-    for i in range(200):
-        conf = 0.5 + 0.5 * (i % 50) / 50  # 0.5 .. 0.99
-        truth = (i * 7919) % 100 < (conf - 0.5) * 100  # true rate 0 .. 0.49: overconfident
-        spans.append({"span_id": f"s{i}", "kind": "isbn", "confidence": conf})
-        decisions.append(Decision(f"s{i}", HUMAN_ACCEPT if truth else HUMAN_REJECT, "k"))
-    ledger.append([RoutedTask(task_key="t", target="file", spans=spans)])
-    append_decisions(tmp_path, decisions)
-    res = fit_calibration(tmp_path)
-    assert res.kinds["isbn"].n == 200
-    assert res.ece_after < res.ece_before / 2
-    data = json.loads((tmp_path / "state" / "calibration.json").read_text())
-    assert data["version"] == 1
-    xs, ys = data["kinds"]["isbn"]["x"], data["kinds"]["isbn"]["y"]
-    assert xs == sorted(xs) and ys == sorted(ys) and interpolate(xs, ys, 0.95) < 0.6
+def _scored(i: int, conf: float, kind: str = "isbn") -> Span:
+    return _span(i, conf, f"v{i}", kind=kind)
 
 
-def test_anchors_keep_unreviewed_scores_and_compose_with_the_scan_map() -> None:
-    from factsep.review.calibration import anchored, compose
+def _spread(n: int) -> list[float]:
+    return [round(0.5 + 0.49 * i / max(1, n - 1), 4) for i in range(n)]
 
-    xs, ys = anchored([0.4, 0.6], [0.2, 0.5])  # reviewed only mid-range
-    assert interpolate(xs, ys, 0.98) > 0.9 and interpolate(xs, ys, 0.02) < 0.05
-    prior = ([0.0, 1.0], [0.0, 0.5])  # the scan halved raw scores
-    cx, cy = compose((xs, ys), prior)
-    assert interpolate(cx, cy, 0.8) == pytest.approx(interpolate(xs, ys, 0.4), abs=1e-3)
-    assert cy == sorted(cy)
+
+def test_calibration_corrects_the_bias_of_the_shown_sample() -> None:
+    """Routing shows the doubtful stratum: a map fitted on the shown spans alone would pull the
+    whole kind down. Averaged over every span of the kind, the clean stratum keeps its scores."""
+    clean = [_scored(i, c) for i, c in enumerate(_spread(200))]  # "isbn~": right, 2 shown
+    doubtful = [_scored(1000 + i, c) for i, c in enumerate(_spread(20))]  # "isbn~phone": wrong, 10 shown
+    verdicts = {s.span_id: 1 for s in clean[-2:]} | {s.span_id: 0 for s in doubtful[-10:]}
+    stratum = {s.span_id: "isbn~" for s in clean} | {s.span_id: "isbn~phone" for s in doubtful}
+    maps, res = fit_kinds([*clean, *doubtful], verdicts, lambda s: stratum[s.span_id],
+                          BaseScores(Applied({}, {}, own=False)))
+    assert res.kinds["isbn"].n == 12 and res.kinds["isbn"].positives == 2
+    xs, ys = maps["isbn"]
+    assert interpolate(xs, ys, 0.95) > 0.8  # the shown share at 0.95 is 2 in 7
+    assert all(a < b for a, b in zip(ys, ys[1:], strict=False))  # strictly increasing: invertible
+    naive_x, naive_y = pav([0.95] * 2 + [0.95] * 10, [1, 1] + [0] * 10)
+    assert interpolate(naive_x, naive_y, 0.95) < 0.2  # what the shown sample alone says
+
+
+def test_overconfident_kind_is_pulled_down_and_calibration_error_falls() -> None:
+    spans = [_scored(i, 0.5 + 0.49 * (i % 50) / 49) for i in range(200)]
+    # true rate half the score: overconfident everywhere; people saw every fourth span
+    verdicts = {s.span_id: int((i * 7919) % 100 < s.confidence * 50) for i, s in enumerate(spans) if i % 4 == 0}
+    maps, res = fit_kinds(spans, verdicts, lambda s: "isbn~", BaseScores(Applied({}, {}, own=False)))
+    assert res.kinds["isbn"].n == 50 and res.ece_after < 0.7 * res.ece_before
+    # one log-odds shift per stratum: pulled down, though a shift cannot fit the slope (0.475)
+    assert interpolate(*maps["isbn"], 0.95) < 0.88
+
+
+@pytest.mark.parametrize("conf", [0.0, 0.12, 0.349, 0.5, 0.7499, 0.75, 0.93, 1.0])
+def test_base_scores_take_the_own_map_back_and_keep_an_outside_one(conf: float) -> None:
+    own = strictly_increasing(pav([0.3, 0.6, 0.9], [0.0, 1.0, 0.0]))  # flat before the floor slope
+    outside = ([0.0, 0.5, 1.0], [0.0, 0.3, 1.0])
+    raw = _scored(1, conf)
+    mapped = raw.with_(confidence=interpolate(*own, conf))
+    assert BaseScores(Applied({"isbn": own}, {}, own=True))(mapped) == pytest.approx(conf, abs=1e-6)
+    # an outside calibration is the base itself: strata shift on top of it
+    assert BaseScores(Applied({"isbn": outside}, {}, own=False))(mapped) == mapped.confidence
+    # this OUT's map composed over an outside one: back to the outside calibration's score
+    composed = compose(own, outside)
+    scanned = raw.with_(confidence=interpolate(*composed, conf))
+    back = BaseScores(Applied({"isbn": composed}, {"isbn": outside}, own=True))(scanned)
+    assert back == pytest.approx(interpolate(*outside, conf), abs=2e-3)
+
+
+def test_invert_flat_stretch_gives_its_middle() -> None:
+    assert invert([0.4, 0.6], [0.2, 0.2], 0.2) == pytest.approx(0.5)
+    assert invert([0.4, 0.6], [0.2, 0.5], 0.1) == pytest.approx(0.2)  # flat below its first knot
+    assert invert([0.0, 1.0], [0.0, 1.0], 0.3) == pytest.approx(0.3)
 
 
 def test_audit_sample_spreads_over_kinds_and_values() -> None:

@@ -1,30 +1,50 @@
 """Calibration from human decisions: per kind, a monotone map from raw score to probability.
 
-Fitted by isotonic regression (pool-adjacent-violators) on (score when routed, human verdict)
-pairs, and written to ``OUT/state/calibration.json`` in the format detection reads::
+Written to ``OUT/state/calibration.json`` in the format detection reads::
 
-    {"version": 1, "kinds": {"<kind>": {"x": [scores ascending], "y": [probabilities]}}}
+    {"version": 1, "kinds": {"<kind>": {"x": [raw scores ascending], "y": [probabilities]}}}
 
-applied by piecewise-linear interpolation. Calibration error is reported before and after, the
-"after" figure from out-of-fold predictions so it is not flattered by fitting on the same data.
+applied by piecewise-linear interpolation.
+
+People see a biased sample: routing shows the spans whose stratum (kind and likely other reading,
+:mod:`factsep.review.strata`) is most in doubt, so the share accepted among the *shown* phone
+numbers at 0.9 says little about all phone numbers at 0.9. Selection depends on the stratum and
+the score, so verdicts are modelled given both (one log-odds shift per stratum on the raw score),
+and the kind's map is that model averaged over *every* span of the kind in the scan (each span
+counts once: its verdict if people decided it, else its stratum's probability; strata nobody
+looked at keep the raw score). Isotonic regression (pool-adjacent-violators) makes it monotone,
+and a floor slope makes it strictly increasing, so raw scores can be recovered from a scan that
+applied it (:class:`BaseScores`): the strata are always fitted and applied on raw scores (or on
+an outside calibration's, never on this OUT's own), and a re-scan with the map followed by a sync
+decides as the run before it did.
+
+Calibration error is reported before (the scan's confidence) and after (the strata model, out of
+fold, so it is not flattered by fitting on the same data).
 """
 
 from __future__ import annotations
 
+import bisect
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from factsep.decisions import latest_decisions
-from factsep.review.data import write_json_atomic
-from factsep.review.ledger import RoutingLedger
-from factsep.span import HUMAN_ACCEPT, HUMAN_REJECT
+from factsep.decisions import RELABEL
+from factsep.review.data import load_spans, write_json_atomic
+from factsep.review.strata import Stratifier, fit_offsets, logit, sigmoid
+from factsep.span import Span
 
 CALIBRATION_NAME = "calibration.json"
 MIN_SAMPLES = 8
 Y_CLIP = (0.01, 0.99)
+#: The map is mixed with the identity at this weight: strictly increasing, so invertible.
+FLOOR_SLOPE = 0.05
+#: Knots closer than this in raw score are merged (the file stores 6 decimals).
+MIN_KNOT_GAP = 1e-4
+
+Map = tuple[list[float], list[float]]
 
 
 def pav(
@@ -93,18 +113,6 @@ def ece(probs: Sequence[float], labels: Sequence[int], bins: int = 10) -> float:
     return total / len(probs)
 
 
-def out_of_fold(x: Sequence[float], y: Sequence[int], folds: int = 5) -> list[float]:
-    """Each point predicted by a fit on the other folds (deterministic folds by position)."""
-    k = max(2, min(folds, len(x)))
-    preds = [0.0] * len(x)
-    for f in range(k):
-        train = [i for i in range(len(x)) if i % k != f]
-        xs, ys = pav([x[i] for i in train], [y[i] for i in train])
-        for i in range(f, len(x), k):
-            preds[i] = interpolate(xs, ys, x[i])
-    return preds
-
-
 @dataclass
 class KindFit:
     n: int
@@ -126,92 +134,259 @@ class CalibrationResult:
         return asdict(self)
 
 
-def training_pairs(out: str | Path) -> dict[str, tuple[list[float], list[int]]]:
-    """kind -> (scores when routed, 1 accepted / 0 rejected) from the two ledgers."""
-    scores = RoutingLedger(out).span_scores()
-    pairs: dict[str, tuple[list[float], list[int]]] = {}
-    for span_id, d in latest_decisions(out).items():
-        if d.decision not in (HUMAN_ACCEPT, HUMAN_REJECT) or span_id not in scores:
-            continue  # human_added spans have no detector score to calibrate
-        s = scores[span_id]
-        xs, ys = pairs.setdefault(s["kind"], ([], []))
-        xs.append(float(s["confidence"]))
-        ys.append(1 if d.decision == HUMAN_ACCEPT else 0)
-    return pairs
+
+# ---- base scores ----------------------------------------------------------------------------------
+
+def extended(xs: Sequence[float], ys: Sequence[float]) -> Map:
+    """The same map with knots at 0 and 1 (it is flat beyond its ends)."""
+    kx, ky = list(xs), list(ys)
+    if kx and kx[0] > 0.0:
+        kx, ky = [0.0, *kx], [ky[0], *ky]
+    if kx and kx[-1] < 1.0:
+        kx, ky = [*kx, 1.0], [*ky, ky[-1]]
+    return kx, ky
 
 
-def anchored(xs: list[float], ys: list[float]) -> tuple[list[float], list[float]]:
-    """Add end knots so scores outside the reviewed range keep their meaning.
+def invert(xs: Sequence[float], ys: Sequence[float], p: float) -> float:
+    """The raw score a non-decreasing piecewise-linear map (flat beyond its ends, as detection
+    applies it) sends to ``p``; the middle of a flat stretch."""
+    if not xs:
+        return p
+    if xs[0] > 0.0 or xs[-1] < 1.0:
+        xs, ys = extended(xs, ys)
+    p = min(ys[-1], max(ys[0], p))
+    lo = bisect.bisect_left(ys, p)  # first knot with y >= p
+    hi = bisect.bisect_right(ys, p)  # first knot with y > p
+    if hi - lo >= 2:  # flat at p over knots lo .. hi-1
+        return (xs[lo] + xs[hi - 1]) / 2
+    if lo == 0:
+        return float(xs[0])
+    y0, y1 = ys[lo - 1], ys[lo]
+    return xs[lo - 1] + (xs[lo] - xs[lo - 1]) * (p - y0) / (y1 - y0)
 
-    Review sees mostly mid-range scores; detection applies the map flat beyond its end knots, so
-    without anchors every 0.99 of a kind would become the top reviewed block's value.
-    """
-    xs, ys = list(xs), list(ys)
-    if xs and xs[0] > 0.0:
-        xs.insert(0, 0.0)
-        ys.insert(0, min(ys[0], Y_CLIP[0]))
-    if xs and xs[-1] < 1.0:
-        xs.append(1.0)
-        ys.append(max(ys[-1], Y_CLIP[1]))
-    return xs, ys
+
+def _maps(kinds: Any) -> dict[str, Map]:
+    if not isinstance(kinds, dict):
+        return {}
+    return {k: (list(v["x"]), list(v["y"])) for k, v in kinds.items() if isinstance(v, dict) and v.get("x")}
 
 
-def _scan_calibration(out: Path, current: dict[str, Any]) -> dict[str, tuple[list[float], list[float]]]:
-    """The map the scan applied (so routed scores are already mapped), if its run used this file."""
+@dataclass
+class Applied:
+    """The calibration the scan applied, and whether it is this OUT's own (fitted by sync from this
+    ledger) or came from elsewhere."""
+
+    maps: dict[str, Map]
+    #: per kind, the outside map this OUT's own map was composed over (see :func:`fit_calibration`)
+    base: dict[str, Map]
+    own: bool
+
+
+def applied(out: str | Path) -> Applied:
+    """What the scan that wrote ``out`` applied (recorded in ``OUT/state/run.json``; a run.json
+    from before that record is read with the file its run names)."""
+    out = Path(out)
     try:
         run = json.loads((out / "state" / "run.json").read_text(encoding="utf-8"))
-        used = (run.get("detect") or {}).get("calibration_path")
-    except (OSError, ValueError, AttributeError):
-        used = None
-    if not used or Path(used).resolve() != (out / "state" / CALIBRATION_NAME).resolve():
-        return {}
-    return {k: (v["x"], v["y"]) for k, v in current.get("kinds", {}).items() if v.get("x")}
+        path = (run.get("detect") or {}).get("calibration_path")
+        data = run["calibration"] if "calibration" in run else (
+            json.loads(Path(path).read_text(encoding="utf-8")) if path else None)
+    except (OSError, ValueError, AttributeError, TypeError, KeyError):
+        return Applied({}, {}, False)
+    if not isinstance(data, dict) or not path:
+        return Applied({}, {}, False)
+    own = Path(path).resolve() == (out / "state" / CALIBRATION_NAME).resolve()
+    return Applied(_maps(data.get("kinds")), _maps(data.get("base")) if own else {}, own)
 
 
-def compose(fit: tuple[list[float], list[float]], prior: tuple[list[float], list[float]] | None,
-            grid: int = 200) -> tuple[list[float], list[float]]:
-    """``fit`` after ``prior`` on raw scores (both monotone), sampled on a grid; ``fit`` if no prior."""
+class BaseScores:
+    """span -> the score strata and calibration work on: the detector's raw score, or the score
+    an outside calibration gave it, but never one mapped by this OUT's own calibration (that map
+    was learnt from the same verdicts: fitting on it would count them twice)."""
+
+    def __init__(self, scan: Applied) -> None:
+        self.scan = scan
+        self._own = {k: extended(*m) for k, m in scan.maps.items()} if scan.own else {}
+
+    @classmethod
+    def for_run(cls, out: str | Path) -> BaseScores:
+        return cls(applied(out))
+
+    def __call__(self, span: Span) -> float:
+        p = float(span.confidence)
+        own = self._own.get(span.kind)
+        if own is None:
+            return p
+        raw = invert(*own, p)
+        base = self.scan.base.get(span.kind)
+        return interpolate(*base, raw) if base else raw
+
+    def prior(self, kind: str) -> Map | None:
+        """The map from raw to base scores for ``kind`` (None: the identity)."""
+        if self.scan.own:
+            return self.scan.base.get(kind)
+        return self.scan.maps.get(kind)
+
+
+def compose(fit: Map, prior: Map | None, grid: int = 1000) -> Map:
+    """``fit`` after ``prior`` on raw scores, sampled on a grid; ``fit`` itself without a prior."""
     if not prior:
         return fit
     xs = [i / grid for i in range(grid + 1)]
-    ys = [round(interpolate(*fit, interpolate(*prior, x)), 6) for x in xs]
-    return xs, ys
+    return xs, [round(interpolate(*fit, interpolate(*prior, x)), 6) for x in xs]
 
 
-def fit_calibration(out: str | Path, min_samples: int = MIN_SAMPLES) -> CalibrationResult:
-    """Fit every kind with enough decisions and merge into ``OUT/state/calibration.json``.
+# ---- fitting --------------------------------------------------------------------------------------
 
-    Scores in the routing ledger are what the scan reported; if that scan already applied this
-    calibration file, the new map is composed with the old one so it still takes raw scores.
+def strictly_increasing(fit: Map) -> Map:
+    """``fit`` held flat to 0 and 1, mixed with the identity at ``FLOOR_SLOPE``, knots thinned."""
+    xs, ys = list(fit[0]), list(fit[1])
+    if not xs:
+        return [0.0, 1.0], [0.0, 1.0]
+    if xs[0] > 0.0:
+        xs, ys = [0.0, *xs], [ys[0], *ys]
+    if xs[-1] < 1.0:
+        xs, ys = [*xs, 1.0], [*ys, ys[-1]]
+    kx: list[float] = []
+    ky: list[float] = []
+    for i, (x, y) in enumerate(zip(xs, ys, strict=True)):
+        if kx and x - kx[-1] < MIN_KNOT_GAP and i < len(xs) - 1:
+            continue
+        if kx and x - kx[-1] < MIN_KNOT_GAP:  # the last knot replaces a close one before it
+            kx.pop()
+            ky.pop()
+        kx.append(round(x, 6))
+        ky.append(round((1.0 - FLOOR_SLOPE) * y + FLOOR_SLOPE * x, 6))
+    return kx, ky
+
+
+def strata_model(
+    verdicts: dict[str, int], spans: Sequence[Span], stratify: Callable[[Span], str], base: BaseScores,
+) -> dict[str, float]:
+    """stratum -> log-odds shift on the base score, from the verdicts (span_id -> 1/0)."""
+    by_id = {s.span_id: s for s in spans}
+    per: dict[str, list[tuple[float, int]]] = {}
+    for sid, y in verdicts.items():
+        s = by_id.get(sid)
+        if s is not None:
+            per.setdefault(stratify(s), []).append((base(s), y))
+    return {k: f.offset for k, f in fit_offsets(per).items()}
+
+
+def out_of_fold(
+    verdicts: dict[str, int], spans: Sequence[Span], stratify: Callable[[Span], str], base: BaseScores, folds: int = 5,
+) -> dict[str, float]:
+    """span_id -> the strata model's probability, fitted without the span's fold (by position)."""
+    ids = sorted(verdicts)
+    by_id = {s.span_id: s for s in spans}
+    k = max(2, min(folds, len(ids)))
+    preds: dict[str, float] = {}
+    for f in range(k):
+        train = {sid: verdicts[sid] for i, sid in enumerate(ids) if i % k != f}
+        shifts = strata_model(train, spans, stratify, base)
+        for sid in ids[f::k]:
+            s = by_id[sid]
+            preds[sid] = sigmoid(logit(base(s)) + shifts.get(stratify(s), 0.0))
+    return preds
+
+
+def kind_map(
+    kind_spans: Sequence[Span], verdicts: dict[str, int], shifts: dict[str, float], stratify: Callable[[Span], str],
+    base: BaseScores,
+) -> Map:
+    """The strata model averaged over every span of one kind, as a monotone map of the base score."""
+    xs: list[float] = []
+    qs: list[float] = []
+    for s in kind_spans:
+        r = base(s)
+        xs.append(r)
+        qs.append(float(verdicts[s.span_id]) if s.span_id in verdicts
+                  else sigmoid(logit(r) + shifts.get(stratify(s), 0.0)))
+    return strictly_increasing(pav(xs, qs))
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {"version": 1, "kinds": {}}
+    return data if isinstance(data, dict) else {"version": 1, "kinds": {}}
+
+
+def fit_kinds(
+    spans: Sequence[Span], verdicts: dict[str, int], stratify: Callable[[Span], str], base: BaseScores,
+    min_samples: int = MIN_SAMPLES,
+) -> tuple[dict[str, Map], CalibrationResult]:
+    """kind -> map from raw score to probability, for each kind with ``min_samples`` verdicts
+    (span_id -> 1/0) on ``spans`` (the scan's detector spans), and the fit's figures."""
+    present = {s.span_id: s for s in spans}
+    verdicts = {sid: y for sid, y in verdicts.items() if sid in present}
+    shifts = strata_model(verdicts, spans, stratify, base)
+    oof = out_of_fold(verdicts, spans, stratify, base) if verdicts else {}
+    by_kind: dict[str, list[Span]] = {}
+    for s in spans:
+        by_kind.setdefault(s.kind, []).append(s)
+    maps: dict[str, Map] = {}
+    result = CalibrationResult(path="")
+    before: list[tuple[float, int]] = []
+    after: list[tuple[float, int]] = []
+    for kind in sorted(by_kind):
+        ids = [s.span_id for s in by_kind[kind] if s.span_id in verdicts]
+        if not ids:
+            continue
+        if len(ids) < min_samples:
+            result.skipped[kind] = len(ids)
+            continue
+        maps[kind] = compose(kind_map(by_kind[kind], verdicts, shifts, stratify, base), base.prior(kind))
+        b = [(float(present[sid].confidence), verdicts[sid]) for sid in ids]
+        a = [(oof[sid], verdicts[sid]) for sid in ids]
+        result.kinds[kind] = KindFit(
+            n=len(ids), positives=sum(verdicts[sid] for sid in ids),
+            ece_before=round(ece(*_unzip(b)), 4), ece_after=round(ece(*_unzip(a)), 4),
+        )
+        before += b
+        after += a
+    if before:
+        result.n = len(before)
+        result.ece_before = round(ece(*_unzip(before)), 4)
+        result.ece_after = round(ece(*_unzip(after)), 4)
+    return maps, result
+
+
+def fit_calibration(
+    out: str | Path, min_samples: int = MIN_SAMPLES, verdicts: dict[str, int] | None = None,
+) -> CalibrationResult:
+    """Fit every kind with at least ``min_samples`` verdicts on shown spans and merge the maps into
+    ``OUT/state/calibration.json`` (kinds with fewer keep what the file had).
+
+    ``verdicts``: span_id -> 1 accepted / 0 rejected (by default every verdict on a shown span,
+    boundary corrections left out). Spans are the scan's, their base scores recovered
+    (:class:`BaseScores`); a map is composed with the outside calibration the base scores came
+    from, which the file keeps under ``"base"`` so that a scan with it can be taken back.
     """
+    if verdicts is None:
+        from factsep.review.sync import shown_verdicts
+
+        verdicts = {sid: y for sid, (_, y) in shown_verdicts(out).items()}
     out = Path(out)
     path = out / "state" / CALIBRATION_NAME
-    current: dict[str, Any] = {"version": 1, "kinds": {}}
-    if path.exists():
-        try:
-            current = json.loads(path.read_text(encoding="utf-8"))
-        except ValueError:
-            pass
-    prior = _scan_calibration(out, current)
-    result = CalibrationResult(path=str(path))
-    all_before: list[tuple[float, int]] = []
-    all_after: list[tuple[float, int]] = []
-    for kind, (x, y) in sorted(training_pairs(out).items()):
-        if len(x) < min_samples:
-            result.skipped[kind] = len(x)
-            continue
-        xs, ys = compose(anchored(*pav(x, y)), prior.get(kind))
-        current.setdefault("kinds", {})[kind] = {"x": xs, "y": ys}
-        oof = out_of_fold(x, y)
-        result.kinds[kind] = KindFit(
-            n=len(x), positives=sum(y), ece_before=round(ece(x, y), 4), ece_after=round(ece(oof, y), 4)
-        )
-        all_before += list(zip(x, y, strict=True))
-        all_after += list(zip(oof, y, strict=True))
-    if result.kinds:
+    spans = [s for s in load_spans(out) if s.detector not in ("human", RELABEL)]
+    base = BaseScores.for_run(out)
+    maps, result = fit_kinds(spans, verdicts, Stratifier.for_run(out, spans), base, min_samples)
+    result.path = str(path)
+    if maps:
+        current = _read(path)
         current["version"] = 1
+        for kind, (xs, ys) in maps.items():
+            current.setdefault("kinds", {})[kind] = {"x": xs, "y": ys}
+            prior = base.prior(kind)
+            if prior:
+                current.setdefault("base", {})[kind] = {"x": list(prior[0]), "y": list(prior[1])}
+            else:
+                (current.get("base") or {}).pop(kind, None)
         write_json_atomic(path, current)
-        result.n = len(all_before)
-        result.ece_before = round(ece([p for p, _ in all_before], [t for _, t in all_before]), 4)
-        result.ece_after = round(ece([p for p, _ in all_after], [t for _, t in all_after]), 4)
     return result
+
+
+def _unzip(pairs: Sequence[tuple[float, int]]) -> tuple[list[float], list[int]]:
+    return [p for p, _ in pairs], [y for _, y in pairs]

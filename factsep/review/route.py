@@ -16,13 +16,14 @@ import json
 import logging
 import os
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import factsep
 from factsep.decisions import latest_decisions
+from factsep.review.calibration import BaseScores
 from factsep.review.client import ReviewClient
 from factsep.review.data import load_documents, load_spans, write_json_atomic
 from factsep.review.labelconfig import FROM_NAME, TEXT_FIELD, TO_NAME, label_config
@@ -197,6 +198,7 @@ def select_by_value(
     cost: dict[str, int],
     thresholds_: tuple[float, float],
     routed: Sequence[Span] = (),
+    base: Callable[[Span], float] | None = None,
 ) -> list[Span]:
     """Greedy by expected value of a human look per span shown, one span per value.
 
@@ -204,15 +206,18 @@ def select_by_value(
     ``loss * copies``. It also teaches the span's stratum (kind and likely other reading), whose
     inferred shift moves every undecided member: the stratum's total loss, discounted by
     ``(1 + looks)^2`` as verdicts accumulate. Divided by ``cost``, the spans its window shows.
+    ``base``: the score the shifts apply to (:class:`~factsep.review.calibration.BaseScores`; the
+    confidence by default), as in sync's inference.
     """
     low, high = thresholds_
+    base = base or (lambda s: float(s.confidence))
     seen_values = {s.value_hash for s in routed}
     n = dict(looks)
     queues: dict[str, list[tuple[float, Span]]] = {}
     mass: dict[str, float] = {}
     for s in spans:
         k = stratify(s)
-        q = sigmoid(logit(float(s.confidence)) + shifts.get(k, 0.0))
+        q = sigmoid(logit(base(s)) + shifts.get(k, 0.0))
         loss = expected_loss(q, low, high)
         mass[k] = mass.get(k, 0.0) + loss
         queues.setdefault(k, []).append((loss * copies.get(s.value_hash, 1), s))
@@ -417,6 +422,7 @@ def _select_value(
     return select_by_value(
         candidates, room, stratify, offsets(out), looks, copies,
         window_cost(undecided, config.context_chars), thresholds(out), routed=open_spans,
+        base=BaseScores.for_run(out),
     )
 
 

@@ -81,7 +81,9 @@ def decide(p: float, low: float, high: float) -> str:
 class Stratifier:
     """Maps a span to its stratum; validators run once per (kind, value)."""
 
-    def __init__(self, spans: Iterable[Span], opts: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self, spans: Iterable[Span], opts: dict[str, Any] | None = None, frequency: dict[str, int] | None = None,
+    ) -> None:
         from factsep.kinds.base import registry
 
         self._kinds = registry()
@@ -89,17 +91,24 @@ class Stratifier:
         self._alts: dict[tuple[str, str], tuple[str, ...]] = {}
         # how common each kind is among the detector's readings of this corpus (whatever their
         # decision, so strata stay put while review moves decisions): "the likely other reading"
-        self.frequency = Counter(s.kind for s in spans if s.detector not in ("human", RELABEL))
+        self.frequency: Counter[str] = Counter(
+            frequency if frequency is not None
+            else (s.kind for s in spans if s.detector not in ("human", RELABEL))
+        )
 
     @classmethod
     def for_run(cls, out: str | Path, spans: Sequence[Span]) -> Stratifier:
-        """With the validator options (phone regions and such) the scan used."""
+        """With the validator options (phone regions and such) the scan used, and the kind
+        frequencies the strata were first fitted with (``OUT/state/inferred.json``): a re-scan
+        with the fitted calibration reads some places as another kind, and strata defined by the
+        new counts would not be the ones the verdicts were learnt for."""
         opts: dict[str, Any] = {}
         try:
             opts = dict(json.loads((Path(out) / "state" / "run.json").read_text(encoding="utf-8")).get("detect") or {})
         except (OSError, ValueError, AttributeError):
             pass
-        return cls(spans, opts)
+        frequency = load_inferred(out).get("frequency")
+        return cls(spans, opts, frequency if isinstance(frequency, dict) and frequency else None)
 
     def alternatives(self, span: Span) -> tuple[str, ...]:
         """Other kinds whose validator accepts the span's value."""
@@ -188,9 +197,12 @@ class Inference:
     changed: dict[str, int] = field(default_factory=dict)  # "auto_accept->pending_review": n
     #: spans of the other reading, for siblings of strata people relabel: {"doc_key", "span"}
     added: list[dict[str, Any]] = field(default_factory=list)
+    #: the kind frequencies that define the strata (kept for later syncs, see Stratifier.for_run)
+    frequency: dict[str, int] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"version": 1, "strata": {k: asdict(v) for k, v in self.strata.items()},
+        return {"version": 1, "frequency": dict(sorted(self.frequency.items())),
+                "strata": {k: asdict(v) for k, v in self.strata.items()},
                 "decisions": dict(sorted(self.decisions.items())), "changed": self.changed,
                 "added": self.added}
 
@@ -247,6 +259,7 @@ def infer(
     relabelled: AbstractSet[str] = frozenset(),
     documents: Callable[[Sequence[Span]], dict[str, str]] | None = None,
     taken: AbstractSet[tuple[str, int, int]] = frozenset(),
+    raw: Callable[[Span], float] | None = None,
 ) -> Inference:
     """Fit the strata from ``verdicts`` (span_id -> (confidence when shown, 1/0); the span's
     current confidence is what is fitted) and re-decide the
@@ -257,16 +270,23 @@ def infer(
     same place. A demoted sibling is then read as that kind too, with probability
     ``(1 - q) * relabel_rate`` (needs ``documents``: doc_id -> text); ``taken``: (doc_id, start,
     end) places a human already decided, left alone.
+
+    ``raw``: span -> its score before the scan's calibration (the confidence by default). Strata
+    are fitted and applied on raw scores, whatever calibration the scan applied: the calibration
+    was learnt from these same verdicts, so fitting on calibrated scores would count them twice
+    (and a map learnt on the doubtful spans people were shown would move the rest). A span of a
+    stratum with no verdict is decided by its raw score, recorded only where that differs from
+    the scan's decision.
     """
     stratify = stratify or Stratifier.for_run(out, spans)
+    raw = raw or (lambda s: float(s.confidence))
     by_id = {s.span_id: s for s in spans}
     per: dict[str, list[tuple[float, int]]] = {}
     for sid, (_, y) in verdicts.items():
         s = by_id.get(sid)
         if s is not None:
-            # the span's confidence in this scan, not when it was shown: after a re-scan with the
-            # fitted calibration, the shift must be learnt on the scores it will be added to
-            per.setdefault(stratify(s), []).append((float(s.confidence), y))
+            # the span's raw score in this scan: the one the shift is added to below
+            per.setdefault(stratify(s), []).append((raw(s), y))
     fits = fit_offsets(per, sd)
     for sid in relabelled:
         s = by_id.get(sid)
@@ -274,17 +294,20 @@ def infer(
             fits[stratify(s)].relabelled += 1
     low, high = thresholds(out)
     relabel: list[tuple[Span, str, float, str]] = []
-    result = Inference(strata=fits)
+    result = Inference(strata=fits, frequency=dict(getattr(stratify, "frequency", {})))
     changed: Counter[str] = Counter()
     for s in spans:
         if s.span_id in human or s.decision in HUMAN or s.detector == RELABEL:
             continue  # people decided it, or it is a relabel (decided below)
         fit = fits.get(stratify(s))
-        if fit is None:
-            continue
         before = decide(float(s.confidence), low, high)
-        q = sigmoid(logit(float(s.confidence)) + fit.offset)
+        q = sigmoid(logit(raw(s)) + (fit.offset if fit else 0.0))
         after = decide(q, low, high)
+        if fit is None:
+            if after != before:  # the scan's calibration moved it; no verdict in its stratum did
+                result.decisions[s.span_id] = after
+                changed[f"{before}->{after}"] += 1
+            continue
         other = stratify(s).split("~", 1)[1]
         if fit.relabelled and other and after != AUTO_ACCEPT and (s.doc_id, s.start, s.end) not in taken:
             q_other = (1.0 - q) * fit.relabel_rate

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from factsep.decisions import Decision, append_decisions, latest_decisions
-from factsep.review.calibration import CalibrationResult, fit_calibration
+from factsep.review.calibration import BaseScores, CalibrationResult, fit_calibration
 from factsep.review.client import ReviewClient, ReviewError
 from factsep.review.data import iter_documents, load_documents, load_spans, quarantine
 from factsep.review.labelconfig import FROM_NAME
@@ -418,7 +418,7 @@ def infer_strata(out: str | Path, cfg: ReviewConfig | None = None) -> Inference:
         return load_documents(out, {s.doc_id for s in wanted}, cfg.text_field, spans=wanted)
 
     return infer(out, spans, verdicts, human, stratify, relabelled=relabelled, documents=documents,
-                 taken=taken)
+                 taken=taken, raw=BaseScores.for_run(out))
 
 
 def sync(
