@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import subprocess
 import sys
@@ -262,3 +263,28 @@ def test_cover_pattern_finds_every_kinds_example() -> None:
         assert any(c.start <= start and start + len(kind.example) <= c.end for c in cands), name
         found = [s.kind for s in DETECTOR.detect(text) if s.start == start]
         assert found == [name], f"{name} example {kind.example!r} found as {found}"
+
+
+_LABEL_TAILS = st.text(alphabet=" \t\n.:#,-)(1aZK\u0130\u0131\u017f\u212a\u0345", max_size=12)
+
+
+@given(head=st.text(max_size=20), word=st.sampled_from(sorted({w for k in registry().values() for w in k.context})),
+       tail=_LABEL_TAILS)
+@settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow])
+def test_label_shortcut_never_hides_a_label(head: str, word: str, tail: str) -> None:
+    """The cheap check before the label searches only rules out regions the searches reject."""
+    from factsep.detection.detector import _may_end_label
+
+    text = head + word + tail
+    start = len(text)
+    lo = max(start - 24, 0)
+    if any(rx.search(text, lo, start) for rx in _label_patterns()):
+        assert _may_end_label(text, lo, start)
+
+
+@functools.cache
+def _label_patterns() -> list:
+    from factsep.detection.detector import _label_pattern
+
+    patterns = [_label_pattern(words) for k in registry().values() for words in (k.context, k.negative)]
+    return [rx for rx in patterns if rx is not None]

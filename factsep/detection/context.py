@@ -100,7 +100,7 @@ class ContextReader:
         self._runs: dict[str, tuple[str, ...]] = {}
         self._windows: dict[str, tuple[set[str], list[str], str]] = {}
         self._splits: dict[tuple[str, ...], _Split] = {}
-        self._prefilters: dict[tuple[str, ...], tuple[re.Pattern[str], re.Pattern[str] | None]] = {}
+        self._prefilters = _PREFILTERS  # compiled once per process: there is one per word list
         self._last_window: str | None = None
         self._last_lower: str | None = None
         self._last_text: str | None = None
@@ -251,6 +251,8 @@ class ContextReader:
 
 
 _RUNS = re.compile(r"\S+|\s+")
+#: Prefilter regexes by word list (see ContextReader._prefilter), shared by every reader.
+_PREFILTERS: dict[tuple[str, ...], tuple[re.Pattern[str], re.Pattern[str] | None]] = {}
 
 #: Words that deny what follows them ("is not a", "doesn't look like", "invalid", "不像"): a kind's
 #: word right after one says what the value is not.

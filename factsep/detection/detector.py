@@ -121,6 +121,7 @@ class Detector:
         self._readings: dict[str, tuple[_Reading, ...]] = {}
         self._confidences: dict[tuple[str, _SignalTuple], float] = {}
         self._cannot_matter: dict[tuple[str, _SignalTuple], bool] = {}
+        self._bits_cache: dict[tuple[str, str], float] = {}
         self._detector_names = {k.name: f"{self.version}/{k.name}" for k in self.kinds}
         self._labels = {k.name: (_label_pattern(k.context), _label_pattern(k.negative)) for k in self.kinds}
         self._denials = {k.name: denial_pattern(_denial_words(k)) for k in self.kinds}
@@ -252,6 +253,16 @@ class Detector:
             return None
         return best
 
+    def _bits(self, kind: Kind, normalized: str) -> float:
+        """A kind's bits of a value; pure, and values repeat (phone bits parse the number again)."""
+        key = (kind.name, normalized)
+        bits = self._bits_cache.get(key)
+        if bits is None:
+            if len(self._bits_cache) >= _CACHE_SIZE:
+                self._bits_cache.clear()
+            bits = self._bits_cache[key] = round(float(kind.bits(normalized)), 3)
+        return bits
+
     def _detector_name(self, kind: Kind) -> str:
         name = self._detector_names.get(kind.name)
         if name is None:
@@ -291,6 +302,8 @@ class Detector:
             patterns = self._labels[kind.name] = (_label_pattern(kind.context), _label_pattern(kind.negative))
         positive, negative = patterns
         lo = max(start - _LABEL_CHARS, 0)
+        if not _may_end_label(text, lo, start):
+            return 0  # most values: the two searches below would fail
         if negative is not None and negative.search(text, lo, start):
             return -1
         if positive is not None and positive.search(text, lo, start):
@@ -356,7 +369,7 @@ class Detector:
                 text=text[h.start:h.end],
                 value_hash=make_value_hash(h.kind.name, v.normalized),
                 confidence=round(h.confidence, 6),
-                bits=round(float(h.kind.bits(v.normalized)), 3),
+                bits=self._bits(h.kind, v.normalized),
                 validated=v.validated,
                 detector=h.detector,
                 decision=decide(h.confidence, self.config),
@@ -365,6 +378,27 @@ class Detector:
 
 
 _LABEL_CHARS = 24
+
+
+def _may_end_label(text: str, lo: int, start: int) -> bool:
+    """Whether ``text[lo:start]`` could end as a label pattern does: a letter or a period, then
+    spaces with at most one ':' or '#'. Only an ASCII character can rule it out: a non-ASCII one
+    may match a letter of a word when case is ignored."""
+    i = start
+    while i > lo and text[i - 1].isspace():
+        i -= 1
+    if i == lo:
+        return False
+    c = text[i - 1]
+    if c.isalpha() or c == "." or not c.isascii():
+        return True
+    if c not in ":#":
+        return False
+    i -= 1
+    while i > lo and text[i - 1].isspace():
+        i -= 1
+    c = text[i - 1] if i > lo else " "
+    return c.isalpha() or c == "." or not c.isascii()
 #: Context words too general to name a kind after a denial ("not a valid address" says nothing of IP).
 _NOT_NAMES = frozenset({"address", "addr", "地址", "from", "contact", "write", "text", "id", "code", "number",
                         "key", "print", "request", "session", "answer", "office", "desk", "ring", "reach", "pay",
