@@ -56,6 +56,10 @@ POSITIVES: list[tuple[str, str, str]] = [
     ("Our VAT number is DE - 231969187.", "DE - 231969187", "tax_id"),
     ("The account reads 03\u20101355\u20100659087\u201000 and nothing else.", "03\u20101355\u20100659087\u201000",
      "bank_account"),
+    # short digits split where no tax format splits them are a phone number's groups
+    ("I didn't get any message on my registered 024 971 50 30.", "024 971 50 30", "phone_number"),
+    # ... and split where the format does, a tax number
+    ("Austrian tax number 98 0500219 filed.", "98 0500219", "tax_id"),
     # a register number with spaces where its format has slashes
     ("The company is registered as J40 14850 2021 in Bucharest.", "J40 14850 2021", "tax_id"),
     # a negated verb is no denial of the kind

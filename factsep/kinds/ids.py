@@ -231,19 +231,22 @@ def _documented_layouts(name: str) -> frozenset[frozenset[int]]:
     return frozenset(layout for layout in map(separator_positions, examples) if layout)
 
 
-def _layout(name: str, value: str, written: str | None) -> tuple[bool, bool | None]:
+def _layout(name: str, value: str, written: str | None) -> tuple[bool, bool | None, bool]:
     """How the value is written, against the format's format() output and docstring examples:
     (separators exactly where one of them has them; hyphens, dots and slashes only where some of
-    them have separators -- None for a value without any)."""
+    them have separators -- None for a value without any; every separator, spaces too, where some
+    of them have one)."""
     layouts = _documented_layouts(name)
     if written:
         layouts = layouts | {separator_positions(written)}
     positions = separator_positions(value)
     exact = bool(positions) and positions in layouts
+    anywhere = frozenset().union(*layouts)
+    within = positions <= anywhere
     punctuated = separator_positions(value, _PUNCTUATION_RUN)
     if not punctuated:
-        return exact, None
-    return exact, punctuated <= frozenset().union(*layouts)
+        return exact, None, within
+    return exact, punctuated <= anywhere, within
 
 
 def _format(module: Any, number: str) -> str | None:
@@ -276,6 +279,7 @@ def stdnum_validator(kind: str):
                                    and (value[:1].isalpha() or len(value) == 16)) or (
             value[:1].isalpha() and value[1:2].isdigit() and " " in value)
         value_shape = c.translate(_SHAPE) + ("/" if slashed else "")
+        bare, short = value.isdigit(), c.isdigit() and len(c) <= 10
         for name in modules_for_shape(kind, value_shape, value if slashed else c):
             module = stdnum_table.load(name)
             try:
@@ -293,12 +297,15 @@ def stdnum_validator(kind: str):
             written = _format(module, normalized)
             # Positions count from the end: people drop the leading zeros a format pads with
             # ("1-0228-0776" for CPF 01-0228-0776).
-            formatted, layout = _layout(name, value, written)
+            formatted, layout, within = _layout(name, value, written)
             # The module zero-padded a shorter number: weaker evidence of this format.
             padded = len(compact(normalized)) > len(c) and not (formatted or layout)
             if c[0] == "0" and compact(normalized) == c.lstrip("0"):
                 continue  # ... or dropped leading zeros (li.peid): "00421..." is a dialling prefix
             redundancy = redundancy_bits(name, value_shape, value.upper().translate(_SHAPE) if slashed else None)
+            # Short digits split where this format does not split them ("8244 45") are as common
+            # as bare ones: the split is no evidence of the format.
+            split_off_format = short and not bare and not within
             found.append(Validation(
                 normalized=normalized, subtype=f"stdnum.{name}", validated=True,
                 checksum=redundancy >= W_REDUNDANCY_CHECKSUM,
@@ -306,14 +313,15 @@ def stdnum_validator(kind: str):
                 + (W_LAYOUT_MISMATCH if layout is False else 0.0) + (W_PADDED if padded else 0.0)
                 + (_unwordlike(c) if redundancy >= 1.0 else 0.0)
                 + W_REDUNDANCY * min(redundancy - ONE_CHECK_DIGIT, 0.0)
-                + W_REDUNDANCY_EXTRA * max(redundancy - ONE_CHECK_DIGIT, 0.0),
+                + W_REDUNDANCY_EXTRA * max(redundancy - ONE_CHECK_DIGIT, 0.0)
+                + (W_BARE_SHORT if split_off_format else 0.0),
                 context=stdnum_table.acronyms(name),
             ))
         if not found:
             return None
         # Many formats accepting the same digits means each of them says less.
         ambiguity = W_AMBIGUITY * math.log2(len(found))
-        if value.isdigit() and len(value) <= 10:
+        if bare and short:
             ambiguity += W_BARE_SHORT  # bare short digit strings are the commonest numbers of all
         if c.isdigit() and len(c) <= 5:
             ambiguity += W_FIVE_DIGITS  # ZIP codes, street numbers, counts: context must say more
