@@ -154,6 +154,8 @@ NEGATIVES: list[tuple[str, tuple[str, ...]]] = [
     ("(39 (6)) 345276 doesn't look like a phone number.", ("phone_number",)),
     ("(39 (6)) 345276看起来不像电话号", ("phone_number",)),
     ("9a1-677-0060 and a91-677-0060 are not phone numbers", ("phone_number",)),
+    ("(456 (4)) 345 não parece um número telefônico.", ("phone_number",)),
+    ("错误的IPV6地址JKLN:ssej::1", ("ip_address",)),
     ("The period 1952-1960 was calm.", ("issn",)),
 ]
 

@@ -260,7 +260,7 @@ _DENIAL = re.compile(
     r"(?:\b(?:is|are|was|were|s)(?: not|n't)|\bdo(?:es)?(?: not|n't) (?:look|seem|appear)(?: like)?|"
     r"\bnot (?:an?|valid|real)\b|\binvalid\b|\bwrong\b|\bfake\b|\bbogus\b|"
     r"\bn[ãa]o (?:é|e|s[ãa]o|parece)|\bno (?:es|son|parece)\b|\bn'est pas|\bne sont pas|"
-    r"\bist kein|\bsind keine|不是|不像|并非|非)",
+    r"\bist kein|\bsind keine|不是|不像|并非|非|错误|无效)",
     re.IGNORECASE)
 #: How far a denied kind's word may follow the denial, and how far the sentence around a value
 #: is read for one.
@@ -275,7 +275,9 @@ def denial_pattern(words: tuple[str, ...]) -> re.Pattern[str] | None:
     ascii_words = sorted({re.escape(w) for w in words if w.isascii() and len(w) > 1 and w[0].isalpha()},
                          key=len, reverse=True)
     other = sorted({re.escape(w) for w in words if not w.isascii() and w.isalpha()}, key=len, reverse=True)
-    alternatives = ([rf"\b(?:{'|'.join(ascii_words)})(?:e?s)?\b"] if ascii_words else []) + other
+    # ASCII boundaries: a word run into CJK text ("错误的IPV6地址") still stands on its own
+    alternatives = ([rf"(?<![A-Za-z0-9_])(?:{'|'.join(ascii_words)})(?:e?s)?(?![A-Za-z0-9_])"]
+                    if ascii_words else []) + other
     return re.compile("|".join(alternatives), re.IGNORECASE) if alternatives else None
 
 
