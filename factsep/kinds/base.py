@@ -160,7 +160,8 @@ ID_SUFFIXES = ("MWST", "MwSt", "TVA", "IVA", "MVA")
 #: context of every identifier family.
 PHONE_WORDS = ("phone", "tel", "telephone", "call", "calling", "mobile", "cell", "fax", "dial",
                "whatsapp", "sms", "hotline", "answering", "電話", "电话", "手机", "telefone", "telefon",
-               "téléphone", "teléfono", "telefono", "telefônico", "telefónico", "celular", "handy", "tel.", "phone:", "tel:",
+               "téléphone", "teléfono", "telefono", "telefônico", "telefónico", "celular", "handy", "tel.",
+               "phone:", "tel:",
                "फोन", "फ़ोन", "전화", "телефон", "هاتف", "携帯")
 
 #: Words that make a nearby number a quantity, a version or a measurement: negative for every
