@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from factsep.io import fs as outfs
-from factsep.span import HUMAN, HUMAN_ADDED, HUMAN_REJECT, Span
+from factsep.span import AUTO_ACCEPT, HUMAN, HUMAN_ADDED, HUMAN_REJECT, PENDING_REVIEW, Span
 
 LEDGER_NAME = "decisions.jsonl"
 #: Detector (and source) of spans review inferred as another kind's reading.
@@ -123,6 +123,17 @@ def inferred_decisions(out: str | Path) -> dict[str, str]:
     return {str(k): str(v) for k, v in found.items()} if isinstance(found, dict) else {}
 
 
+def held_places(out: str | Path) -> dict[str, dict[tuple[int, int], str]]:
+    """doc_key -> (start, end) -> kind: places whose reading review demoted (``inferred.json``)."""
+    found = _inferred(out).get("held")
+    held: dict[str, dict[tuple[int, int], str]] = {}
+    for dkey, places in (found.items() if isinstance(found, dict) else ()):
+        for place in places if isinstance(places, list) else ():
+            if isinstance(place, list) and len(place) == 3:
+                held.setdefault(str(dkey), {})[(int(place[0]), int(place[1]))] = str(place[2])
+    return held
+
+
 def inferred_spans(out: str | Path) -> list[dict[str, Any]]:
     """Spans review inferred from people's relabels: ``{"doc_key", "span"}`` records."""
     found = _inferred(out).get("added")
@@ -139,8 +150,12 @@ class DecisionIndex:
     def __init__(
         self, decisions: dict[str, Decision], inferred: dict[str, str] | None = None,
         inferred_added: list[dict[str, Any]] | None = None,
+        held: dict[str, dict[tuple[int, int], str]] | None = None,
     ) -> None:
         self.by_span = decisions
+        # places whose reading review demoted: another reading there is not auto-accepted
+        self.held = held or {}
+        self.relabels: set[str] = set()
         self.inferred = {k: v for k, v in (inferred or {}).items() if k not in decisions}
         self.added_by_doc: dict[str, list[Decision]] = {}
         for d in decisions.values():
@@ -163,22 +178,24 @@ class DecisionIndex:
             if sid in decisions or (a["doc_key"], span["start"], span["end"]) in taken:
                 continue  # a human decided this place
             self.inferred[sid] = span["decision"]
+            self.relabels.add(sid)
             self.added_by_doc.setdefault(a["doc_key"], []).append(
                 Decision(sid, HUMAN_ADDED, a["doc_key"], span=span, source=RELABEL)
             )
 
     @classmethod
     def load(cls, out: str | Path) -> DecisionIndex:
-        return cls(latest_decisions(out), inferred_decisions(out), inferred_spans(out))
+        return cls(latest_decisions(out), inferred_decisions(out), inferred_spans(out), held_places(out))
 
     def __len__(self) -> int:
-        return len(self.by_span) + len(self.inferred)
+        return len(self.by_span) + len(self.inferred) + len(self.held)
 
     def apply(self, spans: list[Span], doc_key_: str) -> list[Span]:
         """Overlay human decisions on one document's spans, adding its human_added spans."""
-        if not self.by_span and not self.inferred:
+        if not self.by_span and not self.inferred and not self.held:
             return spans
         places = self.places.get(doc_key_, {})
+        held = self.held.get(doc_key_, {})
 
         def overlay(s: Span) -> Span:
             if s.span_id in self.by_span:
@@ -187,9 +204,12 @@ class DecisionIndex:
             if claimed is not None and s.kind not in claimed:
                 # people judged this place (kept another kind, or nothing): this reading is out
                 return s.with_(decision=HUMAN_REJECT)
-            if s.span_id in self.inferred:
-                return s.with_(decision=self.inferred[s.span_id])
-            return s
+            decision = self.inferred.get(s.span_id, s.decision)
+            kind = held.get((s.start, s.end))
+            if decision == AUTO_ACCEPT and kind is not None and kind != s.kind and s.span_id not in self.relabels:
+                # review demoted this place's reading; a new reading of it is for people to judge
+                decision = PENDING_REVIEW
+            return s if decision == s.decision else s.with_(decision=decision)
 
         result = [
             overlay(s)

@@ -259,6 +259,25 @@ def test_a_judged_place_covers_other_readings_after_a_rescan() -> None:
     assert {s.span_id: s.decision for s in index.apply(rescanned, "other doc")}["n1"] == AUTO_ACCEPT
 
 
+def test_a_held_place_is_not_auto_accepted_as_another_kind() -> None:
+    """Review demoted a tax-id reading (inferred, no person looked): a later scan that reads the
+    same place as a phone number leaves it for people, not auto-accepted; a relabel review
+    inferred there, and other places, keep their decision."""
+    def span(sid: str, kind: str, start: int, end: int) -> Span:
+        return Span(sid, "d", start, end, kind, None, "x" * (end - start), sid, 0.9, 20.0, True, "t",
+                    decision=AUTO_ACCEPT)
+
+    held = {"k": {(0, 11): "tax_id", (20, 31): "tax_id"}}
+    relabel = {"doc_key": "k", "span": {**span("r1", "phone_number", 20, 31).to_dict(), "decision": AUTO_ACCEPT}}
+    index = DecisionIndex({}, {}, [relabel], held)
+    assert len(index)
+    rescanned = [span("p1", "phone_number", 0, 11), span("t1", "tax_id", 0, 11), span("r1", "phone_number", 20, 31),
+                 span("p2", "phone_number", 40, 51)]
+    got = {s.span_id: s.decision for s in index.apply(rescanned, "k")}
+    assert got == {"p1": PENDING_REVIEW, "t1": AUTO_ACCEPT, "r1": AUTO_ACCEPT, "p2": AUTO_ACCEPT}
+    assert {s.span_id: s.decision for s in index.apply(rescanned, "other doc")}["p1"] == AUTO_ACCEPT
+
+
 def test_boundary_correction_is_not_a_verdict_on_the_value(label_studio, tmp_path: Path) -> None:
     """People rejected a span and marked a longer one over it: the short value is not
     rejected where it stands alone elsewhere; where the longer text recurs, it replaces the same
@@ -376,3 +395,46 @@ def test_rescan_with_the_calibration_then_sync_keeps_the_run_decisions(label_stu
     from factsep.review.calibration import interpolate
 
     assert interpolate(cal["x"], cal["y"], b_raw) > 0.5
+
+
+#: Ten German VAT numbers (auto-accepted at 0.99), and ten build dates the detector reads as tax
+#: ids below its emit threshold (not reported at all).
+VAT_AND_BUILDS = [
+    *({"id": f"v{i}", "text": f"VAT number DE{v}."} for i, v in enumerate(
+        ("136695909", "136695917", "136695925", "136695933", "136695941", "136695950", "136695968",
+         "136695976", "136695984", "136695992"))),
+    *({"id": f"b{d}", "text": f"Build 202401{d} finished."} for d in (12, 13, 14, 15, 16, 21, 24, 26, 28, 29)),
+]
+
+
+def _accepted_places(out: Path) -> set[tuple[str, int, int, str]]:
+    from factsep.span import ACCEPTED
+
+    frame = spans_frame(out).filter(pl.col("decision").is_in(sorted(ACCEPTED)))
+    return set(frame.select("doc_id", "start", "end", "kind").iter_rows())
+
+
+def test_rescan_before_its_sync_accepts_nothing_the_run_did_not(label_studio, tmp_path: Path) -> None:
+    """People accept every tax id they see, all scored 0.99. The fitted map must not carry that
+    to raw scores no span of the kind had: a re-scan with it, before any sync, accepts nothing
+    the run did not (the flat-ended map read the build dates as tax ids at 0.94)."""
+    corpus = write_corpus(tmp_path, VAT_AND_BUILDS)
+    out = scan_corpus(corpus, tmp_path / "out", DetectorConfig())
+    assert spans_frame(out).height == 10
+    project = unique("rescan held")
+    r = route(out, budget=10, project=project, config=VALUE)
+    ls = label_studio.client()
+    oracle = Annotator.get(ls, "oracle")
+    for t in project_tasks(ls, r.project_id):
+        oracle.annotate(t["id"], accept_all(t))
+    res = sync(out, project=project, config=VALUE)
+    assert res.accepted == 10 and res.calibration["kinds"]["tax_id"]["n"] == 10
+    in_run = _accepted_places(out)
+
+    again = tmp_path / "again"
+    (again / "state").mkdir(parents=True)
+    for name in ("decisions.jsonl", "calibration.json", "inferred.json", "routing.jsonl"):
+        (again / "state" / name).write_bytes((out / "state" / name).read_bytes())
+    scan_corpus(corpus, again, DetectorConfig(calibration_path=str(again / "state" / "calibration.json")))
+    assert _accepted_places(again) <= in_run
+    assert not spans_frame(again).filter(pl.col("doc_id").str.starts_with("b")).height

@@ -43,6 +43,11 @@ Y_CLIP = (0.01, 0.99)
 FLOOR_SLOPE = 0.05
 #: Knots closer than this in raw score are merged (the file stores 6 decimals).
 MIN_KNOT_GAP = 1e-4
+#: Pseudo-spans on the identity, one every ``1 / PRIOR_GRID`` of raw score with this weight each:
+#: where a kind has no spans (below the scores detection emits, above the highest it gave), the
+#: map stays near the raw score instead of carrying its nearest block flat to 0 or 1.
+PRIOR_GRID = 20
+PRIOR_WEIGHT = 0.5
 
 Map = tuple[list[float], list[float]]
 
@@ -294,15 +299,18 @@ def kind_map(
     kind_spans: Sequence[Span], verdicts: dict[str, int], shifts: dict[str, float], stratify: Callable[[Span], str],
     base: BaseScores,
 ) -> Map:
-    """The strata model averaged over every span of one kind, as a monotone map of the base score."""
-    xs: list[float] = []
-    qs: list[float] = []
+    """The strata model averaged over every span of one kind, as a monotone map of the base score,
+    shrunk towards the identity where the kind has few spans (``PRIOR_WEIGHT``)."""
+    xs = [i / PRIOR_GRID for i in range(PRIOR_GRID + 1)]
+    qs = list(xs)
+    ws = [PRIOR_WEIGHT] * len(xs)
     for s in kind_spans:
         r = base(s)
         xs.append(r)
         qs.append(float(verdicts[s.span_id]) if s.span_id in verdicts
                   else sigmoid(logit(r) + shifts.get(stratify(s), 0.0)))
-    return strictly_increasing(pav(xs, qs))
+        ws.append(1.0)
+    return strictly_increasing(pav(xs, qs, ws))
 
 
 def _read(path: Path) -> dict[str, Any]:

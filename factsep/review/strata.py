@@ -199,12 +199,36 @@ class Inference:
     added: list[dict[str, Any]] = field(default_factory=list)
     #: the kind frequencies that define the strata (kept for later syncs, see Stratifier.for_run)
     frequency: dict[str, int] = field(default_factory=dict)
+    #: places whose reading review demoted: doc_key -> [[start, end, kind]]. A later scan that
+    #: reads such a place as another kind does not auto-accept it (see DecisionIndex.apply).
+    held: dict[str, list[list[Any]]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {"version": 1, "frequency": dict(sorted(self.frequency.items())),
                 "strata": {k: asdict(v) for k, v in self.strata.items()},
                 "decisions": dict(sorted(self.decisions.items())), "changed": self.changed,
-                "added": self.added}
+                "added": self.added, "held": {k: sorted(v) for k, v in sorted(self.held.items())}}
+
+
+RANK = {AUTO_REJECT: 0, PENDING_REVIEW: 1, AUTO_ACCEPT: 2}
+
+
+def held_places(
+    demoted: Sequence[Span], texts: dict[str, str], previous: Any, present: AbstractSet[str],
+) -> dict[str, list[list[Any]]]:
+    """Places of ``demoted`` spans (their document's text in ``texts``), plus the places held
+    before whose reading this scan no longer has (``present``: its span ids), which a re-scan
+    read as another kind or not at all."""
+    held: dict[str, set[tuple[int, int, str]]] = {}
+    for s in demoted:
+        text = texts.get(s.doc_id)
+        if text is not None and (s.text is None or text[s.start : s.end] == s.text):
+            held.setdefault(doc_key(text), set()).add((s.start, s.end, s.kind))
+    for dkey, places in (previous if isinstance(previous, dict) else {}).items():
+        for start, end, kind in places if isinstance(places, list) else ():
+            if make_span_id(dkey, int(start), int(end), str(kind)) not in present:
+                held.setdefault(dkey, set()).add((int(start), int(end), str(kind)))
+    return {k: [list(p) for p in sorted(v)] for k, v in held.items()}
 
 
 def other_reading(span: Span, kind_name: str, text: str, dkey: str, confidence: float, decision: str) -> Span:
@@ -294,6 +318,7 @@ def infer(
             fits[stratify(s)].relabelled += 1
     low, high = thresholds(out)
     relabel: list[tuple[Span, str, float, str]] = []
+    demoted: list[Span] = []
     result = Inference(strata=fits, frequency=dict(getattr(stratify, "frequency", {})))
     changed: Counter[str] = Counter()
     for s in spans:
@@ -321,8 +346,11 @@ def infer(
         result.decisions[s.span_id] = after
         if after != before:
             changed[f"{before}->{after}"] += 1
+        if RANK.get(after, 0) < RANK.get(before, 0):
+            demoted.append(s)
+    texts = documents([*demoted, *(s for s, *_ in relabel)]) if documents is not None else {}
+    result.held = held_places(demoted, texts, load_inferred(out).get("held"), set(by_id))
     if relabel and documents is not None:
-        texts = documents([s for s, *_ in relabel])
         for s, other, q_other, d_other in relabel:
             text = texts.get(s.doc_id)
             if text is None or (s.text is not None and text[s.start : s.end] != s.text):
