@@ -288,3 +288,22 @@ def _label_patterns() -> list:
 
     patterns = [_label_pattern(words) for k in registry().values() for words in (k.context, k.negative)]
     return [rx for rx in patterns if rx is not None]
+
+
+_DENIAL_PARTS = ["is", "isn't", "s not", "was not", "are n't", "does not look like", "doesn't seem",
+                 "do not appear like", "not a", "not an", "not valid", "invalid", "wrong", "fake", "bogus",
+                 "no es", "nao e", "nao parece", "n'est pas", "ne sont pas", "ist kein", "sind keine",
+                 "not", "no", "a", "phone", "x", "_", "1", "-", ".", " ", "  ", "'", "\n"]
+
+
+@given(st.lists(st.sampled_from(_DENIAL_PARTS) | st.text(alphabet="aeinostINOST'_1 ", max_size=4), max_size=14),
+       st.randoms(use_true_random=False))
+@settings(max_examples=500)
+def test_denial_cues_in_re2_are_those_of_re(parts: list[str], rng) -> None:
+    """On ASCII text the RE2 twin of the denial pattern finds exactly the cues Python's re does."""
+    from factsep.detection.context import _DENIAL, _DENIAL_ASCII
+
+    if _DENIAL_ASCII is None:
+        return
+    text = "".join(p.upper() if rng.random() < 0.2 else p for p in parts)
+    assert [m.span() for m in _DENIAL_ASCII.finditer(text)] == [m.span() for m in _DENIAL.finditer(text)]
