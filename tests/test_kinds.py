@@ -147,6 +147,7 @@ NEGATIVES: list[tuple[str, tuple[str, ...]]] = [
     ("The MAC 00:00:00:00:00:00 is unset.", ("mac_address",)),
     ("SSN 000-12-3456 is not a valid number.", ("us_ssn",)),
     ("Write to foo@bar for details.", ("email_address",)),
+    ("Both a..bc@outlook.com and .abc@hotmail.com are not valid.", ("email_address",)),
     ("The hash 9f86d081884c7d659a2feaa0c55ad01 is cut short.", ("hex_digest",)),
     ("The treaty was signed on 14 March 1987.", ("date_of_birth",)),
     ("-2208960000 doesn't look like a phone number", ("phone_number",)),

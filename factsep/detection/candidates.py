@@ -51,8 +51,9 @@ COVER_PATTERN = "|".join([
     # dates with a month name: 14 March 1987, March 14th, 1987
     rf"\b\d{{1,2}}(?:st|nd|rd|th)? {_MONTH},? \d{{4}}",
     rf"\b{_MONTH} \d{{1,2}}(?:st|nd|rd|th)?,? \d{{4}}",
-    # e-mail addresses without digits
-    r"\b[A-Za-z0-9._%+\-]{1,64}@[A-Za-z0-9\-]{1,63}(?:\.[A-Za-z0-9\-]{1,63}){1,6}",
+    # e-mail addresses without digits, from the first character of the local part (".abc@x.com" is
+    # no address, and must not be read as "abc@x.com")
+    r"[A-Za-z0-9._%+\-]{1,64}@[A-Za-z0-9\-]{1,63}(?:\.[A-Za-z0-9\-]{1,63}){1,6}",
     # codes of capitals without digits: BIC, WKN, ISIL (GB-UkLoBS), hex pairs of MAC addresses
     r"\b[A-Z]{6}[A-Z0-9]{0,5}\b",
     r"\b[A-Z]{1,4}-[A-Za-z0-9:/\-]{1,16}",

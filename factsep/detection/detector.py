@@ -217,7 +217,7 @@ class Detector:
         before = text[start - 1] if start else " "
         after = text[end] if end < len(text) else " "
         # Scripts written without spaces (CJK from U+2E80 on) run words into numbers: "电话号是1444-...".
-        partial = (before.isalnum() and before < "\u2e80") or before in "+-" or (after.isalnum() and after.isascii())
+        partial = (before.isalnum() and before < "\u2e80") or before in "+-@" or (after.isalnum() and after.isascii())
         # a number that goes on past a dot or comma ("v4.16.17.6" read from "16.17.6") is a piece
         partial = partial or (before in ".," and text[start - 2:start - 1].isdigit()) or (
             after in ".,-/" and text[end + 1:end + 2].isdigit())
