@@ -17,10 +17,11 @@ from phonenumbers import NumberParseException, PhoneNumberFormat
 from factsep.kinds.base import PHONE_WORDS, QUANTITY_WORDS, Kind, Validation, date_or_quantity, register
 from factsep.kinds.ids import ID_FAMILY_WORDS
 
-# A leading + or (, then 7 to 15 digits, each followed by at most 3 separators, and an extension.
+# A leading + or (, then 7 to 15 digits, each followed by at most 3 separators, not cut inside a
+# longer run of digits, and an extension ("ext. 12", "x12", or "-8866" after a Chinese line).
 PATTERN = (
-    r"(?:\+ ?|\(\+?)?(?:\d[ \-./()]{0,3}){6,14}\d"
-    r"(?: ?(?:ext\.?|[xX]) ?\d{1,5})?"
+    r"(?:\+ ?|\(\+?)?(?:\d[ \-./()]{0,3}){6,14}\d(?!\d)"
+    r"(?: ?(?:ext\.?|[xX]) ?\d{1,5}|-\d{1,5}(?!\d))?"
 )
 
 
@@ -80,9 +81,20 @@ def _layout(value: str, num: phonenumbers.PhoneNumber, valid: bool) -> float:
 
 
 _EXTENSION = re.compile(r" ?(?:ext\.?|[xX]) ?\d{1,5}$")
+_DASH_EXTENSION = re.compile(r"-\d{1,5}$")
 
 
 def validate(value: str, opts: Mapping[str, Any]) -> Validation | None:
+    found = _validate(value, opts)
+    if (found is None or not found.validated) and _DASH_EXTENSION.search(value):
+        # "+86 20 61302222-8866": a valid line and its extension, written with a hyphen
+        line = _validate(_DASH_EXTENSION.sub("", value), opts)
+        if line is not None and line.validated:
+            return line
+    return found
+
+
+def _validate(value: str, opts: Mapping[str, Any]) -> Validation | None:
     digits = _digits(_EXTENSION.sub("", value))  # the line's number, without its extension
     if not 7 <= len(digits) <= 15 or len(set(digits)) <= 1 or date_or_quantity(value.strip()):
         return None
