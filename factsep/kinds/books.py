@@ -13,7 +13,7 @@ from typing import Any
 from stdnum import isbn as stdnum_isbn
 from stdnum import issn as stdnum_issn
 
-from factsep.kinds.base import QUANTITY_WORDS, Kind, Validation, date_or_quantity, digit_bits, register
+from factsep.kinds.base import PHONE_WORDS, QUANTITY_WORDS, Kind, Validation, date_or_quantity, digit_bits, register
 from factsep.kinds.ids import ID_FAMILY_WORDS, W_LAYOUT_MISMATCH, separator_positions
 
 
@@ -52,7 +52,7 @@ ISBN = register(Kind(
     bits_rule="1 bit for the 978/979 prefix + 9 free digits; the check digit is fixed: 30.9",
     context=("isbn", "isbn-10", "isbn-13", "book", "edition", "publisher", "press", "hardcover",
              "paperback", "ed", "vol", "published", "isbn:"),
-    negative=("phone", "tel", "call", "fax", "order", "invoice", "account") + ID_FAMILY_WORDS,
+    negative=PHONE_WORDS + ("order", "invoice", "account") + ID_FAMILY_WORDS,
     prior=0.65,
     specificity=85,
     example="978-0-306-40615-7",
