@@ -15,7 +15,7 @@ from stdnum import luhn
 from stdnum.us import itin as stdnum_itin
 from stdnum.us import ssn as stdnum_ssn
 
-from factsep.kinds.base import Kind, Validation, digit_bits, register
+from factsep.kinds.base import PHONE_WORDS, Kind, Validation, digit_bits, register
 
 # Issuer prefixes: (network, prefixes, lengths).
 _NETWORKS: tuple[tuple[str, tuple[str, ...], tuple[int, ...]], ...] = (
@@ -57,7 +57,7 @@ CREDIT_CARD = register(Kind(
     bits_rule="log2(10) * (digits - 6 issuer digits - 1 Luhn check digit)",
     context=("card", "credit", "debit", "visa", "mastercard", "amex", "cc", "payment", "pay",
              "charged", "expires", "exp", "cvv", "卡"),
-    negative=("isbn", "order", "tracking", "invoice", "phone", "tel"),
+    negative=("isbn", "order", "tracking", "invoice") + PHONE_WORDS,
     prior=0.8,
     specificity=80,
     example="4111 1111 1111 1111",
@@ -115,7 +115,7 @@ US_SSN = register(Kind(
     bits=lambda normalized: math.log2(899 * 99 * 9999),
     bits_rule="log2(899 areas * 99 groups * 9999 serials) = 29.7",
     context=("ssn", "social", "security", "itin", "taxpayer", "ss#", "ss"),
-    negative=("phone", "tel", "call", "fax", "order", "isbn", "zip"),
+    negative=("order", "isbn", "zip") + PHONE_WORDS,
     prior=0.55,
     specificity=65,
     example="536-22-8726",
