@@ -332,7 +332,7 @@ def test_select_by_value_spreads_over_strata_and_respects_cost() -> None:
     kinds = [s.kind for s in picked]
     assert len(picked) == 10 and kinds[0] == "phone_number" and "tax_id" in kinds
     assert kinds.count("phone_number") >= 7
-    assert "tax_id" not in [s.kind for s in select_by_value([*big, *small], 5, **args)]  # type: ignore[arg-type]
+    assert "tax_id" not in [s.kind for s in select_by_value([*big, *small], 3, **args)]  # type: ignore[arg-type]
     # a value with copies goes first; one span per value
     twin = span("p0b", "phone_number", 0.6, "pv0")
     first = select_by_value([*big, twin], 2, **{**args, "copies": {"pv0": 2}})  # type: ignore[arg-type]
@@ -438,3 +438,32 @@ def test_rescan_before_its_sync_accepts_nothing_the_run_did_not(label_studio, tm
     scan_corpus(corpus, again, DetectorConfig(calibration_path=str(again / "state" / "calibration.json")))
     assert _accepted_places(again) <= in_run
     assert not spans_frame(again).filter(pl.col("doc_id").str.starts_with("b")).height
+
+
+def test_a_large_confident_stratum_nobody_looked_at_gets_a_look() -> None:
+    """Thirty spans auto-accepted at 0.95 in a stratum without verdicts may hold several false
+    facts (its shift is unknown): the first look goes there, not to the three pending spans at
+    0.6. Once the stratum's shift is known (stderr 0) the pending spans come first again."""
+    from factsep.review.route import expected_loss_over_shift, select_by_value
+    from factsep.review.strata import logit
+
+    assert expected_loss_over_shift(logit(0.95), 0.0, 0.35, 0.75) == pytest.approx(0.05)
+    assert expected_loss_over_shift(logit(0.95), 2.0, 0.35, 0.75) > 0.12
+    assert expected_loss_over_shift(logit(0.6), 2.0, 0.35, 0.75) < 0.6  # pending: a miss costs less
+
+    def span(sid: str, kind: str, conf: float) -> Span:
+        return Span(sid, sid, 0, 8, kind, None, "12345678", f"v{sid}", conf, 20.0, True, "t",
+                    decision=AUTO_ACCEPT if conf >= 0.75 else PENDING_REVIEW)
+
+    sure = [span(f"n{i}", "national_id", 0.95) for i in range(30)]
+    doubt = [span(f"p{i}", "phone_number", 0.6) for i in range(3)]
+
+    def stratify(s: Span) -> str:
+        return f"{s.kind}~phone_number" if s.kind == "national_id" else f"{s.kind}~"
+
+    args = dict(stratify=stratify, shifts={}, looks={}, copies={}, cost={}, thresholds_=(0.35, 0.75))
+    first = select_by_value([*sure, *doubt], 1, **args)  # type: ignore[arg-type]
+    assert first[0].kind == "national_id"
+    known = {"national_id~phone_number": 0.0, "phone_number~": 0.0}
+    first = select_by_value([*sure, *doubt], 1, **args, stderr=known)  # type: ignore[arg-type]
+    assert first[0].kind == "phone_number"

@@ -14,6 +14,7 @@ import bisect
 import hashlib
 import json
 import logging
+import math
 import os
 import unicodedata
 from collections.abc import Callable, Sequence
@@ -28,7 +29,7 @@ from factsep.review.client import ReviewClient
 from factsep.review.data import load_documents, load_spans, write_json_atomic
 from factsep.review.labelconfig import FROM_NAME, TEXT_FIELD, TO_NAME, label_config
 from factsep.review.ledger import RoutedTask, RoutingLedger, target_name
-from factsep.review.strata import Stratifier, decide, logit, offsets, sigmoid, thresholds
+from factsep.review.strata import PRIOR_SD, Stratifier, decide, logit, offsets, sigmoid, stderrs, thresholds
 from factsep.span import AUTO_ACCEPT, AUTO_REJECT, HUMAN, PENDING_REVIEW, Span, doc_key
 
 log = logging.getLogger(__name__)
@@ -188,6 +189,14 @@ def expected_loss(q: float, low: float, high: float) -> float:
     return 1.0 - q if decide(q, low, high) == AUTO_ACCEPT else q
 
 
+def expected_loss_over_shift(z: float, sd: float, low: float, high: float) -> float:
+    """:func:`expected_loss` of a span decided at log-odds ``z`` when the true log-odds is
+    ``N(z, sd^2)``: the mean of the probability by the probit approximation,
+    ``sigmoid(z / sqrt(1 + pi sd^2 / 8))``; the decision stays the one ``z`` gives."""
+    mean_q = sigmoid(z / math.sqrt(1.0 + math.pi * sd * sd / 8.0))
+    return 1.0 - mean_q if decide(sigmoid(z), low, high) == AUTO_ACCEPT else mean_q
+
+
 def select_by_value(
     spans: Sequence[Span],
     budget: int,
@@ -199,6 +208,7 @@ def select_by_value(
     thresholds_: tuple[float, float],
     routed: Sequence[Span] = (),
     base: Callable[[Span], float] | None = None,
+    stderr: dict[str, float] | None = None,
 ) -> list[Span]:
     """Greedy by expected value of a human look per span shown, one span per value.
 
@@ -208,8 +218,14 @@ def select_by_value(
     ``(1 + looks)^2`` as verdicts accumulate. Divided by ``cost``, the spans its window shows.
     ``base``: the score the shifts apply to (:class:`~factsep.review.calibration.BaseScores`; the
     confidence by default), as in sync's inference.
+
+    A stratum's loss is taken over what is still unknown about its shift (``stderr``: the
+    standard error of each fitted shift, :data:`PRIOR_SD` for a stratum without verdicts):
+    ``E[q]`` under ``shift ~ N(fitted, stderr^2)``, so a large, confident stratum nobody has
+    looked at carries the false facts it may hold, not only ``1 - confidence``.
     """
     low, high = thresholds_
+    stderr = stderr if stderr is not None else {}
     base = base or (lambda s: float(s.confidence))
     seen_values = {s.value_hash for s in routed}
     n = dict(looks)
@@ -217,9 +233,10 @@ def select_by_value(
     mass: dict[str, float] = {}
     for s in spans:
         k = stratify(s)
-        q = sigmoid(logit(base(s)) + shifts.get(k, 0.0))
+        z = logit(base(s)) + shifts.get(k, 0.0)
+        q = sigmoid(z)
         loss = expected_loss(q, low, high)
-        mass[k] = mass.get(k, 0.0) + loss
+        mass[k] = mass.get(k, 0.0) + expected_loss_over_shift(z, stderr.get(k, PRIOR_SD), low, high)
         queues.setdefault(k, []).append((loss * copies.get(s.value_hash, 1), s))
     for k in queues:
         queues[k].sort(key=lambda e: (-e[0] / cost.get(e[1].span_id, 1), e[1].span_id))
@@ -422,7 +439,7 @@ def _select_value(
     return select_by_value(
         candidates, room, stratify, offsets(out), looks, copies,
         window_cost(undecided, config.context_chars), thresholds(out), routed=open_spans,
-        base=BaseScores.for_run(out),
+        base=BaseScores.for_run(out), stderr=stderrs(out),
     )
 
 

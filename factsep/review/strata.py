@@ -273,6 +273,11 @@ def offsets(out: str | Path) -> dict[str, float]:
     return {k: float(v.get("offset", 0.0)) for k, v in (load_inferred(out).get("strata") or {}).items()}
 
 
+def stderrs(out: str | Path) -> dict[str, float]:
+    """stratum -> standard error of its shift learnt at the last sync."""
+    return {k: float(v.get("stderr", PRIOR_SD)) for k, v in (load_inferred(out).get("strata") or {}).items()}
+
+
 def infer(
     out: str | Path,
     spans: Sequence[Span],
