@@ -10,6 +10,7 @@ Same seed, same bytes: ``python scripts/make_samples.py [--out samples] [--seed 
 from __future__ import annotations
 
 import argparse
+import datetime
 import gzip
 import hashlib
 import io
@@ -27,6 +28,9 @@ from stdnum import ean, iban, isbn, issn, luhn
 from stdnum.iso7064 import mod_11_10
 
 REGIONS = ("US", "GB", "DE", "FR", "ES", "NL")
+#: The corpus's "today": dates are drawn relative to a fixed day, not the clock, so the same seed
+#: writes the same bytes on any day (tests/test_scan_samples.py checks that it does).
+TODAY = datetime.date(2026, 11, 28)
 
 
 class Gen:
@@ -111,7 +115,7 @@ class Gen:
         return self.fake.email()
 
     def dob(self) -> str:
-        d = self.fake.date_of_birth(minimum_age=20, maximum_age=90)
+        d = self.fake.date_between(TODAY.replace(year=TODAY.year - 91), TODAY.replace(year=TODAY.year - 20))
         return self.rng.choice([d.strftime("%d %B %Y"), d.strftime("%B %d, %Y"), d.isoformat(), d.strftime("%d/%m/%Y")])
 
     # look-alikes ---------------------------------------------------------------------------------
@@ -131,7 +135,8 @@ class Gen:
         )
 
     def date(self) -> str:
-        return self.fake.date_between("-5y", "today").strftime(self.rng.choice(["%Y-%m-%d", "%d %b %Y", "%m/%d/%Y"]))
+        day = self.fake.date_between(TODAY.replace(year=TODAY.year - 5), TODAY)
+        return day.strftime(self.rng.choice(["%Y-%m-%d", "%d %b %Y", "%m/%d/%Y"]))
 
     def bad_isbn(self) -> str:
         return "978" + "".join(self.rng.choice("0123456789") for _ in range(10))  # check digit right 1 in 10
