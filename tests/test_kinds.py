@@ -56,6 +56,8 @@ POSITIVES: list[tuple[str, str, str]] = [
     ("Our VAT number is DE - 231969187.", "DE - 231969187", "tax_id"),
     ("The account reads 03\u20101355\u20100659087\u201000 and nothing else.", "03\u20101355\u20100659087\u201000",
      "bank_account"),
+    # a phone word glued to the number by a hyphen ("-Fax") is context all the same
+    ("Send it to 07700 063 966-Fax", "07700 063 966", "phone_number"),
     # a Chinese line and its extension after a hyphen
     ("My phone number is +86 20 61302222-8866.", "+86 20 61302222-8866", "phone_number"),
     # short digits split where no tax format splits them are a phone number's groups

@@ -160,7 +160,12 @@ class ContextReader:
             if len(self._lemma_cache) >= 65_536:
                 self._lemma_cache.clear()
             lemma = self._lemma_cache[lower] = rule_lemma(lower)
-        return (lemma,) if lemma == lower else (lemma, lower)
+        forms = (lemma,) if lemma == lower else (lemma, lower)
+        # a word glued to a hyphen or slash that spaCy leaves on it ("966-Fax" -> "-fax"): the word
+        bare = lower.strip(_GLUE)
+        if bare != lower and bare.isalpha():
+            forms += self._token_lemmas(bare)
+        return forms
 
     def _lemmas(self, window: str) -> list[str]:
         """Lower-cased lemmas of a window: spaCy tokens, lemmas from the pipeline or the rule."""
@@ -252,6 +257,7 @@ class ContextReader:
 
 
 _RUNS = re.compile(r"\S+|\s+")
+_GLUE = "-/\\_"
 #: Prefilter regexes by word list (see ContextReader._prefilter), shared by every reader.
 _PREFILTERS: dict[tuple[str, ...], tuple[re.Pattern[str], re.Pattern[str] | None]] = {}
 
