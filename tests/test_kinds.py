@@ -58,6 +58,8 @@ POSITIVES: list[tuple[str, str, str]] = [
      "bank_account"),
     # a phone word glued to the number by a hyphen ("-Fax") is context all the same
     ("Send it to 07700 063 966-Fax", "07700 063 966", "phone_number"),
+    # a date glued on after the number is not part of it
+    ("Purchasing Phone (914)349-8600 04/21/2020 12:37:30", "(914)349-8600", "phone_number"),
     # a Chinese line and its extension after a hyphen
     ("My phone number is +86 20 61302222-8866.", "+86 20 61302222-8866", "phone_number"),
     # short digits split where no tax format splits them are a phone number's groups
