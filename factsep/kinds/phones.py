@@ -18,7 +18,8 @@ from factsep.kinds.base import PHONE_WORDS, QUANTITY_WORDS, Kind, Validation, da
 from factsep.kinds.ids import ID_FAMILY_WORDS
 
 # A leading + or (, then 7 to 15 digits, each followed by at most 3 separators, not cut inside a
-# longer run of digits or a date glued on ("(914)349-8600 04/21/2020"), and an extension ("ext. 12", "x12", or "-8866" after a Chinese line).
+# longer run of digits or a date glued on ("(914)349-8600 04/21/2020"), and an extension ("ext. 12",
+# "x12", or "-8866" after a Chinese line).
 PATTERN = (
     r"(?:\+ ?|\(\+?)?(?:\d[ \-./()]{0,3}){6,14}\d(?!\d|[/.]\d)"
     r"(?: ?(?:ext\.?|[xX]) ?\d{1,5}|-\d{1,5}(?!\d))?"
