@@ -108,6 +108,8 @@ class ContextReader:
         self._last_span = (-1, -1)
         self._last_left = ""
         self._last_window_text = ""
+        self._cue_span: tuple[str | None, int, int] = (None, -1, -1)
+        self._cues: tuple[str, tuple[int, ...]] = ("", ())
 
     # -- step 1: could a word be there? ----------------------------------------------------------
 
@@ -227,6 +229,19 @@ class ContextReader:
             negative = tuple(w for w in negative if w not in inside)
         return ContextHit(positive=positive, negative=negative)
 
+    def denies(self, text: str, start: int, end: int, words: re.Pattern[str] | None) -> bool:
+        """True when the value's sentence denies the kind: "X doesn't look like a phone number",
+        "X is an invalid email address", "X看起来不像电话号". A denial before the kind's word, not a
+        negated verb ("don't call my phone"), and within the value's sentence. The sentence and its
+        denials are found once per value, however many kinds ask."""
+        if words is None:
+            return False
+        if self._cue_span[0] is not text or self._cue_span[1:] != (start, end):
+            self._cue_span = (text, start, end)
+            self._cues = _denial_cues(text, start, end)
+        sentence, cue_ends = self._cues
+        return any(words.search(sentence, c, c + _DENIAL_REACH) for c in cue_ends)
+
     def _match(self, words: tuple[str, ...], lemma_set: set[str], lemmas: list[str], low: str) -> tuple[str, ...]:
         """Words present: single words by set intersection; phrases and CJK words by substring."""
         split = self._splits.get(words)
@@ -258,6 +273,8 @@ class ContextReader:
 
 _RUNS = re.compile(r"\S+|\s+")
 _GLUE = "-/\\_"
+_LETTER_HYPHEN = re.compile(r"[^\W\d_]-[^\W\d_]")
+_PHRASE_TOKENS = re.compile(r"[\s\-]+")
 #: Prefilter regexes by word list (see ContextReader._prefilter), shared by every reader.
 _PREFILTERS: dict[tuple[str, ...], tuple[re.Pattern[str], re.Pattern[str] | None]] = {}
 
@@ -305,12 +322,8 @@ def denial_pattern(words: tuple[str, ...]) -> re.Pattern[str] | None:
     return re.compile("|".join(alternatives), re.IGNORECASE) if alternatives else None
 
 
-def denied(text: str, start: int, end: int, words: re.Pattern[str] | None) -> bool:
-    """True when the value's sentence denies the kind: "X doesn't look like a phone number",
-    "X is an invalid email address", "X看起来不像电话号". A denial before the kind's word, not a
-    negated verb ("don't call my phone"), and within the value's sentence."""
-    if words is None:
-        return False
+def _denial_cues(text: str, start: int, end: int) -> tuple[str, tuple[int, ...]]:
+    """The sentence around ``text[start:end]`` (the value left out) and where its denials end."""
     lo = max(start - _SENTENCE_CHARS, 0)
     hi = min(end + _SENTENCE_CHARS, len(text))
     left = text[lo:start]
@@ -319,9 +332,4 @@ def denied(text: str, start: int, end: int, words: re.Pattern[str] | None) -> bo
     stop = _SENTENCE_END.search(right)
     sentence = left[cut:] + " " + (right[:stop.start()] if stop else right)
     cues = _DENIAL_ASCII if _DENIAL_ASCII is not None and sentence.isascii() else _DENIAL
-    for cue in cues.finditer(sentence):
-        if words.search(sentence, cue.end(), cue.end() + _DENIAL_REACH):
-            return True
-    return False
-_LETTER_HYPHEN = re.compile(r"[^\W\d_]-[^\W\d_]")
-_PHRASE_TOKENS = re.compile(r"[\s\-]+")
+    return sentence, tuple(cue.end() for cue in cues.finditer(sentence))

@@ -11,11 +11,11 @@ import bisect
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 from factsep.config import DetectorConfig
 from factsep.detection.candidates import Candidate, CandidateEngine
-from factsep.detection.context import NO_CONTEXT, ContextReader, denial_pattern, denied
+from factsep.detection.context import NO_CONTEXT, ContextReader, denial_pattern
 from factsep.detection.scoring import (
     W_BACKOFF,
     W_DENIED,
@@ -123,8 +123,7 @@ class Detector:
         self._cannot_matter: dict[tuple[str, _SignalTuple], bool] = {}
         self._bits_cache: dict[tuple[str, str], float] = {}
         self._detector_names = {k.name: f"{self.version}/{k.name}" for k in self.kinds}
-        self._labels = {k.name: (_label_pattern(k.context), _label_pattern(k.negative)) for k in self.kinds}
-        self._denials = {k.name: denial_pattern(_denial_words(k)) for k in self.kinds}
+        self._phrases = {k.name: _Phrases.of(k) for k in self.kinds}
 
     # -- public API -------------------------------------------------------------------------------
 
@@ -225,8 +224,9 @@ class Detector:
         partial = partial or (start >= 3 and before == " " and text[start - 2] == ")" and text[start - 3].isdigit())
         requires = kind.requires_context
         name = kind.name
-        label = self._label(text, start, kind)
-        denial = W_DENIED if denied(text, start, end, self._denial(kind)) else 0.0
+        phrases = self._phrases_of(kind)
+        label = self._label(text, start, phrases)
+        denial = W_DENIED if self.context.denies(text, start, end, phrases.denial) else 0.0
         for v in options:
             strength = v.strength + W_LABEL * label + denial
             # signals as a plain tuple: it keys the caches below (a dataclass key hashes in Python)
@@ -292,15 +292,19 @@ class Detector:
             cannot = self._cannot_matter[key] = worst >= self.config.review_high
         return cannot
 
-    def _label(self, text: str, start: int, kind: Kind) -> int:
+    def _phrases_of(self, kind: Kind) -> _Phrases:
+        phrases = self._phrases.get(kind.name)
+        if phrases is None:  # a kind outside the configuration, scored for a Presidio recognizer
+            phrases = self._phrases[kind.name] = _Phrases.of(kind)
+        return phrases
+
+    @staticmethod
+    def _label(text: str, start: int, phrases: _Phrases) -> int:
         """+1 when a context word of the kind labels the value ("Phone: ...", "VAT no. ..."), -1
         when a negative word does ("Fax: ..." for a tax id), else 0: a label names what follows."""
         if not start:
             return 0
-        patterns = self._labels.get(kind.name)
-        if patterns is None:  # a kind outside the configuration, scored for a Presidio recognizer
-            patterns = self._labels[kind.name] = (_label_pattern(kind.context), _label_pattern(kind.negative))
-        positive, negative = patterns
+        positive, negative = phrases.label, phrases.negative_label
         lo = max(start - _LABEL_CHARS, 0)
         if not _may_end_label(text, lo, start):
             return 0  # most values: the two searches below would fail
@@ -309,12 +313,6 @@ class Detector:
         if positive is not None and positive.search(text, lo, start):
             return 1
         return 0
-
-    def _denial(self, kind: Kind) -> re.Pattern[str] | None:
-        pattern = self._denials.get(kind.name, _MISSING)
-        if pattern is _MISSING:  # a kind outside the configuration, scored for a Presidio recognizer
-            pattern = self._denials[kind.name] = denial_pattern(_denial_words(kind))
-        return pattern  # type: ignore[return-value]
 
     def _read_rivals_context(self, text: str, hits: list[Hit]) -> list[Hit]:
         """Read the skipped context of hits that overlap a hit of another kind: "call me at
@@ -399,14 +397,26 @@ def _may_end_label(text: str, lo: int, start: int) -> bool:
         i -= 1
     c = text[i - 1] if i > lo else " "
     return c.isalpha() or c == "." or not c.isascii()
+
+
 #: Context words too general to name a kind after a denial ("not a valid address" says nothing of IP).
 _NOT_NAMES = frozenset({"address", "addr", "地址", "from", "contact", "write", "text", "id", "code", "number",
                         "key", "print", "request", "session", "answer", "office", "desk", "ring", "reach", "pay",
                         "sum"})
 
 
-def _denial_words(kind: Kind) -> tuple[str, ...]:
-    return tuple(w for w in kind.context if w not in _NOT_NAMES)
+class _Phrases(NamedTuple):
+    """A kind's word patterns read around a value: its label, a negative label, and its name
+    after a denial ("... is not a phone number")."""
+
+    label: re.Pattern[str] | None
+    negative_label: re.Pattern[str] | None
+    denial: re.Pattern[str] | None
+
+    @classmethod
+    def of(cls, kind: Kind) -> _Phrases:
+        return cls(_label_pattern(kind.context), _label_pattern(kind.negative),
+                   denial_pattern(tuple(w for w in kind.context if w not in _NOT_NAMES)))
 
 
 def _label_pattern(words: Sequence[str]) -> re.Pattern[str] | None:
