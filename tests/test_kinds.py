@@ -16,7 +16,7 @@ from stdnum.isbn import validate as isbn_validate
 
 from factsep import Detector
 from factsep.kinds import KIND_NAMES, get_kind, registry, stdnum_table
-from factsep.span import AUTO_REJECT
+from factsep.span import AUTO_ACCEPT, AUTO_REJECT
 
 
 @pytest.fixture(scope="module")
@@ -79,6 +79,12 @@ POSITIVES: list[tuple[str, str, str]] = [
     ("The SEDOL B0YBKJ7 is listed.", "B0YBKJ7", "security_id"),
     ("request id 3f2b8c1e-9d4a-4e6b-8a7c-2d1e0f9b5a43 failed", "3f2b8c1e-9d4a-4e6b-8a7c-2d1e0f9b5a43", "uuid"),
     ("GUID {06e828879afc4064abadf6fb60b8a1f3} is registered", "{06e828879afc4064abadf6fb60b8a1f3}", "uuid"),
+    # a GUID as an SQL binary literal is written with its quotes, as in braces
+    ("INSERT INTO t VALUES (X'06e82887-9afc-4064-abad-f6fb60b8a1f3');", "X'06e82887-9afc-4064-abad-f6fb60b8a1f3'",
+     "uuid"),
+    ("X'06e828879afc4064abadf6fb60b8a1f3'", "X'06e828879afc4064abadf6fb60b8a1f3'", "uuid"),
+    # zero-padded octets are an address all the same
+    ("08.008.08.08 is the ip address", "08.008.08.08", "ip_address"),
     ("sha256: 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
      "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", "hex_digest"),
     ("export TOKEN=ghp_Z3x9QmT7bW2kLp8RvN4sYc6HdJ1fUe5AoGi0", "ghp_Z3x9QmT7bW2kLp8RvN4sYc6HdJ1fUe5AoGi0",
@@ -91,6 +97,15 @@ POSITIVES: list[tuple[str, str, str]] = [
     ("Our ISIL is CH-000425-9.", "CH-000425-9", "generic_id"),
     ("CAS: 7732-18-5", "7732-18-5", "generic_id"),
 ]
+
+
+def test_a_url_host_is_no_email_address(detector: Detector) -> None:
+    """An address a URL path goes on from is a URL's user and host; a slash between two addresses
+    is a list."""
+    url = [s for s in detector.detect("See abc@efg.com/hij#cite_1, which is a URL.") if s.kind == "email_address"]
+    assert url and all(s.decision != AUTO_ACCEPT for s in url), url
+    listed = detector.detect("Mail a@xyz.com/b@xyz.org today.")
+    assert [(s.text, s.decision) for s in listed] == [("a@xyz.com", AUTO_ACCEPT), ("b@xyz.org", AUTO_ACCEPT)]
 
 
 def test_every_kind_has_a_positive() -> None:

@@ -58,6 +58,8 @@ COVER_PATTERN = "|".join([
     r"\b[A-Z]{6}[A-Z0-9]{0,5}\b",
     r"\b[A-Z]{1,4}-[A-Za-z0-9:/\-]{1,16}",
     r"\b[0-9A-Fa-f]{2}(?:[:\-][0-9A-Fa-f]{2}){5}\b",
+    # GUIDs as SQL binary literals, quotes and all: X'06e82887-9afc-...'
+    r"\b[xX]'[0-9A-Fa-f\-]{32,36}'",
 ])
 
 

@@ -21,6 +21,7 @@ from factsep.detection.scoring import (
     W_DENIED,
     W_LABEL,
     W_NEGATIVE,
+    W_URL_HOST,
     Calibration,
     Signals,
     decide,
@@ -227,6 +228,8 @@ class Detector:
         phrases = self._phrases_of(kind)
         label = self._label(text, start, phrases)
         denial = W_DENIED if self.context.denies(text, start, end, phrases.denial) else 0.0
+        if after == "/" and text[end - 1:end].isalpha() and _path_follows(text, end + 1):
+            denial += W_URL_HOST  # a host name a path goes on from: "abc@efg.com/wiki#cite" is a URL
         for v in options:
             strength = v.strength + W_LABEL * label + denial
             # signals as a plain tuple: it keys the caches below (a dataclass key hashes in Python)
@@ -376,6 +379,13 @@ class Detector:
 
 
 _LABEL_CHARS = 24
+_PATH_PART = re.compile(r"[\w.~%#\-]+(?=[/#?\s]|$)")
+
+
+def _path_follows(text: str, pos: int) -> bool:
+    """A URL path segment at ``pos``: word characters up to the next "/", "#", "?" or space (an
+    address after a slash, "a@x.com/b@y.com", is a list, not a path)."""
+    return _PATH_PART.match(text, pos) is not None
 
 
 def _may_end_label(text: str, lo: int, start: int) -> bool:

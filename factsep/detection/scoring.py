@@ -12,6 +12,8 @@ context               +1.8 for a context word of the kind or subtype in the wind
 label                 +/-1.0 when that word (or a negative one) is the value's label: "Phone: ..."
 denial                -6.0 when the value's sentence says it is not of the kind: "... is not a phone
                       number", "invalid e-mail address", "看起来不像电话号"
+URL host              -3.0 when a URL path goes on after the value: "abc@efg.com/wiki#cite_1" is a
+                      URL's user and host, not an e-mail address
 negative context      -3.0 for a negative word ("page", "$", "version") in the window
 backoff               -1.0 per trailing group dropped to make a value validate ("211 082" of "211 082 588 59")
 partial token         -1.5 when the value is cut out of a longer token ("+1 650..." read from "1 650...")
@@ -41,6 +43,7 @@ W_CONTEXT_EXTRA = 0.4
 W_LABEL = 1.0
 W_DENIED = -6.0
 W_NEGATIVE = -3.0
+W_URL_HOST = -3.0
 W_MADE_UP = -1.5
 W_PARTIAL = -1.5
 W_BACKOFF = -1.0

@@ -51,6 +51,9 @@ EMAIL = register(Kind(
     needs_char="@",
 ))
 
+#: zero-padded octets: rarer in addresses than in dotted numbers (versions, dates, phone numbers)
+W_PADDED = -2.0
+
 _PRIVATE_PREFIX = (
     (ipaddress.ip_network("10.0.0.0/8"), 8),
     (ipaddress.ip_network("172.16.0.0/12"), 12),
@@ -61,16 +64,18 @@ _PRIVATE_PREFIX = (
 
 
 def validate_ip(value: str, opts: Mapping[str, Any]) -> Validation | None:
+    parts = value.split(".")
+    # octets padded with zeros ("08.008.08.08") are still an address, if an unusual one: the
+    # standard library refuses them (some tools read them as octal), so they are read as decimal
+    padded = len(parts) == 4 and any(len(p) > 1 and p.startswith("0") for p in parts)
     try:
-        ip = ipaddress.ip_address(value)
+        ip = ipaddress.ip_address(".".join(str(int(p)) for p in parts) if padded else value)
     except ValueError:
         return None
     if ip.version == 4:
-        parts = value.split(".")
-        if any(len(p) > 1 and p.startswith("0") for p in parts):
-            return None
+        strength = -1.0 if ip.is_unspecified or str(ip).endswith(".0.0") else 0.0
         return Validation(normalized=str(ip), subtype="ipv4", validated=True,
-                          strength=-1.0 if ip.is_unspecified or str(ip).endswith(".0.0") else 0.0)
+                          strength=strength + (W_PADDED if padded else 0.0))
     return Validation(normalized=ip.compressed, subtype="ipv6", validated=True, strength=0.5)
 
 

@@ -17,11 +17,19 @@ from stdnum import bitcoin as stdnum_bitcoin
 from factsep.kinds.base import Kind, Validation, charset_bits, register
 
 _HEX = "[0-9a-fA-F]"
+_GUID = f"{_HEX}{{8}}-{_HEX}{{4}}-{_HEX}{{4}}-{_HEX}{{4}}-{_HEX}{{12}}"
+
+
+def _unwrap(value: str) -> str:
+    """The GUID inside its usual wrappers: braces, a URN, or an SQL binary literal (X'...')."""
+    if value[:2] in ("X'", "x'") and value.endswith("'"):
+        return value[2:-1]
+    return value.removeprefix("urn:uuid:").strip("{}")
 
 
 def validate_uuid(value: str, opts: Mapping[str, Any]) -> Validation | None:
     try:
-        u = uuid.UUID(value.removeprefix("urn:uuid:").strip("{}"))
+        u = uuid.UUID(_unwrap(value))
     except ValueError:
         return None
     if u.int == 0 or len(set(u.hex)) <= 2:
@@ -31,8 +39,8 @@ def validate_uuid(value: str, opts: Mapping[str, Any]) -> Validation | None:
 
 UUID = register(Kind(
     name="uuid",
-    pattern=(rf"(?:urn:uuid:)?\{{?\b{_HEX}{{8}}-{_HEX}{{4}}-{_HEX}{{4}}-{_HEX}{{4}}-{_HEX}{{12}}\b\}}?"
-             rf"|\{{{_HEX}{{32}}\}}"),
+    # the wrappers are part of the written GUID: "{...}", "urn:uuid:...", SQL's X'...'
+    pattern=(rf"(?:urn:uuid:)?\{{?\b{_GUID}\b\}}?|\{{{_HEX}{{32}}\}}|\b[xX]'(?:{_GUID}|{_HEX}{{32}})'"),
     validate=validate_uuid,
     bits=lambda normalized: 122.0 if normalized[14] == "4" else 62.0,
     bits_rule="UUID4: 122 random bits; other versions: 62 (timestamps and node ids are guessable)",
