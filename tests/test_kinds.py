@@ -83,6 +83,11 @@ POSITIVES: list[tuple[str, str, str]] = [
     ("INSERT INTO t VALUES (X'06e82887-9afc-4064-abad-f6fb60b8a1f3');", "X'06e82887-9afc-4064-abad-f6fb60b8a1f3'",
      "uuid"),
     ("X'06e828879afc4064abadf6fb60b8a1f3'", "X'06e828879afc4064abadf6fb60b8a1f3'", "uuid"),
+    # in Chinese text a number is dialled in China first, not read as a Costa Rican id
+    ("宝爵台球会所：13604779660", "13604779660", "phone_number"),
+    # ... while a Chinese or Japanese identity number there keeps its reading
+    ("身份证号码 11010519491231002X", "11010519491231002X", "national_id"),
+    ("法人税番号 7000012050002 です", "7000012050002", "tax_id"),
     # zero-padded octets are an address all the same
     ("08.008.08.08 is the ip address", "08.008.08.08", "ip_address"),
     ("sha256: 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
@@ -179,6 +184,8 @@ NEGATIVES: list[tuple[str, tuple[str, ...]]] = [
     ("(456 (4)) 345 não parece um número telefônico.", ("phone_number",)),
     ("错误的IPV6地址JKLN:ssej::1", ("ip_address",)),
     ("The period 1952-1960 was calm.", ("issn",)),
+    # a payment card's number is no identity number, whatever its check digits say
+    ("Points won on credit card 060426070011 transactions.", ("national_id",)),
 ]
 
 

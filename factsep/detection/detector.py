@@ -19,6 +19,7 @@ from factsep.detection.context import NO_CONTEXT, ContextReader, denial_pattern
 from factsep.detection.scoring import (
     W_BACKOFF,
     W_DENIED,
+    W_FOREIGN_SCRIPT,
     W_LABEL,
     W_NEGATIVE,
     W_URL_HOST,
@@ -117,9 +118,11 @@ class Detector:
         self.extra = list(extra_recognizers)
         self.version = detector_version()
         self._opts = asdict(self.config)
+        self._script_opts = {script: {**self._opts, "phone_regions": regions + tuple(
+            r for r in self.config.phone_regions if r not in regions)} for script, regions in SCRIPT_REGIONS.items()}
         # Validators are pure: repeated values (common in corpora, and in hostile input) are free.
-        self._cache: dict[tuple[str, str], Any] = {}
-        self._readings: dict[str, tuple[_Reading, ...]] = {}
+        self._cache: dict[tuple[str, ...], Any] = {}
+        self._readings: dict[tuple[str, str | None], tuple[_Reading, ...]] = {}
         self._confidences: dict[tuple[str, _SignalTuple], float] = {}
         self._cannot_matter: dict[tuple[str, _SignalTuple], bool] = {}
         self._bits_cache: dict[tuple[str, str], float] = {}
@@ -148,25 +151,28 @@ class Detector:
     # -- stage two --------------------------------------------------------------------------------
 
     def _classify(self, text: str, cand: Candidate) -> list[Hit]:
-        readings = self._readings.get(cand.text)
+        script = script_near(text, cand.start, cand.end)
+        key = (cand.text, script)
+        readings = self._readings.get(key)
         if readings is None:
-            readings = self._read(cand.text)
+            readings = self._read(cand.text, script)
             if len(self._readings) >= _CACHE_SIZE:
                 self._readings.clear()
-            self._readings[cand.text] = readings
+            self._readings[key] = readings
         hits: list[Hit] = []
         for offset, length, kind, options, placeholder in readings:
             start = cand.start + offset
-            hit = self._score(text, start, start + length, kind, options, placeholder, None)
+            hit = self._score(text, start, start + length, kind, options, placeholder, None, script=script)
             if hit is not None:
                 hits.append(hit)
         return hits
 
-    def _read(self, value: str) -> tuple[_Reading, ...]:
+    def _read(self, value: str, script: str | None = None) -> tuple[_Reading, ...]:
         """Every kind's validated readings of one candidate text, before context.
 
-        They depend on the text alone, so they are computed once per distinct candidate text (bug
-        numbers, versions and addresses repeat) and only scoring runs per occurrence.
+        They depend on the text alone (and the script around it, which orders the phone regions
+        tried), so they are computed once per distinct candidate text (bug numbers, versions and
+        addresses repeat) and only scoring runs per occurrence.
         """
         size = len(value)
         n_digits = sum(map(str.isdigit, value))
@@ -183,18 +189,19 @@ class Detector:
                 budget -= 1
                 if budget < 0:  # a wall of number-like text: stop, keeping cost linear
                     return tuple(readings)
-                reading = self._validate(offset, match, kind)
+                reading = self._validate(offset, match, kind, script)
                 if reading is not None:
                     readings.append(reading)
         return tuple(readings)
 
-    def _validate(self, offset: int, value: str, kind: Kind) -> _Reading | None:
+    def _validate(self, offset: int, value: str, kind: Kind, script: str | None = None) -> _Reading | None:
         """The first backoff attempt the kind's validator accepts, as (offset, length, ...)."""
+        opts = self._opts if script is None else self._script_opts[script]
         for shift, attempt, dropped in _backoff(value):
-            key = (kind.name, attempt)
+            key = (kind.name, attempt) if script is None else (kind.name, attempt, script)
             result = self._cache.get(key, _MISSING)
             if result is _MISSING:
-                result = kind.validate(attempt, self._opts)
+                result = kind.validate(attempt, opts)
                 if len(self._cache) >= _CACHE_SIZE:
                     self._cache.clear()
                 self._cache[key] = result
@@ -209,10 +216,12 @@ class Detector:
     def score(self, text: str, start: int, end: int, kind: Kind, options: list[Validation],
               detector: str | None = None, read_context: bool = False) -> Hit | None:
         """Pick the best reading of a validated value, score it with its context."""
-        return self._score(text, start, end, kind, options, made_up(text[start:end]), detector, read_context)
+        return self._score(text, start, end, kind, options, made_up(text[start:end]), detector, read_context,
+                           script_near(text, start, end))
 
     def _score(self, text: str, start: int, end: int, kind: Kind, options: Sequence[Validation],
-               placeholder: bool, detector: str | None, read_context: bool = False) -> Hit | None:
+               placeholder: bool, detector: str | None, read_context: bool = False,
+               script: str | None = None) -> Hit | None:
         best: Hit | None = None
         before = text[start - 1] if start else " "
         after = text[end] if end < len(text) else " "
@@ -232,6 +241,8 @@ class Detector:
             denial += W_URL_HOST  # a host name a path goes on from: "abc@efg.com/wiki#cite" is a URL
         for v in options:
             strength = v.strength + W_LABEL * label + denial
+            if script is not None and foreign(v.subtype, script):
+                strength += W_FOREIGN_SCRIPT
             # signals as a plain tuple: it keys the caches below (a dataclass key hashes in Python)
             signals = (kind.prior, v.checksum, v.validated, strength, 0, 0, placeholder, partial)
             if not (requires or read_context or label < 0) and self._context_cannot_matter(name, signals):
@@ -376,6 +387,39 @@ class Detector:
                 decision=decide(h.confidence, self.config),
             ))
         return spans
+
+
+#: Scripts that name the countries a number belongs to: in Chinese text a number is dialled in
+#: China first, and a Costa Rican identity format is an unlikely reading of it.
+SCRIPT_REGIONS: dict[str, tuple[str, ...]] = {"ja": ("JP",), "ko": ("KR",), "zh": ("CN", "HK", "TW", "MO", "SG")}
+_SCRIPT_REACH = 12
+
+
+def script_near(text: str, start: int, end: int) -> str | None:
+    """"ja", "ko" or "zh" when Kana, Hangul or Han characters stand next to the value."""
+    around = text[max(0, start - _SCRIPT_REACH):start] + text[end:end + _SCRIPT_REACH]
+    if around.isascii():
+        return None
+    han = False
+    for ch in around:
+        o = ord(ch)
+        if 0x3040 <= o <= 0x30FF:
+            return "ja"
+        if 0xAC00 <= o <= 0xD7AF or 0x1100 <= o <= 0x11FF:
+            return "ko"
+        han = han or 0x4E00 <= o <= 0x9FFF or 0x3400 <= o <= 0x4DBF
+    return "zh" if han else None
+
+
+def foreign(subtype: str | None, script: str) -> bool:
+    """A national format ("stdnum.cr.cr") of a country that does not write in ``script``.
+
+    Phone regions are not judged so: a foreign line is written in its own plan's groups, which
+    the phone kind already weighs ("(123) 456-7890" in a Chinese sentence is an American line)."""
+    if not subtype or not subtype.startswith("stdnum."):
+        return False
+    parts = subtype.split(".")
+    return len(parts) == 3 and len(parts[1]) == 2 and parts[1].upper() not in SCRIPT_REGIONS[script]
 
 
 _LABEL_CHARS = 24

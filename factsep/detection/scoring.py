@@ -14,6 +14,9 @@ denial                -6.0 when the value's sentence says it is not of the kind:
                       number", "invalid e-mail address", "看起来不像电话号"
 URL host              -3.0 when a URL path goes on after the value: "abc@efg.com/wiki#cite_1" is a
                       URL's user and host, not an e-mail address
+foreign script        -2.0 for a country's identity or tax format where the text around is written
+                      in another country's script (Han, Kana, Hangul): a Costa Rican id in a
+                      Chinese sentence is a Chinese mobile number
 negative context      -3.0 for a negative word ("page", "$", "version") in the window
 backoff               -1.0 per trailing group dropped to make a value validate ("211 082" of "211 082 588 59")
 partial token         -1.5 when the value is cut out of a longer token ("+1 650..." read from "1 650...")
@@ -44,6 +47,7 @@ W_LABEL = 1.0
 W_DENIED = -6.0
 W_NEGATIVE = -3.0
 W_URL_HOST = -3.0
+W_FOREIGN_SCRIPT = -2.0
 W_MADE_UP = -1.5
 W_PARTIAL = -1.5
 W_BACKOFF = -1.0

@@ -74,7 +74,9 @@ ID_NEGATIVE = PHONE_WORDS + (
                "paid", "v", "price", "$", "€", "£", "isbn",
                "ticket", "tracking", "zip", "postal", "=", "+", "*", "×",
                "population", "inhabitant", "people", "bytes", "total", "release", "firmware", "build",
-               "coordinates", "about", "approximately")
+               "coordinates", "about", "approximately",
+               # a payment card's number: "credit card 0604 2607 0011" is no identity number
+               "credit", "debit", "mastercard", "amex")
 
 # Identifiers that start with letters and carry digits later (codice fiscale, RFC, PAN, UEN).
 ALNUM_PATTERN = r"\b[A-Z]{2,6}[0-9][0-9A-Z]{3,20}\b"
