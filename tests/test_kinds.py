@@ -113,6 +113,12 @@ def test_a_url_host_is_no_email_address(detector: Detector) -> None:
     assert [(s.text, s.decision) for s in listed] == [("a@xyz.com", AUTO_ACCEPT), ("b@xyz.org", AUTO_ACCEPT)]
 
 
+def test_digits_cut_from_a_code_wait_for_review(detector: Detector) -> None:
+    """Digits read out of a letter-led code are a guess at the code, not an auto-accepted id."""
+    spans = detector.detect("My driver's license number is U62928788557186")
+    assert spans and all(s.decision != AUTO_ACCEPT for s in spans), [(s.text, s.confidence) for s in spans]
+
+
 def test_every_kind_has_a_positive() -> None:
     assert {kind for _, _, kind in POSITIVES} == set(KIND_NAMES)
 

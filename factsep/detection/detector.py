@@ -20,6 +20,7 @@ from factsep.detection.scoring import (
     W_BACKOFF,
     W_DENIED,
     W_FOREIGN_SCRIPT,
+    W_GLUED_LETTER,
     W_LABEL,
     W_NEGATIVE,
     W_URL_HOST,
@@ -236,11 +237,14 @@ class Detector:
         name = kind.name
         phrases = self._phrases_of(kind)
         label = self._label(text, start, phrases)
-        denial = W_DENIED if self.context.denies(text, start, end, phrases.denial) else 0.0
+        # signals of where the value sits, beside the partial flag (see factsep.detection.scoring)
+        place = W_DENIED if self.context.denies(text, start, end, phrases.denial) else 0.0
+        if before.isascii() and before.isalpha() and text[start].isdigit():
+            place += W_GLUED_LETTER  # the digits of a code: "U62928788557186" read from its "6..."
         if after == "/" and text[end - 1:end].isalpha() and _path_follows(text, end + 1):
-            denial += W_URL_HOST  # a host name a path goes on from: "abc@efg.com/wiki#cite" is a URL
+            place += W_URL_HOST  # a host name a path goes on from: "abc@efg.com/wiki#cite" is a URL
         for v in options:
-            strength = v.strength + W_LABEL * label + denial
+            strength = v.strength + W_LABEL * label + place
             if script is not None and foreign(v.subtype, script):
                 strength += W_FOREIGN_SCRIPT
             # signals as a plain tuple: it keys the caches below (a dataclass key hashes in Python)

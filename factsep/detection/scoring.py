@@ -20,6 +20,8 @@ foreign script        -2.0 for a country's identity or tax format where the text
 negative context      -3.0 for a negative word ("page", "$", "version") in the window
 backoff               -1.0 per trailing group dropped to make a value validate ("211 082" of "211 082 588 59")
 partial token         -1.5 when the value is cut out of a longer token ("+1 650..." read from "1 650...")
+glued letter          -1.5 more when that token is a code with a letter right before the digits
+                      ("62928788557186" of "U62928788557186")
 made-up pattern       -1.5 when the digits are a run (12345678), a repeat (1212 1212) or one digit
 ====================  ==========================================================================
 
@@ -50,6 +52,7 @@ W_URL_HOST = -3.0
 W_FOREIGN_SCRIPT = -2.0
 W_MADE_UP = -1.5
 W_PARTIAL = -1.5
+W_GLUED_LETTER = -1.5
 W_BACKOFF = -1.0
 
 
