@@ -692,15 +692,21 @@ def _run_state(out: str | Path) -> dict[str, Any]:
     return read_json(path)
 
 
+_READ_FILE = object()
+
+
 def write_run_state(
     out: str | Path,
     shards: Sequence[Shard],
     config: ScanConfig,
     detector_config: DetectorConfig,
     tags: TagConfig,
+    applied: Any = _READ_FILE,
 ) -> None:
     """Record the plan and configs, so finalize/rewrite_parts (e.g. from sync) can run alone.
 
+    ``applied``: the calibration the scan applied, when it is no longer the file's content (a
+    finalize run alone after sync refitted the file); by default the file as it is now.
     Storage options are left out: they may hold credentials, and whoever reads OUT already has them.
     """
     write_json(
@@ -710,7 +716,8 @@ def write_run_state(
             "scan": config.public_dict(),
             "detect": dataclasses.asdict(detector_config),
             "tags": dataclasses.asdict(tags),
-            "calibration": _applied_calibration(detector_config.calibration_path),
+            "calibration": (_applied_calibration(detector_config.calibration_path)
+                            if applied is _READ_FILE else applied),
         },
     )
 
@@ -940,13 +947,18 @@ def finalize(
         shards = _marked_shards(o)
     if config is None:
         config = ScanConfig.from_dict(state["scan"]) if state else ScanConfig()
+    # the calibration the shards were scanned with: the file's content when the scan calls this,
+    # the recorded one when finalize runs alone (sync may have refitted the file since)
+    applied: Any = _READ_FILE
     if detector_config is None:
         detector_config = load_section(DetectorConfig, state["detect"]) if state else DetectorConfig()
+        if state:
+            applied = state.get("calibration")
     if tags is None:
         tags = load_section(TagConfig, state["tags"]) if state else TagConfig()
     if not shards:
         raise NothingToReadError(f"no scanned shard in {o}/state/shards/")
-    write_run_state(o, shards, config, detector_config, tags)
+    write_run_state(o, shards, config, detector_config, tags, applied)
     by_id = {r.shard_id: r for r in results or ()}
     done: list[ShardResult] = []
     for s in shards:

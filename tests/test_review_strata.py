@@ -14,6 +14,7 @@ from factsep.config import DetectorConfig
 from factsep.decisions import DecisionIndex, latest_decisions
 from factsep.review import ReviewConfig, route, sync
 from factsep.review.strata import fit_offset, inferred_path, sigmoid
+from factsep.scan import finalize
 from factsep.span import AUTO_ACCEPT, HUMAN_REJECT, PENDING_REVIEW, Span, doc_key
 
 VALUE = ReviewConfig(strategy="value")
@@ -388,6 +389,15 @@ def test_rescan_with_the_calibration_then_sync_keeps_the_run_decisions(label_stu
     scan_corpus(corpus, again, DetectorConfig(calibration_path=str(again / "state" / "calibration.json")))
     assert json.loads((again / "state" / "run.json").read_text(encoding="utf-8"))["calibration"]
     sync(again, project=project, config=VALUE)
+    assert _decisions(again) == in_run
+    # finalize run alone after a sync refitted the file keeps the calibration the scan applied
+    run_json = again / "state" / "run.json"
+    applied = json.loads(run_json.read_text(encoding="utf-8"))["calibration"]
+    refitted = {"version": 1, "kinds": {"phone_number": {"x": [0.0, 1.0], "y": [0.0, 0.5], "n": 1}}}
+    (again / "state" / "calibration.json").write_text(json.dumps(refitted), encoding="utf-8")
+    finalize(str(again))
+    assert json.loads(run_json.read_text(encoding="utf-8"))["calibration"] == applied
+    sync(again, project=project, config=VALUE, calibrate=False)
     assert _decisions(again) == in_run
     # and the calibration learnt here keeps the unseen "b" numbers (no biased sample in the map)
     cal = json.loads((out / "state" / "calibration.json").read_text(encoding="utf-8"))["kinds"]["phone_number"]
