@@ -104,3 +104,16 @@ def test_route_strategy_option(app, scanned: Path, tmp_path: Path, monkeypatch: 
 
     frame = pl.read_parquet(str(out / "spans" / "part-*.parquet"))
     assert set(shown) <= set(frame["span_id"]) and len(shown) >= frame["value_hash"].n_unique()
+
+
+def test_route_refuses_a_folder_with_no_scan_and_shows_its_name_whole(
+    app, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A mistyped OUT is an error that names it (brackets and all), and nothing is written there."""
+    monkeypatch.delenv("LABEL_STUDIO_URL", raising=False)
+    out = tmp_path / "run[review]"
+    for cmd in (["route", str(out), "--budget", "3"], ["sync", str(out)]):
+        res = CliRunner().invoke(app, cmd)
+        text = "".join(res.output.split())
+        assert res.exit_code == 1 and "noscanoutputin" in text and "run[review]" in text, res.output
+    assert not out.exists()

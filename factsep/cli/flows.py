@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 console = Console(stderr=False)
@@ -88,9 +89,10 @@ def _print_result(result: dict[str, Any]) -> None:
     if routed:
         where = routed.get("import_file") or routed.get("path") or routed.get("server") or routed.get("url")
         note = routed.get("message") or ""
-        console.print(f"review: {note or 'routed'}" + (f" ({where})" if where and str(where) not in note else ""))
+        line = f"review: {note or 'routed'}" + (f" ({where})" if where and str(where) not in note else "")
+        console.print(escape(line))
     if result.get("report_html"):
-        console.print(f"report: {result['report_html']}")
+        console.print(escape(f"report: {result['report_html']}"))
 
 
 def run(
@@ -117,7 +119,7 @@ def run(
     with prefect_api():
         state = pipeline_flow(**params, return_state=True)
     if not state.is_completed():
-        err.print(f"[red]factsep run failed[/red]: {state.message}")
+        err.print(f"[red]factsep run failed[/red]: {escape(str(state.message))}")
         err.print("Re-run the same command to complete only what is missing.")
         raise typer.Exit(1)
     _print_result(state.result())

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 console = Console()
@@ -22,7 +23,7 @@ def _check_out(out: str) -> None:
     else:
         found = bool(span_files(out) or dataset_files(out) or outfs.exists(outfs.join(out, "manifest.json")))
     if not found:
-        console.print(f"[red]no scan output at {out} (expected spans/, dataset/ or manifest.json)[/red]")
+        console.print(f"[red]no scan output at {escape(str(out))} (expected spans/, dataset/ or manifest.json)[/red]")
         raise typer.Exit(2)
 
 
@@ -61,7 +62,7 @@ def report(
         )
     console.print(table)
     console.print(f"quarantined records: {data.quarantine.records}")
-    console.print(f"wrote {paths.html} and {paths.markdown}")
+    console.print(escape(f"wrote {paths.html} and {paths.markdown}"))
 
 
 def export(

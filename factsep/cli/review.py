@@ -11,6 +11,7 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 console = Console(stderr=True)
@@ -30,7 +31,7 @@ def _local_out(out: str) -> None:
     try:
         require_local(out, "review (its routing and decisions ledgers are append-only files under OUT/state/)")
     except LocalOutRequired as exc:
-        console.print(f"[red]error:[/red] {exc}")
+        console.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(2) from exc
 
 
@@ -38,10 +39,10 @@ def route_cmd(
     out: str = typer.Argument(..., help="The scan's output folder (local or mounted)."),
     budget: int | None = typer.Option(None, "--budget", "-b", help="Spans open for review at once."),
     project: str | None = typer.Option(None, "--project", "-p", help="Label Studio project title."),
-    config_path: Path | None = typer.Option(None, "--config", "-c", help="factsep TOML ([review])."),
+    config_path: Path | None = typer.Option(None, "--config", "-c", help="factsep TOML (its \\[review] section)."),
     strategy: str | None = typer.Option(
         None, "--strategy", help="'uncertainty' (pending spans) or 'value' (any undecided span by the "
-        "value of a look); default from [review] strategy."),
+        "value of a look); default from \\[review] strategy."),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON on stdout."),
 ) -> None:
     """Send the spans factsep is least sure of to Label Studio (or write OUT/review/tasks.json)."""
@@ -54,13 +55,13 @@ def route_cmd(
     cfg = _config(config_path)
     if strategy is not None:
         if strategy not in ("uncertainty", "value"):
-            console.print(f"[red]--strategy is 'uncertainty' or 'value', not {strategy!r}[/red]")
+            console.print(f"[red]--strategy is 'uncertainty' or 'value', not {escape(repr(strategy))}[/red]")
             raise typer.Exit(2)
         cfg = replace(cfg, strategy=strategy)
     try:
         res = route(out, budget=budget, project=project, config=cfg)
     except ReviewError as exc:
-        console.print(f"[red]route failed:[/red] {exc}")
+        console.print(f"[red]route failed:[/red] {escape(str(exc))}")
         raise typer.Exit(1) from exc
     if as_json:
         typer.echo(json.dumps(res.to_dict(), indent=1))
@@ -72,23 +73,23 @@ def route_cmd(
         table.add_row(kind, str(n))
     console.print(table)
     if res.tasks_file:
-        console.print(
+        console.print(escape(
             f"LABEL_STUDIO_URL is not set: wrote {res.tasks_total} task(s) ({res.tasks_created} new) to "
             f"{res.tasks_file} in Label Studio's import format. Import it in a project whose labeling "
             "config is schemas/label_config.xml, or set LABEL_STUDIO_URL and LABEL_STUDIO_API_KEY and "
             "route again."
-        )
+        ))
     else:
-        console.print(
+        console.print(escape(
             f"project {res.project_id} at {res.target}: {res.tasks_created} task(s) created, "
             f"{res.tasks_existing} already there, {res.tasks_total} in all."
-        )
+        ))
 
 
 def sync_cmd(
     out: str = typer.Argument(..., help="The scan's output folder (local or mounted)."),
     project: str | None = typer.Option(None, "--project", "-p", help="Label Studio project title."),
-    config_path: Path | None = typer.Option(None, "--config", "-c", help="factsep TOML ([review])."),
+    config_path: Path | None = typer.Option(None, "--config", "-c", help="factsep TOML (its \\[review] section)."),
     no_calibrate: bool = typer.Option(False, "--no-calibrate", help="Do not refit calibration.json."),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON on stdout."),
 ) -> None:
@@ -100,16 +101,16 @@ def sync_cmd(
     try:
         res = sync(out, project=project, config=_config(config_path), calibrate=not no_calibrate)
     except ReviewError as exc:
-        console.print(f"[red]sync failed:[/red] {exc}")
+        console.print(f"[red]sync failed:[/red] {escape(str(exc))}")
         raise typer.Exit(1) from exc
     if as_json:
         typer.echo(json.dumps(res.to_dict(), indent=1))
         return
-    console.print(
+    console.print(escape(
         f"{res.tasks_annotated} of {res.tasks_seen} task(s) annotated; {res.annotations_used} annotation(s) "
         f"used, {res.annotations_ignored} skipped/cancelled, {res.annotations_quarantined} quarantined "
         f"(see {Path(out) / 'quarantine' / 'review.jsonl'})."
-    )
+    ))
     console.print(
         f"decisions appended: {res.decisions_appended} (accept {res.accepted}, reject {res.rejected}, "
         f"added {res.added}); ties left pending: {res.ties}; dataset rewritten: {res.rewritten}."
@@ -119,7 +120,7 @@ def sync_cmd(
         console.print(f"re-decided from {len(res.strata)} strata's verdicts (state/inferred.json): {moved}.")
     cal = res.calibration or {}
     if cal.get("kinds"):
-        table = Table(title=f"calibration -> {cal['path']}")
+        table = Table(title=escape(f"calibration -> {cal['path']}"))
         for col in ("kind", "n", "accepted", "ECE before", "ECE after (out-of-fold)"):
             table.add_column(col, justify="right" if col != "kind" else "left")
         for kind, f in sorted(cal["kinds"].items()):

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 
 
 def _progress_bar(console: Any) -> tuple[Any, Any, Any]:
@@ -103,8 +104,8 @@ def _print_summary(console: Any, summary: Any) -> None:
         console.print(table)
     if summary.quarantine_reasons:
         reasons = ", ".join(f"{r}: {n}" for r, n in summary.quarantine_reasons.items())
-        console.print(f"quarantined ({summary.out}/quarantine/): {reasons}")
-    console.print(f"manifest: {summary.manifest}")
+        console.print(escape(f"quarantined ({summary.out}/quarantine/): {reasons}"))
+    console.print(escape(f"manifest: {summary.manifest}"))
 
 
 def register(app: typer.Typer) -> None:
@@ -135,7 +136,7 @@ def register(app: typer.Typer) -> None:
             cfg = Config.from_toml(config)
             scan_cfg = load_section(ScanConfig, cfg.sections.get("scan"))
         except (OSError, ValueError, TypeError) as exc:
-            err.print(f"[red]error:[/red] bad config: {exc}")
+            err.print(f"[red]error:[/red] bad config: {escape(str(exc))}")
             raise typer.Exit(2) from exc
         overrides = {
             "text_field": text_field,
@@ -160,7 +161,7 @@ def register(app: typer.Typer) -> None:
         except ScanError as exc:
             if bar is not None:
                 bar.stop()
-            err.print(f"[red]error:[/red] {exc}")
+            err.print(f"[red]error:[/red] {escape(str(exc))}")
             raise typer.Exit(exc.exit_code) from exc
         if bar is not None:
             bar.stop()

@@ -19,6 +19,15 @@ def span_parts(out: str | Path) -> list[Path]:
     return sorted((Path(out) / "spans").glob("part-*.parquet"))
 
 
+def require_scan(out: str | Path) -> None:
+    """Review reads a scan's output: a mistyped OUT must fail, not route nothing or sync into it."""
+    from factsep.review.client import ReviewError
+
+    if not span_parts(out) and not (Path(out) / "state" / "run.json").exists():
+        raise ReviewError(f"no scan output in {out} (no spans/part-*.parquet, no state/run.json): "
+                          f"run `factsep scan CORPUS --out {out}` first")
+
+
 def dataset_parts(out: str | Path) -> list[Path]:
     return sorted((Path(out) / "dataset").glob("part-*.parquet"))
 

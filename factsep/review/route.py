@@ -26,7 +26,7 @@ import factsep
 from factsep.decisions import latest_decisions
 from factsep.review.calibration import BaseScores
 from factsep.review.client import ReviewClient
-from factsep.review.data import load_documents, load_spans, write_json_atomic
+from factsep.review.data import load_documents, load_spans, require_scan, write_json_atomic
 from factsep.review.labelconfig import FROM_NAME, TEXT_FIELD, TO_NAME, label_config
 from factsep.review.ledger import RoutedTask, RoutingLedger, target_name
 from factsep.review.strata import PRIOR_SD, Stratifier, decide, logit, offsets, sigmoid, stderrs, thresholds
@@ -459,6 +459,7 @@ def route(
     Safe to repeat: spans already routed to the same target are skipped, and tasks already on the
     server (found by their ``task_key``) are recorded instead of imported again.
     """
+    require_scan(out)
     config = review_config(config)
     budget = config.budget if budget is None else budget
     project = project or config.project

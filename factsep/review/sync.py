@@ -23,7 +23,7 @@ from typing import Any
 from factsep.decisions import Decision, append_decisions, latest_decisions
 from factsep.review.calibration import BaseScores, CalibrationResult, fit_calibration
 from factsep.review.client import ReviewClient, ReviewError
-from factsep.review.data import iter_documents, load_documents, load_spans, quarantine
+from factsep.review.data import iter_documents, load_documents, load_spans, quarantine, require_scan
 from factsep.review.labelconfig import FROM_NAME
 from factsep.review.ledger import RoutingLedger
 from factsep.review.offsets import Unplaceable, place
@@ -437,6 +437,7 @@ def sync(
     refit the calibration. Safe to repeat and to interrupt: the ledger is append-only, and a
     decision already in force is not written again.
     """
+    require_scan(out)
     cfg: ReviewConfig = review_config(config)
     project = project or cfg.project
     url = url or (client.url if client else os.environ.get("LABEL_STUDIO_URL"))
