@@ -233,7 +233,6 @@ class Detector:
             after in ".,-/" and text[end + 1:end + 2].isdigit())
         # ... and so is one right after an area code in parentheses ("456-7890" of "(123) 456-7890")
         partial = partial or (start >= 3 and before == " " and text[start - 2] == ")" and text[start - 3].isdigit())
-        requires = kind.requires_context
         name = kind.name
         phrases = self._phrases_of(kind)
         label = self._label(text, start, phrases)
@@ -244,6 +243,7 @@ class Detector:
         if after == "/" and text[end - 1:end].isalpha() and _path_follows(text, end + 1):
             place += W_URL_HOST  # a host name a path goes on from: "abc@efg.com/wiki#cite" is a URL
         for v in options:
+            requires = kind.requires_context or v.needs_context
             strength = v.strength + W_LABEL * label + place
             if script is not None and foreign(v.subtype, script):
                 strength += W_FOREIGN_SCRIPT
@@ -255,8 +255,8 @@ class Detector:
                 ctx = self.context.read(text, start, end, kind.context + v.context, kind.negative)
             if ctx is NO_CONTEXT and requires:
                 continue
-            if requires and not ctx.positive:
-                continue
+            if requires and not (set(ctx.positive) & set(v.context) if v.needs_context and v.context else ctx.positive):
+                continue  # a reading that needs context needs a word of its own, when it has any
             if ctx.positive or ctx.negative:
                 signals = (kind.prior, v.checksum, v.validated, strength,
                            len(ctx.positive), len(ctx.negative), placeholder, partial)

@@ -31,6 +31,9 @@ class Validation:
     strength: float = 0.0
     #: Context words of the subtype (e.g. "NIF" for stdnum.es.nif), added to the kind's own.
     context: tuple[str, ...] = ()
+    #: A format with no check of its own (a US driving licence) is a reading only where a context
+    #: word of the kind or subtype stands near it, as ``Kind.requires_context`` for a whole kind.
+    needs_context: bool = False
 
 
 #: ``validate(value, opts)``; opts carries detector settings such as ``phone_regions``.

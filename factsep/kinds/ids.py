@@ -348,14 +348,45 @@ _COMMON = dict(validate=None, bits=id_bits, min_len=5, min_digits=2,
 
 
 def _id_kind(name: str, context: tuple[str, ...], prior: float, specificity: int, example: str,
-             description: str, pattern: str = f"{ID_PATTERN}|{ALNUM_PATTERN}", min_digits: int = 5) -> Kind:
+             description: str, pattern: str = f"{ID_PATTERN}|{ALNUM_PATTERN}", min_digits: int = 5,
+             extra: Any = None) -> Kind:
+    """A family of python-stdnum formats; ``extra``: a reading of formats python-stdnum lacks."""
+    validate = stdnum_validator(name)
+    if extra is not None:
+        validate = _with_extra(validate, extra)
     return register(Kind(
-        name=name, pattern=pattern, validate=stdnum_validator(name), bits=id_bits,
+        name=name, pattern=pattern, validate=validate, bits=id_bits,
         bits_rule=_COMMON["bits_rule"], context=context,
         negative=ID_NEGATIVE + _rival_words(name),
         prior=prior, specificity=specificity, example=example, description=description,
         min_len=5, min_digits=min_digits,
     ))
+
+
+def _with_extra(validate: Any, extra: Any) -> Any:
+    def both(value: str, opts: Mapping[str, Any]) -> list[Validation] | None:
+        found = validate(value, opts) or []
+        more = extra(value)
+        return [*found, more] if more is not None else (found or None)
+
+    return both
+
+
+#: US driving licences: no check character, one format per state (one or two letters and 4 to 14
+#: digits, maybe a letter after; 5 to 13 digits, maybe grouped; digits then one or two letters;
+#: "123AB4567"). Read as a national id only beside a licence word.
+_DRIVING_LICENCE = re.compile(
+    r"[A-Z]{1,2}\d{4,14}[A-Z]?|\d{5,13}|\d{2,5}(?:[ \-]\d{2,5}){1,3}|\d{7,9}[A-Z]{1,2}|\d{3}[A-Z]{2}\d{4}")
+DRIVING_LICENCE_WORDS = ("driver", "driving", "licence", "license", "dl")
+#: Logits: a format anything of its length fits; the licence word carries the reading.
+W_DRIVING_LICENCE = 0.8
+
+
+def driving_licence(value: str) -> Validation | None:
+    if _DRIVING_LICENCE.fullmatch(value) is None or sum(c.isdigit() for c in value) < 5:
+        return None
+    return Validation(normalized=compact(value), subtype="us.driving_licence", validated=False,
+                      strength=W_DRIVING_LICENCE, context=DRIVING_LICENCE_WORDS, needs_context=True)
 
 
 TAX_WORDS = (
@@ -395,7 +426,8 @@ TAX_ID = _id_kind(
 
 NATIONAL_ID = _id_kind(
     "national_id", NATIONAL_WORDS,
-    0.45, 55, "7501020018", "personal identity numbers of any country (python-stdnum)")
+    0.45, 55, "7501020018", "personal identity numbers of any country (python-stdnum), US driving licences",
+    extra=driving_licence)
 
 SECURITY_ID = _id_kind(
     "security_id", SECURITY_WORDS,
