@@ -207,16 +207,25 @@ class ContextReader:
         self._windows[window] = result
         return result
 
+    def _window_of(self, text: str, start: int, end: int) -> tuple[str, str]:
+        """(text left of the value, the whole window), kept for the value's other readings."""
+        if text is self._last_text and start == self._last_span[0] and end == self._last_span[1]:
+            return self._last_left, self._last_window_text
+        left = text[max(0, start - self.window): start]
+        window = f"{left} \x00 {text[end: end + self.window // 2]}"
+        self._last_text, self._last_span, self._last_left, self._last_window_text = text, (start, end), left, window
+        return left, window
+
+    def may_mention(self, text: str, start: int, end: int, words: tuple[str, ...]) -> bool:
+        """False when no word of ``words`` can be in the value's window (the prefilter alone):
+        a reading that needs its own words is dropped before the window is tokenized."""
+        return self._could_match(self._window_of(text, start, end)[1], words)
+
     def read(self, text: str, start: int, end: int, positive: Iterable[str],
              negative: Iterable[str]) -> ContextHit:
         pos = tuple(positive)
         neg = tuple(negative)
-        if text is self._last_text and start == self._last_span[0] and end == self._last_span[1]:
-            left, window = self._last_left, self._last_window_text  # the value's other readings
-        else:
-            left = text[max(0, start - self.window): start]
-            window = f"{left} \x00 {text[end: end + self.window // 2]}"
-            self._last_text, self._last_span, self._last_left, self._last_window_text = text, (start, end), left, window
+        left, window = self._window_of(text, start, end)
         if not self._could_match(window, pos + neg):
             return NO_CONTEXT
         lemma_set, lemmas, low = self._window(window, left)

@@ -223,6 +223,11 @@ class Detector:
     def _score(self, text: str, start: int, end: int, kind: Kind, options: Sequence[Validation],
                placeholder: bool, detector: str | None, read_context: bool = False,
                script: str | None = None) -> Hit | None:
+        if options and options[-1].needs_context:  # readings that need their own words come last
+            options = [v for v in options if not (v.needs_context and v.context)
+                       or self.context.may_mention(text, start, end, v.context)]
+            if not options:
+                return None  # none of their words is near: nothing to score
         best: Hit | None = None
         before = text[start - 1] if start else " "
         after = text[end] if end < len(text) else " "

@@ -31,8 +31,9 @@ class Validation:
     strength: float = 0.0
     #: Context words of the subtype (e.g. "NIF" for stdnum.es.nif), added to the kind's own.
     context: tuple[str, ...] = ()
-    #: A format with no check of its own (a US driving licence) is a reading only where a context
-    #: word of the kind or subtype stands near it, as ``Kind.requires_context`` for a whole kind.
+    #: A format with no check of its own (a US driving licence) is a reading only where one of its
+    #: ``context`` words stands near it, as ``Kind.requires_context`` for a whole kind. Validators
+    #: list such readings last.
     needs_context: bool = False
 
 
