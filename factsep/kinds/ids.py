@@ -15,7 +15,7 @@ import math
 import random
 import re
 import zlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
@@ -23,7 +23,16 @@ from typing import Any
 from stdnum.exceptions import InvalidLength, ValidationError
 
 from factsep.kinds import stdnum_table
-from factsep.kinds.base import DASHES, ID_SUFFIXES, PHONE_WORDS, Kind, Validation, date_or_quantity, register
+from factsep.kinds.base import (
+    DASHES,
+    ID_SUFFIXES,
+    PHONE_WORDS,
+    Kind,
+    Validation,
+    Validator,
+    date_or_quantity,
+    register,
+)
 
 #: Logits: a value written in the format's own layout ("DE 136 695 976"), per bit of redundancy
 #: missing to one check digit (more redundancy than that does not make one family likelier than
@@ -349,7 +358,7 @@ _COMMON = dict(validate=None, bits=id_bits, min_len=5, min_digits=2,
 
 def _id_kind(name: str, context: tuple[str, ...], prior: float, specificity: int, example: str,
              description: str, pattern: str = f"{ID_PATTERN}|{ALNUM_PATTERN}", min_digits: int = 5,
-             extra: Any = None) -> Kind:
+             extra: Callable[[str], Validation | None] | None = None) -> Kind:
     """A family of python-stdnum formats; ``extra``: a reading of formats python-stdnum lacks."""
     validate = stdnum_validator(name)
     if extra is not None:
@@ -363,9 +372,10 @@ def _id_kind(name: str, context: tuple[str, ...], prior: float, specificity: int
     ))
 
 
-def _with_extra(validate: Any, extra: Any) -> Any:
+def _with_extra(validate: Validator, extra: Callable[[str], Validation | None]) -> Validator:
     def both(value: str, opts: Mapping[str, Any]) -> list[Validation] | None:
-        found = validate(value, opts) or []
+        got = validate(value, opts)
+        found = got if isinstance(got, list) else [got] if got is not None else []
         more = extra(value)
         return [*found, more] if more is not None else (found or None)
 
