@@ -116,16 +116,16 @@ def _inferred(out: str | Path) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-def inferred_decisions(out: str | Path) -> dict[str, str]:
+def _inferred_decisions(state: dict[str, Any]) -> dict[str, str]:
     """span_id -> automatic decision inferred from review (``OUT/state/inferred.json``, written
     whole by each sync; see :mod:`factsep.review.strata`). Empty when there is none."""
-    found = _inferred(out).get("decisions")
+    found = state.get("decisions")
     return {str(k): str(v) for k, v in found.items()} if isinstance(found, dict) else {}
 
 
-def held_places(out: str | Path) -> dict[str, dict[tuple[int, int], str]]:
-    """doc_key -> (start, end) -> kind: places whose reading review demoted (``inferred.json``)."""
-    found = _inferred(out).get("held")
+def _held(state: dict[str, Any]) -> dict[str, dict[tuple[int, int], str]]:
+    """doc_key -> (start, end) -> kind: places whose reading review demoted."""
+    found = state.get("held")
     held: dict[str, dict[tuple[int, int], str]] = {}
     for dkey, places in (found.items() if isinstance(found, dict) else ()):
         for place in places if isinstance(places, list) else ():
@@ -134,10 +134,14 @@ def held_places(out: str | Path) -> dict[str, dict[tuple[int, int], str]]:
     return held
 
 
+def _inferred_spans(state: dict[str, Any]) -> list[dict[str, Any]]:
+    found = state.get("added")
+    return [a for a in found if isinstance(a, dict) and "span" in a] if isinstance(found, list) else []
+
+
 def inferred_spans(out: str | Path) -> list[dict[str, Any]]:
     """Spans review inferred from people's relabels: ``{"doc_key", "span"}`` records."""
-    found = _inferred(out).get("added")
-    return [a for a in found if isinstance(a, dict) and "span" in a] if isinstance(found, list) else []
+    return _inferred_spans(_inferred(out))
 
 
 class DecisionIndex:
@@ -185,7 +189,8 @@ class DecisionIndex:
 
     @classmethod
     def load(cls, out: str | Path) -> DecisionIndex:
-        return cls(latest_decisions(out), inferred_decisions(out), inferred_spans(out), held_places(out))
+        state = _inferred(out)  # read once: it holds a decision for every span of a fitted stratum
+        return cls(latest_decisions(out), _inferred_decisions(state), _inferred_spans(state), _held(state))
 
     def __len__(self) -> int:
         return len(self.by_span) + len(self.inferred) + len(self.held)

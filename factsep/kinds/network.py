@@ -51,8 +51,8 @@ EMAIL = register(Kind(
     needs_char="@",
 ))
 
-#: zero-padded octets: rarer in addresses than in dotted numbers (versions, dates, phone numbers)
-W_PADDED = -2.0
+#: Logits for zero-padded octets: rarer in addresses than in dotted numbers (versions, dates, phones)
+W_ZERO_PADDED = -2.0
 
 _PRIVATE_PREFIX = (
     (ipaddress.ip_network("10.0.0.0/8"), 8),
@@ -75,7 +75,7 @@ def validate_ip(value: str, opts: Mapping[str, Any]) -> Validation | None:
     if ip.version == 4:
         strength = -1.0 if ip.is_unspecified or str(ip).endswith(".0.0") else 0.0
         return Validation(normalized=str(ip), subtype="ipv4", validated=True,
-                          strength=strength + (W_PADDED if padded else 0.0))
+                          strength=strength + (W_ZERO_PADDED if padded else 0.0))
     return Validation(normalized=ip.compressed, subtype="ipv6", validated=True, strength=0.5)
 
 

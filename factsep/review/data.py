@@ -12,6 +12,7 @@ from typing import Any
 import polars as pl
 import pyarrow.parquet as pq
 
+from factsep.review.client import ReviewError
 from factsep.span import SPAN_FIELDS, Span, doc_key, make_span_id
 
 
@@ -21,8 +22,6 @@ def span_parts(out: str | Path) -> list[Path]:
 
 def require_scan(out: str | Path) -> None:
     """Review reads a scan's output: a mistyped OUT must fail, not route nothing or sync into it."""
-    from factsep.review.client import ReviewError
-
     if not span_parts(out) and not (Path(out) / "state" / "run.json").exists():
         raise ReviewError(f"no scan output in {out} (no spans/part-*.parquet, no state/run.json): "
                           f"run `factsep scan CORPUS --out {out}` first")
