@@ -181,3 +181,55 @@ def test_audit_sample_spreads_over_kinds_and_values() -> None:
     assert sum(s.kind == "phone_number" for s in picked) == 3  # round-robin: the small kind is covered
     assert len({s.value_hash for s in picked}) == 8
     assert select_audit(spans, 8) == picked  # deterministic
+
+
+# ---- label config: colours people can read, instructions for every action ------------------------
+
+def _luminance(hex_colour: str) -> float:
+    """WCAG 2 relative luminance of an sRGB colour."""
+    channels = [int(hex_colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    lin = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+
+def _contrast(a: str, b: str) -> float:
+    hi, lo = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+def _over_white(hex_colour: str, alpha: float) -> str:
+    """The colour Label Studio paints: the label colour at ``alpha`` over the white page."""
+    return "#" + "".join(
+        f"{round(alpha * int(hex_colour[i : i + 2], 16) + (1 - alpha) * 255):02x}" for i in (1, 3, 5)
+    )
+
+
+def test_label_colours_are_readable() -> None:
+    """WCAG contrast of every label as Label Studio draws it (text regions at 30% over white,
+    selected ones at 80%, label chips at full colour), for the catalogue and for a kind the
+    palette does not know."""
+    import re
+
+    from factsep.review.labelconfig import colour, kind_names, label_config
+
+    kinds = [*kind_names(), "some_future_kind"]
+    colours = dict(re.findall(r'<Label value="([^"]+)" background="(#[0-9a-f]{6})"', label_config(kinds)))
+    assert set(colours) == set(kinds)
+    for kind, c in colours.items():
+        assert c == colour(kind)
+        best_text = max(_contrast(c, "#ffffff"), _contrast(c, "#000000"))
+        assert best_text >= 4.5, (kind, c, best_text)  # chip text: WCAG AA
+        assert _contrast(_over_white(c, 0.3), "#ffffff") >= 1.3, (kind, c)  # a region stands out
+        assert _contrast(_over_white(c, 0.3), "#000000") >= 7.0, (kind, c)  # its text: WCAG AAA
+        selected = _over_white(c, 0.8)
+        assert max(_contrast(selected, "#ffffff"), _contrast(selected, "#000000")) >= 4.5, (kind, c)
+    # the most routed kinds are told apart at a glance
+    assert colours["tax_id"] != colours["national_id"] != colours["phone_number"]
+
+
+def test_label_config_tells_annotators_every_action() -> None:
+    from factsep.review.labelconfig import label_config
+
+    text = label_config().lower()
+    for action in ("accept", "reject", "relabel", "add", "skip", "accepted on its own"):
+        assert action in text, action

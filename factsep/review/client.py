@@ -15,8 +15,11 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
+from xml.sax.saxutils import escape
 
 import httpx
+
+from factsep.review.labelconfig import INSTRUCTIONS
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -181,8 +184,9 @@ class ReviewClient:
                 lambda: self.sdk.projects.create(
                     title=title,
                     label_config=label_config,
-                    description="Spans factsep is unsure of. Keep a region if it is a random fact of "
-                    "that kind, delete it if not, mark any fact that was missed.",
+                    description="Spans factsep is unsure of, with every fact it found in the window.",
+                    expert_instruction="".join(f"<p>{escape(line)}</p>" for line in INSTRUCTIONS),
+                    show_instruction=True,
                     maximum_annotations=overlap,
                     show_skip_button=True,
                     enable_empty_annotation=True,
