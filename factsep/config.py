@@ -2,11 +2,14 @@
 
 Each part of factsep owns its section (``[detect]`` here, ``[scan]``, ``[review]`` in their modules);
 :func:`load_section` fills any of them from a mapping, refusing unknown keys so typos are caught.
+:meth:`Config.from_toml` checks every section when the file is read (an unknown section or key is a
+:class:`ConfigError` naming the valid ones), so a typo fails at once, not when route or sync runs.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -60,17 +63,43 @@ class TagConfig:
     close: str = "</rf:{kind}>"
 
 
-def load_section(cls: type[T], data: dict[str, Any] | None) -> T:
+class ConfigError(ValueError):
+    """A configuration file or section that cannot be used; the message says what is valid."""
+
+
+#: Every section a factsep TOML file may hold and the dataclass that checks it ("module:Class",
+#: imported only when the section is present, so reading a config stays light).
+SECTIONS: dict[str, str] = {
+    "detect": "factsep.config:DetectorConfig",
+    "tags": "factsep.config:TagConfig",
+    "scan": "factsep.scan:ScanConfig",
+    "review": "factsep.review.route:ReviewConfig",
+}
+
+
+def section_class(name: str) -> type[Any]:
+    """The dataclass of section ``name`` (see :data:`SECTIONS`)."""
+    module, _, attr = SECTIONS[name].partition(":")
+    return getattr(importlib.import_module(module), attr)
+
+
+def load_section(cls: type[T], data: dict[str, Any] | None, section: str | None = None) -> T:
     """Build dataclass ``cls`` from ``data``; unknown keys are an error that names the valid ones."""
+    where = f"[{section}]" if section else cls.__name__
+    if data is not None and not isinstance(data, dict):
+        raise ConfigError(f"{where} must be a table of options, not {type(data).__name__}")
     data = dict(data or {})
     names = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
     unknown = sorted(set(data) - set(names))
     if unknown:
-        raise ValueError(f"unknown {cls.__name__} option(s) {unknown}; valid: {sorted(names)}")
+        raise ConfigError(f"unknown {where} option(s) {unknown}; valid: {sorted(names)}")
     for key, value in list(data.items()):
         if isinstance(value, list):
             data[key] = tuple(value)
-    return cls(**data)
+    try:
+        return cls(**data)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"bad {where} option: {exc}") from exc
 
 
 def read_toml(path: str | Path) -> dict[str, Any]:
@@ -88,11 +117,33 @@ class Config:
 
     @classmethod
     def from_toml(cls, path: str | Path | None) -> Config:
+        """Read and check a factsep TOML file: every section and key, so typos fail here."""
         if path is None:
             return cls()
-        raw = read_toml(path)
-        return cls(
-            detect=load_section(DetectorConfig, raw.pop("detect", None)),
-            tags=load_section(TagConfig, raw.pop("tags", None)),
-            sections=raw,
-        )
+        try:
+            raw = read_toml(path)
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path} is not valid TOML: {exc}") from exc
+        return cls.from_dict(raw, source=str(path))
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any], source: str = "config") -> Config:
+        """The configuration of a parsed TOML mapping; unknown sections or keys are a ConfigError."""
+        raw = dict(raw)
+        unknown = sorted(set(raw) - set(SECTIONS))
+        if unknown:
+            names = ", ".join(f"[{u}]" for u in unknown)
+            valid = ", ".join(f"[{v}]" for v in SECTIONS)
+            raise ConfigError(f"{source}: unknown section(s) {names}; valid sections: {valid}")
+        for name in ("scan", "review"):  # owned elsewhere, kept raw, checked now
+            if name in raw:
+                try:
+                    load_section(section_class(name), raw[name], name)
+                except ConfigError as exc:
+                    raise ConfigError(f"{source}: {exc}") from exc
+        try:
+            detect = load_section(DetectorConfig, raw.pop("detect", None), "detect")
+            tags = load_section(TagConfig, raw.pop("tags", None), "tags")
+        except ConfigError as exc:
+            raise ConfigError(f"{source}: {exc}") from exc
+        return cls(detect=detect, tags=tags, sections=raw)

@@ -112,6 +112,9 @@ def run(
     Uses PREFECT_API_URL when set; otherwise Prefect's temporary local API (SQLite), no server to
     start by hand.
     """
+    from factsep.config import Config
+
+    Config.from_toml(config)  # a bad config fails here, before Prefect starts
     from flows.pipeline_flow import pipeline_flow
     from flows.runtime import prefect_api
 

@@ -64,6 +64,12 @@ class ReviewConfig:
     #: every other undecided span in a task's window is shown too (the annotator reads it anyway).
     strategy: str = "uncertainty"
 
+    def __post_init__(self) -> None:
+        if self.strategy not in ("uncertainty", "value"):
+            raise ValueError(f"strategy is 'uncertainty' or 'value', not {self.strategy!r}")
+        if self.budget < 0 or self.annotators_per_task < 1 or not 0.0 <= self.audit_share <= 1.0:
+            raise ValueError("need budget >= 0, annotators_per_task >= 1 and 0 <= audit_share <= 1")
+
 
 def review_config(config: Any = None) -> ReviewConfig:
     """A ReviewConfig from itself, a factsep ``Config`` (its ``[review]`` section), a dict or None."""
