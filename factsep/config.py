@@ -57,10 +57,20 @@ class DetectorConfig:
 
 @dataclass(frozen=True)
 class TagConfig:
-    """How accepted spans are marked in ``tagged_text``. ``{kind}``, ``{bits}``, ``{subtype}`` expand."""
+    """How accepted spans are marked in ``tagged_text``. ``{kind}``, ``{bits}``, ``{subtype}`` expand.
+
+    ``escape`` is the character that escapes tag syntax already in the text, so tags cannot be
+    forged (see factsep/tags.py); ``""`` turns escaping off.
+    """
 
     open: str = "<rf:{kind}>"
     close: str = "</rf:{kind}>"
+    escape: str = "\\"
+
+    def __post_init__(self) -> None:
+        from factsep.tags import check_tags
+
+        check_tags(self.open, self.close, self.escape)
 
 
 class ConfigError(ValueError):

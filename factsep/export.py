@@ -129,7 +129,10 @@ def scan_tags(out: str | Path) -> TagConfig:
     """The tag templates the scan used (its manifest's ``config.tags``), else the defaults."""
     tags = read_manifest(out).get("config", {}).get("tags")
     if isinstance(tags, dict) and isinstance(tags.get("open"), str) and isinstance(tags.get("close"), str):
-        return TagConfig(open=tags["open"], close=tags["close"])
+        escape = tags.get("escape")
+        if not isinstance(escape, str):  # a scan from before escaping: escape now all the same
+            escape = TagConfig().escape
+        return TagConfig(open=tags["open"], close=tags["close"], escape=escape)
     return TagConfig()
 
 

@@ -56,6 +56,7 @@ from factsep.span import (
     doc_key,
     make_span_id,
 )
+from factsep.tags import tag_text
 
 #: Columns the scan adds to every dataset row (an input column of the same name is replaced).
 FACT_COLUMNS: tuple[str, ...] = ("random_facts", "tagged_text", "rf_count", "rf_bits", "rf_singletons")
@@ -392,23 +393,6 @@ def _paths(out: str | Path, shard_id: str) -> dict[str, str]:
 
 def _span_row(s: Span) -> dict[str, Any]:
     return {name: getattr(s, name) for name in SPAN_FIELDS}
-
-
-def tag_text(text: str, spans: Sequence[Span], tags: TagConfig) -> str:
-    """``text`` with accepted spans wrapped in the configured tags; overlapping spans are tagged once."""
-    pieces: list[str] = []
-    pos = 0
-    for s in sorted((s for s in spans if s.accepted), key=lambda s: (s.start, -s.end)):
-        if s.start < pos or s.end > len(text) or s.start >= s.end:
-            continue
-        values = {"kind": s.kind, "bits": round(float(s.bits), 1), "subtype": s.subtype or ""}
-        pieces.append(text[pos : s.start])
-        pieces.append(tags.open.format(**values))
-        pieces.append(text[s.start : s.end])
-        pieces.append(tags.close.format(**values))
-        pos = s.end
-    pieces.append(text[pos:])
-    return "".join(pieces)
 
 
 def fact_columns(texts: Sequence[str], spans_lists: Sequence[Sequence[Span]], tags: TagConfig) -> list[pa.Array]:

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from factsep import tags as tags_mod
 from factsep.config import DetectorConfig, TagConfig
 from factsep.span import ACCEPTED, Span
 
@@ -27,8 +28,7 @@ IGNORE_INDEX = -100
 SpanLike = Span | Mapping[str, Any]
 
 
-def _get(span: SpanLike, name: str) -> Any:
-    return span.get(name) if isinstance(span, Mapping) else getattr(span, name)
+_get = tags_mod.span_field
 
 
 def default_min_bits() -> float:
@@ -168,28 +168,13 @@ def char_mask(text_length: int, spans: Iterable[SpanLike], min_bits: float | Non
     return mask
 
 
-def _expand(template: str, span: SpanLike) -> str:
-    bits = _get(span, "bits")
-    return template.format(
-        kind=_get(span, "kind"),
-        subtype=_get(span, "subtype") or "",
-        bits=round(float(bits), 1) if bits is not None else "",
-    )
-
-
 def tag_text(text: str, spans: Iterable[SpanLike], tags: TagConfig | None = None, min_bits: float | None = None) -> str:
-    """``text`` with each random fact wrapped in the open/close templates of ``tags``."""
-    tags = tags or TagConfig()
-    pieces: list[str] = []
-    pos = 0
-    for s in select_facts(spans, min_bits):
-        a, b = int(_get(s, "start")), int(_get(s, "end"))
-        if a < pos or b > len(text):
-            continue
-        pieces += [text[pos:a], _expand(tags.open, s), text[a:b], _expand(tags.close, s)]
-        pos = b
-    pieces.append(text[pos:])
-    return "".join(pieces)
+    """``text`` with each random fact wrapped in the open/close templates of ``tags``, the rest escaped.
+
+    The random-facts-only form of :func:`factsep.tags.tag_text` (which tags every accepted span);
+    :func:`factsep.tags.untag` recovers ``text``.
+    """
+    return tags_mod.tag_text(text, select_facts(spans, min_bits), tags)
 
 
 def is_singleton(span: SpanLike, counts: Mapping[str, int] | None = None) -> bool:
@@ -255,7 +240,7 @@ def abstain_examples(
                 kind=str(_get(s, "kind")),
                 bits=float(_get(s, "bits")),
                 prompt=prompt,
-                target=_expand(marker, s),
+                target=tags_mod.expand(marker, s),
             )
         )
     return out

@@ -96,7 +96,7 @@ def export(
     tags = None
     if open_tag or close_tag:
         defaults = scan_tags(out)
-        tags = TagConfig(open=open_tag or defaults.open, close=close_tag or defaults.close)
+        tags = TagConfig(open=open_tag or defaults.open, close=close_tag or defaults.close, escape=defaults.escape)
     config = ExportConfig(
         format=fmt,
         tags=tags,

@@ -42,7 +42,8 @@ def dataset_json_schema() -> dict[str, Any]:
             "tagged_text": {
                 "type": "string",
                 "description": (
-                    "the text with accepted spans wrapped in tags (TagConfig; default <rf:KIND>...</rf:KIND>)"
+                    "the text with accepted spans wrapped in tags (TagConfig; default <rf:KIND>...</rf:KIND>),"
+                    " tag syntax in the text escaped (factsep.tags.untag recovers the text)"
                 ),
             },
             "rf_count": {"type": "integer", "minimum": 0, "description": "number of random_facts"},
