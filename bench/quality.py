@@ -36,7 +36,10 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
-DEFAULT_EVAL = Path(__file__).resolve().parents[2] / "shared" / "eval"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+#: ``../shared/eval`` of the checkout, or of a parent folder (a git worktree sits one level deeper).
+DEFAULT_EVAL = next((p / "shared" / "eval" for p in Path(__file__).resolve().parents[2:]
+                     if (p / "shared" / "eval").is_dir()), Path(__file__).resolve().parents[2] / "shared" / "eval")
 sys.path.insert(0, str(REPO))
 
 TEXT_SETS = (("recognizers-text", "recognizers_text.jsonl"), ("presidio-synth", "presidio_synth.jsonl"))
@@ -205,6 +208,17 @@ def load_docs(eval_dir: Path, seed: int = 7) -> list[Doc]:
     return docs
 
 
+SPLIT_SEED = 12
+HELD_OUT_SHARE = 0.5
+
+
+def split_of(doc_id: str, seed: int = SPLIT_SEED) -> str:
+    """"train" or "held-out", by a seeded hash of the document id: weights are fitted on the
+    train half (scripts/fit_weights.py) and figures reported on the held-out half."""
+    h = int(hashlib.sha256(f"{seed}|{doc_id}".encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
+    return "held-out" if h < HELD_OUT_SHARE else "train"
+
+
 def take(docs: list[Doc], limit: int | None) -> list[Doc]:
     """At most ``limit`` documents per source, spread evenly over each source's documents."""
     if not limit:
@@ -363,14 +377,20 @@ def score_doc(doc: Doc, preds: list[Pred], tally: Tally) -> None:
             tally.fn_overlap += 1
 
 
+MULTILINGUAL_PREFIX = "faker-"
+
+
 def evaluate(docs: Sequence[Doc], preds: Sequence[list[Pred]]) -> dict[str, Tally]:
+    """Tallies per source; "overall" sums the labelled sets, "multilingual" the Faker locales."""
     tallies: dict[str, Tally] = defaultdict(Tally)
     for doc, p in zip(docs, preds):
         score_doc(doc, p, tallies[doc.source])
-    overall = Tally()
-    for t in list(tallies.values()):
-        overall.add(t)
+    overall, multilingual = Tally(), Tally()
+    for source, t in list(tallies.items()):
+        (multilingual if source.startswith(MULTILINGUAL_PREFIX) else overall).add(t)
     tallies["overall"] = overall
+    if multilingual.docs:
+        tallies["multilingual"] = multilingual
     return dict(tallies)
 
 
@@ -378,7 +398,9 @@ def evaluate(docs: Sequence[Doc], preds: Sequence[list[Pred]]) -> dict[str, Tall
 
 def table(results: dict[str, dict[str, Tally]]) -> str:
     tools = list(results)
-    sources = [s for s in next(iter(results.values())) if s != "overall"] + ["overall"]
+    first = next(iter(results.values()))
+    sources = ([s for s in first if s not in ("overall", "multilingual") and not s.startswith(MULTILINGUAL_PREFIX)]
+               + ["overall"])
     lines = ["| source | tool | docs | strict P | strict R | strict F1 | span F1 | overlap P | overlap R "
              "| overlap F1 | no-gold docs tagged |",
              "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
@@ -402,6 +424,29 @@ def kind_table(results: dict[str, dict[str, Tally]]) -> str:
         n = overall[tools[0]].kind_gold[k]
         cells = " | ".join(f"{overall[t].kind_found[k] / n:.3f}" for t in tools)
         lines.append(f"| {k} | {n} | {cells} |")
+    return "\n".join(lines)
+
+
+def multilingual_table(results: dict[str, dict[str, Tally]]) -> str:
+    """Per locale: strict P/R/F1 (with kind) and recall of dates of birth and phone numbers."""
+    lines = ["| locale | tool | docs | strict P | strict R | strict F1 | DOB recall | phone recall "
+             "| no-gold docs tagged |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
+    first = next(iter(results.values()))
+    sources = sorted(s for s in first if s.startswith(MULTILINGUAL_PREFIX)) + ["multilingual"]
+    for s in sources:
+        for t, r in results.items():
+            if s not in r:
+                continue
+            tl = r[s]
+            f = tl.figures()
+
+            def rec(kind: str, tl: Tally = tl) -> str:
+                return f"{tl.kind_found[kind] / tl.kind_gold[kind]:.3f}" if tl.kind_gold[kind] else "-"
+
+            lines.append(f"| {s.removeprefix(MULTILINGUAL_PREFIX)} | {t} | {f['docs']} | {f['strict_p']:.3f} | "
+                         f"{f['strict_r']:.3f} | **{f['strict_f1']:.3f}** | {rec('date_of_birth')} | "
+                         f"{rec('phone_number')} | {f['empty_tagged_share']:.3f} ({f['empty_docs']}) |")
     return "\n".join(lines)
 
 
@@ -437,9 +482,20 @@ def main(argv: Iterable[str] | None = None) -> int:
     ap.add_argument("--errors", type=int, default=0, help="print N factsep errors per (FP|FN, kind)")
     ap.add_argument("--show-values", action="store_true", help="show raw values in error lists")
     ap.add_argument("--source", default=None, help="only this source")
+    ap.add_argument("--split", default="held-out", choices=("held-out", "train", "all"),
+                    help="which half of every set (by a seeded hash of the document id)")
+    ap.add_argument("--no-multilingual", action="store_true", help="skip the Faker sentences")
+    ap.add_argument("--realtext", action="store_true", help="also run bench/realtext.py's report (slow)")
     args = ap.parse_args(list(argv) if argv is not None else None)
 
-    docs = take(load_docs(args.eval_dir, args.seed), args.limit)
+    docs = load_docs(args.eval_dir, args.seed)
+    if not args.no_multilingual:
+        from realtext_multilingual import docs as multilingual_docs
+
+        docs += multilingual_docs(args.seed)
+    if args.split != "all":
+        docs = [d for d in docs if split_of(d.id) == args.split]
+    docs = take(docs, args.limit)
     if args.source:
         docs = [d for d in docs if d.source == args.source]
     if not docs:
@@ -462,8 +518,12 @@ def main(argv: Iterable[str] | None = None) -> int:
                       for t, r in results.items()},
         }, indent=2))
         return 0
-    print(f"# Detection quality on {args.eval_dir} ({len(docs)} documents, seed {args.seed})\n")
+    print(f"# Detection quality on {args.eval_dir} ({len(docs)} documents, seed {args.seed}, "
+          f"split {args.split})\n")
     print(table(results))
+    if "multilingual" in results["factsep"]:
+        print("\nMultilingual sentences (bench/realtext_multilingual.py, Faker):\n")
+        print(multilingual_table(results))
     print("\nStrict recall per kind, all sources:\n")
     print(kind_table(results))
     print("\nPresidio entities outside factsep's kinds (PERSON, LOCATION, DATE_TIME, URL, NRP, ...) are "
@@ -472,6 +532,14 @@ def main(argv: Iterable[str] | None = None) -> int:
     print("Seconds: " + ", ".join(f"{t} {s:.1f}" for t, s in timing.items()))
     if args.errors:
         show_errors(docs, results["factsep"]["overall"], args.errors, args.show_values)
+        if "multilingual" in results["factsep"]:
+            show_errors(docs, results["factsep"]["multilingual"], args.errors, args.show_values)
+    if args.realtext:
+        import realtext
+
+        rdocs = [d for d in realtext.build() if args.split == "all" or d.split == args.split]
+        print("\nReal text (bench/realtext.py, judged precision and recall probes):\n")
+        print(realtext.render(realtext.report(rdocs, realtext.run(rdocs), realtext.load_judged())))
     return 0
 
 
