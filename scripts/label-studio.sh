@@ -38,6 +38,10 @@ export LABEL_STUDIO_BASE_DATA_DIR="$DATA"
 export LABEL_STUDIO_DISABLE_SIGNUP_WITHOUT_LINK=true
 export LABEL_STUDIO_LATEST_VERSION_CHECK=false
 export SENTRY_DSN="" FRONTEND_SENTRY_DSN=""
+# The server listens on loopback only, and so does its ML backend (`factsep ml-backend`): let it
+# call the backend and post webhooks to 127.0.0.1 (Label Studio blocks local addresses by default).
+export ML_BLOCK_LOCAL_IP="${ML_BLOCK_LOCAL_IP:-false}"
+export SSRF_PROTECTION_ENABLED="${SSRF_PROTECTION_ENABLED:-false}"
 
 log() { printf 'label-studio: %s\n' "$*" >&2; }
 

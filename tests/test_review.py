@@ -24,6 +24,7 @@ from factsep.decisions import latest_decisions
 from factsep.review import ReviewError, label_config, route, sync
 from factsep.review.labelconfig import SCHEMA_PATH, kind_names
 from factsep.review.ledger import RoutingLedger
+from factsep.review.versions import scan_model_version
 from factsep.span import HUMAN_ACCEPT, HUMAN_ADDED, HUMAN_REJECT, PENDING_REVIEW, doc_key
 
 
@@ -84,7 +85,7 @@ def test_route_twice_creates_no_duplicates(label_studio, out: Path) -> None:
     conf = dict(zip(spans_frame(out)["span_id"], spans_frame(out)["confidence"], strict=True))
     for t in tasks:
         (pred,) = t["predictions"]
-        assert pred["model_version"] == factsep.__version__
+        assert pred["model_version"] == scan_model_version(out) == f"factsep-{factsep.__version__}+cal.none"
         for r, s in zip(pred["result"], t["data"]["factsep"]["spans"], strict=True):
             assert r["score"] == pytest.approx(conf[s["span_id"]], abs=1e-4)
             window = t["data"]["text"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from factsep.cli import detect, flows, report, review, scan
+from factsep.cli import detect, flows, ml_backend, report, review, scan
 
 app = typer.Typer(
     name="factsep",
@@ -33,7 +33,7 @@ def _options(
     """Find random facts in training corpora, tag their unpredictability, route doubts to review."""
 
 
-for _module in (detect, scan, review, report, flows):
+for _module in (detect, scan, review, report, flows, ml_backend):
     _module.register(app)
 
 

@@ -91,6 +91,8 @@ def sync_cmd(
     project: str | None = typer.Option(None, "--project", "-p", help="Label Studio project title."),
     config_path: Path | None = typer.Option(None, "--config", "-c", help="factsep TOML (its \\[review] section)."),
     no_calibrate: bool = typer.Option(False, "--no-calibrate", help="Do not refit calibration.json."),
+    from_export: Path | None = typer.Option(
+        None, "--from-export", help="Read the tasks from a Label Studio JSON export file instead of the server."),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON on stdout."),
 ) -> None:
     """Read annotations back into the decisions ledger, update the dataset, refit calibration."""
@@ -99,7 +101,8 @@ def sync_cmd(
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     _local_out(out)
     try:
-        res = sync(out, project=project, config=_config(config_path), calibrate=not no_calibrate)
+        res = sync(out, project=project, config=_config(config_path), calibrate=not no_calibrate,
+                   export=from_export)
     except ReviewError as exc:
         console.print(f"[red]sync failed:[/red] {escape(str(exc))}")
         raise typer.Exit(1) from exc

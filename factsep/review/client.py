@@ -175,9 +175,14 @@ class ReviewClient:
 
         return self.call("list projects", run)
 
-    def ensure_project(self, title: str, label_config: str, overlap: int = 1) -> int:
-        """Reuse the project with this title (updating its config if it changed) or create it."""
+    def ensure_project(self, title: str, label_config: str, overlap: int = 1, model_version: str | None = None) -> int:
+        """Reuse the project with this title (updating its config if it changed) or create it.
+
+        ``model_version``: the project's active model version, whose predictions Label Studio
+        shows annotators (predictions shown; set on the project when it differs).
+        """
         pid = self.find_project(title)
+        shown = {"model_version": model_version, "show_collab_predictions": True} if model_version else {}
         if pid is None:
             project = self.call(
                 "create project",
@@ -190,12 +195,16 @@ class ReviewClient:
                     maximum_annotations=overlap,
                     show_skip_button=True,
                     enable_empty_annotation=True,
+                    **shown,
                 ),
             )
             return int(project.id)
         current = self.call("get project", lambda: self.sdk.projects.get(pid))
         if (getattr(current, "label_config", None) or "").strip() != label_config.strip():
             self.call("update label config", lambda: self.sdk.projects.update(pid, label_config=label_config))
+        if shown and (getattr(current, "model_version", None) != model_version
+                      or getattr(current, "show_collab_predictions", True) is False):
+            self.call("set model version", lambda: self.sdk.projects.update(pid, **shown))
         return pid
 
     def validate_config(self, project_id: int, label_config: str) -> None:
@@ -235,6 +244,10 @@ class ReviewClient:
                 ),
             )
         return len(missing)
+
+    def get_task(self, task_id: int) -> dict[str, Any]:
+        """One task with all its annotations (as :meth:`iter_tasks` lists them)."""
+        return _model_dict(self.call(f"get task {task_id}", lambda: self.sdk.tasks.get(str(task_id))))
 
     def iter_tasks(self, project_id: int, page_size: int = 100) -> Iterator[dict[str, Any]]:
         """Every task of the project with its annotations, one page per retried request.

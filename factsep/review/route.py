@@ -22,8 +22,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import factsep
 from factsep.decisions import latest_decisions
+from factsep.review import versions
 from factsep.review.calibration import BaseScores
 from factsep.review.client import ReviewClient
 from factsep.review.data import load_documents, load_spans, require_scan, write_json_atomic
@@ -112,6 +112,37 @@ def uncertainty(confidence: float) -> float:
 def priority(span: Span) -> float:
     bits = min(max(float(span.bits), 0.0), 128.0)
     return uncertainty(span.confidence) * (1.0 + bits / 32.0)
+
+
+def task_score(spans: Sequence[Span]) -> float:
+    """A task's prediction score: the routing priority of its most informative span, so sorting
+    Label Studio's tasks by prediction score (descending) lists them as routing ranks spans."""
+    return round(max((priority(s) for s in spans), default=0.0), 4)
+
+
+def prediction(spans: Sequence[Span], window: str, lo: int, model_version: str) -> dict[str, Any]:
+    """One Label Studio prediction: a region per span (offsets into ``window``, which starts at
+    document offset ``lo``; score = confidence), scored by :func:`task_score`."""
+    return {
+        "model_version": model_version,
+        "score": task_score(spans),
+        "result": [
+            {
+                "id": s.span_id[:12],
+                "from_name": FROM_NAME,
+                "to_name": TO_NAME,
+                "type": "labels",
+                "value": {
+                    "start": s.start - lo,
+                    "end": s.end - lo,
+                    "text": window[s.start - lo : s.end - lo],
+                    "labels": [s.kind],
+                },
+                "score": round(float(s.confidence), 4),
+            }
+            for s in spans
+        ],
+    }
 
 
 def shape(span: Span) -> str:
@@ -328,11 +359,13 @@ def task_key(dkey: str, lo: int, hi: int, span_ids: Sequence[str]) -> str:
 
 
 def build_tasks(
-    spans: Sequence[Span], docs: dict[str, str], context: int, neighbours: Sequence[Span] = ()
+    spans: Sequence[Span], docs: dict[str, str], context: int, neighbours: Sequence[Span] = (),
+    model_version: str | None = None,
 ) -> list[dict[str, Any]]:
     """Label Studio tasks, one per merged document window, spans as pre-annotations.
 
     ``neighbours`` that fall inside a window are shown (and asked about) as well.
+    ``model_version``: the predictions' (:func:`~factsep.review.versions.scan_model_version`).
     """
     by_doc: dict[str, list[Span]] = {}
     for s in spans:
@@ -341,7 +374,7 @@ def build_tasks(
     for s in neighbours:
         near.setdefault(s.doc_id, []).append(s)
     tasks: list[dict[str, Any]] = []
-    version = str(factsep.__version__)
+    version = model_version or versions.model_version(None)
     for doc_id in sorted(by_doc):
         text = docs.get(doc_id)
         if text is None:
@@ -364,22 +397,6 @@ def build_tasks(
             ids = [s.span_id for s in members]
             key = task_key(dkey, lo, hi, ids)
             window = text[lo:hi]
-            result = [
-                {
-                    "id": s.span_id[:12],
-                    "from_name": FROM_NAME,
-                    "to_name": TO_NAME,
-                    "type": "labels",
-                    "value": {
-                        "start": s.start - lo,
-                        "end": s.end - lo,
-                        "text": window[s.start - lo : s.end - lo],
-                        "labels": [s.kind],
-                    },
-                    "score": round(float(s.confidence), 4),
-                }
-                for s in members
-            ]
             meta = {
                 "task_key": key,
                 "doc_id": doc_id,
@@ -401,13 +418,7 @@ def build_tasks(
             tasks.append(
                 {
                     "data": {TEXT_FIELD: window, "doc_id": doc_id, META: meta},
-                    "predictions": [
-                        {
-                            "model_version": version,
-                            "score": round(min(float(s.confidence) for s in members), 4),
-                            "result": result,
-                        }
-                    ],
+                    "predictions": [prediction(members, window, lo, version)],
                 }
             )
     return tasks
@@ -503,10 +514,11 @@ def route(
         # budget the pending spans did not use goes to the audit too
         chosen += select_audit(auto, room - len(chosen), routed=[*open_spans, *chosen])
     docs = load_documents(out, {s.doc_id for s in chosen}, config.text_field, spans=chosen)
-    tasks = build_tasks(chosen, docs, config.context_chars, neighbours)
+    version = versions.scan_model_version(out)
+    tasks = build_tasks(chosen, docs, config.context_chars, neighbours, version)
     while neighbours and len(chosen) > 1 and sum(len(t["data"][META]["spans"]) for t in tasks) > room:
         chosen = chosen[:-1]  # the windows showed more neighbours than estimated: trim to the budget
-        tasks = build_tasks(chosen, docs, config.context_chars, neighbours)
+        tasks = build_tasks(chosen, docs, config.context_chars, neighbours, version)
     by_kind: dict[str, int] = {}
     for t in tasks:
         for s in t["data"][META]["spans"]:
@@ -533,7 +545,9 @@ def route(
 
     client = client or ReviewClient.from_env(url)
     client.check()
-    project_id = client.ensure_project(project, label_config(), overlap=config.annotators_per_task)
+    project_id = client.ensure_project(
+        project, label_config(), overlap=config.annotators_per_task, model_version=version
+    )
     recorded = ledger.for_target(target)
     # Reconcile: tasks the server holds but the ledger lacks (a crash right after an import).
     on_server: dict[str, int] = {}

@@ -429,16 +429,22 @@ def sync(
     client: ReviewClient | None = None,
     calibrate: bool = True,
     rewrite: Callable[[str], Any] | None = None,
+    export: str | Path | None = None,
     **_: Any,
 ) -> SyncResult:
     """Pull annotations from the project and append the human decisions they settle.
 
     Then re-apply decisions to the dataset and span parts (``factsep.scan.rewrite_parts``) and
     refit the calibration. Safe to repeat and to interrupt: the ledger is append-only, and a
-    decision already in force is not written again.
+    decision already in force is not written again. ``export``: read the tasks from a Label
+    Studio JSON export file instead of the server (:mod:`factsep.review.export_file`).
     """
     require_scan(out)
     cfg: ReviewConfig = review_config(config)
+    if export is not None:
+        from factsep.review.export_file import read_export
+
+        return apply_tasks(out, read_export(export), cfg, calibrate=calibrate, rewrite=rewrite)
     project = project or cfg.project
     url = url or (client.url if client else os.environ.get("LABEL_STUDIO_URL"))
     if not url:
@@ -451,6 +457,22 @@ def sync(
             f"no Label Studio project named {project!r} at {client.url}; run `factsep route` first"
         )
     tasks = list(client.iter_tasks(project_id))  # fetch everything first: a failure writes nothing
+    return apply_tasks(out, tasks, cfg, calibrate=calibrate, rewrite=rewrite)
+
+
+def apply_tasks(
+    out: str | Path,
+    tasks: Sequence[dict[str, Any]],
+    cfg: ReviewConfig,
+    calibrate: bool = True,
+    rewrite: Callable[[str], Any] | None = None,
+) -> SyncResult:
+    """Interpret these Label Studio tasks (with their annotations) and record what they settle.
+
+    The one interpreter of annotations: sync feeds it the project's tasks, an export file's, or
+    (the ML backend) the tasks an annotation event touched. Decisions already in force are not
+    appended again; then inference, the parts' rewrite and calibration as in :func:`sync`.
+    """
     result = SyncResult(tasks_seen=len(tasks))
     doc_ids = {
         str((t.get("data") or {}).get(META, {}).get("doc_id"))
