@@ -260,22 +260,6 @@ def _is_hidden(rel: str) -> bool:
     return any(part.startswith(".") for part in rel.split("/"))
 
 
-def _content_hash(fs: Any, path: str) -> str:
-    h = hashlib.blake2b(digest_size=16)
-    with fs.open(path, "rb") as fh:
-        while chunk := fh.read(1 << 20):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def _mtime(info: dict[str, Any]) -> float | str | None:
-    for key in ("mtime", "LastModified", "last_modified", "updated", "created"):
-        if key in info and info[key] is not None:
-            value = info[key]
-            return value if isinstance(value, (int, float)) else str(value)
-    return None
-
-
 def _shard_id(url: str) -> str:
     """File name (readable) plus a hash of the whole URL (unique): the same file, the same id."""
     slug = re.sub(r"[^A-Za-z0-9._-]+", "_", url.rstrip("/").rsplit("/", 1)[-1]).strip("._")[-48:] or "input"
@@ -303,10 +287,10 @@ def plan_shards(inputs: list[str], config: ScanConfig | None = None, exclude: st
             matches = sorted(fs.glob(path))
             files: list[str] = []
             for m in matches:
-                files.extend(sorted(fs.find(m)) if fs.isdir(m) else [m])
+                files.extend(outfs.find_inputs(fs, m, config.include_hidden, excluded) if fs.isdir(m) else [m])
         elif fs.isdir(path):
             base = path.rstrip("/")
-            files = sorted(fs.find(path))
+            files = outfs.find_inputs(fs, path, config.include_hidden, excluded)
         elif fs.exists(path):
             base = path.rsplit("/", 1)[0] if "/" in path else ""
             files = [path]
@@ -325,10 +309,7 @@ def plan_shards(inputs: list[str], config: ScanConfig | None = None, exclude: st
                 continue
             if url in found:
                 continue
-            info = fs.info(f)
-            fingerprint = {"size": int(info.get("size") or 0), "mtime": _mtime(info)}
-            if config.hash_content:
-                fingerprint["blake2b"] = _content_hash(fs, f)
+            fingerprint = outfs.fingerprint(fs, f, config.hash_content)
             fmt, compression = detect_format(f)
             found[url] = Shard(_shard_id(url), url, rel, fmt, compression, fingerprint)
     if missing:

@@ -203,7 +203,7 @@ def test_parquet_non_string_text_and_corrupt_file(tmp_path: Path) -> None:
 
 def test_txt_files(tmp_path: Path) -> None:
     (tmp_path / "ok.txt").write_text("héllo\nworld\n", encoding="utf-8")
-    (tmp_path / "bin.txt").write_bytes(b"abc\x00\x01def")
+    (tmp_path / "bin.txt").write_bytes("UTF-16 is not UTF-8".encode("utf-16-le"))
     (tmp_path / "latin.txt").write_bytes("café".encode("latin-1"))
     (tmp_path / "empty.txt").write_bytes(b"")
     (tmp_path / "blank.txt").write_bytes(b"  \n\n")
@@ -232,7 +232,7 @@ def test_unknown_and_binary_files(tmp_path: Path) -> None:
     _, bad, *_ = collect(str(tmp_path / "notes.md"))
     assert bad[0].reason.startswith("unknown format (text")
     _, bad, *_ = collect(str(tmp_path / "data.jsonl"))
-    assert bad[0].reason == "binary file"
+    assert reason_category(bad[0].reason) == "binary data" and bad[0].loc == 1  # that line, not the file
 
 
 def test_fsspec_memory_and_file_urls(tmp_path: Path) -> None:

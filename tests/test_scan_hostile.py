@@ -63,7 +63,7 @@ def test_hostile_corpus(tmp_path: Path) -> None:
         ("cut.jsonl.gz", "truncated gzip stream"),
         ("cut.jsonl.zst", "truncated zstd stream"),
         ("blob.bin", "unknown format"),
-        ("binary.jsonl", "binary file"),
+        ("binary.jsonl", "binary data"),
         ("empty.jsonl", "empty file"),
         ("empty.txt", "empty file"),
         ("table.csv", "unknown format"),

@@ -13,13 +13,18 @@ process sees, or from :func:`register_storage_options`, which a run calls with i
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import logging
 import os
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
 import fsspec
 import pyarrow.parquet as pq
+
+log = logging.getLogger("factsep.scan")
 
 _LOCAL_PROTOCOLS = {"file", "local"}
 #: protocol -> storage options registered in this process (see :func:`register_storage_options`).
@@ -173,3 +178,126 @@ def scan_parquet(paths: list[str]) -> Any:
     fs, _ = to_fs(paths[0])
     stripped = [to_fs(p)[1] for p in paths]
     return pl.scan_pyarrow_dataset(ds.dataset(stripped, filesystem=fs, format="parquet"))
+
+
+# --------------------------------------------------------------------------------------------------
+# listing inputs
+
+
+def _fs_is_local(fs: Any) -> bool:
+    protocols = fs.protocol if isinstance(fs.protocol, tuple) else (fs.protocol,)
+    return bool(_LOCAL_PROTOCOLS & set(protocols))
+
+
+def _within(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+def find_inputs(fs: Any, path: str, include_hidden: bool = False, exclude: str | None = None) -> list[str]:
+    """Every file under the folder ``path``, sorted; unreadable folders come out as entries too.
+
+    Why not ``fs.find`` for a local folder: it skips a folder it cannot list without a word, lists
+    a link to a folder as a file (which then fails to open), and would walk a link loop forever.
+    Here links are followed once: a folder or file reached twice (a loop, or two links to one
+    target) is scanned once, under its first path in sorted order, with a warning for the other.
+    A folder that cannot be listed, or a link that leads nowhere, is returned as an entry of its
+    own, so the scan quarantines it with the reason (see ``readers.read_source``) and warns here.
+    Names starting with "." are not entered unless ``include_hidden``; ``exclude`` (OUT, a local
+    absolute path) is never entered, through a link either.
+    """
+    if not _fs_is_local(fs):
+        return sorted(fs.find(path))
+    excluded = os.path.realpath(exclude) if exclude else None
+    files: list[str] = []
+    seen_dirs: dict[tuple[int, int], str] = {}
+    seen_files: dict[tuple[int, int], str] = {}
+    stack = [path.rstrip("/") or "/"]
+    while stack:
+        folder = stack.pop()
+        try:
+            st = os.stat(folder)
+            key = (st.st_dev, st.st_ino)
+            if key in seen_dirs:
+                log.warning("skipped %s: it leads to folder %s, which is scanned already", folder, seen_dirs[key])
+                continue
+            seen_dirs[key] = folder
+            with os.scandir(folder) as it:
+                entries = sorted(it, key=lambda e: e.name)
+        except OSError as exc:
+            log.warning(
+                "cannot list folder %s (%s): its files are not scanned and it is quarantined; "
+                "grant read and execute permission and re-run",
+                folder,
+                exc.strerror or exc,
+            )
+            files.append(folder)
+            continue
+        subfolders: list[str] = []
+        for entry in entries:
+            if not include_hidden and entry.name.startswith("."):
+                continue
+            target = entry.path
+            if excluded and _within(os.path.realpath(target), excluded):
+                continue
+            try:
+                tst = os.stat(target)  # follows links
+            except OSError as exc:
+                log.warning("cannot read %s (%s): it is quarantined", target, exc.strerror or exc)
+                files.append(target)
+                continue
+            if stat.S_ISDIR(tst.st_mode):
+                subfolders.append(target)
+                continue
+            if not stat.S_ISREG(tst.st_mode):
+                log.warning("skipped %s: not a regular file (a device, socket or pipe)", target)
+                continue
+            fkey = (tst.st_dev, tst.st_ino)
+            if fkey in seen_files:
+                log.warning("skipped %s: the same file as %s, which is scanned already", target, seen_files[fkey])
+                continue
+            seen_files[fkey] = target
+            files.append(target)
+        stack.extend(reversed(subfolders))
+    return sorted(files)
+
+
+def content_hash(fs: Any, path: str) -> str:
+    """blake2b-128 of a file's bytes, read in 1 MiB pieces."""
+    h = hashlib.blake2b(digest_size=16)
+    with fs.open(path, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _mtime(info: dict[str, Any]) -> float | str | None:
+    for key in ("mtime", "LastModified", "last_modified", "updated", "created"):
+        if key in info and info[key] is not None:
+            value = info[key]
+            return value if isinstance(value, (int, float)) else str(value)
+    return None
+
+
+def fingerprint(fs: Any, path: str, hash_content: bool) -> dict[str, Any]:
+    """Size, mtime and (with ``hash_content``) the content hash of an input, for resume.
+
+    An input that cannot be read still gets one (``unreadable`` holds the reason, no hash), so it
+    becomes a shard whose only record is its quarantine entry; once it is readable its fingerprint
+    changes and the next run scans it.
+    """
+    try:
+        info = fs.info(path)
+    except OSError as exc:
+        return {"size": 0, "mtime": None, "unreadable": exc.strerror or str(exc)}
+    fp: dict[str, Any] = {"size": int(info.get("size") or 0), "mtime": _mtime(info)}
+    if info.get("type") == "directory":
+        fp["size"] = 0
+        fp["unreadable"] = "cannot list folder"
+        return fp
+    if hash_content:
+        try:
+            fp["blake2b"] = content_hash(fs, path)
+        except OSError as exc:
+            log.warning("cannot read %s (%s): it is quarantined", path, exc.strerror or exc)
+            fp["unreadable"] = exc.strerror or str(exc)
+    return fp

@@ -309,11 +309,17 @@ def _parse_json_line(batch: Batch, lineno: int, line: bytes, opts: ReadOptions) 
     except UnicodeDecodeError as exc:
         batch.add_bad(Bad("line", lineno, f"invalid UTF-8 at byte {exc.start}", line))
         return
+    nul = line.find(b"\x00")
+    if nul >= 0:  # JSON has no raw NUL: this line alone is bad (a NUL in a value is written \u0000)
+        what = "binary data" if looks_binary(line) else "NUL byte"
+        batch.add_bad(Bad("line", lineno, f"{what} (NUL at byte {nul}; JSON writes a NUL as \\u0000)", line))
+        return
     try:
         obj = json.loads(text)
     except ValueError as exc:
         where = f" at column {exc.colno}" if isinstance(exc, json.JSONDecodeError) else ""
-        batch.add_bad(Bad("line", lineno, f"invalid JSON ({getattr(exc, 'msg', exc)}{where})", line))
+        msg = str(getattr(exc, "msg", exc)).removesuffix(" at")
+        batch.add_bad(Bad("line", lineno, f"invalid JSON ({msg}{where})", line))
         return
     except RecursionError:
         batch.add_bad(Bad("line", lineno, "invalid JSON (nested too deeply)", line))
@@ -391,7 +397,7 @@ def read_txt(fh: BinaryIO, compression: str | None, opts: ReadOptions) -> Iterat
     if not raw.strip():
         yield Batch(read=1, bad=[Bad("file", None, "empty file", raw).cut(opts.max_raw_bytes)])
         return
-    if b"\x00" in raw[:8192]:
+    if looks_binary(raw[:8192]):
         yield Batch(read=1, bad=[Bad("file", None, "binary file", raw).cut(opts.max_raw_bytes)])
         return
     try:
@@ -403,16 +409,30 @@ def read_txt(fh: BinaryIO, compression: str | None, opts: ReadOptions) -> Iterat
 
 
 def read_source(url: str, opts: ReadOptions, storage_options: dict[str, Any] | None = None) -> Iterator[Batch]:
-    """Read one input file of any supported format, through fsspec, as batches."""
+    """Read one input file of any supported format, through fsspec, as batches.
+
+    An input that cannot be opened (no permission, a link to nowhere, a folder that cannot be
+    listed) comes out as one file-level :class:`Bad` saying so, never as an exception: one bad
+    path must not stop a run.
+    """
     fmt, compression = detect_format(url)
-    with fsspec.open(url, "rb", **(storage_options or {})) as fh:
-        head = fh.read(8192)
-        fh.seek(0)
+    try:
+        fh = fsspec.open(url, "rb", **(storage_options or {})).open()
+    except OSError as exc:
+        yield Batch(read=1, bad=[Bad("file", None, _unreadable(url, exc, storage_options), None)])
+        return
+    with fh:
+        try:
+            head = fh.read(8192)
+            fh.seek(0)
+        except OSError as exc:
+            yield Batch(read=1, bad=[Bad("file", None, _unreadable(url, exc, storage_options), None)])
+            return
         if not head:
             yield Batch(read=1, bad=[Bad("file", None, "empty file", b"")])
             return
         if fmt == "unknown":
-            sniff = "binary" if b"\x00" in head else "text"
+            sniff = "binary" if looks_binary(head) else "text"
             yield Batch(
                 read=1,
                 bad=[
@@ -427,14 +447,41 @@ def read_source(url: str, opts: ReadOptions, storage_options: dict[str, Any] | N
             )
             return
         if fmt == "jsonl":
-            if compression is None and b"\x00" in head:
-                yield Batch(read=1, bad=[Bad("file", None, "binary file", fh.read(opts.max_raw_bytes), _size(fh))])
-                return
+            # no whole-file binary sniff: a NUL byte is invalid JSON on its own line only
             yield from read_jsonl(fh, compression, opts)
         elif fmt == "parquet":
             yield from read_parquet(fh, opts)
         else:
             yield from read_txt(fh, compression, opts)
+
+
+_CONTROL = bytes([*range(0x00, 0x09), *range(0x0E, 0x1B), *range(0x1C, 0x20), 0x7F])
+
+
+def looks_binary(head: bytes) -> bool:
+    """True for binary content: NUL bytes above 1% of ``head`` (UTF-16 text, archives, images) or
+    control bytes above 10%. One stray NUL in a text file is kept as a character, not a reason to
+    drop the file."""
+    if not head:
+        return False
+    nuls = head.count(0)
+    control = len(head) - len(head.translate(None, _CONTROL))
+    return (nuls > 1 and nuls * 100 > len(head)) or control * 10 > len(head)
+
+
+def _unreadable(url: str, exc: OSError, storage_options: dict[str, Any] | None) -> str:
+    """A quarantine reason for an input that cannot be opened, naming the fix."""
+    why = exc.strerror or str(exc) or type(exc).__name__
+    try:
+        fs, path = fsspec.core.url_to_fs(url, **(storage_options or {}))
+        is_dir = bool(fs.isdir(path))
+    except Exception:  # noqa: BLE001 - the reason is what matters here
+        is_dir = False
+    if isinstance(exc, FileNotFoundError):
+        return f"missing file ({why}: a link to nowhere, or removed after planning)"
+    if is_dir:
+        return f"unreadable folder, its files were not scanned ({why}; grant read and execute permission and re-run)"
+    return f"unreadable file ({why}; grant read permission and re-run)"
 
 
 def _size(fh: Any) -> int | None:
