@@ -3,22 +3,26 @@
 Three formats, one per way of using the tags (see docs/report.md):
 
 - ``tagged``: ``id, text, rf_count, rf_bits``; ``text`` has every random fact wrapped in the
-  configurable markers (default ``<rf:{kind}>...</rf:{kind}>``).
+  configurable markers (default ``<rf:{kind}>...</rf:{kind}>``), tag syntax in the text escaped.
 - ``masked``: ``id, text, char_loss_mask, facts`` and, given a tokenizer, ``input_ids,
   token_loss_mask, labels`` (``labels`` is ``-100`` on masked tokens, what HF trainers ignore).
-- ``abstain``: one row per singleton random fact: ``id, span_id, kind, bits, prompt, target``;
-  ``prompt`` is the text before the fact, ``target`` a marker such as ``<unknown:phone_number>``.
+  With ``pack_block_size`` the documents are concatenated and cut into blocks of that many tokens
+  instead: ``input_ids, labels, token_loss_mask, doc_ids`` (labels still aligned and masked).
+- ``abstain``: one row per singleton random fact: ``id, span_id, kind, bits, prompt, completion``
+  (TRL's prompt-completion format); ``prompt`` is the text before the fact, ``completion`` a
+  marker such as ``<unknown:phone_number>``.
 
-The dataset parts are streamed batch by batch (memory follows ``batch_rows``), human decisions
-from the ledger are overlaid again (so an export after a sync is current even before the parts
-are rewritten), and the file appears whole or not at all (``factsep.io.atomic``). OUT and the
-target may be local paths or fsspec URLs (``s3://...``).
+``keep_columns`` passes input columns through (``*`` for all of them) on every row-per-document or
+row-per-fact format. The dataset parts are streamed batch by batch (memory follows ``batch_rows``),
+human decisions from the ledger are overlaid again (so an export after a sync is current even
+before the parts are rewritten), and the file appears whole or not at all (``factsep.io.atomic``).
+OUT and the target may be local paths or fsspec URLs (``s3://...``).
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,14 +34,16 @@ from factsep.decisions import DecisionIndex
 from factsep.io import fs as outfs
 from factsep.io.atomic import TMP_PREFIX, AtomicParquetWriter
 from factsep.report import dataset_files, find_setting, read_manifest, span_files
+from factsep.scan import FACT_COLUMNS
 from factsep.span import REJECTED, Span, doc_key
 from factsep.training import (
     DEFAULT_ABSTAIN_MARKER,
     DEFAULT_FULL_MASK_BITS,
-    IGNORE_INDEX,
     abstain_examples,
     char_mask,
     mask_from_offsets,
+    masked_labels,
+    pack_blocks,
     select_facts,
     tag_text,
     token_offsets,
@@ -56,38 +62,52 @@ FACT_TYPE = pa.struct(
 )
 
 
-def export_schema(fmt: str, with_tokens: bool = False) -> pa.Schema:
-    """Arrow schema of an export; fixed so every batch and an empty export agree."""
+def export_schema(
+    fmt: str, with_tokens: bool = False, packed: bool = False, extra: Sequence[pa.Field] = ()
+) -> pa.Schema:
+    """Arrow schema of an export; fixed so every batch and an empty export agree.
+
+    ``extra`` are the passed-through input columns, appended after the export's own.
+    """
     if fmt == "tagged":
-        return pa.schema(
-            [("id", pa.string()), ("text", pa.string()), ("rf_count", pa.int32()), ("rf_bits", pa.float32())]
-        )
-    if fmt == "masked":
         fields = [
-            ("id", pa.string()),
-            ("text", pa.string()),
-            ("char_loss_mask", pa.list_(pa.uint8())),
-            ("facts", pa.list_(FACT_TYPE)),
+            pa.field("id", pa.string()),
+            pa.field("text", pa.string()),
+            pa.field("rf_count", pa.int32()),
+            pa.field("rf_bits", pa.float32()),
+        ]
+    elif fmt == "masked" and packed:
+        fields = [
+            pa.field("input_ids", pa.list_(pa.int32())),
+            pa.field("labels", pa.list_(pa.int64())),
+            pa.field("token_loss_mask", pa.list_(pa.float32())),
+            pa.field("doc_ids", pa.list_(pa.string())),
+        ]
+    elif fmt == "masked":
+        fields = [
+            pa.field("id", pa.string()),
+            pa.field("text", pa.string()),
+            pa.field("char_loss_mask", pa.list_(pa.uint8())),
+            pa.field("facts", pa.list_(FACT_TYPE)),
         ]
         if with_tokens:
             fields += [
-                ("input_ids", pa.list_(pa.int32())),
-                ("token_loss_mask", pa.list_(pa.float32())),
-                ("labels", pa.list_(pa.int64())),
+                pa.field("input_ids", pa.list_(pa.int32())),
+                pa.field("token_loss_mask", pa.list_(pa.float32())),
+                pa.field("labels", pa.list_(pa.int64())),
             ]
-        return pa.schema(fields)
-    if fmt == "abstain":
-        return pa.schema(
-            [
-                ("id", pa.string()),
-                ("span_id", pa.string()),
-                ("kind", pa.string()),
-                ("bits", pa.float32()),
-                ("prompt", pa.string()),
-                ("target", pa.string()),
-            ]
-        )
-    raise ValueError(f"format must be one of {FORMATS}, not {fmt!r}")
+    elif fmt == "abstain":
+        fields = [
+            pa.field("id", pa.string()),
+            pa.field("span_id", pa.string()),
+            pa.field("kind", pa.string()),
+            pa.field("bits", pa.float32()),
+            pa.field("prompt", pa.string()),
+            pa.field("completion", pa.string()),
+        ]
+    else:
+        raise ValueError(f"format must be one of {FORMATS}, not {fmt!r}")
+    return pa.schema([*fields, *extra])
 
 
 @dataclass
@@ -105,12 +125,26 @@ class ExportConfig:
     weight_by_bits: bool = False
     full_mask_bits: float = DEFAULT_FULL_MASK_BITS
     batch_rows: int = 1024
+    #: Input columns copied onto every row (``("*",)``: all but the text and the scan's own columns).
+    keep_columns: tuple[str, ...] = ()
+    #: masked: concatenate the documents and cut blocks of this many tokens (needs a tokenizer).
+    pack_block_size: int | None = None
+    #: masked, packed: token id appended after every document (an end-of-text token), or none.
+    pack_separator_id: int | None = None
 
     def __post_init__(self) -> None:
         if self.format not in FORMATS:
             raise ValueError(f"format must be one of {FORMATS}, not {self.format!r}")
         if self.prompt_chars < 1:
             raise ValueError("prompt_chars must be at least 1")
+        self.keep_columns = tuple(self.keep_columns)
+        if self.pack_block_size is not None:
+            if self.format != "masked":
+                raise ValueError("packing (pack_block_size) applies to the masked format only")
+            if self.pack_block_size < 1:
+                raise ValueError("pack_block_size must be at least 1")
+            if self.keep_columns:
+                raise ValueError("a packed block mixes documents, so keep_columns cannot apply; export unpacked")
 
 
 @dataclass
@@ -188,16 +222,41 @@ class _Counts:
         return self._map.get(key, default)
 
 
+def _kept_fields(out: str | Path, keep: Sequence[str], text_field: str, own: Sequence[str]) -> list[pa.Field]:
+    """Arrow fields of the input columns to pass through, their types unified across dataset parts."""
+    if not keep:
+        return []
+    schemas = [outfs.parquet_file(p).schema_arrow for p in dataset_files(out)]
+    present = list(dict.fromkeys(name for sch in schemas for name in sch.names))
+    if tuple(keep) == ("*",):
+        names = [n for n in present if n != text_field and n not in FACT_COLUMNS and n not in own]
+    else:
+        names = list(dict.fromkeys(keep))
+        missing = [n for n in names if n not in present]
+        if missing:
+            raise ValueError(f"keep_columns {missing} are not dataset columns; they are: {present}")
+        clash = [n for n in names if n in own]
+        if clash:
+            raise ValueError(f"keep_columns {clash} are columns the export writes itself; rename them on input")
+    fields = []
+    for name in names:
+        types = [sch.field(name) for sch in schemas if name in sch.names]
+        unified = pa.unify_schemas([pa.schema([f]) for f in types], promote_options="permissive")
+        fields.append(unified.field(name).with_nullable(True))
+    return fields
+
+
 def _documents(
-    out: str | Path, text_field: str, id_field: str, batch_rows: int
-) -> Iterator[tuple[str, str, list[dict[str, Any]]]]:
-    """(id, text, spans) per dataset row, streaming; rows without a string text are skipped."""
+    out: str | Path, text_field: str, id_field: str, batch_rows: int, keep: Sequence[str] = ()
+) -> Iterator[tuple[str, str, list[dict[str, Any]], dict[str, Any]]]:
+    """(id, text, spans, kept columns) per dataset row, streaming; rows without a string text are skipped."""
     for path in dataset_files(out):
         pf = outfs.parquet_file(path)
         names = set(pf.schema_arrow.names)
         if text_field not in names:
             raise ValueError(f"{path} has no text column {text_field!r}; pass text_field")
-        cols = [text_field] + [c for c in (id_field, "doc_id", "random_facts") if c in names and c != text_field]
+        wanted = [text_field, id_field, "doc_id", "random_facts", *keep]
+        cols = [c for c in dict.fromkeys(wanted) if c in names]
         stem = outfs.name_of(path).removesuffix(".parquet")
         row = 0
         for batch in pf.iter_batches(batch_size=batch_rows, columns=cols):
@@ -215,7 +274,7 @@ def _documents(
                     ident = f"{stem}:{row}"
                 row += 1
                 if isinstance(text, str):
-                    yield ident, text, facts
+                    yield ident, text, facts, {k: (data[k][i] if k in data else None) for k in keep}
 
 
 class _Writer:
@@ -270,21 +329,41 @@ def export(
     id_field = config.id_field or find_setting(manifest, "id_field") or "id"
     tags = config.tags or scan_tags(out)
     with_tokens = tokenizer is not None and config.format == "masked"
-    schema = export_schema(config.format, with_tokens)
+    packed = config.pack_block_size is not None
+    if packed and tokenizer is None:
+        raise ValueError("packing needs a tokenizer: pass one (--tokenizer)")
+    own = export_schema(config.format, with_tokens, packed).names
+    extra = _kept_fields(out, config.keep_columns, str(text_field), own)
+    keep = [f.name for f in extra]
+    schema = export_schema(config.format, with_tokens, packed, extra)
     target = _resolve_output(to, config.format)
     ledger = DecisionIndex.load(out)
     counts = _Counts(out)
     writer = _Writer(target, schema, config.batch_rows)
-    documents = facts_total = 0
-    try:
-        for ident, text, raw in _documents(out, str(text_field), str(id_field), config.batch_rows):
-            documents += 1
+    totals = {"documents": 0, "facts": 0}
+
+    def documents() -> Iterator[tuple[str, str, list[Any], dict[str, Any]]]:
+        """Each document with its random facts, human decisions from the ledger applied."""
+        for ident, text, raw, kept in _documents(out, str(text_field), str(id_field), config.batch_rows, keep):
+            totals["documents"] += 1
             spans: list[Any] = raw
             if len(ledger):
                 overlaid = ledger.apply([Span.from_dict(s) for s in raw], doc_key(text))
                 spans = [s for s in overlaid if s.decision not in REJECTED]
             facts = select_facts(spans, min_bits)
-            facts_total += len(facts)
+            totals["facts"] += len(facts)
+            yield ident, text, facts, kept
+
+    def token_weights(text: str, facts: list[Any]) -> tuple[list[int], list[float]]:
+        ids, offsets = token_offsets(tokenizer, text)
+        return ids, mask_from_offsets(offsets, facts, config.weight_by_bits, min_bits, config.full_mask_bits)
+
+    try:
+        if packed:
+            tokenized = ((ident, *token_weights(text, facts)) for ident, text, facts, _ in documents())
+            for block in pack_blocks(tokenized, int(config.pack_block_size or 0), config.pack_separator_id):
+                writer.add(block.to_dict())
+        for ident, text, facts, kept in () if packed else documents():
             if config.format == "tagged":
                 writer.add(
                     {
@@ -292,6 +371,7 @@ def export(
                         "text": tag_text(text, facts, tags, min_bits),
                         "rf_count": len(facts),
                         "rf_bits": float(sum(float(_field(s, "bits")) for s in facts)),
+                        **kept,
                     }
                 )
             elif config.format == "masked":
@@ -300,23 +380,27 @@ def export(
                     "text": text,
                     "char_loss_mask": char_mask(len(text), facts, min_bits),
                     "facts": [{k: _field(s, k) for k in FACT_TYPE.names} for s in facts],
+                    **kept,
                 }
                 if with_tokens:
-                    ids, offsets = token_offsets(tokenizer, text)
-                    weights = mask_from_offsets(offsets, facts, config.weight_by_bits, min_bits, config.full_mask_bits)
+                    ids, weights = token_weights(text, facts)
                     row["input_ids"] = ids
                     row["token_loss_mask"] = weights
-                    row["labels"] = [t if w > 0 else IGNORE_INDEX for t, w in zip(ids, weights, strict=True)]
+                    row["labels"] = masked_labels(ids, weights)
                 writer.add(row)
             else:
                 for ex in abstain_examples(text, facts, config.prompt_chars, config.marker, min_bits, counts=counts):
-                    writer.add({"id": ident, **ex.to_dict()})
+                    writer.add({"id": ident, **ex.to_dict(), **kept})
         writer.close()
     except BaseException:
         writer.abort()
         raise
     return ExportResult(
-        path=str(target), format=config.format, documents=documents, rows=writer.count, facts=facts_total
+        path=str(target),
+        format=config.format,
+        documents=totals["documents"],
+        rows=writer.count,
+        facts=totals["facts"],
     )
 
 

@@ -10,7 +10,7 @@ through the character offsets of a Hugging Face fast tokenizer: either a
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -95,6 +95,21 @@ def token_offsets(
         enc = tokenizer(text, add_special_tokens=add_special_tokens, return_offsets_mapping=True)
         return list(enc["input_ids"]), [(int(a), int(b)) for a, b in enc["offset_mapping"]]
     raise TypeError(f"unsupported tokenizer type {type(tokenizer).__name__}")
+
+
+def token_id(tokenizer: Any, token: str) -> int:
+    """The id of one token (an end-of-text token for packing) in a fast tokenizer of either package."""
+    if tokenizer is None:
+        raise ValueError(f"token {token!r} needs a tokenizer to look it up")
+    if hasattr(tokenizer, "token_to_id"):
+        found = tokenizer.token_to_id(token)
+    else:
+        found = tokenizer.convert_tokens_to_ids(token)
+        if found == getattr(tokenizer, "unk_token_id", None) and token != getattr(tokenizer, "unk_token", None):
+            found = None
+    if found is None:
+        raise ValueError(f"token {token!r} is not in the tokenizer's vocabulary")
+    return int(found)
 
 
 def mask_from_offsets(
@@ -190,13 +205,17 @@ def is_singleton(span: SpanLike, counts: Mapping[str, int] | None = None) -> boo
 
 @dataclass(frozen=True)
 class AbstainExample:
-    """One prompt/target pair teaching a model to abstain on a fact it saw once."""
+    """One prompt/completion pair teaching a model to abstain on a fact it saw once.
+
+    ``prompt``/``completion`` are the field names of TRL's prompt-completion dataset format, so
+    the export loads into ``SFTTrainer`` as it is (which then computes the loss on the completion).
+    """
 
     span_id: str
     kind: str
     bits: float
     prompt: str
-    target: str
+    completion: str
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -204,7 +223,7 @@ class AbstainExample:
             "kind": self.kind,
             "bits": self.bits,
             "prompt": self.prompt,
-            "target": self.target,
+            "completion": self.completion,
         }
 
 
@@ -240,7 +259,117 @@ def abstain_examples(
                 kind=str(_get(s, "kind")),
                 bits=float(_get(s, "bits")),
                 prompt=prompt,
-                target=tags_mod.expand(marker, s),
+                completion=tags_mod.expand(marker, s),
             )
         )
     return out
+
+
+@dataclass
+class PackedBlock:
+    """``block_size`` tokens cut from the concatenated documents, labels aligned to ``input_ids``."""
+
+    input_ids: list[int]
+    labels: list[int]
+    token_loss_mask: list[float]
+    #: Ids of the documents with tokens in this block, in order (a long document spans several blocks).
+    doc_ids: list[str]
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def pack_blocks(
+    documents: Iterable[tuple[str, Sequence[int], Sequence[float]]],
+    block_size: int,
+    separator_id: int | None = None,
+    ignore_index: int = IGNORE_INDEX,
+) -> Iterator[PackedBlock]:
+    """Concatenate tokenized documents and cut them into blocks of ``block_size`` tokens.
+
+    ``documents`` yields ``(doc_id, input_ids, token_loss_mask)``. Each token keeps its own label
+    (``ignore_index`` where the mask is 0), so the loss mask survives packing; a ``separator_id``
+    (an end-of-text token) is appended after every document and learnt. The last block may be
+    shorter: nothing is dropped. Memory holds one block and one document.
+    """
+    if block_size < 1:
+        raise ValueError("block_size must be at least 1")
+    ids: list[int] = []
+    weights: list[float] = []
+    owners: list[str] = []
+    for doc_id, doc_ids, mask in documents:
+        if len(doc_ids) != len(mask):
+            raise ValueError(f"document {doc_id}: {len(doc_ids)} ids but {len(mask)} mask values")
+        ids += [int(t) for t in doc_ids]
+        weights += [float(w) for w in mask]
+        owners += [doc_id] * len(doc_ids)
+        if separator_id is not None:
+            ids.append(int(separator_id))
+            weights.append(1.0)
+            owners.append(doc_id)
+        while len(ids) >= block_size:
+            yield _block(ids[:block_size], weights[:block_size], owners[:block_size], ignore_index)
+            del ids[:block_size], weights[:block_size], owners[:block_size]
+    if ids:
+        yield _block(ids, weights, owners, ignore_index)
+
+
+def _block(ids: list[int], weights: list[float], owners: list[str], ignore_index: int) -> PackedBlock:
+    return PackedBlock(
+        input_ids=list(ids),
+        labels=masked_labels(ids, weights, ignore_index),
+        token_loss_mask=list(weights),
+        doc_ids=list(dict.fromkeys(owners)),
+    )
+
+
+@dataclass
+class LossMaskCollator:
+    """Pads a batch of ``input_ids``/``labels`` (and ``token_loss_mask``) without touching the labels.
+
+    What transformers' ``DataCollatorForSeq2Seq`` does for ``input_ids`` and ``labels``, plus the
+    float ``token_loss_mask`` of ``weight_by_bits`` (padded with 0.0), which that collator leaves
+    ragged. Never use ``DataCollatorForLanguageModeling(mlm=False)`` here: it rebuilds ``labels``
+    from ``input_ids`` and silently drops the mask. ``return_tensors``: "np", "pt" (torch) or None.
+    """
+
+    pad_token_id: int
+    ignore_index: int = IGNORE_INDEX
+    pad_to_multiple_of: int | None = None
+    return_tensors: str | None = "np"
+
+    def __call__(self, features: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+        width = max((len(f["input_ids"]) for f in features), default=0)
+        if self.pad_to_multiple_of:
+            width = -(-width // self.pad_to_multiple_of) * self.pad_to_multiple_of
+        pads = {"input_ids": self.pad_token_id, "labels": self.ignore_index, "token_loss_mask": 0.0}
+        batch: dict[str, list[list[Any]]] = {"attention_mask": []}
+        for f in features:
+            n = len(f["input_ids"])
+            batch["attention_mask"].append([1] * n + [0] * (width - n))
+            for key, pad in pads.items():
+                if key in f:
+                    values = list(f[key])
+                    if len(values) != n:
+                        raise ValueError(f"{key} has {len(values)} values for {n} input_ids")
+                    batch.setdefault(key, []).append(values + [pad] * (width - n))
+        if "labels" not in batch:
+            raise ValueError("features carry no labels: build them with masked_labels (or a masked export)")
+        return _tensors(batch, self.return_tensors)
+
+
+def _tensors(batch: dict[str, list[list[Any]]], kind: str | None) -> dict[str, Any]:
+    if kind is None:
+        return dict(batch)
+    import numpy as np
+
+    arrays = {
+        k: np.asarray(v, dtype=np.float32 if k == "token_loss_mask" else np.int64) for k, v in batch.items()
+    }
+    if kind == "np":
+        return arrays
+    if kind == "pt":
+        import torch
+
+        return {k: torch.from_numpy(v) for k, v in arrays.items()}
+    raise ValueError(f"return_tensors must be 'np', 'pt' or None, not {kind!r}")

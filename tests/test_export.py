@@ -121,7 +121,7 @@ def test_abstain(tmp_path: Path) -> None:
     assert expected and ds.num_rows == df.height == len(expected)
     for row in ds:
         text, s = expected[row["span_id"]]
-        assert row["target"] == f"<unknown:{s.kind}>"
+        assert row["completion"] == f"<unknown:{s.kind}>"
         assert row["kind"] == s.kind
         assert len(row["prompt"]) <= 12 and text[: s.start].endswith(row["prompt"])
         assert s.text not in row["prompt"]
@@ -194,7 +194,7 @@ def test_cli_export(tmp_path: Path) -> None:
         assert ds.num_rows == df.height > 0
     assert "[phone_number]+1 415 555 0132[/]" in " ".join(pl.read_parquet(tmp_path / "tagged.parquet")["text"])
     assert "labels" in pl.read_parquet(tmp_path / "masked.parquet").columns
-    assert set(pl.read_parquet(tmp_path / "abstain.parquet")["target"]) <= {
+    assert set(pl.read_parquet(tmp_path / "abstain.parquet")["completion"]) <= {
         "<idk:phone_number>",
         "<idk:email_address>",
         "<idk:uuid>",
@@ -202,3 +202,115 @@ def test_cli_export(tmp_path: Path) -> None:
     }
     bad = runner.invoke(app, ["export", str(tmp_path / "out"), "--format", "nope", "--to", str(tmp_path / "n")])
     assert bad.exit_code == 2
+    packed = tmp_path / "packed.parquet"
+    args = ["--tokenizer", str(tok_path), "--pack", "16", "--pack-separator", "[SEP]", "--to", str(packed)]
+    result = runner.invoke(app, ["export", str(tmp_path / "out"), "--format", "masked", *args])
+    assert result.exit_code == 0, result.output
+    lengths = pl.read_parquet(packed)["input_ids"].list.len().to_list()
+    assert lengths and set(lengths[:-1]) <= {16} and 0 < lengths[-1] <= 16
+    wrong = runner.invoke(app, ["export", str(tmp_path / "out"), "--keep", "nope", "--to", str(packed)])
+    assert wrong.exit_code == 2 and "not dataset columns" in wrong.output
+
+
+def add_input_columns(out: Path) -> dict[str, tuple[str, int | None]]:
+    """Give every dataset part two input columns (as a scan keeps them); returns id -> values."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    values = {}
+    for n, part in enumerate(sorted((out / "dataset").glob("part-*.parquet"))):
+        table = pq.read_table(part)
+        ids = table.column("id").to_pylist()
+        source = [f"src-{i}" for i in ids]
+        # One part has ints, the other has none at all: types unify to a nullable int.
+        lines = pa.array([k * 10 for k in range(len(ids))] if n == 0 else [None] * len(ids), type=pa.int64())
+        table = table.append_column("source", pa.array(source)).append_column("line", lines)
+        pq.write_table(table, part)
+        values.update({i: (s, v) for i, s, v in zip(ids, source, lines.to_pylist(), strict=True)})
+    return values
+
+
+@pytest.mark.parametrize("fmt", ["tagged", "masked", "abstain"])
+def test_input_columns_pass_through(tmp_path: Path, fmt: str) -> None:
+    build_out(tmp_path / "out")
+    values = add_input_columns(tmp_path / "out")
+    for keep in (("source", "line"), ("*",)):
+        cfg = ExportConfig(format=fmt, keep_columns=keep)
+        df = pl.read_parquet(export(tmp_path / "out", tmp_path / f"{fmt}.parquet", cfg).path)
+        assert df.columns[-2:] == ["source", "line"] and "tagged_text" not in df.columns
+        assert df.height > 0
+        for row in df.iter_rows(named=True):
+            assert (row["source"], row["line"]) == values[row["id"]]
+    with pytest.raises(ValueError, match="export writes itself"):
+        export(tmp_path / "out", tmp_path / "x.parquet", ExportConfig(format=fmt, keep_columns=("id",)))
+    with pytest.raises(ValueError, match="not dataset columns"):
+        export(tmp_path / "out", tmp_path / "x.parquet", ExportConfig(format=fmt, keep_columns=("nope",)))
+
+
+def test_packed_blocks_keep_the_mask_aligned(tmp_path: Path) -> None:
+    docs = make_docs()
+    build_out(tmp_path / "out")
+    tok = bpe()
+    sep = tok.token_to_id("[SEP]")
+    unpacked = pl.read_parquet(
+        export(tmp_path / "out", tmp_path / "m.parquet", ExportConfig(format="masked"), tokenizer=tok).path
+    )
+    cfg = ExportConfig(format="masked", pack_block_size=32, pack_separator_id=sep)
+    result = export(tmp_path / "out", tmp_path / "p.parquet", cfg, tokenizer=tok)
+    ds, df = load_both(result.path, tmp_path)
+    assert ds.column_names == ["input_ids", "labels", "token_loss_mask", "doc_ids"]
+    lengths = df["input_ids"].list.len().to_list()
+    assert all(n == 32 for n in lengths[:-1]) and 0 < lengths[-1] <= 32
+    # Concatenated, the blocks are the documents' tokens and labels in dataset order, a separator after each.
+    ids = [t for block in df["input_ids"] for t in block]
+    labels = [t for block in df["labels"] for t in block]
+    want_ids, want_labels = [], []
+    for row in unpacked.iter_rows(named=True):
+        want_ids += [*row["input_ids"], sep]
+        want_labels += [*row["labels"], sep]
+    assert ids == want_ids and labels == want_labels
+    assert sum(lab == IGNORE_INDEX for lab in labels) > 0  # the fixture's facts are masked inside blocks
+    for block_ids, block_labels in zip(df["input_ids"], df["labels"], strict=True):
+        assert all(lab in (tid, IGNORE_INDEX) for tid, lab in zip(block_ids, block_labels, strict=True))
+    seen = [d for block in df["doc_ids"] for d in block]
+    assert list(dict.fromkeys(seen)) == unpacked["id"].to_list() and len(docs) == unpacked.height
+    with pytest.raises(ValueError, match="needs a tokenizer"):
+        export(tmp_path / "out", tmp_path / "x.parquet", cfg)
+    with pytest.raises(ValueError, match="masked format only"):
+        ExportConfig(format="tagged", pack_block_size=8)
+
+
+def docs_block(needle: str) -> str:
+    """The python block of docs/report.md that contains ``needle`` (the docs' copy-paste examples)."""
+    text = (Path(__file__).resolve().parents[1] / "docs" / "report.md").read_text()
+    blocks = re.findall(r"```python\n(.*?)```", text, flags=re.S)
+    found = [b for b in blocks if needle in b]
+    assert len(found) == 1, f"expected one docs/report.md python block with {needle!r}"
+    return found[0]
+
+
+def test_docs_training_recipes_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """docs/report.md's collator and prompt-completion examples, run as written on real exports."""
+    from test_training import hf_tokenizer
+
+    build_out(tmp_path / "out")
+    export(tmp_path / "out", tmp_path / "masked.parquet", ExportConfig(format="masked"))
+    export(tmp_path / "out", tmp_path / "abstain.parquet", ExportConfig(format="abstain"))
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(datasets.config, "HF_DATASETS_CACHE", str(tmp_path / "hf"))
+    tokenizer = hf_tokenizer()
+    ns: dict = {"tokenizer": tokenizer}
+    exec(docs_block("DataCollatorForSeq2Seq"), ns)  # noqa: S102 - the documented recipe itself
+    collator = ns["collator"]
+    collator.return_tensors = "np"  # the recipe's default is torch tensors; numpy needs no torch
+    rows = list(ns["train"])
+    batch = collator(rows)
+    masked = 0
+    for i, row in enumerate(rows):
+        n = len(row["input_ids"])
+        assert batch["labels"][i, :n].tolist() == row["labels"]
+        assert (batch["labels"][i, n:] == IGNORE_INDEX).all()
+        masked += sum(lab == IGNORE_INDEX for lab in row["labels"])
+    assert masked > 0
+    exec(docs_block("select_columns"), ns)  # noqa: S102
+    assert ns["sft"].column_names == ["prompt", "completion"] and ns["sft"].num_rows > 0

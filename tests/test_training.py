@@ -1,13 +1,13 @@
 """Loss masks, tags and abstention examples, aligned through a real BPE tokenizer trained here.
 
 Nothing is downloaded: a byte-level BPE is trained with the ``tokenizers`` package on a few lines.
-If ``transformers`` is installed the same tests also run through its PreTrainedTokenizerFast.
+The same tests also run through transformers' PreTrainedTokenizerFast, and the collators of
+docs/report.md run for real (numpy tensors, so torch is not needed).
 """
 
 from __future__ import annotations
 
 import functools
-import importlib.util
 from typing import Any
 
 import pytest
@@ -39,13 +39,13 @@ CORPUS = [
 
 @functools.cache
 def bpe() -> Tokenizer:
-    """A tiny byte-level BPE with [CLS]/[SEP] specials, trained in memory."""
+    """A tiny byte-level BPE with [CLS]/[SEP]/[PAD] specials, trained in memory."""
     tok = Tokenizer(models.BPE(unk_token="[UNK]"))
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tok.decoder = decoders.ByteLevel()
     trainer = trainers.BpeTrainer(
         vocab_size=400,
-        special_tokens=["[UNK]", "[CLS]", "[SEP]"],
+        special_tokens=["[UNK]", "[CLS]", "[SEP]", "[PAD]"],
         initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
     )
     tok.train_from_iterator(CORPUS * 30, trainer)
@@ -57,18 +57,22 @@ def bpe() -> Tokenizer:
 
 
 def tokenizer_variants() -> list[str]:
-    names = ["tokenizers"]
-    if importlib.util.find_spec("transformers") is not None:
-        names.append("transformers")
-    return names
+    return ["tokenizers", "transformers"]  # transformers is in the dev extra: both always run
 
 
 def make_tokenizer(name: str) -> Any:
     if name == "tokenizers":
         return bpe()
+    return hf_tokenizer()
+
+
+def hf_tokenizer() -> Any:
+    """The same BPE as a transformers PreTrainedTokenizerFast (what Trainer scripts hold)."""
     from transformers import PreTrainedTokenizerFast
 
-    return PreTrainedTokenizerFast(tokenizer_object=bpe(), cls_token="[CLS]", sep_token="[SEP]", unk_token="[UNK]")
+    return PreTrainedTokenizerFast(
+        tokenizer_object=bpe(), cls_token="[CLS]", sep_token="[SEP]", unk_token="[UNK]", pad_token="[PAD]"
+    )
 
 
 def span(
@@ -253,7 +257,8 @@ def test_abstain_examples_singletons_only() -> None:
     examples = abstain_examples(text, [phone, email], prompt_chars=9, marker="<unknown:{kind}>")
     assert len(examples) == 1
     ex = examples[0]
-    assert ex.target == "<unknown:phone_number>"
+    assert ex.completion == "<unknown:phone_number>"
+    assert set(ex.to_dict()) >= {"prompt", "completion"}  # TRL's prompt-completion format
     assert text[: phone.start].endswith(ex.prompt)
     assert ex.prompt == "Ana at "  # 9 chars back is "l Ana at ", snapped past the cut word
     full = abstain_examples(text, [phone], prompt_chars=1000)[0]
@@ -311,3 +316,87 @@ def test_property_every_fact_character_is_in_a_masked_token(case: tuple[str, lis
         if m == 0.0:
             covered[a:b] = [True] * (b - a)
     assert all(covered[i] for i in range(len(text)) if in_fact[i])
+
+
+def encoded_facts() -> list[dict[str, Any]]:
+    """Two documents of different lengths, encoded the docs/report.md way: input_ids and masked labels."""
+    tok = hf_tokenizer()
+    rows = []
+    for text, value, kind in ((CORPUS[0], "+1 415 555 0132", "phone_number"), (CORPUS[3], "555 0132", "phone_number")):
+        facts = [span(text, value, kind)]
+        ids, _ = token_offsets(tok, text)
+        mask = loss_mask(tok, text, facts)
+        rows.append({"input_ids": ids, "labels": masked_labels(ids, mask), "mask": mask})
+    assert len(rows[0]["input_ids"]) != len(rows[1]["input_ids"])
+    return rows
+
+
+def test_documented_collator_keeps_the_mask() -> None:
+    """DataCollatorForSeq2Seq pads labels with -100 and leaves the masked ones -100: they reach the loss ignored."""
+    from transformers import DataCollatorForSeq2Seq
+
+    rows = encoded_facts()
+    collator = DataCollatorForSeq2Seq(hf_tokenizer(), padding=True, return_tensors="np")
+    batch = collator([{"input_ids": r["input_ids"], "labels": r["labels"]} for r in rows])
+    width = max(len(r["input_ids"]) for r in rows)
+    assert batch["labels"].shape == batch["input_ids"].shape == (2, width)
+    for i, r in enumerate(rows):
+        n = len(r["input_ids"])
+        assert batch["input_ids"][i, :n].tolist() == r["input_ids"]
+        want = [t if m > 0 else IGNORE_INDEX for t, m in zip(r["input_ids"], r["mask"], strict=True)]
+        assert batch["labels"][i].tolist() == want + [IGNORE_INDEX] * (width - n)
+        assert IGNORE_INDEX in batch["labels"][i, :n].tolist()  # the fact's tokens are there, ignored
+        assert batch["attention_mask"][i].tolist() == [1] * n + [0] * (width - n)
+    # What a causal LM's loss sees: labels shifted by one; every fact token is still ignored.
+    shifted = batch["labels"][:, 1:]
+    for i, r in enumerate(rows):
+        fact_positions = [j - 1 for j, m in enumerate(r["mask"]) if m == 0.0 and j > 0]
+        assert all(shifted[i, j] == IGNORE_INDEX for j in fact_positions)
+
+
+def test_language_modeling_collator_loses_the_mask() -> None:
+    """The warning of docs/report.md holds: DataCollatorForLanguageModeling(mlm=False) rebuilds labels."""
+    from transformers import DataCollatorForLanguageModeling
+
+    rows = encoded_facts()
+    collator = DataCollatorForLanguageModeling(hf_tokenizer(), mlm=False, return_tensors="np")
+    batch = collator([{"input_ids": r["input_ids"], "labels": r["labels"]} for r in rows])
+    for i, r in enumerate(rows):
+        fact = [j for j, m in enumerate(r["mask"]) if m == 0.0]
+        assert fact and all(batch["labels"][i, j] == r["input_ids"][j] for j in fact)  # the mask is gone
+
+
+def test_factsep_collator_pads_labels_and_weights() -> None:
+    from factsep.training import LossMaskCollator
+
+    tok = hf_tokenizer()
+    rows = encoded_facts()
+    weights = [loss_mask(tok, CORPUS[1], [span(CORPUS[1], "978-0-306-40615-7", "isbn", 30.0)], weight_by_bits=True)]
+    ids = token_offsets(tok, CORPUS[1])[0]
+    features = [{"input_ids": r["input_ids"], "labels": r["labels"], "token_loss_mask": r["mask"]} for r in rows]
+    features.append({"input_ids": ids, "labels": masked_labels(ids, weights[0]), "token_loss_mask": weights[0]})
+    batch = LossMaskCollator(pad_token_id=tok.pad_token_id, pad_to_multiple_of=8)(features)
+    width = batch["input_ids"].shape[1]
+    assert width % 8 == 0 and width >= max(len(f["input_ids"]) for f in features)
+    for i, f in enumerate(features):
+        n = len(f["input_ids"])
+        assert batch["labels"][i].tolist() == f["labels"] + [IGNORE_INDEX] * (width - n)
+        assert batch["token_loss_mask"][i, :n].tolist() == pytest.approx(f["token_loss_mask"])
+        assert batch["token_loss_mask"][i, n:].sum() == 0 and batch["attention_mask"][i].sum() == n
+    assert 0 < batch["token_loss_mask"][2, : len(ids)].min() < 1  # bits weights survive padding
+    with pytest.raises(ValueError, match="no labels"):
+        LossMaskCollator(pad_token_id=0)([{"input_ids": [1, 2]}])
+
+
+def test_pack_blocks_aligns_labels() -> None:
+    from factsep.training import pack_blocks
+
+    docs = [("a", [1, 2, 3], [1.0, 0.0, 1.0]), ("b", [4, 5, 6, 7, 8], [0.0, 0.0, 1.0, 1.0, 0.5])]
+    blocks = list(pack_blocks(docs, block_size=4, separator_id=9))
+    assert [b.input_ids for b in blocks] == [[1, 2, 3, 9], [4, 5, 6, 7], [8, 9]]
+    assert [b.labels for b in blocks] == [[1, -100, 3, 9], [-100, -100, 6, 7], [8, 9]]
+    assert [b.doc_ids for b in blocks] == [["a"], ["b"], ["b"]]
+    assert [b.token_loss_mask for b in blocks][2] == [0.5, 1.0]
+    assert [b.input_ids for b in pack_blocks(docs, 8)] == [[1, 2, 3, 4, 5, 6, 7, 8]]
+    with pytest.raises(ValueError, match="mask values"):
+        list(pack_blocks([("c", [1], [])], 4))

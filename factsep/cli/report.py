@@ -83,11 +83,19 @@ def export(
         None, "--min-bits", help="Bits for a span to count as random (default: scan's)."
     ),
     text_field: str | None = typer.Option(None, "--text-field", help="Text column (default: the scan's)."),
+    keep: list[str] = typer.Option(  # noqa: B006 - typer reads the default
+        [], "--keep", help="Input column to copy onto every row (repeat; '*' for all)."
+    ),
+    pack: int | None = typer.Option(None, "--pack", help="masked: pack documents into blocks of N tokens."),
+    pack_separator: str | None = typer.Option(
+        None, "--pack-separator", help="masked, packed: token put after each document (e.g. an end-of-text token)."
+    ),
 ) -> None:
     """Write the dataset as Parquet for fine-tuning: tagged text, loss masks, or abstention pairs."""
     from factsep.config import TagConfig
     from factsep.export import FORMATS, ExportConfig, load_tokenizer, scan_tags
     from factsep.export import export as run_export
+    from factsep.training import token_id
 
     _check_out(out)
     if fmt not in FORMATS:
@@ -97,17 +105,25 @@ def export(
     if open_tag or close_tag:
         defaults = scan_tags(out)
         tags = TagConfig(open=open_tag or defaults.open, close=close_tag or defaults.close, escape=defaults.escape)
-    config = ExportConfig(
-        format=fmt,
-        tags=tags,
-        min_bits=min_bits,
-        text_field=text_field,
-        prompt_chars=prompt_chars,
-        marker=marker,
-        weight_by_bits=weight_by_bits,
-    )
     tok = load_tokenizer(tokenizer) if tokenizer else None
-    result = run_export(out, to, config, tokenizer=tok)
+    try:
+        separator = token_id(tok, pack_separator) if pack_separator is not None else None
+        config = ExportConfig(
+            format=fmt,
+            tags=tags,
+            min_bits=min_bits,
+            text_field=text_field,
+            prompt_chars=prompt_chars,
+            marker=marker,
+            weight_by_bits=weight_by_bits,
+            keep_columns=tuple(keep),
+            pack_block_size=pack,
+            pack_separator_id=separator,
+        )
+        result = run_export(out, to, config, tokenizer=tok)
+    except ValueError as exc:
+        console.print(f"[red]error: {escape(str(exc))}[/red]")
+        raise typer.Exit(2) from None
     console.print(
         f"wrote {result.rows} {fmt} rows from {result.documents} documents "
         f"({result.facts} random facts) to {result.path}"
