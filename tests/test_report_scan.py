@@ -68,4 +68,4 @@ def test_scan_report_export_agree(tmp_path: Path) -> None:
     assert {by_id[i]["value_hash"] for i in abstain["span_id"]} == set(singles)
     repeated_isbn = [s for s in random if s["kind"] == "isbn" and s["text"] == "978-0-306-40615-7"]
     assert len(repeated_isbn) == 2 and not set(abstain["span_id"]) & {s["span_id"] for s in repeated_isbn}
-    assert set(abstain["target"]) == {f"<unknown:{by_id[i]['kind']}>" for i in abstain["span_id"]}
+    assert set(abstain["completion"]) == {f"<unknown:{by_id[i]['kind']}>" for i in abstain["span_id"]}

@@ -78,7 +78,7 @@ def export(
     open_tag: str | None = typer.Option(None, "--open", help="tagged: open marker ({kind} {bits} {subtype})."),
     close_tag: str | None = typer.Option(None, "--close", help="tagged: close marker."),
     prompt_chars: int = typer.Option(512, "--prompt-chars", help="abstain: characters of text before the fact."),
-    marker: str = typer.Option("<unknown:{kind}>", "--marker", help="abstain: target marker."),
+    marker: str = typer.Option("<unknown:{kind}>", "--marker", help="abstain: completion marker."),
     min_bits: float | None = typer.Option(
         None, "--min-bits", help="Bits for a span to count as random (default: scan's)."
     ),
