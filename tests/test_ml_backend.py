@@ -248,3 +248,39 @@ def test_sync_from_export_reads_the_same_decisions(label_studio, app, out: Path,
     minimal.write_text(json.dumps([{"text": "x", "label": []}]), encoding="utf-8")
     res = CliRunner().invoke(app, ["sync", str(out), "--from-export", str(minimal)])
     assert res.exit_code == 1 and "JSON format" in " ".join(res.output.split())
+
+
+def test_rescan_with_calibration_is_a_new_model_version_and_open_tasks_keep_their_regions(
+    label_studio, tmp_path: Path
+) -> None:
+    from dataclasses import replace
+
+    from review_support import ALL_PENDING
+
+    inputs = write_corpus(tmp_path / "corpus")
+    out = scan_corpus(inputs, tmp_path / "out")
+    project = unique("model version")
+    first = route(out, budget=50, project=project)
+    before = scan_model_version(out)
+    ls = label_studio.client()
+    routed_before = {t["id"] for t in project_tasks(ls, first.project_id)}
+    cal = tmp_path / "calibration.json"
+    cal.write_text(json.dumps({"version": 1, "kinds": {"phone_number": {"x": [0.0, 1.0], "y": [0.0, 0.9]}}}),
+                   encoding="utf-8")
+    scan_corpus(inputs, out, replace(ALL_PENDING, calibration_path=str(cal)))
+    after = scan_model_version(out)
+    assert after != before and after.startswith(before.split("+")[0] + "+cal.")
+    route(out, budget=50, project=project)
+    assert ls.projects.get(first.project_id).model_version == after
+    tasks = project_tasks(ls, first.project_id)
+    assert routed_before <= {t["id"] for t in tasks}
+    for t in tasks:
+        by_version = {p["model_version"]: p for p in t["predictions"]}
+        if t["id"] in routed_before:  # carried once, not again on the next route
+            assert set(by_version) == {before, after}
+            assert by_version[after]["result"] == by_version[before]["result"]
+        else:  # routed after the re-scan
+            assert set(by_version) == {after}
+    route(out, budget=50, project=project)
+    counts = {t["id"]: len(t["predictions"]) for t in project_tasks(ls, first.project_id)}
+    assert counts == {t["id"]: len(t["predictions"]) for t in tasks}

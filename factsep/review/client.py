@@ -178,8 +178,10 @@ class ReviewClient:
     def ensure_project(self, title: str, label_config: str, overlap: int = 1, model_version: str | None = None) -> int:
         """Reuse the project with this title (updating its config if it changed) or create it.
 
-        ``model_version``: the project's active model version, whose predictions Label Studio
-        shows annotators (predictions shown; set on the project when it differs).
+        ``model_version``: the new project's active model version, whose predictions Label
+        Studio shows annotators (predictions shown). An existing project's is moved by
+        :meth:`set_model_version` once predictions of the new version exist (the server refuses
+        a version no prediction has).
         """
         pid = self.find_project(title)
         shown = {"model_version": model_version, "show_collab_predictions": True} if model_version else {}
@@ -202,10 +204,18 @@ class ReviewClient:
         current = self.call("get project", lambda: self.sdk.projects.get(pid))
         if (getattr(current, "label_config", None) or "").strip() != label_config.strip():
             self.call("update label config", lambda: self.sdk.projects.update(pid, label_config=label_config))
-        if shown and (getattr(current, "model_version", None) != model_version
-                      or getattr(current, "show_collab_predictions", True) is False):
-            self.call("set model version", lambda: self.sdk.projects.update(pid, **shown))
+        if shown and getattr(current, "show_collab_predictions", True) is False:
+            self.call("show predictions", lambda: self.sdk.projects.update(pid, show_collab_predictions=True))
         return pid
+
+    def set_model_version(self, project_id: int, model_version: str) -> bool:
+        """Make ``model_version`` the project's active one (its predictions are shown); True if
+        it changed. Some task must already hold a prediction of that version."""
+        current = self.call("get project", lambda: self.sdk.projects.get(project_id))
+        if getattr(current, "model_version", None) == model_version:
+            return False
+        self.call("set model version", lambda: self.sdk.projects.update(project_id, model_version=model_version))
+        return True
 
     def validate_config(self, project_id: int, label_config: str) -> None:
         self.call(
@@ -235,15 +245,18 @@ class ReviewClient:
             int(t["id"]) for t in self.iter_tasks(project_id)
             if int(t["id"]) in wanted and not (t.get("predictions") or t.get("total_predictions"))
         ]
-        for tid in missing:
-            p = wanted[tid]
+        self.create_predictions({tid: wanted[tid] for tid in missing})
+        return len(missing)
+
+    def create_predictions(self, predictions: dict[int, dict[str, Any]]) -> None:
+        """Create one prediction per task id (its ``result``, ``model_version`` and ``score``)."""
+        for tid, p in predictions.items():
             self.call(
-                f"restore prediction of task {tid}",
+                f"create prediction of task {tid}",
                 lambda p=p, tid=tid: self.sdk.predictions.create(
-                    task=tid, result=p["result"], model_version=p["model_version"], score=p["score"]
+                    task=tid, result=p["result"], model_version=p["model_version"], score=p.get("score")
                 ),
             )
-        return len(missing)
 
     def get_task(self, task_id: int) -> dict[str, Any]:
         """One task with all its annotations (as :meth:`iter_tasks` lists them)."""

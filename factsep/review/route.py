@@ -551,10 +551,21 @@ def route(
     recorded = ledger.for_target(target)
     # Reconcile: tasks the server holds but the ledger lacks (a crash right after an import).
     on_server: dict[str, int] = {}
+    # Label Studio shows only the project's model version: tasks routed under an earlier one (a
+    # re-scan with a fitted calibration) would lose the regions they ask about
+    carried: dict[int, dict[str, Any]] = {}
     for t in client.iter_tasks(project_id):
         meta = (t.get("data") or {}).get(META) or {}
         if isinstance(meta, dict) and meta.get("task_key"):
             on_server[meta["task_key"]] = int(t["id"])
+            preds = t.get("predictions") or []
+            if preds and not any(p.get("model_version") == version for p in preds):
+                newest = max(preds, key=lambda p: (str(p.get("created_at") or ""), p.get("id") or 0))
+                carried[int(t["id"])] = {**newest, "model_version": version}
+    if carried:
+        client.create_predictions(carried)
+        log.warning("carried the pre-annotations of %d task(s) routed under another model version to %s",
+                    len(carried), version)
     repaired = [key for key in on_server if key not in recorded]
     if repaired:
         log.warning("ledger was missing %d task(s) found on the server; recorded them now", len(repaired))
@@ -576,6 +587,8 @@ def route(
         lost = client.restore_predictions(project_id, imported)
         if lost:
             log.warning("the server dropped the pre-annotations of %d imported task(s); restored them", lost)
+    if on_server or imported:  # predictions of this version exist now
+        client.set_model_version(project_id, version)
     return RouteResult(
         candidates=len(pending), selected=selected, tasks_total=len(on_server) + created,
         tasks_created=created, tasks_existing=len(tasks) - len(fresh), target=target,
