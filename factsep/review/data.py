@@ -74,10 +74,10 @@ def _id_field(out: str | Path) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def load_documents(
-    out: str | Path, doc_ids: set[str], field: str | None = None, spans: Iterable[Span] = ()
-) -> dict[str, str]:
-    """doc_id -> text for the wanted documents.
+def _texts_by_id(
+    out: str | Path, doc_ids: set[str], field: str | None, spans: Iterable[Span] = ()
+) -> dict[str, list[str]]:
+    """doc_id -> every text with that id (an id may repeat in a corpus: each has its own key).
 
     A dataset row's doc id comes from a ``doc_id`` column, else the input's id column, else its
     ``random_facts``. A document whose facts were all rejected and that has no id column is found
@@ -85,7 +85,7 @@ def load_documents(
     """
     field = field or text_field(out)
     id_field = _id_field(out)
-    docs: dict[str, str] = {}
+    docs: dict[str, list[str]] = {}
     wanted = sorted(doc_ids)
     unresolved = [s for s in spans if s.doc_id in doc_ids]
     for part in dataset_parts(out):
@@ -102,8 +102,8 @@ def load_documents(
             ident = facts_id
         frame = lf.select(ident.alias("doc_id"), pl.col(field).alias("__text")).collect()
         for doc_id, text in frame.filter(pl.col("doc_id").is_in(wanted)).iter_rows():
-            if doc_id is not None and text is not None:
-                docs[doc_id] = text
+            if doc_id is not None and text is not None and text not in docs.get(doc_id, ()):
+                docs.setdefault(doc_id, []).append(text)
         missing = [s for s in unresolved if s.doc_id not in docs]
         if missing:
             for text in frame.filter(pl.col("doc_id").is_null())["__text"].to_list():
@@ -112,10 +112,49 @@ def load_documents(
                 key = doc_key(text)
                 for s in missing:
                     if s.doc_id not in docs and make_span_id(key, s.start, s.end, s.kind) == s.span_id:
-                        docs[s.doc_id] = text
-        if len(docs) == len(doc_ids):
-            break
+                        docs[s.doc_id] = [text]
     return docs
+
+
+def load_documents(
+    out: str | Path, doc_ids: set[str], field: str | None = None, spans: Iterable[Span] = ()
+) -> dict[str, str]:
+    """doc_id -> text for the wanted documents (see :func:`_texts_by_id`). Where an id stands for
+    several texts, the one whose key the given ``spans`` hash is taken; use :func:`span_texts` or
+    :func:`documents_by_key` to keep such documents apart."""
+    spans = list(spans)
+    texts = _texts_by_id(out, doc_ids, field, spans)
+    docs = {doc_id: found[0] for doc_id, found in texts.items()}
+    own = span_texts(out, spans, field, texts)
+    for s in spans:
+        if s.span_id in own:
+            docs[s.doc_id] = own[s.span_id]
+    return docs
+
+
+def span_texts(
+    out: str | Path, spans: Iterable[Span], field: str | None = None,
+    texts: dict[str, list[str]] | None = None,
+) -> dict[str, str]:
+    """span_id -> the text of the span's own document: the one of the span's doc id whose key the
+    span id hashes, so two documents that share an id are never mixed up. Spans whose document is
+    not in the dataset are left out."""
+    spans = list(spans)
+    if texts is None:
+        texts = _texts_by_id(out, {s.doc_id for s in spans}, field, spans)
+    keys = {doc_id: [(doc_key(t), t) for t in found] for doc_id, found in texts.items()}
+    result: dict[str, str] = {}
+    for s in spans:
+        for key, text in keys.get(s.doc_id, ()):
+            if make_span_id(key, s.start, s.end, s.kind) == s.span_id:
+                result[s.span_id] = text
+                break
+    return result
+
+
+def documents_by_key(out: str | Path, doc_ids: set[str], field: str | None = None) -> dict[str, str]:
+    """doc_key -> text of every document with one of these ids: what a task's ``doc_key`` names."""
+    return {doc_key(t): t for found in _texts_by_id(out, doc_ids, field).values() for t in found}
 
 
 def iter_documents(out: str | Path, field: str | None = None, batch: int = 4096) -> Iterable[tuple[str, str]]:

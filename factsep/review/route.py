@@ -26,11 +26,11 @@ from factsep.decisions import latest_decisions
 from factsep.review import versions
 from factsep.review.calibration import BaseScores
 from factsep.review.client import ReviewClient
-from factsep.review.data import load_documents, load_spans, require_scan, write_json_atomic
+from factsep.review.data import load_spans, require_scan, span_texts, write_json_atomic
 from factsep.review.labelconfig import FROM_NAME, TEXT_FIELD, TO_NAME, label_config
 from factsep.review.ledger import RoutedTask, RoutingLedger, target_name
 from factsep.review.strata import PRIOR_SD, Stratifier, decide, logit, offsets, sigmoid, stderrs, thresholds
-from factsep.span import AUTO_ACCEPT, AUTO_REJECT, HUMAN, PENDING_REVIEW, Span, doc_key
+from factsep.span import ACCEPTED, AUTO_ACCEPT, AUTO_REJECT, HUMAN, PENDING_REVIEW, Span, doc_key, make_span_id
 
 log = logging.getLogger(__name__)
 
@@ -358,45 +358,90 @@ def task_key(dkey: str, lo: int, hi: int, span_ids: Sequence[str]) -> str:
     return h.hexdigest()
 
 
+#: Context every region a window shows keeps on each side (when the document has it): the words
+#: that make a value a fact of its kind ("Their SSN", "ISBN") stand before or after it.
+EVIDENCE_CHARS = 48
+
+
+def _windows(
+    text: str, chosen: Sequence[Span], others: Sequence[Span], context: int
+) -> list[tuple[int, int, list[Span], list[Span]]]:
+    """Merged windows of one document: (lo, hi, chosen spans, other spans shown).
+
+    A window is ``context`` around each chosen span; every other span inside or across it is
+    shown too, and the window widens until each shown span keeps :data:`EVIDENCE_CHARS` of its
+    own context, so a neighbour never sits at the window's edge without the words before it.
+    """
+    evidence = min(context, EVIDENCE_CHARS)
+    windows: list[tuple[int, int, list[Span]]] = []
+    for s in sorted(chosen, key=lambda s: (s.start, s.end)):
+        lo, hi = window_bounds(text, s.start, s.end, context)
+        if windows and lo <= windows[-1][1]:
+            plo, phi, members = windows[-1]
+            windows[-1] = (min(plo, lo), max(phi, hi), [*members, s])
+        else:
+            windows.append((lo, hi, [s]))
+    result: list[tuple[int, int, list[Span], list[Span]]] = []
+    taken: set[str] = {s.span_id for s in chosen}
+    for lo, hi, members in windows:
+        shown: list[Span] = []
+        while True:
+            extra = [t for t in others if t.start < hi and lo < t.end and t.span_id not in taken]
+            for t in [*members, *shown, *extra]:
+                tlo, thi = window_bounds(text, t.start, t.end, evidence)
+                lo, hi = min(lo, tlo), max(hi, thi)
+            shown.extend(extra)
+            taken.update(t.span_id for t in extra)
+            if not extra:
+                break
+        if result and lo <= result[-1][1]:  # widening reached the previous window: one task
+            plo, phi, pm, ps = result[-1]
+            result[-1] = (min(plo, lo), max(phi, hi), [*pm, *members], [*ps, *shown])
+        else:
+            result.append((lo, hi, members, shown))
+    return result
+
+
 def build_tasks(
-    spans: Sequence[Span], docs: dict[str, str], context: int, neighbours: Sequence[Span] = (),
-    model_version: str | None = None,
+    spans: Sequence[Span], texts: dict[str, str], context: int, neighbours: Sequence[Span] = (),
+    decided: Sequence[Span] = (), model_version: str | None = None,
 ) -> list[dict[str, Any]]:
     """Label Studio tasks, one per merged document window, spans as pre-annotations.
 
-    ``neighbours`` that fall inside a window are shown (and asked about) as well.
+    ``texts``: span id -> the text of its own document (:func:`~factsep.review.data.span_texts`;
+    documents are told apart by their key, so two that share an id never mix). ``neighbours``
+    inside a window are shown and asked about as well (they are recorded as routed); ``decided``
+    spans (accepted by people before) inside a window are shown so nobody marks them again, and
+    are not routed again. Every region carries its decision in the task's ``factsep.spans``.
     ``model_version``: the predictions' (:func:`~factsep.review.versions.scan_model_version`).
     """
-    by_doc: dict[str, list[Span]] = {}
+    groups: dict[str, tuple[str, str, list[Span]]] = {}
     for s in spans:
-        by_doc.setdefault(s.doc_id, []).append(s)
-    near: dict[str, list[Span]] = {}
-    for s in neighbours:
-        near.setdefault(s.doc_id, []).append(s)
+        text = texts.get(s.span_id)
+        if text is None:
+            log.warning("the document of span %s is not in the dataset; it is not routed", s.span_id)
+            continue
+        key = doc_key(text)
+        groups.setdefault(key, (s.doc_id, text, []))[2].append(s)
+
+    def of_doc(pool: Sequence[Span], dkey: str, doc_id: str) -> list[Span]:
+        return [t for t in pool if t.doc_id == doc_id and make_span_id(dkey, t.start, t.end, t.kind) == t.span_id]
+
     tasks: list[dict[str, Any]] = []
     version = model_version or versions.model_version(None)
-    for doc_id in sorted(by_doc):
-        text = docs.get(doc_id)
-        if text is None:
-            log.warning("document %s not found in the dataset; its spans are not routed", doc_id)
-            continue
-        dkey = doc_key(text)
-        windows: list[tuple[int, int, list[Span]]] = []
-        for s in sorted(by_doc[doc_id], key=lambda s: (s.start, s.end)):
-            lo, hi = window_bounds(text, s.start, s.end, context)
-            if windows and lo <= windows[-1][1]:
-                plo, phi, members = windows[-1]
-                windows[-1] = (plo, max(phi, hi), [*members, s])
-            else:
-                windows.append((lo, hi, [s]))
-        for lo, hi, members in windows:
-            have = {s.span_id for s in members}
-            extra = [t for t in near.get(doc_id, ()) if lo <= t.start and t.end <= hi and t.span_id not in have]
-            if extra:
-                members = sorted([*members, *extra], key=lambda s: (s.start, s.end))
+    by_doc = sorted(groups.items(), key=lambda g: (g[1][0], g[0]))
+    near_all: dict[str, list[Span]] = {}
+    for t in [*neighbours, *decided]:
+        near_all.setdefault(t.doc_id, []).append(t)
+    asked_ids = {t.span_id for t in neighbours}
+    for dkey, (doc_id, text, chosen) in by_doc:
+        others = of_doc(near_all.get(doc_id, ()), dkey, doc_id)
+        for lo, hi, members, shown in _windows(text, chosen, others, context):
+            members = sorted([*members, *shown], key=lambda s: (s.start, s.end, s.kind))
             ids = [s.span_id for s in members]
             key = task_key(dkey, lo, hi, ids)
             window = text[lo:hi]
+            chosen_ids = {s.span_id for s in chosen}
             meta = {
                 "task_key": key,
                 "doc_id": doc_id,
@@ -411,6 +456,9 @@ def build_tasks(
                         "end": s.end,
                         "confidence": round(float(s.confidence), 6),
                         "bits": round(float(s.bits), 3),
+                        "decision": s.decision,
+                        # routed: asked about (in the routing ledger); else shown as decided
+                        "routed": s.span_id in chosen_ids or s.span_id in asked_ids,
                     }
                     for s in members
                 ],
@@ -424,12 +472,17 @@ def build_tasks(
     return tasks
 
 
+def asked(task: dict[str, Any]) -> list[dict[str, Any]]:
+    """The spans a task asks about (recorded as routed; a span shown as decided is not)."""
+    return [s for s in task["data"][META]["spans"] if s.get("routed", True)]
+
+
 def _routed(task: dict[str, Any], target: str, task_id: int | None, project_id: int | None) -> RoutedTask:
     meta = task["data"][META]
     return RoutedTask(
         task_key=meta["task_key"],
         target=target,
-        spans=[{k: s[k] for k in ("span_id", "kind", "confidence")} for s in meta["spans"]],
+        spans=[{k: s[k] for k in ("span_id", "kind", "confidence")} for s in asked(task)],
         task_id=task_id,
         project_id=project_id,
     )
@@ -513,15 +566,24 @@ def route(
         ]
         # budget the pending spans did not use goes to the audit too
         chosen += select_audit(auto, room - len(chosen), routed=[*open_spans, *chosen])
-    docs = load_documents(out, {s.doc_id for s in chosen}, config.text_field, spans=chosen)
+    if config.strategy == "uncertainty":
+        # what factsep accepted on its own in a window is shown and asked about too: an annotator
+        # who does not see it marks it again, and one who sees a wrong one can reject it
+        neighbours = [
+            s for s in all_spans
+            if s.decision == AUTO_ACCEPT and s.span_id not in decided and s.span_id not in already
+        ]
+    # accepted by people already: shown so nobody marks them again, not asked about again
+    human_accepted = [s for s in all_spans if s.decision in ACCEPTED and s.decision in HUMAN]
+    texts = span_texts(out, chosen, config.text_field)
     version = versions.scan_model_version(out)
-    tasks = build_tasks(chosen, docs, config.context_chars, neighbours, version)
-    while neighbours and len(chosen) > 1 and sum(len(t["data"][META]["spans"]) for t in tasks) > room:
+    tasks = build_tasks(chosen, texts, config.context_chars, neighbours, human_accepted, version)
+    while neighbours and len(chosen) > 1 and sum(len(asked(t)) for t in tasks) > room:
         chosen = chosen[:-1]  # the windows showed more neighbours than estimated: trim to the budget
-        tasks = build_tasks(chosen, docs, config.context_chars, neighbours, version)
+        tasks = build_tasks(chosen, texts, config.context_chars, neighbours, human_accepted, version)
     by_kind: dict[str, int] = {}
     for t in tasks:
-        for s in t["data"][META]["spans"]:
+        for s in asked(t):
             by_kind[s["kind"]] = by_kind.get(s["kind"], 0) + 1
     selected = sum(by_kind.values())
 

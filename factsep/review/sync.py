@@ -23,7 +23,15 @@ from typing import Any
 from factsep.decisions import Decision, append_decisions, latest_decisions
 from factsep.review.calibration import BaseScores, CalibrationResult, fit_calibration
 from factsep.review.client import ReviewClient, ReviewError
-from factsep.review.data import iter_documents, load_documents, load_spans, quarantine, require_scan
+from factsep.review.data import (
+    documents_by_key,
+    iter_documents,
+    load_documents,
+    load_spans,
+    quarantine,
+    require_scan,
+    span_texts,
+)
 from factsep.review.labelconfig import FROM_NAME
 from factsep.review.ledger import RoutingLedger
 from factsep.review.offsets import Unplaceable, place
@@ -76,7 +84,9 @@ class _Region:
     text: str
 
 
-def _regions(result: list[dict[str, Any]], window: str, lo: int) -> tuple[list[_Region], dict[str, int]]:
+def _regions(
+    result: list[dict[str, Any]], window: str, lo: int, kinds: frozenset[str]
+) -> tuple[list[_Region], dict[str, int]]:
     regions: list[_Region] = []
     methods: dict[str, int] = {}
     for r in result or []:
@@ -86,10 +96,45 @@ def _regions(result: list[dict[str, Any]], window: str, lo: int) -> tuple[list[_
         labels = value.get("labels") or []
         if len(labels) != 1:
             raise Unplaceable(f"region has {len(labels)} labels, expected one kind")
+        if str(labels[0]) not in kinds:
+            raise Unplaceable(f"region label {str(labels[0])[:40]!r} is not a kind (the label config was edited?)")
         p = place(window, value.get("start"), value.get("end"), value.get("text"))
         methods[p.method] = methods.get(p.method, 0) + 1
         regions.append(_Region(lo + p.start, lo + p.end, str(labels[0]), window[p.start : p.end]))
     return regions, methods
+
+
+def _kinds() -> frozenset[str]:
+    from factsep.review.labelconfig import kind_names
+
+    return frozenset(kind_names())
+
+
+def check_task(task: dict[str, Any], documents: dict[str, str]) -> str | None:
+    """Why a task cannot be trusted, or None. The server's copy of a task may have been edited:
+    its text must be the document window its doc key and offsets name, and each span it lists
+    must hash to its place in that document (span ids hash the document key, offsets and kind)."""
+    data = task.get("data") or {}
+    meta = data.get(META) or {}
+    try:
+        dkey, lo = str(meta["doc_key"]), int(meta["window_start"])
+        window = data["text"]
+        hi = int(meta.get("window_end", lo + len(window)))
+    except (KeyError, TypeError, ValueError):
+        return "task lacks its doc key or window offsets"
+    text = documents.get(dkey)
+    if text is None:
+        return "the task's document (doc key) is not in the dataset"
+    if text[lo:hi] != window:
+        return "task text differs from the document window (edited on the server?)"
+    for sp in meta.get("spans", []):
+        try:
+            ok = make_span_id(dkey, int(sp["start"]), int(sp["end"]), str(sp["kind"])) == sp["span_id"]
+        except (KeyError, TypeError, ValueError):
+            ok = False
+        if not ok:
+            return "a span listed in the task is not at its place in the document"
+    return None
 
 
 def _latest_per_annotator(annotations: Iterable[dict[str, Any]]) -> tuple[list[dict[str, Any]], int]:
@@ -160,32 +205,56 @@ def decide_task(
     known: dict[str, Span],
     result: SyncResult,
     quarantined: list[dict[str, Any]],
+    documents: dict[str, str] | None = None,
+    kinds: frozenset[str] | None = None,
 ) -> list[Decision]:
-    """Decisions for one task from its annotations (no I/O)."""
+    """Decisions for one task from its annotations (no I/O).
+
+    ``documents`` (doc key -> text): the real documents; a task whose text or span list does not
+    match them is refused whole (its annotations quarantined, nothing applied). Without it the
+    task's own text is trusted (for tests of the voting alone).
+
+    The regions a task shows: a span it asks about (``routed``) kept with its kind is accepted,
+    deleted or relabelled is rejected (the new label is a region of its own: the detected span
+    of that kind at that place is accepted, else it is a ``human_added`` span); a span it shows
+    as decided by people before is rejected when deleted and left alone when kept.
+    """
     data = task.get("data") or {}
     meta = data.get(META) or {}
     window = data.get("text")
     if not isinstance(meta, dict) or not isinstance(window, str) or "doc_key" not in meta:
         return []
-    lo, dkey, doc_id = int(meta["window_start"]), str(meta["doc_key"]), str(meta["doc_id"])
     annotations, ignored = _latest_per_annotator(task.get("annotations") or [])
     result.annotations_ignored += ignored
     if not annotations:
         return []
     result.tasks_annotated += 1
-    routed = [s["span_id"] for s in meta.get("spans", [])]
-    place = {s["span_id"]: (s.get("start"), s.get("end"), s.get("kind")) for s in meta.get("spans", [])}
+    kinds = kinds if kinds is not None else _kinds()
+    refused = check_task(task, documents) if documents is not None else None
+    lo, dkey, doc_id = int(meta["window_start"]), str(meta["doc_key"]), str(meta["doc_id"])
+
+    def refuse(a: dict[str, Any], reason: str) -> None:
+        result.annotations_quarantined += 1
+        quarantined.append({
+            "source": "label_studio", "reason": reason, "task_id": task.get("id"),
+            "annotation_id": a.get("id"), "doc_id": doc_id, "doc_key": dkey,
+            "window_start": lo, "task_key": meta.get("task_key"),
+        })
+
+    if refused is not None:
+        for a in annotations:
+            refuse(a, refused)
+        return []
+    listed = meta.get("spans", [])
+    routed = [sp["span_id"] for sp in listed if sp.get("routed", True)]
+    shown_decided = {sp["span_id"] for sp in listed if not sp.get("routed", True)}
+    place = {sp["span_id"]: (sp.get("start"), sp.get("end"), sp.get("kind")) for sp in listed}
     ballots: list[tuple[str, set[str], dict[str, _Region]]] = []
     for a in annotations:
         try:
-            regions, methods = _regions(a.get("result") or [], window, lo)
+            regions, methods = _regions(a.get("result") or [], window, lo, kinds)
         except Unplaceable as exc:
-            result.annotations_quarantined += 1
-            quarantined.append({
-                "source": "label_studio", "reason": exc.reason, "task_id": task.get("id"),
-                "annotation_id": a.get("id"), "doc_id": doc_id, "doc_key": dkey,
-                "window_start": lo, "task_key": meta.get("task_key"),
-            })
+            refuse(a, exc.reason)
             continue
         for m, n in methods.items():
             result.placements[m] = result.placements.get(m, 0) + n
@@ -200,14 +269,16 @@ def decide_task(
     for _, _, marked in ballots:
         regions_by_id.update(marked)
     decisions: list[Decision] = []
-    for sid in list(dict.fromkeys(routed + sorted(regions_by_id))):
+    for sid in list(dict.fromkeys(routed + sorted(shown_decided) + sorted(regions_by_id))):
         yes_by = [who for who, ids, _ in ballots if sid in ids]
         verdict = resolve({"yes": [sid in ids for _, ids, _ in ballots]})
         if verdict is None:
             result.ties += 1
             continue
         annotators = sorted(who for who, _, _ in ballots)
-        if sid in routed:
+        if sid in routed or sid in shown_decided:
+            if verdict == "accept" and (sid in shown_decided or (sid in known and known[sid].decision == HUMAN_ADDED)):
+                continue  # people had accepted (or added) it and still do: nothing new
             decision = HUMAN_ACCEPT if verdict == "accept" else HUMAN_REJECT
             start, end, kind = place[sid]
             if decision == HUMAN_REJECT and any((r.start, r.end) == (start, end) for r in regions_by_id.values()):
@@ -286,10 +357,10 @@ def _same_value(
     ]
     if not targets:
         return []
-    docs = load_documents(out, {s.doc_id for s in targets}, cfg.text_field, spans=targets)
+    texts = span_texts(out, targets, cfg.text_field)  # each span's own document, by its key
     result = []
     for s in targets:
-        text = docs.get(s.doc_id)
+        text = texts.get(s.span_id)
         if text is None or (s.text is not None and text[s.start : s.end] != s.text):
             continue
         result.append(Decision(
@@ -480,10 +551,12 @@ def apply_tasks(
         if t.get("annotations") and isinstance((t.get("data") or {}).get(META), dict)
     }
     known = {s.span_id: s for s in load_spans(out, doc_ids)} if doc_ids else {}
+    documents = documents_by_key(out, doc_ids, cfg.text_field) if doc_ids else {}
+    kinds = _kinds()
     quarantined: list[dict[str, Any]] = []
     new: list[Decision] = []
     for t in tasks:
-        new.extend(decide_task(t, known, result, quarantined))
+        new.extend(decide_task(t, known, result, quarantined, documents, kinds))
     in_force = latest_decisions(out)
     if cfg.propagate:
         new.extend(_same_value(out, new, in_force, cfg))
