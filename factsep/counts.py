@@ -2,9 +2,11 @@
 
 Nothing here holds the corpus in a Python dict: polars scans ``OUT/spans/part-*.parquet`` (written by
 any number of machines) and groups by ``value_hash``. The result has one row per distinct value.
-Per kind, the *monofact rate* is the share of distinct values (among spans not rejected) that occur
-exactly once in the corpus: the Good-Turing estimate that bounds a calibrated model's hallucination
-rate on that kind of fact.
+Per kind, the *monofact rate* is the share of distinct random-fact values that occur exactly once in
+the corpus: the Good-Turing estimate that bounds a calibrated model's hallucination rate on that kind
+of fact. What a random fact is, is :func:`factsep.span.is_random_fact`; :func:`random_fact` is its
+polars form and :func:`random_values` the one table of distinct random-fact values that the scan
+summary, the manifest and the report all count from.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from typing import Any
 import polars as pl
 
 from factsep.io import fs as outfs
-from factsep.span import REJECTED
+from factsep.span import ACCEPTED, PENDING_REVIEW, REJECTED
 
 COUNTS_FILE = "counts.parquet"
 
@@ -47,34 +49,68 @@ def value_counts(paths: Sequence[str]) -> pl.DataFrame:
     )
 
 
-def kind_stats(paths: Sequence[str]) -> dict[str, dict[str, Any]]:
-    """Per kind: spans, facts (not rejected), accepted, pending, distinct values, singletons, bits.
+def random_fact(min_bits: float, include_pending: bool = False) -> pl.Expr:
+    """:func:`factsep.span.is_random_fact` over span columns ``decision`` and ``bits``.
+
+    ``include_pending`` also counts spans still waiting for review: the upper end of the range.
+    """
+    decisions = ACCEPTED | {PENDING_REVIEW} if include_pending else ACCEPTED
+    return pl.col("decision").is_in(sorted(decisions)) & (pl.col("bits") >= min_bits)
+
+
+def random_values(spans: pl.LazyFrame, min_bits: float, include_pending: bool = False) -> pl.LazyFrame:
+    """One row per distinct random-fact value: kind, value_hash, bits, spans, count (in the corpus).
+
+    ``count`` is the scan's ``corpus_count`` when finalize filled it, else the spans of that value
+    counted here (every decision, since the corpus repeats a value whatever we decided about it).
+    """
+    occurrences = spans.group_by("value_hash").agg(pl.len().alias("_n_all"))
+    return (
+        spans.filter(random_fact(min_bits, include_pending))
+        .group_by(["kind", "value_hash"])
+        .agg(
+            pl.col("bits").cast(pl.Float64).mean().alias("bits"),
+            pl.col("corpus_count").max().alias("_cc"),
+            pl.len().alias("spans"),
+        )
+        .join(occurrences, on="value_hash", how="left")
+        .with_columns(pl.coalesce(pl.col("_cc"), pl.col("_n_all")).alias("count"))
+        .drop(["_cc", "_n_all"])
+    )
+
+
+def kind_stats(paths: Sequence[str], min_bits: float | None = None) -> dict[str, dict[str, Any]]:
+    """Per kind: spans by decision, ``facts`` (random-fact spans), and over the distinct random-fact
+    values: ``distinct_values``, ``singletons``, ``monofact_rate``, ``bits_total`` (their bits, the
+    memory they need). ``min_bits`` defaults to the detector's ``random_bits_threshold``.
 
     Reads ``corpus_count`` from the parts, so call it after counts were written into them.
     """
     if not paths:
         return {}
-    lf = _scan(paths).with_columns(pl.col("decision").is_in(sorted(REJECTED)).alias("_rejected"))
+    if min_bits is None:
+        from factsep.config import DetectorConfig
+
+        min_bits = DetectorConfig().random_bits_threshold
+    lf = _scan(paths).select(["kind", "value_hash", "bits", "decision", "corpus_count"])
     per_span = (
         lf.group_by("kind")
         .agg(
             pl.len().alias("spans"),
-            (~pl.col("_rejected")).sum().alias("facts"),
-            pl.col("decision").is_in(["auto_accept", "human_accept", "human_added"]).sum().alias("accepted"),
-            (pl.col("decision") == "pending_review").sum().alias("pending_review"),
-            pl.col("_rejected").sum().alias("rejected"),
-            pl.col("bits").filter(~pl.col("_rejected")).sum().cast(pl.Float64).alias("bits_total"),
+            random_fact(min_bits).sum().alias("facts"),
+            pl.col("decision").is_in(sorted(ACCEPTED)).sum().alias("accepted"),
+            (pl.col("decision") == PENDING_REVIEW).sum().alias("pending_review"),
+            pl.col("decision").is_in(sorted(REJECTED)).sum().alias("rejected"),
         )
         .collect()
     )
     per_value = (
-        lf.filter(~pl.col("_rejected"))
-        .group_by("kind", "value_hash")
-        .agg(pl.col("corpus_count").max().alias("n"))
+        random_values(lf, min_bits)
         .group_by("kind")
         .agg(
             pl.len().alias("distinct_values"),
-            (pl.col("n") == 1).sum().alias("singletons"),
+            (pl.col("count") == 1).sum().alias("singletons"),
+            pl.col("bits").sum().alias("bits_total"),
         )
         .collect()
     )
@@ -82,10 +118,11 @@ def kind_stats(paths: Sequence[str]) -> dict[str, dict[str, Any]]:
     result: dict[str, dict[str, Any]] = {}
     for row in per_span.sort("kind").to_dicts():
         kind = row.pop("kind")
-        v = values.get(kind, {"distinct_values": 0, "singletons": 0})
+        v = values.get(kind, {"distinct_values": 0, "singletons": 0, "bits_total": 0.0})
         distinct = int(v["distinct_values"])
         singles = int(v["singletons"])
-        row = {k: int(x) if k != "bits_total" else round(float(x or 0.0), 3) for k, x in row.items()}
+        row = {k: int(x) for k, x in row.items()}
+        row["bits_total"] = round(float(v["bits_total"] or 0.0), 3)
         row["distinct_values"] = distinct
         row["singletons"] = singles
         row["monofact_rate"] = round(singles / distinct, 6) if distinct else None

@@ -12,6 +12,9 @@ import hashlib
 import json
 import os
 import secrets
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -195,6 +198,32 @@ def local_workers(n_shards: int, requested: int | None = None) -> int:
     cores = os.cpu_count() or 1
     want = requested if requested and requested > 0 else cores
     return max(1, min(want, max(n_shards, 1)))
+
+
+@contextmanager
+def children_skip_main() -> Iterator[None]:
+    """Processes started inside this block (with the "spawn" context) do not re-import ``__main__``.
+
+    Why: a spawned child re-runs the parent's main script before it takes work, so a plain script
+    that calls :func:`factsep.scan.scan` with several workers, as the docs show, has each child
+    start the pool again and the run dies with BrokenProcessPool unless the script has an
+    ``if __name__ == "__main__":`` guard. The pools of factsep run only factsep's own functions on
+    factsep's own objects, so their children never need the main module: while they start, the
+    main module shows no file and no spec, which is how multiprocessing treats an interactive
+    session. The attributes are put back on exit.
+    """
+    main = sys.modules.get("__main__")
+    if main is None:
+        yield
+        return
+    saved = {k: main.__dict__[k] for k in ("__file__", "__spec__") if k in main.__dict__}
+    main.__dict__.pop("__file__", None)
+    main.__dict__["__spec__"] = None
+    try:
+        yield
+    finally:
+        main.__dict__.pop("__spec__", None)
+        main.__dict__.update(saved)
 
 
 def prepare_run(inputs: list[str], out: str, settings: Settings) -> list[Any]:

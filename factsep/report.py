@@ -23,7 +23,9 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
+import pyarrow as pa
 
+from factsep.counts import random_fact, random_values
 from factsep.io import fs as outfs
 from factsep.span import ACCEPTED, DECISIONS, HUMAN, PENDING_REVIEW, REJECTED
 from factsep.training import default_min_bits
@@ -171,30 +173,12 @@ def _spans_frame(out: str | Path, with_text: bool = False) -> pl.LazyFrame:
 
 
 def _is_random(min_bits: float, include_pending: bool = False) -> pl.Expr:
-    decisions = sorted(ACCEPTED | {PENDING_REVIEW}) if include_pending else sorted(ACCEPTED)
-    return pl.col("decision").is_in(decisions) & (pl.col("bits") >= min_bits)
+    return random_fact(min_bits, include_pending)
 
 
 def value_table(spans: pl.LazyFrame, min_bits: float, include_pending: bool = False) -> pl.LazyFrame:
-    """One row per distinct random-fact value: kind, value_hash, bits, count (occurrences in corpus).
-
-    ``count`` is the scan's ``corpus_count`` when finalize filled it, else the spans of that value
-    counted here (every decision, since the corpus repeats a value whatever we decided about it).
-    ``include_pending`` also counts values still waiting for review: the upper end of the range.
-    """
-    occurrences = spans.group_by("value_hash").agg(pl.len().alias("_n_all"))
-    return (
-        spans.filter(_is_random(min_bits, include_pending))
-        .group_by(["kind", "value_hash"])
-        .agg(
-            pl.col("bits").cast(pl.Float64).mean().alias("bits"),
-            pl.col("corpus_count").max().alias("_cc"),
-            pl.len().alias("spans"),
-        )
-        .join(occurrences, on="value_hash", how="left")
-        .with_columns(pl.coalesce(pl.col("_cc"), pl.col("_n_all")).alias("count"))
-        .drop(["_cc", "_n_all"])
-    )
+    """:func:`factsep.counts.random_values`: the scan summary and manifest count from the same table."""
+    return random_values(spans, min_bits, include_pending)
 
 
 def _collect_all(frames: list[pl.LazyFrame]) -> list[pl.DataFrame]:
@@ -245,18 +229,30 @@ def read_quarantine(out: str | Path, show_values: bool = False) -> QuarantineSum
     return summary
 
 
-def _documents(out: str | Path) -> tuple[int, int]:
+def _documents(out: str | Path, min_bits: float) -> tuple[int, int]:
     """(documents, documents with random facts), one file at a time: parts of different inputs
-    carry different input columns, so they are never scanned as one table."""
+    carry different input columns, so they are never scanned as one table. A document counts when
+    one of its ``random_facts`` is a random fact by :func:`factsep.span.is_random_fact`."""
     import pyarrow.compute as pc
 
+    accepted = pa.array(sorted(ACCEPTED))
     documents = with_facts = 0
     for path in dataset_files(out):
         pf = outfs.parquet_file(path)
         documents += pf.metadata.num_rows
-        if "rf_count" in pf.schema_arrow.names:
-            for batch in pf.iter_batches(columns=["rf_count"], batch_size=65536):
-                with_facts += int(pc.sum(pc.greater(batch.column(0), 0)).as_py() or 0)
+        if "random_facts" not in pf.schema_arrow.names:
+            continue
+        for batch in pf.iter_batches(columns=["random_facts"], batch_size=65536):
+            facts = batch.column(0)
+            flat = pc.list_flatten(facts)
+            if not len(flat):
+                continue
+            parents = pc.list_parent_indices(facts)
+            keep = pc.and_(
+                pc.is_in(flat.field("decision"), value_set=accepted),
+                pc.greater_equal(flat.field("bits"), pa.scalar(min_bits, pa.float32())),
+            )
+            with_facts += len(pc.unique(pc.filter(parents, keep)))
     return documents, with_facts
 
 
@@ -403,7 +399,7 @@ def collect_report(
         for kind, _vh, text, n in texts.select(["kind", "value_hash", "text", "n"]).iter_rows():
             top_values.setdefault(kind, []).append((text if text is not None else "(not kept)", int(n)))
 
-    documents, with_facts = _documents(out)
+    documents, with_facts = _documents(out, min_bits)
     low = find_setting(manifest, "review_low")
     high = find_setting(manifest, "review_high")
     return ReportData(

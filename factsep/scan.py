@@ -590,7 +590,7 @@ def _scan_batch(
     chunk_files.append(chunk)
     result.written += len(keep_rows)
     result.spans += len(flat)
-    return sum(1 for s in flat if not s.rejected)
+    return sum(1 for s in flat if s.is_random_fact(detector.config.random_bits_threshold))
 
 
 def _unified_schema(schemas: list[pa.Schema], text_field: str) -> tuple[pa.Schema, set[str]]:
@@ -746,6 +746,7 @@ def _rewrite_shard(
     counts: pl.DataFrame | None,
     no_values: bool,
     row_group_size: int,
+    min_bits: float,
 ) -> dict[str, int | float]:
     """Rewrite one shard's spans part (and dataset part) with decisions and, if given, counts."""
     paths = _paths(out, shard_id)
@@ -778,7 +779,7 @@ def _rewrite_shard(
                 base = base.append_column(f, col)
             ds_writer.write(base.cast(ds_schema))
             stats["docs"] += len(lists)
-            stats["docs_with_facts"] += sum(1 for spans in lists if any(not s.rejected for s in spans))
+            stats["docs_with_facts"] += sum(1 for spans in lists if any(s.is_random_fact(min_bits) for s in spans))
         for _rest in doc_spans:  # raises if spans were left over
             pass
         span_writer.close()
@@ -821,6 +822,7 @@ def rewrite_parts(out: str, shard_ids: Sequence[str] | None = None) -> dict[str,
     state = _run_state(out)
     scan_cfg = ScanConfig.from_dict(state["scan"])
     tags = load_section(TagConfig, state["tags"])
+    min_bits = load_section(DetectorConfig, state["detect"]).random_bits_threshold
     o = str(out)
     ids = list(shard_ids) if shard_ids is not None else [s["shard_id"] for s in state["shards"]]
     ids = [i for i in ids if outfs.exists(_paths(o, i)["dataset"]) and outfs.exists(_paths(o, i)["spans"])]
@@ -835,11 +837,11 @@ def rewrite_parts(out: str, shard_ids: Sequence[str] | None = None) -> dict[str,
     docs = docs_with = 0
     for sid in ids:
         st = _rewrite_shard(
-            sid, o, scan_cfg.text_field, tags, decisions, counts, scan_cfg.no_values, scan_cfg.row_group_size
+            sid, o, scan_cfg.text_field, tags, decisions, counts, scan_cfg.no_values, scan_cfg.row_group_size, min_bits
         )
         docs += int(st["docs"])
         docs_with += int(st["docs_with_facts"])
-    kinds = counts_mod.kind_stats(part_paths)
+    kinds = counts_mod.kind_stats(part_paths, min_bits)
     result = {"docs": docs, "docs_with_facts": docs_with, "kinds": kinds, "totals": counts_mod.totals(kinds)}
     _refresh_manifest(o, result)
     return result
@@ -1088,12 +1090,16 @@ def _scan_pool(
     import queue as queue_mod
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
+    from factsep.orchestration import children_skip_main
+
     ctx = mp.get_context("spawn")  # fork is unsafe with the thread pools of pyarrow and polars
-    manager = ctx.Manager() if progress else None
+    with children_skip_main():  # a script without a __main__ guard works too (workers start here)
+        manager = ctx.Manager() if progress else None
     q = manager.Queue() if manager else None
     try:
         with ProcessPoolExecutor(max_workers=min(config.workers, len(shards)), mp_context=ctx) as pool:
-            futures = {pool.submit(_run_one, (s, out, config, dc, tags, q)): s for s in shards}
+            with children_skip_main():
+                futures = {pool.submit(_run_one, (s, out, config, dc, tags, q)): s for s in shards}
             pending = set(futures)
             results: dict[str, ShardResult] = {}
             while pending:

@@ -28,6 +28,17 @@ REJECTED = frozenset({AUTO_REJECT, HUMAN_REJECT})
 HUMAN = frozenset({HUMAN_ACCEPT, HUMAN_REJECT, HUMAN_ADDED})
 
 
+def is_random_fact(decision: str, bits: float, min_bits: float) -> bool:
+    """The one definition of a *random fact*: accepted (automatically or by a person) and carrying at
+    least ``min_bits`` (the detector's ``random_bits_threshold``).
+
+    Scan summary, manifest, report, ``factsep run`` and training all count with this rule (its
+    polars form is :func:`factsep.counts.random_fact`). Pending and rejected spans stay in the span
+    files, and the dataset's ``random_facts`` lists keep pending ones, but they are not counted.
+    """
+    return decision in ACCEPTED and bits >= min_bits
+
+
 def _digest(*parts: str, size: int = 16) -> str:
     h = hashlib.blake2b(digest_size=size)
     for part in parts:
@@ -77,6 +88,10 @@ class Span:
     @property
     def rejected(self) -> bool:
         return self.decision in REJECTED
+
+    def is_random_fact(self, min_bits: float) -> bool:
+        """:func:`is_random_fact` of this span."""
+        return is_random_fact(self.decision, self.bits, min_bits)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -16,7 +16,8 @@ from typing import Any
 
 from factsep import tags as tags_mod
 from factsep.config import DetectorConfig, TagConfig
-from factsep.span import ACCEPTED, Span
+from factsep.span import Span
+from factsep.span import is_random_fact as span_is_random_fact
 
 #: Default marker for abstention targets; ``{kind}`` and ``{subtype}`` expand.
 DEFAULT_ABSTAIN_MARKER = "<unknown:{kind}>"
@@ -37,12 +38,10 @@ def default_min_bits() -> float:
 
 
 def is_random_fact(span: SpanLike, min_bits: float | None = None) -> bool:
-    """Accepted (automatically or by a human) and carrying at least ``min_bits`` of information."""
-    if _get(span, "decision") not in ACCEPTED:
-        return False
-    threshold = default_min_bits() if min_bits is None else min_bits
+    """:func:`factsep.span.is_random_fact` of a span record or mapping (``min_bits``: the detector's)."""
     bits = _get(span, "bits")
-    return bits is not None and float(bits) >= threshold
+    threshold = default_min_bits() if min_bits is None else min_bits
+    return bits is not None and span_is_random_fact(_get(span, "decision"), float(bits), threshold)
 
 
 def select_facts(spans: Iterable[SpanLike], min_bits: float | None = None) -> list[SpanLike]:

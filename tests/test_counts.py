@@ -65,17 +65,21 @@ def test_kind_stats_monofact_rate(tmp_path: Path) -> None:
     vc = dict(zip(*counts.value_counts(paths).to_dict(as_series=False).values(), strict=True))
     with_counts = [s.with_(corpus_count=vc[s.value_hash], singleton=vc[s.value_hash] == 1) for s in spans]
     pq.write_table(spans_to_table(with_counts), paths[0])
-    stats = counts.kind_stats(paths)
+    stats = counts.kind_stats(paths, min_bits=5.0)
     phone = stats["phone_number"]
-    # facts are the spans not rejected: values 1 (twice), 2, 4 -> distinct 3, singletons 2 (values 2 and 4)
-    assert phone["spans"] == 5 and phone["facts"] == 4 and phone["rejected"] == 1
+    # random facts are accepted spans of >= 5 bits: values 1, 2, 4 (the pending and the rejected span
+    # are not); value 1 occurs twice in the corpus (its pending span counts there) -> singletons 2, 4
+    assert phone["spans"] == 5 and phone["facts"] == 3 and phone["rejected"] == 1
     assert phone["accepted"] == 3 and phone["pending_review"] == 1
     assert phone["distinct_values"] == 3 and phone["singletons"] == 2
     assert abs(phone["monofact_rate"] - 2 / 3) < 1e-6
-    assert phone["bits_total"] == 50.0  # 10 + 10 + 10 + 20, rejected left out
+    assert phone["bits_total"] == 40.0  # the distinct values' bits: 10 + 10 + 20
     assert stats["uuid"]["monofact_rate"] == 1.0
     total = counts.totals(stats)
     assert total["distinct_values"] == 4 and total["singletons"] == 3 and total["monofact_rate"] == 0.75
+    # the threshold is part of the definition: at 15 bits only value 4 and the uuid are random facts
+    high = counts.kind_stats(paths, min_bits=15.0)
+    assert high["phone_number"]["facts"] == 1 and high["phone_number"]["bits_total"] == 20.0
 
 
 def test_empty_inputs() -> None:

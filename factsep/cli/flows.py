@@ -12,7 +12,6 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
 console = Console(stderr=False)
 err = Console(stderr=True)
@@ -65,22 +64,22 @@ def _parameters(
 
 
 def _print_result(result: dict[str, Any]) -> None:
+    from factsep.cli.report import facts_line, facts_table
+
     report = result.get("report") or {}
-    table = Table(title=f"factsep: {result.get('out')}", show_lines=False)
-    for col in ("kind", "spans", "random facts", "distinct", "seen once", "monofact rate", "bits"):
-        table.add_column(col, justify="left" if col == "kind" else "right")
-    for kind, k in sorted((report.get("kinds") or {}).items()):
-        rate = k.get("monofact_rate")
-        table.add_row(
-            kind,
-            str(k.get("spans", 0)),
-            str(k.get("random_fact_spans", 0)),
-            str(k.get("distinct_values", 0)),
-            str(k.get("singletons", 0)),
-            "–" if rate is None else f"{100 * rate:.1f}%",
-            f"{k.get('bits_total', 0):,.0f}",
+    rows = {
+        kind: {**k, "facts": k.get("random_fact_spans", 0)} for kind, k in sorted((report.get("kinds") or {}).items())
+    }
+    console.print(facts_table(f"factsep: {escape(str(result.get('out')))}", rows))
+    console.print(
+        facts_line(
+            int(report.get("random_fact_spans", 0)),
+            int(report.get("documents_with_facts", 0)),
+            int(report.get("distinct_values", 0)),
+            float(report.get("bits_total", 0.0)),
+            report.get("min_bits"),
         )
-    console.print(table)
+    )
     console.print(
         f"documents {report.get('documents', 0)} · shards {result.get('shards')} on {result.get('runner')} · "
         f"quarantined {report.get('quarantined', 0)}"

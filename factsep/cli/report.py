@@ -12,6 +12,41 @@ from rich.table import Table
 
 console = Console()
 
+#: Columns of the per-kind table that ``factsep scan``, ``factsep run`` and ``factsep report`` print.
+FACT_COLUMNS = ("kind", "spans", "random facts", "pending", "distinct", "seen once", "monofact rate", "bits")
+
+
+def facts_table(title: str, rows: dict[str, dict]) -> Table:
+    """The per-kind table of random facts (:func:`factsep.span.is_random_fact`), one for every command.
+
+    ``rows``: kind -> spans, facts, pending, distinct_values, singletons, monofact_rate, bits_total.
+    """
+    table = Table(title=title)
+    for col in FACT_COLUMNS:
+        table.add_column(col, justify="left" if col == "kind" else "right", no_wrap=col == "kind")
+    for kind, k in rows.items():
+        rate = k.get("monofact_rate")
+        table.add_row(
+            kind,
+            f"{k.get('spans', 0):,}",
+            f"{k.get('facts', 0):,}",
+            f"{k.get('pending', 0):,}",
+            f"{k.get('distinct_values', 0):,}",
+            f"{k.get('singletons', 0):,}",
+            "–" if rate is None else f"{100 * rate:.1f}%",
+            f"{k.get('bits_total', 0):,.0f}",
+        )
+    return table
+
+
+def facts_line(facts: int, documents_with_facts: int, distinct: int, bits: float, min_bits: float | None) -> str:
+    """The headline every command prints: random facts, the documents holding them, their bits."""
+    rule = f"accepted, >= {min_bits:g} bits" if min_bits is not None else "accepted, enough bits"
+    return (
+        f"{facts:,} random facts ({rule}) in {documents_with_facts:,} documents; "
+        f"{distinct:,} distinct values, {bits:,.0f} bits"
+    )
+
 
 def _check_out(out: str) -> None:
     """Refuse a folder that is not a scan output, before writing anything into it."""
@@ -46,21 +81,24 @@ def report(
         summary = {**summary_from(data), "html": paths.html, "markdown": paths.markdown}
         typer.echo(json.dumps(summary, indent=2, sort_keys=True))
         return
-    table = Table(title=f"random facts in {out}")
-    for col in ("kind", "spans", "values", "once", "mono%", "bits", "params", "pending"):
-        table.add_column(col, justify="left" if col == "kind" else "right", no_wrap=col == "kind")
-    for k in [*data.kinds, data.total]:
-        table.add_row(
-            k.kind,
-            str(k.spans),
-            str(k.distinct_values),
-            str(k.singletons),
-            "–" if k.monofact_rate is None else f"{100 * k.monofact_rate:.1f}%",
-            f"{k.bits_total:,.0f}",
-            human_count(k.params_needed),
-            str(k.status.get("pending", 0)),
-        )
-    console.print(table)
+    rows = {
+        k.kind: {
+            "spans": k.spans,
+            "facts": k.random_fact_spans,
+            "pending": k.status.get("pending", 0),
+            "distinct_values": k.distinct_values,
+            "singletons": k.singletons,
+            "monofact_rate": k.monofact_rate,
+            "bits_total": k.bits_total,
+        }
+        for k in [*data.kinds, data.total]
+    }
+    console.print(facts_table(f"random facts in {escape(str(out))}", rows))
+    t = data.total
+    console.print(
+        facts_line(t.random_fact_spans, data.documents_with_facts, t.distinct_values, t.bits_total, data.min_bits)
+    )
+    console.print(f"to memorize them: {human_count(t.params_needed)} parameters at {data.bits_per_param:g} bits each")
     console.print(f"quarantined records: {data.quarantine.records}")
     console.print(escape(f"wrote {paths.html} and {paths.markdown}"))
 

@@ -66,42 +66,19 @@ def _progress_bar(console: Any) -> tuple[Any, Any, Any]:
     return progress, on_plan, on_event
 
 
-def _print_summary(console: Any, summary: Any) -> None:
-    from rich.table import Table
+def _print_summary(console: Any, summary: Any, min_bits: float) -> None:
+    from factsep.cli.report import facts_line, facts_table
 
     console.print(
         f"read {summary.read:,} records: {summary.written:,} documents written, "
         f"{summary.quarantined:,} quarantined, {summary.skipped:,} skipped; "
-        f"{summary.facts:,} random facts in {summary.docs_with_facts:,} documents "
-        f"({summary.bits_total:,.0f} bits); {summary.shards} files ({summary.shards_resumed} resumed) "
-        f"in {summary.seconds:.1f}s"
+        f"{summary.shards} files ({summary.shards_resumed} resumed) in {summary.seconds:.1f}s"
     )
+    distinct = sum(int(k["distinct_values"]) for k in summary.kinds.values())
+    console.print(facts_line(summary.facts, summary.docs_with_facts, distinct, summary.bits_total, min_bits))
     if summary.kinds:
-        table = Table(title="random facts by kind")
-        for col in (
-            "kind",
-            "facts",
-            "accepted",
-            "pending",
-            "distinct",
-            "singletons",
-            "monofact rate",
-            "bits",
-        ):
-            table.add_column(col, justify="left" if col == "kind" else "right")
-        for kind, k in summary.kinds.items():
-            rate = "" if k["monofact_rate"] is None else f"{k['monofact_rate']:.3f}"
-            table.add_row(
-                kind,
-                f"{k['facts']:,}",
-                f"{k['accepted']:,}",
-                f"{k['pending_review']:,}",
-                f"{k['distinct_values']:,}",
-                f"{k['singletons']:,}",
-                rate,
-                f"{k['bits_total']:,.0f}",
-            )
-        console.print(table)
+        rows = {kind: {**k, "pending": k["pending_review"]} for kind, k in summary.kinds.items()}
+        console.print(facts_table("random facts by kind", rows))
     if summary.quarantine_reasons:
         reasons = ", ".join(f"{r}: {n}" for r, n in summary.quarantine_reasons.items())
         console.print(escape(f"quarantined ({summary.out}/quarantine/): {reasons}"))
@@ -168,4 +145,4 @@ def register(app: typer.Typer) -> None:
         if as_json:
             print(json.dumps(summary.to_dict(), indent=2, sort_keys=True))
         elif tty:
-            _print_summary(err, summary)
+            _print_summary(err, summary, cfg.detect.random_bits_threshold)
