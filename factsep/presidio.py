@@ -12,31 +12,107 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from presidio_analyzer import AnalyzerEngine, EntityRecognizer, RecognizerRegistry, RecognizerResult
+from presidio_analyzer import (
+    AnalysisExplanation,
+    AnalyzerEngine,
+    EntityRecognizer,
+    RecognizerRegistry,
+    RecognizerResult,
+)
 from presidio_analyzer.nlp_engine import NlpArtifacts, SpacyNlpEngine
 
 from factsep.config import DetectorConfig
 from factsep.detection.context import load_pipeline
+from factsep.detection.scoring import Signals
 from factsep.kinds.base import Kind, Validation, get_kind, registry
 
 if TYPE_CHECKING:
     from factsep.detection.detector import Detector, Hit
+    from factsep.span import Span
 
-#: Presidio entity -> factsep kind, for recognizers plugged into factsep.
+#: factsep kind -> the entity Presidio's own recognizers emit for it, so that a Presidio user's
+#: operators, allow lists and evaluations apply unchanged. Kinds Presidio has no entity for keep
+#: their own name in upper case (``ISBN``, ``NATIONAL_ID``, ``HEX_DIGEST``, ...).
+KIND_ENTITIES: dict[str, str] = {
+    "phone_number": "PHONE_NUMBER",
+    "email_address": "EMAIL_ADDRESS",
+    "ip_address": "IP_ADDRESS",
+    "mac_address": "MAC_ADDRESS",
+    "credit_card": "CREDIT_CARD",
+    "iban": "IBAN_CODE",
+    "us_ssn": "US_SSN",
+    "crypto_address": "CRYPTO",
+    "uuid": "UUID",
+    "date_of_birth": "DATE_TIME",
+}
+#: (kind, subtype) -> Presidio entity, for the formats Presidio has a recognizer of its own.
+SUBTYPE_ENTITIES: dict[tuple[str, str], str] = {
+    ("us_ssn", "itin"): "US_ITIN",
+    ("national_id", "us.driving_licence"): "US_DRIVER_LICENSE",
+    ("bank_account", "stdnum.us.rtn"): "ABA_ROUTING_NUMBER",
+    ("national_id", "stdnum.es.nie"): "ES_NIE",
+    ("national_id", "stdnum.es.dni"): "ES_NIF",
+    ("tax_id", "stdnum.es.nif"): "ES_NIF",
+    ("national_id", "stdnum.it.codicefiscale"): "IT_FISCAL_CODE",
+    ("tax_id", "stdnum.it.iva"): "IT_VAT_CODE",
+    ("national_id", "stdnum.pl.pesel"): "PL_PESEL",
+    ("national_id", "stdnum.gb.nhs"): "UK_NHS",
+    ("tax_id", "stdnum.au.abn"): "AU_ABN",
+    ("tax_id", "stdnum.au.acn"): "AU_ACN",
+    ("tax_id", "stdnum.au.tfn"): "AU_TFN",
+    ("national_id", "stdnum.in_.pan"): "IN_PAN",
+    ("national_id", "stdnum.in_.aadhaar"): "IN_AADHAAR",
+    ("tax_id", "stdnum.in_.gstin"): "IN_GSTIN",
+    ("national_id", "stdnum.fi.hetu"): "FI_PERSONAL_IDENTITY_CODE",
+    ("national_id", "stdnum.kr.rrn"): "KR_RRN",
+    ("tax_id", "stdnum.kr.brn"): "KR_BRN",
+    ("national_id", "stdnum.th.pin"): "TH_TNIN",
+    ("national_id", "stdnum.se.personnummer"): "SE_PERSONNUMMER",
+    ("tax_id", "stdnum.se.orgnr"): "SE_ORGANISATIONSNUMMER",
+    ("national_id", "stdnum.ca.sin"): "CA_SIN",
+    ("national_id", "stdnum.za.idnr"): "ZA_ID_NUMBER",
+    ("tax_id", "stdnum.za.tin"): "ZA_INCOME_TAX_NUMBER",
+    ("tax_id", "stdnum.de.idnr"): "DE_TAX_ID",
+    ("tax_id", "stdnum.de.stnr"): "DE_TAX_NUMBER",
+    ("tax_id", "stdnum.de.vat"): "DE_VAT_ID",
+    ("tax_id", "stdnum.de.handelsregisternummer"): "DE_HANDELSREGISTER",
+    ("national_id", "stdnum.tr.tckimlik"): "TR_NATIONAL_ID",
+    ("tax_id", "stdnum.sg.uen"): "SG_UEN",
+}
+#: How exported recognizers name their entities: Presidio's names (above) or factsep's kinds in
+#: upper case (``IBAN``, ``CRYPTO_ADDRESS``, ``DATE_OF_BIRTH``), as before this mapping existed.
+ENTITY_NAMES = ("presidio", "factsep")
+
+
+def entity_of(kind: str, subtype: str | None = None, names: str = "presidio") -> str:
+    """The Presidio entity of a factsep span: the subtype's entity, else the kind's, else KIND."""
+    if names not in ENTITY_NAMES:
+        raise ValueError(f"entity names must be one of {ENTITY_NAMES}, not {names!r}")
+    if names == "presidio":
+        if subtype is not None and (kind, subtype) in SUBTYPE_ENTITIES:
+            return SUBTYPE_ENTITIES[(kind, subtype)]
+        if kind in KIND_ENTITIES:
+            return KIND_ENTITIES[kind]
+    return kind.upper()
+
+
+def entities_of(kind: str, names: str = "presidio") -> list[str]:
+    """Every entity one kind's recognizer can emit (its ``supported_entities``)."""
+    found = [entity_of(kind, None, names)]
+    if names == "presidio":
+        found += [e for (k, _), e in SUBTYPE_ENTITIES.items() if k == kind]
+    return list(dict.fromkeys(found))
+
+
+#: Presidio entity -> factsep kind, for recognizers plugged into factsep. DATE_TIME is left out:
+#: a Presidio date is mostly no date of birth (and no random fact).
 PRESIDIO_TO_KIND = {
-    "PHONE_NUMBER": "phone_number",
-    "EMAIL_ADDRESS": "email_address",
-    "IP_ADDRESS": "ip_address",
-    "CREDIT_CARD": "credit_card",
-    "IBAN_CODE": "iban",
+    **{e: k for k, e in KIND_ENTITIES.items() if e != "DATE_TIME"},
+    **{e: k for (k, _), e in SUBTYPE_ENTITIES.items()},
     "US_BANK_NUMBER": "bank_account",
-    "US_SSN": "us_ssn",
-    "US_ITIN": "us_ssn",
-    "US_DRIVER_LICENSE": "national_id",
     "US_PASSPORT": "national_id",
-    "UK_NHS": "national_id",
     "MEDICAL_LICENSE": "national_id",
-    "CRYPTO": "crypto_address",
+    "ES_NIF": "tax_id",
 }
 
 _offline_done = False
@@ -96,27 +172,36 @@ class _SharedDetection:
     def __init__(self, config: DetectorConfig | None) -> None:
         self.config = config
         self._detector: Detector | None = None
-        self._last: tuple[str, list[Any]] | None = None
+        self._last: tuple[str, list[tuple[Span, Hit]]] | None = None
 
-    def spans(self, text: str) -> list[Any]:
+    def explained(self, text: str) -> list[tuple[Span, Hit]]:
+        """The text's spans that are not rejected, each with the hit (signals) behind it."""
         if self._last is not None and self._last[0] == text:
             return self._last[1]
         if self._detector is None:
             from factsep.detection.detector import Detector
 
             self._detector = Detector(self.config)
-        spans = [s for s in self._detector.detect(text) if not s.rejected]
-        self._last = (text, spans)
-        return spans
+        found = [(s, h) for s, h in self._detector.detect_explained(text) if not s.rejected]
+        self._last = (text, found)
+        return found
 
 
 class FactsepRecognizer(EntityRecognizer):
-    """One factsep kind as a Presidio recognizer; the entity is the kind name in upper case."""
+    """One factsep kind as a Presidio recognizer.
 
-    def __init__(self, kind: Kind, shared: _SharedDetection | None = None) -> None:
+    Entities are Presidio's names where Presidio has one (:data:`KIND_ENTITIES`,
+    :data:`SUBTYPE_ENTITIES`), else the kind in upper case; ``entity_names="factsep"`` gives every
+    span its kind in upper case. Each result carries an ``analysis_explanation`` built from
+    factsep's own signals (shown with ``analyze(..., return_decision_process=True)``) and, in
+    ``recognition_metadata``, the kind, subtype, bits, decision and signal contributions.
+    """
+
+    def __init__(self, kind: Kind, shared: _SharedDetection | None = None, entity_names: str = "presidio") -> None:
         self.kind = kind
+        self.entity_names = entity_names
         self._shared = shared or _SharedDetection(None)
-        super().__init__(supported_entities=[kind.name.upper()], name=f"factsep_{kind.name}",
+        super().__init__(supported_entities=entities_of(kind.name, entity_names), name=f"factsep_{kind.name}",
                          supported_language="en", version="factsep")
 
     def load(self) -> None:
@@ -124,24 +209,69 @@ class FactsepRecognizer(EntityRecognizer):
 
     def analyze(self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
                 ) -> list[RecognizerResult]:
-        if entities and self.kind.name.upper() not in entities:
-            return []
-        return [
-            RecognizerResult(self.kind.name.upper(), s.start, s.end, float(s.confidence),
-                             analysis_explanation=None,
-                             recognition_metadata={RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
-                                                   "subtype": s.subtype, "bits": s.bits})
-            for s in self._shared.spans(text)
-            if s.kind == self.kind.name
-        ]
+        results = []
+        for span, hit in self._shared.explained(text):
+            if span.kind != self.kind.name:
+                continue
+            entity = entity_of(span.kind, span.subtype, self.entity_names)
+            if entities and entity not in entities:
+                continue
+            parts = _contributions(hit)
+            metadata = {
+                RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
+                # factsep's confidence already counts its context words: Presidio must not add more.
+                RecognizerResult.IS_SCORE_ENHANCED_BY_CONTEXT_KEY: True,
+                "kind": span.kind,
+                "subtype": span.subtype,
+                "bits": span.bits,
+                "decision": span.decision,
+                "detector": span.detector,
+                "signals": dict(parts),
+            }
+            results.append(RecognizerResult(entity, span.start, span.end, float(span.confidence),
+                                            analysis_explanation=self._explain(span, hit, parts),
+                                            recognition_metadata=metadata))
+        return results
+
+    def _explain(self, span: Span, hit: Hit, parts: list[tuple[str, float]]) -> AnalysisExplanation:
+        validator = "checksum" if hit.validation.checksum else ("validator" if span.validated else "format only")
+        explanation = AnalysisExplanation(
+            recognizer=self.name,
+            original_score=float(span.confidence),
+            pattern_name=span.subtype or span.kind,
+            validation_result=bool(span.validated),
+            textual_explanation=(
+                f"factsep {span.kind} ({span.subtype or 'no subtype'}), {validator}, {span.bits:.1f} bits, "
+                f"{span.decision}; logits: " + ", ".join(f"{name} {value:+.2f}" for name, value in parts)
+            ),
+        )
+        if hit.context is not None and hit.context.positive:
+            explanation.set_supportive_context_word(", ".join(dict.fromkeys(hit.context.positive)))
+        if hit.context is not None and hit.context.negative:
+            words = ", ".join(dict.fromkeys(hit.context.negative))
+            explanation.append_textual_explanation_line(f"negative context: {words}")
+        return explanation
 
 
-def recognizers(kinds: Sequence[str] | None = None, config: DetectorConfig | None = None
-                ) -> list[FactsepRecognizer]:
-    """factsep's kinds as Presidio recognizers, ready for ``RecognizerRegistry.add_recognizer``."""
+def _contributions(hit: Hit) -> list[tuple[str, float]]:
+    """The signals that moved this hit's score, in logits (zero ones left out)."""
+    if hit.signals is None:
+        return []
+    return [(name, round(value, 3)) for name, value in Signals(*hit.signals).contributions() if value]
+
+
+def recognizers(kinds: Sequence[str] | None = None, config: DetectorConfig | None = None,
+                entity_names: str = "presidio") -> list[FactsepRecognizer]:
+    """factsep's kinds as Presidio recognizers, ready for ``RecognizerRegistry.add_recognizer``.
+
+    ``entity_names``: "presidio" (Presidio's entity names where it has them) or "factsep" (the
+    kinds in upper case).
+    """
+    if entity_names not in ENTITY_NAMES:
+        raise ValueError(f"entity_names must be one of {ENTITY_NAMES}, not {entity_names!r}")
     names = kinds or sorted(registry())
     shared = _SharedDetection(config)
-    return [FactsepRecognizer(get_kind(n), shared) for n in names]
+    return [FactsepRecognizer(get_kind(n), shared, entity_names) for n in names]
 
 
 class PresidioSource:

@@ -15,7 +15,7 @@ from typing import Any, NamedTuple
 
 from factsep.config import DetectorConfig
 from factsep.detection.candidates import Candidate, CandidateEngine
-from factsep.detection.context import NO_CONTEXT, ContextReader, denial_pattern
+from factsep.detection.context import NO_CONTEXT, ContextHit, ContextReader, denial_pattern
 from factsep.detection.scoring import (
     W_BACKOFF,
     W_DENIED,
@@ -58,6 +58,10 @@ class Hit:
     #: False when context was skipped because it could not change the decision (it may still
     #: change which of two rival readings of one region wins).
     context_read: bool = True
+    #: What the score was made of, for explanations (Presidio's analysis_explanation): the
+    #: :class:`~factsep.detection.scoring.Signals` fields, and the context words that fired.
+    signals: _SignalTuple | None = None
+    context: ContextHit | None = None
 
     @property
     def rank(self) -> tuple[float, int, int]:
@@ -143,11 +147,18 @@ class Detector:
         for cand in self.engine.find(texts):
             by_doc[cand.doc].append(cand)
         for i, text in enumerate(texts):
-            hits = [h for c in by_doc[i] for h in self._classify(text, c)]
-            for extra in self.extra:
-                hits.extend(extra.hits(text, self))
-            chosen = self._resolve(self._read_rivals_context(text, hits))
-            yield self._spans(text, doc_ids[i] if doc_ids is not None else str(i), chosen)
+            yield self._spans(text, doc_ids[i] if doc_ids is not None else str(i), self._chosen(text, by_doc[i]))
+
+    def detect_explained(self, text: str, doc_id: str = "0") -> list[tuple[Span, Hit]]:
+        """Spans of one text, each with the hit that made it (its signals and context words)."""
+        chosen = self._chosen(text, list(self.engine.find([text])))
+        return list(zip(self._spans(text, doc_id, chosen), chosen, strict=True))
+
+    def _chosen(self, text: str, candidates: Sequence[Candidate]) -> list[Hit]:
+        hits = [h for c in candidates for h in self._classify(text, c)]
+        for extra in self.extra:
+            hits.extend(extra.hits(text, self))
+        return self._resolve(self._read_rivals_context(text, hits))
 
     # -- stage two --------------------------------------------------------------------------------
 
@@ -267,7 +278,7 @@ class Detector:
                            len(ctx.positive), len(ctx.negative), placeholder, partial)
             conf = self._confidence(name, signals)
             hit = Hit(start, end, kind, v, conf, detector or self._detector_name(kind),
-                      context_read=ctx is not NO_CONTEXT or requires or read_context)
+                      context_read=ctx is not NO_CONTEXT or requires or read_context, signals=signals, context=ctx)
             if best is None or hit.confidence > best.confidence:
                 best = hit
             if ctx is NO_CONTEXT:

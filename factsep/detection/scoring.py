@@ -92,22 +92,33 @@ class Signals:
     made_up: bool = False
     partial: bool = False
 
-    def raw_logit(self) -> float:
-        x = logit(self.prior) + self.strength
+    def contributions(self) -> list[tuple[str, float]]:
+        """Each signal that counts and its logits, in the order :meth:`raw_logit` adds them.
+
+        ``strength`` folds the validator's own adjustment with label, denial, glued letter, URL
+        host and foreign script (see the table above). Explanations (Presidio's) read this.
+        """
+        parts = [("prior", logit(self.prior)), ("strength", self.strength)]
         if self.checksum:
-            x += W_CHECKSUM
+            parts.append(("checksum", W_CHECKSUM))
         elif self.validated:
-            x += W_VALIDATOR
+            parts.append(("validator", W_VALIDATOR))
         else:
-            x += W_FORMAT_ONLY
+            parts.append(("format", W_FORMAT_ONLY))
         if self.n_context:
-            x += W_CONTEXT + W_CONTEXT_EXTRA * (self.n_context - 1)
+            parts.append(("context", W_CONTEXT + W_CONTEXT_EXTRA * (self.n_context - 1)))
         if self.n_negative:
-            x += W_NEGATIVE
+            parts.append(("negative context", W_NEGATIVE))
         if self.made_up:
-            x += W_MADE_UP
+            parts.append(("made-up pattern", W_MADE_UP))
         if self.partial:
-            x += W_PARTIAL
+            parts.append(("partial token", W_PARTIAL))
+        return parts
+
+    def raw_logit(self) -> float:
+        x = 0.0
+        for _, value in self.contributions():
+            x += value
         return x
 
     def raw_score(self) -> float:
