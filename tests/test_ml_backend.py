@@ -284,3 +284,43 @@ def test_rescan_with_calibration_is_a_new_model_version_and_open_tasks_keep_thei
     route(out, budget=50, project=project)
     counts = {t["id"]: len(t["predictions"]) for t in project_tasks(ls, first.project_id)}
     assert counts == {t["id"]: len(t["predictions"]) for t in tasks}
+
+
+def _routed_and_connected(label_studio, out: Path, backend: MLBackend, webhook: bool) -> tuple[int, list[dict]]:
+    from factsep.review import ReviewClient
+    from factsep.review.ml_backend import connect
+
+    client = ReviewClient(label_studio.url, label_studio.api_key)
+    routed = route(out, budget=50, project=unique("ml fit"), client=client)
+    ids = connect(client, routed.project_id, backend.url)
+    if not webhook:
+        label_studio.client().webhooks.delete(ids["webhook_id"])
+    return int(ids["ml_backend_id"]), project_tasks(label_studio.client(), routed.project_id)
+
+
+def test_start_training_fits_every_annotated_task(label_studio, out: Path, backend: MLBackend) -> None:
+    """Label Studio's "Start training" (``START_TRAINING`` to /webhook): the whole project is read."""
+    ml_id, tasks = _routed_and_connected(label_studio, out, backend, webhook=False)
+    ls = label_studio.client()
+    Annotator.get(ls, "oracle").annotate(tasks[0]["id"], accept_all(tasks[0]))
+    assert backend.fitter.wait(5) and latest_decisions(out) == {}  # no webhook: nothing yet
+    ls.ml.train(ml_id)
+    want = {s["span_id"] for s in tasks[0]["data"]["factsep"]["spans"]}
+    assert wait_for(lambda: want <= set(latest_decisions(out))), backend.fitter.status
+    assert {latest_decisions(out)[sid].decision for sid in want} == {HUMAN_ACCEPT}
+
+
+def test_without_api_key_fits_the_annotation_the_event_carries(
+    label_studio, out: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("LABEL_STUDIO_API_KEY")
+    b = MLBackend(out, port=0).start()
+    try:
+        _, tasks = _routed_and_connected(label_studio, out, b, webhook=True)
+        Annotator.get(label_studio.client(), "oracle").annotate(tasks[0]["id"], [])
+        want = {s["span_id"] for s in tasks[0]["data"]["factsep"]["spans"]}
+        assert wait_for(lambda: want <= set(latest_decisions(out))), b.fitter.status
+        assert {latest_decisions(out)[sid].decision for sid in want} == {HUMAN_REJECT}
+        assert b.fitter.status.last_error is None
+    finally:
+        b.close()
