@@ -70,37 +70,44 @@ def check_tags(open_: str, close: str, escape: str) -> None:
 
 @dataclass(frozen=True)
 class _Escaper:
-    """The escape of one tag syntax: leads, openers' rests, escape character, and their regexes."""
+    """The escape of one tag syntax: its leads, escape character, and the two regexes."""
 
+    leads: tuple[str, ...]
     escape: str
     find: re.Pattern[str]
     find_escaped: re.Pattern[str]
 
     def apply(self, text: str) -> str:
-        return self.find.sub(lambda m: m.group(1) + self.escape + m.group(2), text)
+        if not any(lead in text for lead in self.leads):  # most texts: one fast substring test
+            return text
+        return self.find.sub(lambda m: m.group() + self.escape, text)
 
     def undo(self, text: str) -> str:
-        return self.find_escaped.sub(lambda m: m.group(1) + m.group(2), text)
+        if self.escape not in text:
+            return text
+        return self.find_escaped.sub(lambda m: m.group(1), text)
 
 
 @lru_cache(maxsize=32)
 def _escaper(open_: str, close: str, escape: str) -> _Escaper:
-    openers = {opener(open_), opener(close)}
     by_lead: dict[str, set[str]] = {}
-    for o in openers:
+    for o in (opener(open_), opener(close)):
         by_lead.setdefault(o[0], set()).add(o[1:])
     esc = re.escape(escape)
+    # Escape: a lead followed by escape characters, or by the rest of an opener, gets one more
+    # (each alternative starts with its literal lead, so the regex engine skips ahead to leads).
     alternatives = []
     for lead, rests in sorted(by_lead.items()):
-        # Longest rest first; "" (a one-character opener) matches any lead.
-        rest = "|".join(re.escape(r) for r in sorted(rests, key=len, reverse=True))
-        alternatives.append(f"{re.escape(lead)}(?=(?:{rest}))")
+        ahead = "|".join([esc, *(re.escape(r) for r in sorted(rests, key=len, reverse=True))])
+        alternatives.append(f"{re.escape(lead)}(?={ahead})")
     leads = "|".join(re.escape(lead) for lead in sorted(by_lead))
-    # Escape: a lead followed by escape characters, or by the rest of an opener, gets one more.
-    find = re.compile(f"((?:{leads})(?={esc})|(?:{'|'.join(alternatives)}))()")
     # Unescape: one escape character after a lead goes away.
-    find_escaped = re.compile(f"({leads}){esc}()")
-    return _Escaper(escape, find, find_escaped)
+    return _Escaper(
+        leads=tuple(sorted(by_lead)),
+        escape=escape,
+        find=re.compile("|".join(alternatives)),
+        find_escaped=re.compile(f"({leads}){esc}"),
+    )
 
 
 def escape_text(text: str, tags: TagConfig | None = None) -> str:
