@@ -96,6 +96,66 @@ def test_rejected_sample_demotes_its_stratum_in_the_same_run(label_studio, email
     assert json.loads(inferred_path(emails).read_text(encoding="utf-8"))["decisions"] == before["decisions"]
 
 
+def test_sync_names_what_it_re_decided_and_no_infer_undoes_it(label_studio, emails: Path) -> None:
+    """Three rejections re-decide seven unseen spans: the summary names each (kind, value hash,
+    document, stratum, why, never the value), says how to undo it, and ``--no-infer`` does."""
+    import typer
+    from typer.testing import CliRunner
+
+    from factsep.cli import review as review_cli
+
+    app = typer.Typer()
+    review_cli.register(app)
+    project = unique("strata summary")
+    r = route(emails, budget=3, project=project, config=VALUE)
+    _annotate(label_studio, r.project_id, keep=False)
+    res = sync(emails, project=project, config=VALUE, calibrate=False)
+    frame = spans_frame(emails)
+    unseen = frame.filter(~pl.col("span_id").is_in(list(latest_decisions(emails))))
+    assert {d["span_id"] for d in res.redecided} == set(unseen["span_id"]) and len(res.redecided) == 7
+    values = set(frame["text"].to_list())
+    for d in res.redecided:
+        assert d["before"] == AUTO_ACCEPT and d["after"] != AUTO_ACCEPT and d["kind"] == "email_address"
+        assert d["stratum"].startswith("email_address~") and "accepted 0 of 3" in d["why"]
+        assert d["doc_id"].startswith("m") and not any(v in json.dumps(d) for v in values)
+    summary = json.loads((emails / "state" / "last_sync.json").read_text(encoding="utf-8"))
+    assert len(summary["redecided"]) == 7 and "--no-infer" in summary["undo"]
+    # the CLI says the same (the second sync re-decides nothing new: the parts hold it)
+    again = CliRunner().invoke(app, ["sync", str(emails), "--project", project, "--no-calibrate"])
+    assert again.exit_code == 0 and "re-decided" not in again.output
+    undo = CliRunner().invoke(app, ["sync", str(emails), "--project", project, "--no-infer", "--no-calibrate"])
+    assert undo.exit_code == 0, undo.output
+    assert not inferred_path(emails).exists()
+    restored = spans_frame(emails).filter(pl.col("span_id").is_in(unseen["span_id"].to_list()))
+    assert set(restored["decision"]) == {AUTO_ACCEPT}
+
+
+def test_sync_cli_prints_the_re_decided_spans(label_studio, emails: Path) -> None:
+    import typer
+    from typer.testing import CliRunner
+
+    from factsep.cli import review as review_cli
+
+    app = typer.Typer()
+    review_cli.register(app)
+    project = unique("strata cli")
+    r = route(emails, budget=3, project=project, config=VALUE)
+    _annotate(label_studio, r.project_id, keep=False)
+    res = CliRunner().invoke(app, ["sync", str(emails), "--project", project, "--no-calibrate",
+                                   "--config", str(_value_toml(emails.parent))])
+    assert res.exit_code == 0, res.output
+    text = " ".join(res.output.split())
+    assert "re-decided 7 span(s)" in text and "email_address~" in text and "--no-infer" in text
+    hashes = spans_frame(emails)["value_hash"].to_list()
+    assert sum(h[:12] in text for h in hashes) >= 7
+
+
+def _value_toml(folder: Path) -> Path:
+    path = folder / "factsep.toml"
+    path.write_text('[review]\nstrategy = "value"\n', encoding="utf-8")
+    return path
+
+
 def test_accepted_sample_keeps_its_stratum(label_studio, emails: Path) -> None:
     project = unique("strata keep")
     r = route(emails, budget=3, project=project, config=VALUE)

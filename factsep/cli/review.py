@@ -93,16 +93,23 @@ def sync_cmd(
     no_calibrate: bool = typer.Option(False, "--no-calibrate", help="Do not refit calibration.json."),
     from_export: Path | None = typer.Option(
         None, "--from-export", help="Read the tasks from a Label Studio JSON export file instead of the server."),
+    no_infer: bool = typer.Option(
+        False, "--no-infer", help="Do not re-decide spans from their stratum's verdicts, and drop what "
+        "earlier syncs inferred (state/inferred.json); people's decisions stay."),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON on stdout."),
 ) -> None:
     """Read annotations back into the decisions ledger, update the dataset, refit calibration."""
+    from dataclasses import replace
+
     from factsep.review import ReviewError, sync
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     _local_out(out)
     try:
-        res = sync(out, project=project, config=_config(config_path), calibrate=not no_calibrate,
-                   export=from_export)
+        cfg = _config(config_path)
+        if no_infer:
+            cfg = replace(cfg, infer=False)
+        res = sync(out, project=project, config=cfg, calibrate=not no_calibrate, export=from_export)
     except ReviewError as exc:
         console.print(f"[red]sync failed:[/red] {escape(str(exc))}")
         raise typer.Exit(1) from exc
@@ -118,9 +125,10 @@ def sync_cmd(
         f"decisions appended: {res.decisions_appended} (accept {res.accepted}, reject {res.rejected}, "
         f"added {res.added}); ties left pending: {res.ties}; dataset rewritten: {res.rewritten}."
     )
-    if res.inferred:
-        moved = ", ".join(f"{k} {n}" for k, n in sorted(res.inferred.items()))
-        console.print(f"re-decided from {len(res.strata)} strata's verdicts (state/inferred.json): {moved}.")
+    if res.redecided:
+        _print_redecided(res)
+    elif no_infer:
+        console.print("inference off: spans are decided by detection and people only.")
     cal = res.calibration or {}
     if cal.get("kinds"):
         table = Table(title=escape(f"calibration -> {cal['path']}"))
@@ -133,6 +141,31 @@ def sync_cmd(
         console.print(table)
     elif cal.get("skipped"):
         console.print(f"calibration: too few decisions per kind yet ({cal['skipped']}).")
+
+
+#: Spans of the re-decided list printed by name; the rest are counted (all are in the summary file).
+SHOWN_REDECIDED = 12
+
+
+def _print_redecided(res) -> None:  # noqa: ANN001 - SyncResult, imported lazily
+    """What inference re-decided: per stratum and change, why; then the first spans by kind,
+    value hash and document (never values); the summary file has them all; how to undo it."""
+    groups: dict[tuple[str, str, str], list[dict]] = {}
+    for r in res.redecided:
+        groups.setdefault((str(r["stratum"] or "relabel"), str(r["before"]), str(r["after"])), []).append(r)
+    table = Table(title=f"re-decided {len(res.redecided)} span(s) nobody looked at, from their stratum's verdicts")
+    for col in ("stratum", "change", "spans", "why"):
+        table.add_column(col, justify="right" if col == "spans" else "left")
+    for (stratum, before, after), rows in sorted(groups.items(), key=lambda g: -len(g[1])):
+        why = rows[0]["why"].split(" on confidence")[0]
+        table.add_row(escape(stratum), f"{before} -> {after}", str(len(rows)), escape(why))
+    console.print(table)
+    for r in res.redecided[:SHOWN_REDECIDED]:
+        line = f"  {r['kind']} {str(r['value_hash'])[:12]} in {r['doc_id']}: {r['before']} -> {r['after']}"
+        console.print(escape(line))
+    if len(res.redecided) > SHOWN_REDECIDED:
+        console.print(f"  ... and {len(res.redecided) - SHOWN_REDECIDED} more")
+    console.print(escape(f"all of them, with why: {res.summary_path}; {res.undo}."))
 
 
 def register(app: typer.Typer) -> None:

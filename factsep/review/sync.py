@@ -16,6 +16,7 @@ import logging
 import os
 import re
 from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,12 +32,21 @@ from factsep.review.data import (
     quarantine,
     require_scan,
     span_texts,
+    write_json_atomic,
 )
 from factsep.review.labelconfig import FROM_NAME
 from factsep.review.ledger import RoutingLedger
 from factsep.review.offsets import Unplaceable, place
 from factsep.review.route import META, ReviewConfig, review_config
-from factsep.review.strata import Inference, Stratifier, infer, load_inferred
+from factsep.review.strata import (
+    Inference,
+    Stratifier,
+    decide,
+    infer,
+    inferred_path,
+    load_inferred,
+    thresholds,
+)
 from factsep.span import (
     AUTO_ACCEPT,
     HUMAN,
@@ -71,6 +81,11 @@ class SyncResult:
     calibration: dict[str, Any] | None = None
     inferred: dict[str, int] = field(default_factory=dict)  # "auto_accept->pending_review": n
     strata: dict[str, Any] = field(default_factory=dict)
+    #: spans this sync re-decided without a person looking at them (see :func:`redecided`)
+    redecided: list[dict[str, Any]] = field(default_factory=list)
+    #: where the full list is, and how to take it back
+    summary_path: str | None = None
+    undo: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -460,10 +475,10 @@ def shown_verdicts(out: str | Path) -> dict[str, tuple[float, int]]:
     }
 
 
-def infer_strata(out: str | Path, cfg: ReviewConfig | None = None) -> Inference:
+def infer_strata(out: str | Path, cfg: ReviewConfig | None = None, spans: Sequence[Span] | None = None) -> Inference:
     """Refit the strata from every verdict on a shown span and re-decide the undecided spans."""
     cfg = cfg or ReviewConfig()
-    spans = load_spans(out)
+    spans = list(spans) if spans is not None else load_spans(out)
     decided = latest_decisions(out)
     human = {sid for sid, d in decided.items() if d.decision in HUMAN}
     stratify = Stratifier.for_run(out, spans)
@@ -490,6 +505,63 @@ def infer_strata(out: str | Path, cfg: ReviewConfig | None = None) -> Inference:
 
     return infer(out, spans, verdicts, human, stratify, relabelled=relabelled, documents=documents,
                  taken=taken, raw=BaseScores.for_run(out))
+
+
+#: Name of the file under ``OUT/state/`` that lists what the last sync re-decided.
+SUMMARY_FILE = "last_sync.json"
+
+
+def undo_hint(out: str | Path) -> str:
+    return (f"to undo the inferred decisions run `factsep sync {out} --no-infer` (drops "
+            f"{inferred_path(out)} and rewrites the dataset; people's own decisions stay); to undo "
+            "a person's verdict, change the annotation in Label Studio and sync again")
+
+
+def redecided(
+    out: str | Path, parts: Sequence[Span], inference: Inference, human: AbstractSet[str]
+) -> list[dict[str, Any]]:
+    """The spans whose decision this sync's inference changed (from what the parts held), each
+    with its kind, value hash, document, stratum and why: the stratum's verdicts and the shift of
+    the log-odds they gave. Relabelled readings added by inference are listed as well. No values."""
+    stratify = Stratifier.for_run(out, parts)
+    result: list[dict[str, Any]] = []
+    for s in parts:
+        after = inference.decisions.get(s.span_id)
+        if after is None or after == s.decision or s.span_id in human or s.decision in HUMAN:
+            continue
+        k = stratify(s)
+        fit = inference.strata.get(k)
+        why = (f"stratum {k}: people accepted {fit.accepted} of {fit.n} shown, shift {fit.offset:+.2f} "
+               f"(+-{fit.stderr:.2f}) on confidence {float(s.confidence):.3f}" if fit is not None else
+               f"stratum {k} has no verdict; its score before this run's calibration decides it")
+        result.append({"span_id": s.span_id, "doc_id": s.doc_id, "kind": s.kind, "value_hash": s.value_hash,
+                       "stratum": k, "before": s.decision, "after": after, "why": why})
+    have = {s.span_id for s in parts}
+    for item in inference.added:
+        rec = item.get("span") or {}
+        if rec.get("span_id") in have:
+            continue
+        result.append({"span_id": rec.get("span_id"), "doc_id": rec.get("doc_id"), "kind": rec.get("kind"),
+                       "value_hash": rec.get("value_hash"), "stratum": None, "before": None,
+                       "after": rec.get("decision"),
+                       "why": "people relabelled spans of its stratum as this kind at the same place"})
+    return result
+
+
+def _neutral_inference(out: str | Path, parts: Sequence[Span]) -> bool:
+    """Turn what earlier syncs inferred back into the scan's own decisions (the parts hold the
+    last overlay, so removing ``inferred.json`` alone would keep it): write a file that gives
+    every span it had re-decided its decision by score, for the rewrite, then remove it."""
+    previous = load_inferred(out)
+    if not inferred_path(out).exists():
+        return False
+    low, high = thresholds(out)
+    had = previous.get("decisions") or {}
+    restored = {s.span_id: decide(float(s.confidence), low, high) for s in parts if s.span_id in had}
+    write_json_atomic(inferred_path(out), {"version": 1, "frequency": previous.get("frequency") or {},
+                                           "strata": {}, "decisions": restored, "changed": {},
+                                           "added": [], "held": {}})
+    return True
 
 
 def sync(
@@ -579,15 +651,27 @@ def apply_tasks(
     inferred_changed = False
     if cfg.infer:
         before = load_inferred(out).get("decisions") or {}
-        inference = infer_strata(out, cfg)
+        parts = load_spans(out)  # what the dataset says now, before this sync's rewrite
+        inference = infer_strata(out, cfg, parts)
         result.inferred = inference.changed
         result.strata = {k: asdict(v) for k, v in inference.strata.items()}
         inferred_changed = inference.decisions != before or bool(inference.added)
+        human = {sid for sid, d in latest_decisions(out).items() if d.decision in HUMAN}
+        result.redecided = redecided(out, parts, inference, human)
+        result.undo = undo_hint(out)
+    else:  # infer = false: what earlier syncs inferred goes (the rewrite below restores the parts)
+        inferred_changed = _neutral_inference(out, load_spans(out))
+    path = Path(out) / "state" / SUMMARY_FILE
+    result.summary_path = str(path)
+    write_json_atomic(path, {"redecided": result.redecided, "inferred": result.inferred,
+                             "undo": result.undo, "strata": result.strata})
     if changed or inferred_changed:
         if rewrite is None:
             from factsep.scan import rewrite_parts as rewrite
         rewrite(str(out))
         result.rewritten = True
+    if not cfg.infer:
+        inferred_path(out).unlink(missing_ok=True)
     if calibrate:
         cal: CalibrationResult = fit_calibration(out)
         result.calibration = cal.to_dict()
