@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+from factsep.errors import UsageError
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
@@ -73,7 +75,7 @@ class TagConfig:
         check_tags(self.open, self.close, self.escape)
 
 
-class ConfigError(ValueError):
+class ConfigError(UsageError, ValueError):
     """A configuration file or section that cannot be used; the message says what is valid."""
 
 

@@ -36,6 +36,7 @@ import pyarrow.parquet as pq
 from factsep import counts as counts_mod
 from factsep.config import DetectorConfig, TagConfig, load_section
 from factsep.decisions import DecisionIndex
+from factsep.errors import FactsepError
 from factsep.io import fs as outfs
 from factsep.io.atomic import (
     TMP_PREFIX,
@@ -71,7 +72,7 @@ RUN_FILE = "run.json"
 _GLOB_CHARS = re.compile(r"[*?\[]")
 
 
-class ScanError(Exception):
+class ScanError(FactsepError):
     """A run that cannot proceed; ``exit_code`` is what the CLI returns."""
 
     exit_code = 1

@@ -1,8 +1,9 @@
 """``factsep scan INPUT... --out OUT``: the corpus scan from the command line.
 
 A progress bar (bytes, documents per second, facts) on a terminal; nothing on a pipe unless
-``--json`` asks for the summary. Exit 0 on success (even with quarantined records), 1 when nothing
-could be read, 2 when OUT cannot be used or the options are wrong. Values are never printed.
+``--json`` asks for the summary. Exit codes as in :mod:`factsep.errors` (0 on success, even with
+quarantined records; 1 when nothing could be read; 2 when OUT cannot be used or the options are
+wrong; 3 when the disk is full). Values are never printed.
 """
 
 from __future__ import annotations
@@ -106,7 +107,7 @@ def register(app: typer.Typer) -> None:
         from rich.console import Console
 
         from factsep.config import Config, load_section
-        from factsep.scan import ScanConfig, ScanError, scan
+        from factsep.scan import ScanConfig, scan
 
         err = Console(stderr=True)
         try:
@@ -133,15 +134,11 @@ def register(app: typer.Typer) -> None:
         if tty:
             bar, on_plan, on_event = _progress_bar(err)
             bar.start()
-        try:
+        try:  # a failure reaches the CLI's handler: one error line and its exit code (factsep.errors)
             summary = scan(inputs, out, scan_cfg, cfg.detect, cfg.tags, progress=on_event, on_plan=on_plan)
-        except ScanError as exc:
+        finally:
             if bar is not None:
                 bar.stop()
-            err.print(f"[red]error:[/red] {escape(str(exc))}")
-            raise typer.Exit(exc.exit_code) from exc
-        if bar is not None:
-            bar.stop()
         if as_json:
             print(json.dumps(summary.to_dict(), indent=2, sort_keys=True))
         elif tty:

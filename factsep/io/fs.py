@@ -24,6 +24,8 @@ from typing import IO, Any
 import fsspec
 import pyarrow.parquet as pq
 
+from factsep.errors import UsageError
+
 log = logging.getLogger("factsep.scan")
 
 _LOCAL_PROTOCOLS = {"file", "local"}
@@ -57,7 +59,7 @@ def register_storage_options(url: str | Path, options: dict[str, Any] | None) ->
         _OPTIONS[protocol_of(url)] = dict(options)
 
 
-class LocalOutRequired(ValueError):
+class LocalOutRequired(UsageError, ValueError):
     """A step that keeps append-only state under OUT was given an OUT on an object store."""
 
 

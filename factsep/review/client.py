@@ -19,6 +19,7 @@ from xml.sax.saxutils import escape
 
 import httpx
 
+from factsep.errors import FactsepError
 from factsep.review.labelconfig import INSTRUCTIONS
 
 log = logging.getLogger(__name__)
@@ -28,7 +29,7 @@ DEFAULT_SECRET_BLOCK = "label-studio-api-key"
 RETRY_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
 
 
-class ReviewError(RuntimeError):
+class ReviewError(FactsepError, RuntimeError):
     """A review step cannot go on (configuration, a refused request); the message says why."""
 
 
