@@ -60,10 +60,7 @@ def ml_backend_cmd(
         console.print(escape(f"connected to project {pid} (ML backend {ids['ml_backend_id']}, "
                              f"webhook {ids['webhook_id']})"))
     try:
-        if backend._thread is not None:
-            backend._thread.join()
-        else:
-            backend.serve_forever()
+        backend.serve_forever()
     except KeyboardInterrupt:
         pass
     finally:

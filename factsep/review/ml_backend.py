@@ -62,7 +62,8 @@ class FactsepModel:
         require_scan(out)
         self.out = Path(out)
         self.cfg: ReviewConfig = review_config(config)
-        self._lock = threading.Lock()  # one detector, one fit at a time
+        self._lock = threading.Lock()  # the detector: one prediction at a time
+        self._fit_lock = threading.Lock()  # one fit at a time (a prediction does not wait for it)
         self._stamp: tuple[int, int] | None = None
         self._detector: Any = None
         self._version = model_version(None)
@@ -117,7 +118,7 @@ class FactsepModel:
 
     def fit(self, tasks: Sequence[dict[str, Any]]) -> SyncResult:
         """Record what these tasks' annotations settle, as sync would."""
-        with self._lock:
+        with self._fit_lock:
             return apply_tasks(self.out, tasks, self.cfg)
 
 
@@ -310,7 +311,12 @@ class MLBackend:
         return self
 
     def serve_forever(self) -> None:
-        self.server.serve_forever()
+        """Serve until interrupted: on this thread, or by joining the one :meth:`start` began."""
+        if self._thread is None:
+            self.server.serve_forever()
+        else:
+            while self._thread.is_alive():
+                self._thread.join(timeout=1.0)  # a timed join lets Ctrl-C through
 
     def close(self) -> None:
         self.server.shutdown()
