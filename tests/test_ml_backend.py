@@ -324,3 +324,14 @@ def test_without_api_key_fits_the_annotation_the_event_carries(
         assert b.fitter.status.last_error is None
     finally:
         b.close()
+
+
+def test_connect_to_a_backend_that_is_down_says_what_to_check(label_studio) -> None:
+    from factsep.review import ReviewClient, ReviewError, label_config
+    from factsep.review.ml_backend import connect
+
+    client = ReviewClient(label_studio.url, label_studio.api_key)
+    pid = client.ensure_project(unique("ml down"), label_config())
+    url = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    with pytest.raises(ReviewError, match="is the backend up at .*ML_BLOCK_LOCAL_IP=false"):
+        connect(client, pid, url)

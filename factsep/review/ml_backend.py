@@ -393,7 +393,18 @@ def _handler(backend: MLBackend) -> type[BaseHTTPRequestHandler]:
 def connect(client: ReviewClient, project_id: int, backend_url: str, title: str = DEFAULT_TITLE) -> dict[str, Any]:
     """Connect the backend to a project: as its ML backend (predictions) and as a webhook on
     annotation events (fit). Safe to repeat: what is already connected is kept."""
-    sdk, url = client.sdk, backend_url.rstrip("/")
+    try:
+        return _connect(client, project_id, backend_url.rstrip("/"), title)
+    except ReviewError as exc:
+        raise ReviewError(
+            f"{exc} -- is the backend up at {backend_url}? If it is on a local address, Label Studio "
+            "must be started with ML_BLOCK_LOCAL_IP=false and SSRF_PROTECTION_ENABLED=false "
+            "(scripts/label-studio.sh sets both for its loopback-only server)"
+        ) from exc
+
+
+def _connect(client: ReviewClient, project_id: int, url: str, title: str) -> dict[str, Any]:
+    sdk = client.sdk
     ml = client.call("list ML backends", lambda: list(sdk.ml.list(project=project_id)))
     have = [m for m in ml if (getattr(m, "url", "") or "").rstrip("/") == url]
     if have:
