@@ -175,7 +175,7 @@ def test_connected_backend_preannotates_hand_imported_tasks_and_records_annotati
         assert latest_decisions(out) == {}
         who = Annotator.get(ls, "oracle")
         kept, dropped = routed_tasks[0], routed_tasks[1]
-        who.annotate(kept["id"], accept_all(kept))
+        kept_annotation = who.annotate(kept["id"], accept_all(kept))
         who.annotate(dropped["id"], [])  # every region deleted: the routed spans are rejected
         want_decisions = {s["span_id"]: HUMAN_ACCEPT for s in kept["data"]["factsep"]["spans"]}
         want_decisions |= {s["span_id"]: HUMAN_REJECT for s in dropped["data"]["factsep"]["spans"]}
@@ -193,6 +193,11 @@ def test_connected_backend_preannotates_hand_imported_tasks_and_records_annotati
         assert all(decided[sid] == d for sid, d in want_decisions.items() if sid in decided)
         # a sync now finds nothing new: the backend already recorded it
         assert sync(out, project=project).decisions_appended == 0
+
+        # 3. the annotator changes their mind (ANNOTATION_UPDATED): the latest vote counts
+        ls.annotations.update(kept_annotation, result=[])
+        flipped = {sid: HUMAN_REJECT for sid in want_decisions}
+        assert wait_for(lambda: {sid: latest_decisions(out)[sid].decision for sid in want_decisions} == flipped)
     finally:
         proc.terminate()
         try:
