@@ -84,9 +84,9 @@ def write_jsonl_corpus(folder: Path, files: int = 3, n: int = 60, gz: bool = Fal
 
 
 def read_jsonl_folder(folder: Path) -> list[dict[str, Any]]:
-    """Every record of every ``*.jsonl`` / ``*.jsonl.gz`` file under ``folder``."""
+    """Every record of every JSON-lines file (``*.jsonl``, ``*.json.gz``, ...) under ``folder``."""
     rows = []
-    for p in sorted(folder.rglob("*.jsonl*")):
+    for p in sorted(folder.rglob("*.json*")):
         opener = gzip.open if p.suffix == ".gz" else open
         with opener(p, "rt", encoding="utf-8") as fh:
             rows.extend(json.loads(line) for line in fh if line.strip())
