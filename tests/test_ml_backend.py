@@ -340,3 +340,34 @@ def test_connect_to_a_backend_that_is_down_says_what_to_check(label_studio) -> N
     url = f"http://127.0.0.1:{free_port()}"  # nothing listens there
     with pytest.raises(ReviewError, match="is the backend up at .*ML_BLOCK_LOCAL_IP=false"):
         connect(client, pid, url)
+
+
+def test_a_fit_that_fails_is_retried_so_no_vote_is_lost(label_studio, out: Path) -> None:
+    """Label Studio unreachable while the backend fetches the annotated task (injected: the
+    real server cannot be taken down between sending a webhook and answering the fetch)."""
+    from factsep.review import ReviewClient, ReviewServerError
+
+    class Outage(ReviewClient):
+        down = True
+
+        def get_task(self, task_id: int) -> dict[str, Any]:
+            if self.down:
+                raise ReviewServerError("Label Studio failed get task 5 times (ConnectError)")
+            return super().get_task(task_id)
+
+    flaky = Outage(label_studio.url, label_studio.api_key)
+    b = MLBackend(out, port=0, client=flaky).start()
+    b.fitter.retry_after = 1.0
+    try:
+        _, tasks = _routed_and_connected(label_studio, out, b, webhook=True)
+        Annotator.get(label_studio.client(), "oracle").annotate(tasks[0]["id"], accept_all(tasks[0]))
+        assert wait_for(lambda: b.fitter.status.last_error, timeout=60), b.fitter.status
+        assert "ReviewServerError" in b.fitter.status.last_error and latest_decisions(out) == {}
+        assert not b.fitter.wait(0.1)  # the failed fit is still owed
+        flaky.down = False  # the server is back: the next retry fits the event
+        want = {s["span_id"] for s in tasks[0]["data"]["factsep"]["spans"]}
+        assert wait_for(lambda: want <= set(latest_decisions(out)), timeout=60), b.fitter.status
+        assert b.fitter.wait(30) and b.fitter.status.last_error is None
+        assert {latest_decisions(out)[sid].decision for sid in want} == {HUMAN_ACCEPT}
+    finally:
+        b.close()

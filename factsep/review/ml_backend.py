@@ -17,9 +17,9 @@ annotations (every annotator's vote counts, as in sync) and goes through sync's 
 (:func:`factsep.review.sync.apply_tasks`): decisions that change what is in force are appended to
 the ledger, strata are refitted, the parts rewritten and the calibration refitted. Events are
 queued and fitted on one worker thread (Label Studio waits about a second for a webhook answer);
-events that arrive while a fit runs are fitted together. The refitted calibration is for the next
-scan; predictions keep the scan's scores until OUT is scanned again (then the model version
-changes), so they agree with the spans and ledger in OUT.
+events that arrive while a fit runs are fitted together, and a fit that fails is tried again.
+The refitted calibration is for the next scan; predictions keep the scan's scores until OUT is
+scanned again (then the model version changes), so they agree with the spans and ledger in OUT.
 """
 
 from __future__ import annotations
@@ -144,12 +144,25 @@ class _Job:
     projects: set[int] = field(default_factory=set)  # START_TRAINING: every task of the project
 
 
-class Fitter:
-    """Queues annotation events and fits them on one worker thread."""
+def _merge(a: _Job, b: _Job) -> _Job:
+    return _Job(a.task_ids | b.task_ids, a.tasks + b.tasks, a.projects | b.projects)
 
-    def __init__(self, model: FactsepModel, client: Callable[[], ReviewClient | None]) -> None:
+
+class Fitter:
+    """Queues annotation events and fits them on one worker thread.
+
+    A fit that fails (Label Studio unreachable while the task is fetched, after the client's own
+    retries) is kept and tried again with the next event, or after ``retry_after`` seconds, so a
+    vote is not lost to an outage.
+    """
+
+    def __init__(
+        self, model: FactsepModel, client: Callable[[], ReviewClient | None], retry_after: float = 30.0
+    ) -> None:
         self.model = model
         self._client = client
+        self.retry_after = retry_after
+        self._failed: _Job | None = None
         self._queue: queue.Queue[_Job | None] = queue.Queue()
         self.status = FitStatus()
         self._idle = threading.Event()
@@ -194,6 +207,11 @@ class Fitter:
         self.status.pending += 1
         self._queue.put(job)
 
+    def _wake(self) -> None:
+        """Queue nothing new: the worker then retries the failed fit."""
+        self.status.pending += 1
+        self._queue.put(_Job())
+
     def wait(self, timeout: float | None = None) -> bool:
         """Block until every queued event is fitted (True) or ``timeout`` passes (False)."""
         return self._idle.wait(timeout)
@@ -204,6 +222,8 @@ class Fitter:
 
     def _drain(self, first: _Job) -> tuple[_Job, int]:
         job, n = first, 1
+        if self._failed is not None:  # what the last fit could not do goes first
+            job, self._failed = _merge(self._failed, job), None
         while True:
             try:
                 more = self._queue.get_nowait()
@@ -212,9 +232,7 @@ class Fitter:
             if more is None:
                 self._queue.put(None)
                 return job, n
-            job.task_ids |= more.task_ids
-            job.tasks += more.tasks
-            job.projects |= more.projects
+            job = _merge(job, more)
             n += 1
 
     def _tasks(self, job: _Job) -> list[dict[str, Any]]:
@@ -247,6 +265,8 @@ class Fitter:
                 return
             job, n = self._drain(first)
             try:
+                if not (job.task_ids or job.tasks or job.projects):
+                    continue  # a wake-up with nothing left to retry
                 tasks = self._tasks(job)
                 res = self.model.fit(tasks)
                 self.status.fits += 1
@@ -257,10 +277,15 @@ class Fitter:
                          n, len(tasks), res.decisions_appended)
             except Exception as exc:  # noqa: BLE001 - the server keeps serving; /health shows it
                 self.status.last_error = f"{type(exc).__name__}: {exc}"[:500]
-                log.error("fit failed (%s); the next event or a `factsep sync` catches up", type(exc).__name__)
+                self._failed = job
+                log.error("fit failed (%s); tried again with the next event or in %.0f s",
+                          type(exc).__name__, self.retry_after)
+                timer = threading.Timer(self.retry_after, self._wake)
+                timer.daemon = True
+                timer.start()
             finally:
                 self.status.pending -= n
-                if self._queue.empty():
+                if self._queue.empty() and self._failed is None:
                     self._idle.set()
 
 
@@ -274,11 +299,12 @@ class MLBackend:
         port: int = 9090,
         config: Any = None,
         label_studio_url: str | None = None,
+        client: ReviewClient | None = None,
     ) -> None:
         self.model = FactsepModel(out, config)
         self._ls_url = label_studio_url
-        self._ls: ReviewClient | None = None
-        self._ls_tried = False
+        self._ls: ReviewClient | None = client  # else from LABEL_STUDIO_URL / _API_KEY at the first event
+        self._ls_tried = client is not None
         self.fitter = Fitter(self.model, self._client)
         self.server = ThreadingHTTPServer((host, port), _handler(self))
         self.server.daemon_threads = True
