@@ -150,3 +150,55 @@ def test_token_loss_mask_and_thresholds(tmp_path: Path) -> None:
             assert (label == IGNORE_INDEX) == inside
             masked_tokens += inside
     assert masked_tokens > 20
+
+
+class _FailingDetector:
+    """A real detector that raises on one document: the fault a corpus cannot be made to produce."""
+
+    def __init__(self, real: Any) -> None:
+        self.real = real
+
+    def detect_batch(self, texts: list[str], ids: list[str] | None = None) -> Any:
+        if any("EXPLODE" in t for t in texts):
+            raise RuntimeError("injected detector fault")
+        return self.real.detect_batch(texts, ids)
+
+
+@pytest.mark.parametrize("with_quarantine", [True, False])
+def test_a_document_the_detector_fails_on_is_kept_apart(tmp_path: Path, with_quarantine: bool) -> None:
+    from datatrove.executor import LocalPipelineExecutor
+    from datatrove.pipeline.readers import JsonlReader
+    from datatrove.pipeline.writers import JsonlWriter
+
+    from factsep.adapters.datatrove import FactsepTagger
+
+    class Failing(FactsepTagger):
+        def detector(self) -> Any:
+            return _FailingDetector(super().detector())
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    rows = [{"id": f"d{i}", "text": f"Call +1 650 253 {1000 + i} about it."} for i in range(5)]
+    rows.insert(2, {"id": "bad", "text": "EXPLODE here, +1 650 253 0000"})
+    (corpus / "a.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    quarantine = JsonlWriter(str(tmp_path / "quarantine")) if with_quarantine else None
+    LocalPipelineExecutor(
+        [JsonlReader(str(corpus)), Failing(batch_size=4, quarantine=quarantine), JsonlWriter(str(tmp_path / "out"))],
+        tasks=1,
+        workers=1,
+        logging_dir=str(tmp_path / "logs"),
+    ).run()
+    out = {d["id"]: d for d in read_jsonl_folder(tmp_path / "out")}
+    stats = json.loads((tmp_path / "logs" / "stats.json").read_text())
+    tagger = next(s for s in stats if s["name"].startswith("🏷"))
+    assert tagger["stats"]["detector_errors"] == 1
+    good = {f"d{i}" for i in range(5)}
+    assert all(len(out[i]["metadata"]["factsep_spans"]) == 1 for i in good)
+    if with_quarantine:
+        assert set(out) == good
+        (bad,) = read_jsonl_folder(tmp_path / "quarantine")
+        assert bad["id"] == "bad" and "injected detector fault" in bad["metadata"]["factsep_error"]
+    else:
+        assert set(out) == good | {"bad"}
+        assert "factsep_spans" not in out["bad"]["metadata"]
+        assert "injected detector fault" in out["bad"]["metadata"]["factsep_error"]

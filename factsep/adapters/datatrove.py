@@ -21,6 +21,7 @@ Everything a step adds lives in ``doc.metadata``, as JSON-ready values:
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from typing import Any
 
@@ -54,19 +55,27 @@ class FactsepTagger(PipelineStep):
 
     One :class:`factsep.Detector` per worker process, built on the first batch (building one loads
     the kinds and spaCy; a pickled pipeline step must not carry it). ``no_values`` drops the raw
-    value from each span and keeps its hash, as ``factsep scan --no-values`` does.
+    value from each span and keeps its hash, as ``factsep scan --no-values`` does. A document the
+    detector fails on gets ``factsep_error`` (the reason) and no spans; with ``quarantine`` (a
+    datatrove writer) it goes there instead of down the pipeline. Either way it is counted in the
+    ``detector_errors`` stat, so nothing is lost silently.
     """
 
     name = "factsep tagger"
     type = "🏷 - TAGGER"
 
     def __init__(
-        self, config: DetectorConfig | None = None, batch_size: int = 256, no_values: bool = False
+        self,
+        config: DetectorConfig | None = None,
+        batch_size: int = 256,
+        no_values: bool = False,
+        quarantine: DiskWriter | None = None,
     ) -> None:
         super().__init__()
         self.config = config or DetectorConfig()
         self.batch_size = batch_size
         self.no_values = no_values
+        self.quarantine = quarantine
         self._detector: Any = None
 
     def __getstate__(self) -> dict[str, Any]:
@@ -84,10 +93,23 @@ class FactsepTagger(PipelineStep):
     def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
         if data is None:
             return
-        for batch in batched(data, self.batch_size):
-            with self.track_time("batch"):
-                found = self.detector().detect_batch([d.text for d in batch], [str(d.id) for d in batch])
+        from factsep.scan import _detect  # scan's isolation: a failing document fails alone
+
+        with self.quarantine if self.quarantine else contextlib.nullcontext() as quarantine:
+            for batch in batched(data, self.batch_size):
+                with self.track_time("batch"):
+                    found = _detect(self.detector(), [d.text for d in batch], [str(d.id) for d in batch])
+                self.stat_update("batches")
                 for doc, spans in zip(batch, found, strict=True):
+                    self.stat_update("documents")
+                    if isinstance(spans, str):
+                        self.stat_update("detector_errors")
+                        doc.metadata["factsep_error"] = spans
+                        if quarantine is not None:
+                            quarantine.write(doc, rank)
+                            continue
+                        yield doc
+                        continue
                     rows = [s.with_(text=None).to_dict() if self.no_values else s.to_dict() for s in spans]
                     facts = _facts(rows)
                     doc.metadata[SPANS_KEY] = rows
@@ -95,10 +117,7 @@ class FactsepTagger(PipelineStep):
                     doc.metadata["rf_bits"] = float(sum(float(s["bits"]) for s in facts))
                     self.stat_update("spans", value=len(rows))
                     self.stat_update("facts", value=len(facts))
-            self.stat_update("batches")
-            for doc in batch:
-                self.stat_update("documents")
-                yield doc
+                    yield doc
 
 
 class FactsepCountWriter(PipelineStep):
