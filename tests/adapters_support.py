@@ -66,10 +66,24 @@ def make_docs(n: int = 60, seed: int = 7) -> list[dict[str, Any]]:
     return docs
 
 
-def write_jsonl_corpus(folder: Path, files: int = 3, n: int = 60, gz: bool = False, **extra: Any) -> list[Path]:
-    """``make_docs`` spread round-robin over ``files`` JSON-lines files in ``folder``."""
+def real_docs(n: int = 24, chars: int = 4000) -> list[dict[str, Any]]:
+    """The start of ``n`` Debian changelogs of this machine (maintainer e-mails, bug numbers, versions,
+    dates): real text for the adapters, picked by a seeded draw so reruns agree."""
+    paths = sorted(Path("/usr/share/doc").glob("*/changelog.Debian.gz"))
+    assert len(paths) >= n, "this machine ships Debian changelogs under /usr/share/doc"
+    docs = []
+    for p in random.Random(11).sample(paths, n):
+        with gzip.open(p, "rt", encoding="utf-8", errors="replace") as fh:
+            docs.append({"id": f"changelog-{p.parent.name}", "text": fh.read(chars)})
+    return docs
+
+
+def write_jsonl_corpus(
+    folder: Path, files: int = 3, n: int = 60, gz: bool = False, real: int = 0, **extra: Any
+) -> list[Path]:
+    """``make_docs`` (and ``real`` changelogs) spread round-robin over ``files`` JSON-lines files in ``folder``."""
     folder.mkdir(parents=True, exist_ok=True)
-    docs = make_docs(n)
+    docs = make_docs(n) + (real_docs(real) if real else [])
     paths = []
     for f in range(files):
         path = folder / f"part-{f}.jsonl{'.gz' if gz else ''}"

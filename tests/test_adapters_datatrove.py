@@ -22,7 +22,7 @@ from factsep.tags import untag  # noqa: E402
 def pipeline_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """The docs' example run in a fresh folder, and a scan of the same corpus beside it."""
     root = tmp_path_factory.mktemp("datatrove")
-    write_jsonl_corpus(root / "corpus", files=3, n=60)
+    write_jsonl_corpus(root / "corpus", files=3, n=60, real=24)
     code = doc_example("datatrove")
     mp = pytest.MonkeyPatch()
     mp.chdir(root)
@@ -69,7 +69,7 @@ def test_documents_carry_scan_spans_with_counts(pipeline_run: dict[str, Any]) ->
     root = pipeline_run["root"]
     kept, dropped = _kept_and_dropped(root)
     docs = kept + dropped
-    assert len(docs) == 60
+    assert len(docs) == 60 + 24
     spans = pl.read_parquet(root / "scanout/spans/part-*.parquet")
     scan_spans = {r["span_id"]: r for r in spans.to_dicts()}
     dataset = pl.read_parquet(root / "scanout/dataset/part-*.parquet")
