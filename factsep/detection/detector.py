@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import bisect
 import re
+import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, replace
 from typing import Any, NamedTuple
@@ -35,7 +36,63 @@ from factsep.kinds.base import DASHES, Kind, Validation, registry
 from factsep.span import Span, doc_key, make_span_id, make_value_hash
 
 _MISSING = object()
-_CACHE_SIZE = 200_000
+#: Bytes (estimated) all of one Detector's caches may hold together. Why bytes, not entries: an
+#: entry's key is a candidate text of up to ``max_candidate_chars`` and its value a tuple of
+#: readings, so 200,000 entries per cache (the old bound) let five caches grow to hundreds of MB on
+#: a corpus of distinct values. Shares: readings and validator results most, the rest small.
+CACHE_BYTES = 96 << 20
+_CACHE_SHARES = {"readings": 0.4, "validate": 0.4, "bits": 0.1, "confidence": 0.05, "cannot_matter": 0.05}
+_ENTRY_BYTES = 104  # a dict slot, the key tuple and its hash, beside what _cost counts
+_OBJECT_BYTES = 64  # a small object (a Validation's slots) without the strings it holds
+
+
+def _cost(obj: Any) -> int:
+    """Estimated bytes ``obj`` keeps alive in a cache. Kinds are shared and cost nothing; small
+    ints, bools and None are singletons; strings and containers are counted with their contents."""
+    if isinstance(obj, str):
+        return sys.getsizeof(obj)
+    if isinstance(obj, (tuple, list)):
+        return sys.getsizeof(obj) + sum(_cost(x) for x in obj)
+    if isinstance(obj, Validation):
+        return _OBJECT_BYTES + _cost(obj.normalized) + _cost(obj.context)
+    if isinstance(obj, float):
+        return 24
+    return 0
+
+
+class _Cache(dict):  # type: ignore[type-arg]
+    """A dict bounded in estimated bytes; when full, the oldest entries go first.
+
+    Why oldest-first rather than clearing all (as before): repeated values of a corpus stay cached
+    across the bound, and memory never drops and climbs back in one step.
+    """
+
+    __slots__ = ("max_bytes", "nbytes")
+
+    def __init__(self, max_bytes: int) -> None:
+        super().__init__()
+        self.max_bytes = max_bytes
+        self.nbytes = 0
+
+    def put(self, key: Any, value: Any) -> Any:
+        """Store a value that is not cached yet and return it."""
+        self[key] = value
+        self.nbytes += _ENTRY_BYTES + _cost(key) + _cost(value)
+        while self.nbytes > self.max_bytes and len(self) > 1:
+            old_key = next(iter(self))
+            old = self.pop(old_key)
+            self.nbytes -= _ENTRY_BYTES + _cost(old_key) + _cost(old)
+        return value
+
+    def clear(self) -> None:
+        super().clear()
+        self.nbytes = 0
+
+
+def _caches(max_bytes: int) -> dict[str, _Cache]:
+    return {name: _Cache(int(max_bytes * share)) for name, share in _CACHE_SHARES.items()}
+
+
 _ATTEMPTS_PER_CANDIDATE = 16
 _SEP_GROUP = re.compile(rf"[ \-./{DASHES}]+[^ \-./{DASHES}]*$")
 _LETTER_PREFIX = re.compile(rf"^[A-Za-z]{{1,4}}(?: ?[\-{DASHES}] |:? ?)(?=[A-Z]?-? ?\d)")
@@ -126,11 +183,13 @@ class Detector:
         self._script_opts = {script: {**self._opts, "phone_regions": regions + tuple(
             r for r in self.config.phone_regions if r not in regions)} for script, regions in SCRIPT_REGIONS.items()}
         # Validators are pure: repeated values (common in corpora, and in hostile input) are free.
-        self._cache: dict[tuple[str, ...], Any] = {}
-        self._readings: dict[tuple[str, str | None], tuple[_Reading, ...]] = {}
-        self._confidences: dict[tuple[str, _SignalTuple], float] = {}
-        self._cannot_matter: dict[tuple[str, _SignalTuple], bool] = {}
-        self._bits_cache: dict[tuple[str, str], float] = {}
+        # Each is bounded in bytes (CACHE_BYTES together), so memory does not grow with the corpus.
+        caches = _caches(CACHE_BYTES)
+        self._cache: _Cache = caches["validate"]  # (kind, attempt[, script]) -> validator result
+        self._readings: _Cache = caches["readings"]  # (candidate text, script) -> readings
+        self._confidences: _Cache = caches["confidence"]  # (kind, signals) -> confidence
+        self._cannot_matter: _Cache = caches["cannot_matter"]  # (kind, signals) -> bool
+        self._bits_cache: _Cache = caches["bits"]  # (kind, normalized) -> bits
         self._detector_names = {k.name: f"{self.version}/{k.name}" for k in self.kinds}
         self._phrases = {k.name: _Phrases.of(k) for k in self.kinds}
 
@@ -167,10 +226,7 @@ class Detector:
         key = (cand.text, script)
         readings = self._readings.get(key)
         if readings is None:
-            readings = self._read(cand.text, script)
-            if len(self._readings) >= _CACHE_SIZE:
-                self._readings.clear()
-            self._readings[key] = readings
+            readings = self._readings.put(key, self._read(cand.text, script))
         hits: list[Hit] = []
         for offset, length, kind, options, placeholder in readings:
             start = cand.start + offset
@@ -213,10 +269,7 @@ class Detector:
             key = (kind.name, attempt) if script is None else (kind.name, attempt, script)
             result = self._cache.get(key, _MISSING)
             if result is _MISSING:
-                result = kind.validate(attempt, opts)
-                if len(self._cache) >= _CACHE_SIZE:
-                    self._cache.clear()
-                self._cache[key] = result
+                result = self._cache.put(key, kind.validate(attempt, opts))
             if not result:
                 continue
             options = result if isinstance(result, list) else [result]
@@ -292,9 +345,7 @@ class Detector:
         key = (kind.name, normalized)
         bits = self._bits_cache.get(key)
         if bits is None:
-            if len(self._bits_cache) >= _CACHE_SIZE:
-                self._bits_cache.clear()
-            bits = self._bits_cache[key] = round(float(kind.bits(normalized)), 3)
+            bits = self._bits_cache.put(key, round(float(kind.bits(normalized)), 3))
         return bits
 
     def _detector_name(self, kind: Kind) -> str:
@@ -308,9 +359,7 @@ class Detector:
         key = (kind, signals)
         conf = self._confidences.get(key)
         if conf is None:
-            if len(self._confidences) >= _CACHE_SIZE:
-                self._confidences.clear()
-            conf = self._confidences[key] = self.calibration(kind, Signals(*signals).raw_score())
+            conf = self._confidences.put(key, self.calibration(kind, Signals(*signals).raw_score()))
         return conf
 
     def _context_cannot_matter(self, kind: str, signals: _SignalTuple) -> bool:
@@ -323,7 +372,7 @@ class Detector:
         cannot = self._cannot_matter.get(key)
         if cannot is None:
             worst = self.calibration(kind, sigmoid(Signals(*signals).raw_logit() + W_NEGATIVE))
-            cannot = self._cannot_matter[key] = worst >= self.config.review_high
+            cannot = self._cannot_matter.put(key, worst >= self.config.review_high)
         return cannot
 
     def _phrases_of(self, kind: Kind) -> _Phrases:
