@@ -77,10 +77,25 @@ class _Escaper:
     find: re.Pattern[str]
     find_escaped: re.Pattern[str]
 
-    def apply(self, text: str) -> str:
+    def apply(self, text: str, follow: str = "") -> str:
+        """``text`` escaped; ``follow`` is what comes right after it (a tag), read but not escaped.
+
+        An opener may straddle the end of a text and the start of the tag after it ("…ab" then
+        "abab{kind}:"), so the lookahead reads on into ``follow``; only leads inside ``text`` get
+        the escape character.
+        """
         if not any(lead in text for lead in self.leads):  # most texts: one fast substring test
             return text
-        return self.find.sub(lambda m: m.group() + self.escape, text)
+        if not follow:
+            return self.find.sub(lambda m: m.group() + self.escape, text)
+        joined, pieces, pos = text + follow, [], 0
+        for m in self.find.finditer(joined):
+            if m.start() >= len(text):
+                break
+            pieces += [joined[pos : m.end()], self.escape]
+            pos = m.end()
+        pieces.append(text[pos:])
+        return "".join(pieces)
 
     def undo(self, text: str) -> str:
         if self.escape not in text:
@@ -110,12 +125,13 @@ def _escaper(open_: str, close: str, escape: str) -> _Escaper:
     )
 
 
-def escape_text(text: str, tags: TagConfig | None = None) -> str:
-    """``text`` with the tag syntax escaped, so that no part of it reads as a tag."""
+def escape_text(text: str, tags: TagConfig | None = None, follow: str = "") -> str:
+    """``text`` with the tag syntax escaped, so that no part of it, nor of it and the ``follow``ing
+    tag together, reads as a tag."""
     tags = _tags(tags)
     if not tags.escape:
         return text
-    return _escaper(tags.open, tags.close, tags.escape).apply(text)
+    return _escaper(tags.open, tags.close, tags.escape).apply(text, follow)
 
 
 def unescape(text: str, tags: TagConfig | None = None) -> str:
@@ -158,11 +174,12 @@ def tag_text(text: str, spans: Iterable[Any], tags: TagConfig | None = None) -> 
         a, b = int(span_field(s, "start")), int(span_field(s, "end"))
         if a < pos or b > len(text) or a >= b:
             continue
+        open_tag, close_tag = expand(tags.open, s), expand(tags.close, s)
         pieces += [
-            escape_text(text[pos:a], tags),
-            expand(tags.open, s),
-            escape_text(text[a:b], tags),
-            expand(tags.close, s),
+            escape_text(text[pos:a], tags, follow=open_tag),
+            open_tag,
+            escape_text(text[a:b], tags, follow=close_tag),
+            close_tag,
         ]
         pos = b
     pieces.append(escape_text(text[pos:], tags))

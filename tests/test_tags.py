@@ -102,6 +102,16 @@ def text_with_spans(draw: st.DrawFn) -> tuple[str, list[Span]]:
     return text, spans
 
 
+def test_an_opener_across_the_text_and_the_tag_after_it_is_escaped() -> None:
+    # "ab" + "abab..." reads "abab" two characters early unless the text before the tag is escaped
+    # with the tag in view; the same for a value's end and its close tag ("ab/" + "ab/ab").
+    tags = TagConfig(open="abab{kind}:", close="ab/ab", escape="%")
+    for text, (a, b) in [("xxab<", (4, 5)), ("ab/", (0, 3)), ("<<ab<", (4, 5))]:
+        tagged = tag_text(text, [make_span(a, b, "uuid")], tags)
+        back, found = read_tags(tagged, tags)
+        assert back == text and [(s.start, s.end) for s in found] == [(a, b)], tagged
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.sampled_from(TEMPLATES), text_with_spans())
 def test_property_tags_read_back_are_exactly_the_tags_written(tags: TagConfig, case: tuple[str, list[Span]]) -> None:
