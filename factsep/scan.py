@@ -34,6 +34,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from factsep import counts as counts_mod
+from factsep import hashkey
 from factsep.config import DetectorConfig, TagConfig, load_section
 from factsep.decisions import DecisionIndex
 from factsep.errors import FactsepError
@@ -450,6 +451,7 @@ def scan_shard(
     detector_config = detector_config or DetectorConfig()
     tags = tags or TagConfig()
     config.register_out(out)
+    hashkey.activate(out)  # value hashes keyed with OUT's secret (made by the first scan)
     paths = _paths(out, shard.shard_id)
     from factsep.detection.detector import detector_version
 
@@ -1057,6 +1059,7 @@ def scan(
     tags = tags or TagConfig()
     t0 = time.time()
     out = prepare_out(out, config)
+    hashkey.activate(out)  # made here, before any worker starts, so all use one key
     remove_stale_tmp(out)
     shards = plan_shards([inputs] if isinstance(inputs, str) else list(inputs), config, exclude=out)
     if not shards:

@@ -56,9 +56,38 @@ def make_span_id(doc_key_: str, start: int, end: int, kind: str) -> str:
     return _digest(doc_key_, str(start), str(end), kind)
 
 
-def make_value_hash(kind: str, normalized: str) -> str:
-    """Hash of the normalized value, namespaced by kind so equal digits of two kinds do not merge."""
-    return _digest(kind, normalized)
+_HASH_KEY: bytes | None = None
+
+
+def use_hash_key(key: bytes | None) -> None:
+    """Key value hashes with ``key`` in this process (:func:`factsep.hashkey.activate` sets OUT's)."""
+    global _HASH_KEY
+    _HASH_KEY = key
+
+
+def hash_key() -> bytes:
+    """The key in use: the one set by :func:`use_hash_key`, else ``FACTSEP_HASH_KEY``'s, else a
+    random one for this process (library use without OUT: hashes then link nothing across runs)."""
+    global _HASH_KEY
+    if _HASH_KEY is None:
+        import os
+
+        from factsep.hashkey import ENV, key_from_text
+
+        text = os.environ.get(ENV)
+        _HASH_KEY = key_from_text(text) if text else os.urandom(32)
+    return _HASH_KEY
+
+
+def make_value_hash(kind: str, normalized: str, key: bytes | None = None) -> str:
+    """Keyed hash of the normalized value (BLAKE2b in its keyed mode, a MAC), namespaced by kind so
+    equal digits of two kinds do not merge. Without the key nobody can test a guessed value
+    against it, so a phone number or a date of birth cannot be recovered by trying them all."""
+    h = hashlib.blake2b(digest_size=16, key=key if key is not None else hash_key())
+    for part in (kind, normalized):
+        h.update(part.encode("utf-8", "surrogatepass"))
+        h.update(b"\x1f")
+    return h.hexdigest()
 
 
 @dataclass(slots=True)
@@ -156,7 +185,7 @@ _DESCRIPTIONS = {
     "kind": "a registered kind name",
     "subtype": "the finer format, e.g. stdnum.es.nif, or a phone region",
     "text": "the raw value; null when the run drops raw values",
-    "value_hash": "hash of the kind and the normalized value",
+    "value_hash": "keyed hash of the kind and the normalized value (key: OUT/state/hash_key.json or FACTSEP_HASH_KEY)",
     "confidence": "calibrated probability that this is a random fact of this kind",
     "bits": "log2 of the number of values the format leaves open",
     "validated": "a checksum or format validator accepted the value",

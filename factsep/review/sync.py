@@ -616,6 +616,9 @@ def apply_tasks(
     (the ML backend) the tasks an annotation event touched. Decisions already in force are not
     appended again; then inference, the parts' rewrite and calibration as in :func:`sync`.
     """
+    from factsep import hashkey
+
+    hashkey.activate(out)  # spans people add get value hashes keyed as the scan's
     result = SyncResult(tasks_seen=len(tasks))
     doc_ids = {
         str((t.get("data") or {}).get(META, {}).get("doc_id"))
