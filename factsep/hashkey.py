@@ -14,6 +14,12 @@ Where the key comes from, in this order:
    counts merge within the corpus and across re-runs into the same folder; copy the file to share
    the key.
 
+Outside a scan (``factsep.detect``, the datatrove, Dolma and spaCy adapters, whose ranks run in
+separate processes but must count values together) there is no OUT: the key is then
+``FACTSEP_HASH_KEY``'s, else the user's own, made on first use in
+``$XDG_CONFIG_HOME/factsep/hash_key.json`` (``~/.config``; mode 0600), so every process of one
+user on one machine agrees. Ranks on several machines need ``FACTSEP_HASH_KEY``.
+
 The key is never logged or printed; errors name the file or the variable, never the key.
 """
 
@@ -125,6 +131,27 @@ def key_for_out(out: str | Path, create: bool = True) -> bytes:
         return bytes.fromhex(str(record["key"]))
     except (KeyError, ValueError) as exc:
         raise HashKeyError(f"{path} holds no valid key; restore it from a copy") from exc
+
+
+def user_key_path() -> Path:
+    base = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
+    return Path(base) / "factsep" / KEY_FILE
+
+
+def default_key() -> bytes:
+    """The key without an OUT: ``FACTSEP_HASH_KEY``'s, else the user's (made on first use)."""
+    env = os.environ.get(ENV)
+    if env:
+        return key_from_text(env)
+    path = str(user_key_path())
+    record = _read(path)
+    if record is None:
+        _write_new(path, {"source": "state", "key": secrets.token_hex(32)})
+        record = _read(path) or {}
+    try:
+        return bytes.fromhex(str(record["key"]))
+    except (KeyError, ValueError) as exc:
+        raise HashKeyError(f"{path} holds no valid key; delete it (a new one is made) or set {ENV}") from exc
 
 
 def activate(out: str | Path, create: bool = True) -> None:

@@ -66,16 +66,13 @@ def use_hash_key(key: bytes | None) -> None:
 
 
 def hash_key() -> bytes:
-    """The key in use: the one set by :func:`use_hash_key`, else ``FACTSEP_HASH_KEY``'s, else a
-    random one for this process (library use without OUT: hashes then link nothing across runs)."""
+    """The key in use: the one set by :func:`use_hash_key` (OUT's, in a scan or sync), else
+    :func:`factsep.hashkey.default_key` (``FACTSEP_HASH_KEY``, else the user's own)."""
     global _HASH_KEY
     if _HASH_KEY is None:
-        import os
+        from factsep.hashkey import default_key
 
-        from factsep.hashkey import ENV, key_from_text
-
-        text = os.environ.get(ENV)
-        _HASH_KEY = key_from_text(text) if text else os.urandom(32)
+        _HASH_KEY = default_key()
     return _HASH_KEY
 
 

@@ -98,3 +98,18 @@ def test_a_shared_key_merges_across_folders_and_a_wrong_one_is_refused(tmp_path:
         mp.delenv(ENV)
         with pytest.raises(HashKeyError, match=ENV):
             key_for_out(first)
+
+
+def test_without_an_out_processes_of_one_user_share_a_key(tmp_path: Path) -> None:
+    """The adapters' ranks run in separate processes with no OUT: they must agree (counts merge)."""
+    code = ("import factsep;"
+            "print([s.value_hash for s in factsep.detect('Ring +1 415 555 0123 today.')][0])")
+    env = {k: v for k, v in os.environ.items() if k != ENV}
+    env.update(XDG_CONFIG_HOME=str(tmp_path / "cfg"), PYTHONPATH=str(ROOT))
+    runs = [subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=ROOT,
+                           timeout=300) for _ in range(2)]
+    assert all(r.returncode == 0 for r in runs), runs[0].stderr
+    first, second = (r.stdout.strip().splitlines()[-1] for r in runs)
+    assert first == second and first != _unkeyed("phone_number", "+14155550123")
+    path = tmp_path / "cfg" / "factsep" / "hash_key.json"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
