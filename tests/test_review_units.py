@@ -233,3 +233,42 @@ def test_label_config_tells_annotators_every_action() -> None:
     text = label_config().lower()
     for action in ("accept", "reject", "relabel", "add", "skip", "accepted on its own"):
         assert action in text, action
+
+
+def test_spans_shown_as_decided_by_people_are_rejected_when_deleted_and_left_when_kept() -> None:
+    """A window shows spans people accepted before (``routed: false``): deleting one is a new
+    rejection, keeping it records nothing (a human_added span must not turn into an accept)."""
+    from factsep.review.sync import SyncResult, decide_task
+    from factsep.span import HUMAN_ADDED, HUMAN_REJECT, doc_key, make_span_id
+
+    text = "Mail ana.bell@example.com or ring +1 415 555 0132 today."
+    key = doc_key(text)
+    a, b = text.index("ana"), text.index(" or")
+    p, q = text.index("+1"), text.index(" today")
+    mail = make_span_id(key, a, b, "email_address")
+    phone = make_span_id(key, p, q, "phone_number")
+    meta = {"doc_id": "d", "doc_key": key, "window_start": 0, "window_end": len(text), "task_key": "k",
+            "spans": [{"span_id": mail, "kind": "email_address", "start": a, "end": b, "routed": False,
+                       "decision": HUMAN_ADDED},
+                      {"span_id": phone, "kind": "phone_number", "start": p, "end": q, "routed": True,
+                       "decision": "pending_review"}]}
+
+    def task(result: list[dict]) -> dict:
+        return {"id": 1, "data": {"text": text, "factsep": meta},
+                "annotations": [{"id": 1, "completed_by": 7, "result": result}]}
+
+    def reg(s: int, e: int, kind: str) -> dict:
+        return {"from_name": "label", "to_name": "text", "type": "labels",
+                "value": {"start": s, "end": e, "text": text[s:e], "labels": [kind]}}
+
+    documents = {key: text}
+    kept = decide_task(task([reg(a, b, "email_address"), reg(p, q, "phone_number")]), {}, SyncResult(), [],
+                       documents)
+    assert [(d.span_id, d.decision) for d in kept] == [(phone, "human_accept")]
+    deleted = decide_task(task([]), {}, SyncResult(), [], documents)
+    assert {d.span_id: d.decision for d in deleted} == {phone: HUMAN_REJECT, mail: HUMAN_REJECT}
+    # the server's copy altered: nothing applied, all quarantined
+    quarantined: list[dict] = []
+    forged = {key: text.replace("0132", "0000")}
+    assert decide_task(task([]), {}, SyncResult(), quarantined, forged) == []
+    assert quarantined and "differs" in quarantined[0]["reason"]
