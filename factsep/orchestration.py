@@ -193,10 +193,20 @@ def dask_address(explicit: str | None = None) -> str | None:
     return explicit or os.environ.get(DASK_ADDRESS_ENV) or None
 
 
-def local_workers(n_shards: int, requested: int | None = None) -> int:
-    """How many local processes to use: requested or the core count, never more than shards."""
+#: Input bytes that make one more local worker process pay for its start-up. A worker imports
+#: Prefect and factsep and builds a detector (3-4 CPU seconds) before it scans; detection costs
+#: about 7 CPU seconds per MB of real text (Debian changelogs), so a second process only wins past
+#: about a megabyte. ``samples/`` (89 KB) runs faster in one thread than in a pool of two.
+BYTES_PER_WORKER = 2 << 20
+
+
+def local_workers(n_shards: int, requested: int | None = None, input_bytes: int | None = None) -> int:
+    """How many local processes to use: ``requested``, else the core count, never more than shards,
+    and (when not requested and ``input_bytes`` is known) one per :data:`BYTES_PER_WORKER` of input."""
     cores = os.cpu_count() or 1
     want = requested if requested and requested > 0 else cores
+    if not (requested and requested > 0) and input_bytes is not None:
+        want = min(want, 1 + input_bytes // BYTES_PER_WORKER)
     return max(1, min(want, max(n_shards, 1)))
 
 
@@ -339,3 +349,80 @@ def run_markdown(flow: str, out: str, facts: dict[str, Any], report: dict[str, A
             body = body.split("\n", 1)[1] if "\n" in body else ""
         lines += ["", body.strip()]
     return "\n".join(lines) + "\n"
+
+
+class TemporaryPrefectServer:
+    """Prefect's temporary API server, launched as soon as a command knows it will need one.
+
+    Why not Prefect's own ``SubprocessASGIServer.start()``: it imports Prefect's whole server into
+    this process (about 3 CPU seconds) only to launch a subprocess, and then blocks while that
+    boots (10-50 s on a fresh machine: imports and database migrations). Launched first, from here
+    (no Prefect import), the server boots on another core while this process imports the flows.
+    The command and environment are Prefect 3's (``prefect.server.api.server``); when the launch
+    fails, :func:`flows.runtime.prefect_api` falls back to Prefect's own way.
+    """
+
+    def __init__(self) -> None:
+        import socket
+        import subprocess
+
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            self.port = int(sock.getsockname()[1])
+        self.api_url = f"http://127.0.0.1:{self.port}/api"
+        env = {
+            **os.environ,
+            "PREFECT_UI_ENABLED": "0",
+            "PREFECT__SERVER_EPHEMERAL": "1",
+            "PREFECT__SERVER_FINAL": "1",
+            # the temporary server's telemetry only adds lock and DNS errors to the run's output
+            "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        }
+        env.pop("PREFECT_API_URL", None)
+        self.process: Any = subprocess.Popen(
+            [
+                sys.executable, "-m", "uvicorn", "--factory", "prefect.server.api.server:create_app",
+                "--host", "127.0.0.1", "--port", str(self.port), "--log-level", "error", "--lifespan", "on",
+            ],
+            env=env,
+        )  # fmt: skip
+
+    @classmethod
+    def launch_if_needed(cls) -> TemporaryPrefectServer | None:
+        """Launch one unless ``PREFECT_API_URL`` names a server (a profile may still name one:
+        :func:`flows.runtime.prefect_api` then stops this one unused)."""
+        if os.environ.get("PREFECT_API_URL"):
+            return None
+        try:
+            return cls()
+        except OSError:
+            return None
+
+    def wait(self, timeout: float) -> bool:
+        """True once the server answers ``/health``; False if it exited or did not answer in time."""
+        import time
+        import urllib.request
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                return False
+            try:
+                with urllib.request.urlopen(f"{self.api_url}/health", timeout=2) as resp:
+                    if resp.status == 200:
+                        return True
+            except OSError:
+                pass
+            time.sleep(0.1)
+        return False
+
+    def stop(self) -> None:
+        import subprocess
+
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()

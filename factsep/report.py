@@ -35,9 +35,11 @@ DEFAULT_BITS_PER_PARAM = 2.0
 #: Width of a bits-histogram bin.
 BITS_BIN = 4.0
 CONFIDENCE_BINS = 20
-#: Rows of the subtype table (the most frequent subtypes).
-MAX_SUBTYPES = 30
-STATUS_ORDER = ("auto", "pending", "human")
+#: Rows a table of the report shows; a longer one says so above it ("first N of M rows") and
+#: names where the rest is, so no table is cut silently.
+MAX_TABLE_ROWS = 500
+#: Review status of a span: decided automatically (accepted or rejected), pending, or by a person.
+STATUS_ORDER = ("auto accepted", "auto rejected", "pending", "human")
 
 
 # ----------------------------------------------------------------------------------------- data
@@ -81,6 +83,71 @@ class QuarantineSummary:
 
 
 @dataclass
+class ReviewQueue:
+    """What routing sent to review, from the routing ledger (``OUT/state/routing.jsonl``)."""
+
+    tasks: int = 0
+    spans: int = 0
+    #: where the tasks went ("OUT/review/tasks.json" or a server URL and project) -> (tasks, spans)
+    targets: dict[str, list[int]] = field(default_factory=dict)
+    #: kind -> spans routed
+    kinds: dict[str, int] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def read_review_queue(out: str | Path) -> ReviewQueue | None:
+    """The routing ledger summed per target and kind; None when nothing was routed (or OUT is remote:
+    review keeps its ledgers in a local OUT only)."""
+    if outfs.is_remote(out):
+        return None
+    from factsep.review.ledger import RoutingLedger
+
+    latest = {(t.target, t.task_key): t for t in RoutingLedger(outfs.local_path(out))}
+    if not latest:
+        return None
+    queue = ReviewQueue()
+    for (target, _key), task in sorted(latest.items()):
+        where = str(Path(outfs.local_path(out)) / "review" / "tasks.json") if target == "file" else target
+        counts = queue.targets.setdefault(where, [0, 0])
+        counts[0] += 1
+        counts[1] += len(task.spans)
+        queue.tasks += 1
+        queue.spans += len(task.spans)
+        for span in task.spans:
+            kind = str(span.get("kind"))
+            queue.kinds[kind] = queue.kinds.get(kind, 0) + 1
+    queue.kinds = dict(sorted(queue.kinds.items(), key=lambda kv: (-kv[1], kv[0])))
+    return queue
+
+
+def input_rows(manifest: dict[str, Any]) -> list[dict[str, Any]]:
+    """One row per input file of the manifest: path, format, documents, quarantined, spans, bytes."""
+    inputs = manifest.get("inputs") if isinstance(manifest, dict) else None
+    if isinstance(inputs, dict):
+        inputs = list(inputs.values())
+    rows = []
+    for item in inputs or []:
+        if not isinstance(item, dict):
+            continue
+        counts = item.get("counts") or {}
+        fingerprint = item.get("fingerprint") or {}
+        rows.append(
+            {
+                "file": str(item.get("path") or item.get("rel") or item.get("url") or "?"),
+                "format": str(item.get("format") or "–")
+                + (f" ({item['compression']})" if item.get("compression") else ""),
+                "written": counts.get("written"),
+                "quarantined": counts.get("quarantined"),
+                "spans": counts.get("spans"),
+                "bytes": fingerprint.get("size"),
+            }
+        )
+    return rows
+
+
+@dataclass
 class ReportData:
     """Everything the report shows; built by :func:`collect_report`."""
 
@@ -105,9 +172,21 @@ class ReportData:
     values_kept: bool = True
     review_low: float | None = None
     review_high: float | None = None
+    #: the input files of the scan (see :func:`input_rows`)
+    inputs: list[dict[str, Any]] = field(default_factory=list)
+    review: ReviewQueue | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def status_of(decision: str) -> str:
+    """The review status (one of :data:`STATUS_ORDER`) of a decision."""
+    if decision in HUMAN:
+        return "human"
+    if decision == PENDING_REVIEW:
+        return "pending"
+    return "auto rejected" if decision in REJECTED else "auto accepted"
 
 
 def _status(decision_col: pl.Expr) -> pl.Expr:
@@ -116,7 +195,9 @@ def _status(decision_col: pl.Expr) -> pl.Expr:
         .then(pl.lit("human"))
         .when(decision_col == PENDING_REVIEW)
         .then(pl.lit("pending"))
-        .otherwise(pl.lit("auto"))
+        .when(decision_col.is_in(sorted(REJECTED)))
+        .then(pl.lit("auto rejected"))
+        .otherwise(pl.lit("auto accepted"))
     )
 
 
@@ -334,8 +415,7 @@ def collect_report(
                 pl.col("_random").sum().alias("random_fact_spans"),
                 pl.col("value_hash").filter(pl.col("_random")).n_unique().alias("distinct_values"),
             )
-            .sort(["spans", "kind", "subtype"], descending=[True, False, False], nulls_last=True)
-            .head(MAX_SUBTYPES),
+            .sort(["spans", "kind", "subtype"], descending=[True, False, False], nulls_last=True),
         ]
     )
 
@@ -346,7 +426,7 @@ def collect_report(
         for s in (stats[kind], total):
             s.spans += n
             s.decisions[decision] = s.decisions.get(decision, 0) + n
-            group = "human" if decision in HUMAN else "pending" if decision == PENDING_REVIEW else "auto"
+            group = status_of(decision)
             s.status[group] = s.status.get(group, 0) + n
     for kind, n in rf_spans.iter_rows():
         stats[kind].random_fact_spans = n
@@ -420,6 +500,8 @@ def collect_report(
         values_kept=values_kept,
         review_low=float(low) if isinstance(low, (int, float)) else None,
         review_high=float(high) if isinstance(high, (int, float)) else None,
+        inputs=input_rows(manifest),
+        review=read_review_queue(out),
     )
 
 
@@ -449,6 +531,9 @@ def summary_from(data: ReportData) -> dict[str, Any]:
         "min_bits": data.min_bits,
         "status": dict(t.status),
         "quarantined": data.quarantine.records,
+        "inputs": len(data.inputs),
+        "review_tasks": data.review.tasks if data.review else 0,
+        "review_spans": data.review.spans if data.review else 0,
         "kinds": {
             k.kind: {
                 "spans": k.spans,
@@ -500,9 +585,7 @@ KIND_COLUMNS = (
     "monofact incl. pending",
     "params incl. pending",
     "median confidence",
-    "auto",
-    "pending",
-    "human",
+    *STATUS_ORDER,
 )
 
 
@@ -543,6 +626,59 @@ def subtype_rows(data: ReportData) -> list[list[str]]:
         [r["kind"], r["subtype"] or "–", str(r["spans"]), str(r["random_fact_spans"]), str(r["distinct_values"])]
         for r in data.subtypes
     ]
+
+
+def all_unique(data: ReportData) -> bool:
+    """Every distinct random-fact value is seen exactly once (a chart of 100% bars would say nothing)."""
+    return data.total.distinct_values > 0 and data.total.singletons == data.total.distinct_values
+
+
+def monofact_sentence(data: ReportData) -> str | None:
+    """What the monofact chart would show when it shows nothing: every value is unique."""
+    if not all_unique(data):
+        return None
+    t = data.total
+    return (
+        f"Every one of the {t.distinct_values:,} distinct random-fact values is seen exactly once: the "
+        "monofact rate is 100% for every kind, so a calibrated model trained on this corpus would "
+        "hallucinate on about every question about them."
+    )
+
+
+def paged(rows: list[list[str]], where: str, limit: int | None = None) -> tuple[list[list[str]], str | None]:
+    """At most ``limit`` (default :data:`MAX_TABLE_ROWS`) rows, and the note that says so (``where``:
+    where the rest is)."""
+    limit = MAX_TABLE_ROWS if limit is None else limit
+    if len(rows) <= limit:
+        return rows, None
+    return rows[:limit], f"first {limit:,} of {len(rows):,} rows; all of them: {where}"
+
+
+def input_table_rows(data: ReportData) -> list[list[str]]:
+    def n(x: Any) -> str:
+        return "–" if x is None else f"{int(x):,}"
+
+    return [[r["file"], r["format"], n(r["written"]), n(r["quarantined"]), n(r["spans"]), n(r["bytes"])]
+            for r in data.inputs]  # fmt: skip
+
+
+def _files(n: int) -> str:
+    return f"{n:,} file" if n == 1 else f"{n:,} files"
+
+
+INPUT_COLUMNS = ["file", "format", "documents", "quarantined", "spans", "bytes"]
+
+
+def review_lines(data: ReportData) -> list[str]:
+    """Sentences on what went to review: tasks, spans, and where."""
+    q = data.review
+    if q is None:
+        return ["Nothing was routed to review (`factsep route OUT` sends the uncertain spans)."]
+    lines = [f"{q.tasks:,} review tasks hold {q.spans:,} spans:"]
+    for where, (tasks, spans) in q.targets.items():
+        how = "written for Label Studio import to" if where.endswith("tasks.json") else "in Label Studio at"
+        lines.append(f"{tasks:,} tasks ({spans:,} spans) {how} {where}")
+    return lines
 
 
 # ---------------------------------------------------------------------------------------- plots
@@ -598,7 +734,7 @@ def make_plots(data: ReportData) -> dict[str, str]:
     # Confidence distribution, stacked by review status.
     fig, ax = plt.subplots(figsize=(7, 3))
     bottom = [0] * CONFIDENCE_BINS
-    colors = {"auto": "#3b6ea5", "pending": "#e6a23c", "human": "#2e8b57"}
+    colors = {"auto accepted": "#3b6ea5", "auto rejected": "#a0a7b0", "pending": "#e6a23c", "human": "#2e8b57"}
     for status in STATUS_ORDER:
         counts = [0] * CONFIDENCE_BINS
         for r in data.confidence_hist:
@@ -625,14 +761,17 @@ def make_plots(data: ReportData) -> dict[str, str]:
     fig.tight_layout()
     plots["confidence"] = _png(fig)
 
-    # Monofact rate and memory budget per kind.
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 0.35 * len(kinds) + 1.4))
+    # Monofact rate (unless every value is unique: then a sentence says it) and memory budget per kind.
     ys = list(range(len(kinds)))
-    ax1.barh(ys, [100 * (k.monofact_rate or 0) for k in data.kinds], color="#8e44ad")
-    ax1.set_yticks(ys, kinds, fontsize=8)
-    ax1.set_xlim(0, 100)
-    ax1.set_xlabel("monofact rate (% of distinct values seen once)")
-    ax1.invert_yaxis()
+    if all_unique(data):
+        fig, ax2 = plt.subplots(figsize=(6, 0.35 * len(kinds) + 1.4))
+    else:
+        fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 0.35 * len(kinds) + 1.4))
+        ax1.barh(ys, [100 * (k.monofact_rate or 0) for k in data.kinds], color="#8e44ad")
+        ax1.set_yticks(ys, kinds, fontsize=8)
+        ax1.set_xlim(0, 100)
+        ax1.set_xlabel("monofact rate (% of distinct values seen once)")
+        ax1.invert_yaxis()
     params = [max(k.params_needed, 0) for k in data.kinds]
     ax2.barh(ys, params, color="#16a085")
     ax2.set_yticks(ys, kinds, fontsize=8)
@@ -681,6 +820,13 @@ td:first-child,th:first-child{text-align:left}
 tr.total td{font-weight:bold;background:#fafafa}img{max-width:100%;margin:.5rem 0}
 .note{font-size:.85rem;color:#444;max-width:900px}
 """
+
+
+def _paged_html(header: list[str], rows: list[list[str]], where: str) -> str:
+    """A table of at most MAX_TABLE_ROWS rows; a longer one says so above it and where the rest is."""
+    shown, note = paged(rows, where)
+    prefix = f"<p class='note'><b>{html.escape(note)}</b></p>" if note else ""
+    return prefix + _table_html(header, shown)
 
 
 def _table_html(header: list[str], rows: list[list[str]], total_last: bool = False) -> str:
@@ -744,13 +890,26 @@ def render_html(data: ReportData, plots: dict[str, str], show_values: bool = Fal
         "confidence": "Confidence distribution",
         "status": "Review status",
     }
+    unique = monofact_sentence(data)
+    if unique:
+        captions["budget"] = "Memory budget"
     for key, caption in captions.items():
+        if key == "budget" and unique:
+            parts.append(f"<h2>Monofact rate</h2><p class='note' id='all-unique'>{html.escape(unique)}</p>")
         if key in plots:
             parts.append(f"<h2>{caption}</h2><img alt='{caption}' src='data:image/png;base64,{plots[key]}'>")
     decisions = [d for d in DECISIONS if t.decisions.get(d)] + sorted(set(t.decisions) - set(DECISIONS))
+    parts.append("<h2>Review queue</h2>")
+    parts.append("<p>" + "<br>".join(html.escape(line) for line in review_lines(data)) + "</p>")
+    if data.review is not None and data.review.kinds:
+        parts.append(_table_html(["kind", "spans routed"], [[k, str(n)] for k, n in data.review.kinds.items()]))
     if data.subtypes:
-        parts.append("<h2>Subtypes</h2>")
-        parts.append(_table_html(["kind", "subtype", "spans", "random facts", "distinct values"], subtype_rows(data)))
+        parts.append(f"<h2>Subtypes ({len(data.subtypes)})</h2>")
+        parts.append(
+            _paged_html(
+                ["kind", "subtype", "spans", "random facts", "distinct values"], subtype_rows(data), "report.md"
+            )
+        )
     parts.append("<h2>Decisions</h2>")
     parts.append(
         _table_html(
@@ -763,8 +922,8 @@ def render_html(data: ReportData, plots: dict[str, str], show_values: bool = Fal
     q = data.quarantine
     if q.records:
         parts.append(f"<p>{q.records} records quarantined (kept with file, location and reason).</p>")
-        parts.append(_table_html(["reason", "records"], [[r, str(n)] for r, n in list(q.reasons.items())[:15]]))
-        parts.append(_table_html(["file", "records"], [[f, str(n)] for f, n in q.files.items()]))
+        parts.append(_paged_html(["reason", "records"], [[r, str(n)] for r, n in q.reasons.items()], "quarantine/"))
+        parts.append(_paged_html(["file", "records"], [[f, str(n)] for f, n in q.files.items()], "quarantine/"))
     else:
         parts.append("<p>No quarantined records.</p>")
     if show_values:
@@ -774,6 +933,11 @@ def render_html(data: ReportData, plots: dict[str, str], show_values: bool = Fal
         for kind, vals in data.top_values.items():
             parts.append(f"<h3>{html.escape(kind)}</h3>")
             parts.append(_table_html(["value", "spans"], [[v, str(n)] for v, n in vals]))
+    parts.append(f"<h2>Inputs ({_files(len(data.inputs))})</h2>")
+    if data.inputs:
+        parts.append(_paged_html(INPUT_COLUMNS, input_table_rows(data), "manifest.json (inputs)"))
+    else:
+        parts.append("<p>The manifest lists no input files.</p>")
     parts.append("<h2>Run</h2>")
     parts.append(_table_html(["run", "value"], [[a, b] for a, b in _run_facts(data)]))
     parts.append("</body></html>")
@@ -802,7 +966,9 @@ def render_markdown(data: ReportData, show_values: bool = False) -> str:
         f"- memory budget: {t.bits_total:,.0f} bits ≈ {human_count(t.params_needed)} parameters at "
         f"{data.bits_per_param:g} bits/parameter",
         "- review status: " + ", ".join(f"{s} {t.status.get(s, 0)}" for s in STATUS_ORDER),
+        "- review queue: " + " ".join(review_lines(data)),
         f"- quarantined records: {data.quarantine.records}",
+        f"- inputs: {_files(len(data.inputs))} (listed below)",
         "",
         "## Per kind",
         "",
@@ -813,6 +979,7 @@ def render_markdown(data: ReportData, show_values: bool = False) -> str:
         "(Kalai and Vempala's lower bound on the hallucination rate of a "
         "calibrated model on such facts). Params: total bits / bits per parameter (Allen-Zhu and Li).",
         "",
+        *([monofact_sentence(data) or "", ""] if monofact_sentence(data) else []),
         "Plots (bits and confidence distributions) are in report.html.",
         "",
     ]
@@ -829,9 +996,12 @@ def render_markdown(data: ReportData, show_values: bool = False) -> str:
     ]
     q = data.quarantine
     if q.records:
-        lines.append(_md_table(["reason", "records"], [[r, str(n)] for r, n in list(q.reasons.items())[:15]]))
+        lines.append(_md_table(["reason", "records"], [[r, str(n)] for r, n in q.reasons.items()]))
     else:
         lines.append("No quarantined records.")
+    lines += ["", f"## Inputs ({_files(len(data.inputs))})", ""]
+    if data.inputs:
+        lines.append(_md_table(INPUT_COLUMNS, input_table_rows(data)))
     if show_values and data.top_values:
         lines += ["", "## Most frequent values", ""]
         for kind, vals in data.top_values.items():

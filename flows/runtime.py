@@ -20,8 +20,8 @@ from prefect.settings import (
 )
 from prefect.task_runners import ProcessPoolTaskRunner, TaskRunner, ThreadPoolTaskRunner
 
+from factsep.orchestration import TemporaryPrefectServer, local_workers
 from factsep.orchestration import dask_address as resolve_dask_address
-from factsep.orchestration import local_workers
 
 #: Seconds to wait for the temporary API server on a busy machine (Prefect's default is 20).
 EPHEMERAL_STARTUP_TIMEOUT = int(os.environ.get("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "0") or 0) or 120
@@ -34,34 +34,45 @@ def api_url() -> str | None:
 
 
 @contextmanager
-def prefect_api() -> Iterator[str]:
+def prefect_api(launched: TemporaryPrefectServer | None = None) -> Iterator[str]:
     """Use the configured Prefect API, else start Prefect's temporary one and share its URL.
 
+    ``launched``: a temporary server the command started early (it boots while the flows are
+    imported); without one, or if it failed, Prefect's own ``SubprocessASGIServer`` is started.
     The temporary server is stopped on exit. Child processes (process pool, local Dask workers)
     inherit ``PREFECT_API_URL`` through the environment.
     """
     existing = api_url()
     if existing:
+        if launched is not None:
+            launched.stop()
         yield existing
         return
-    from prefect.server.api.server import SubprocessASGIServer
+    stop: Any
+    if launched is not None and launched.wait(EPHEMERAL_STARTUP_TIMEOUT):
+        url, stop = launched.api_url, launched.stop
+    else:
+        if launched is not None:
+            launched.stop()
+        from prefect.server.api.server import SubprocessASGIServer
 
-    server = SubprocessASGIServer()
-    # the temporary server's telemetry only adds lock and DNS errors to the run's output
-    with temporary_settings(updates={PREFECT_SERVER_ANALYTICS_ENABLED: False}):
-        server.start(timeout=EPHEMERAL_STARTUP_TIMEOUT)
+        server = SubprocessASGIServer()
+        # the temporary server's telemetry only adds lock and DNS errors to the run's output
+        with temporary_settings(updates={PREFECT_SERVER_ANALYTICS_ENABLED: False}):
+            server.start(timeout=EPHEMERAL_STARTUP_TIMEOUT)
+        url, stop = server.api_url, server.stop
     previous = os.environ.get("PREFECT_API_URL")
-    os.environ["PREFECT_API_URL"] = server.api_url
+    os.environ["PREFECT_API_URL"] = url
     try:
-        with temporary_settings(updates={PREFECT_API_URL: server.api_url}):
-            yield server.api_url
+        with temporary_settings(updates={PREFECT_API_URL: url}):
+            yield url
     finally:
         _drain_workers()
         if previous is None:
             os.environ.pop("PREFECT_API_URL", None)
         else:
             os.environ["PREFECT_API_URL"] = previous
-        server.stop()
+        stop()
 
 
 def _drain_workers() -> None:
@@ -76,18 +87,21 @@ def _drain_workers() -> None:
         pass
 
 
-def make_task_runner(n_shards: int, dask_address: str | None = None, workers: int | None = None) -> TaskRunner[Any]:
+def make_task_runner(
+    n_shards: int, dask_address: str | None = None, workers: int | None = None, input_bytes: int | None = None
+) -> TaskRunner[Any]:
     """Dask when an address is given (or ``FACTSEP_DASK_ADDRESS``), else local cores.
 
     Locally, one shard or one worker runs in a thread (no process start-up cost); more use a
-    process pool so detection, which is CPU-bound Python, uses every core.
+    process pool so detection, which is CPU-bound Python, uses every core. Unless ``workers`` is
+    given, small inputs get fewer processes (see :func:`factsep.orchestration.local_workers`).
     """
     address = resolve_dask_address(dask_address)
     if address:
         from prefect_dask import DaskTaskRunner
 
         return DaskTaskRunner(address=address)
-    n = local_workers(n_shards, workers)
+    n = local_workers(n_shards, workers, input_bytes)
     if n <= 1:
         return ThreadPoolTaskRunner(max_workers=1)
     return ProcessPoolTaskRunner(max_workers=n)

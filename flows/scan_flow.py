@@ -48,8 +48,10 @@ def run_shards(
         retry_delay_seconds=retry_delays(retries, retry_delay) or 0,
         refresh_cache=refresh_cache or None,
     )
-    todo = len(orch.pending_shards(out, shards)) if not refresh_cache else len(shards)
-    runner = make_task_runner(todo, dask_address, workers)
+    pending = orch.pending_shards(out, shards) if not refresh_cache else list(shards)
+    todo = len(pending)
+    size = sum(int(s.fingerprint.get("size") or 0) for s in pending)
+    runner = make_task_runner(todo, dask_address, workers, input_bytes=size)
     label = runner_label(runner)
     logger.info("scanning %d shard(s), %d not done yet, on %s", len(shards), todo, label)
     results: list[Any] = []

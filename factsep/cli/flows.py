@@ -112,19 +112,46 @@ def run(
     start by hand.
     """
     from factsep.config import Config
+    from factsep.orchestration import TemporaryPrefectServer
 
     Config.from_toml(config)  # a bad config fails here, before Prefect starts
-    from flows.pipeline_flow import pipeline_flow
-    from flows.runtime import prefect_api
+    launched = TemporaryPrefectServer.launch_if_needed()  # boots while the flows are imported
+    if launched is not None:
+        err.print(
+            escape(f"Starting temporary server on {launched.api_url} (Prefect's API for this run only; "
+                   "set PREFECT_API_URL to record runs on a server that stays up)")
+        )  # fmt: skip
+    try:
+        from flows.pipeline_flow import pipeline_flow
+        from flows.runtime import api_url, prefect_api
+    except BaseException:
+        if launched is not None:
+            launched.stop()
+        raise
 
     params = _parameters(inputs, out, config, dask_address, workers, retries, retry_delay, refresh, route, budget)
-    with prefect_api():
+    temporary = api_url() is None  # no configured server: the run's links die with this command
+    with prefect_api(launched):
         state = pipeline_flow(**params, return_state=True)
     if not state.is_completed():
         err.print(f"[red]factsep run failed[/red]: {escape(str(state.message))}")
         err.print("Re-run the same command to complete only what is missing.")
+        if temporary:
+            err.print(escape(after_the_fact_hint(state.state_details.flow_run_id)))
         raise typer.Exit(1)
     _print_result(state.result())
+    if temporary:
+        console.print(escape(after_the_fact_hint(state.state_details.flow_run_id)))
+
+
+def after_the_fact_hint(flow_run_id: object) -> str:
+    """What to do about the "View at" links of a temporary server, which die with the command."""
+    home = os.environ.get("PREFECT_HOME") or os.path.join(os.path.expanduser("~"), ".prefect")
+    return (
+        "prefect: the temporary server has stopped, so the 'View at' links above no longer open. "
+        f"The runs, logs and artifacts are kept in {home}: run `prefect server start` "
+        f"(same PREFECT_HOME) and open http://127.0.0.1:4200/runs/flow-run/{flow_run_id}"
+    )
 
 
 def serve(

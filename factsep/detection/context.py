@@ -14,7 +14,8 @@ inflections removed), so context works offline. A model named in the configurati
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -46,11 +47,33 @@ def factsep_lemmas(doc: Doc) -> Doc:
     return doc
 
 
+@contextmanager
+def _without_entry_point_factories() -> Iterator[None]:
+    """Build a blank pipeline without importing other packages' spaCy factories.
+
+    Why: ``spacy.Language()`` imports every package that declares a pipeline factory as an entry
+    point; Presidio declares its Hugging Face pipe, which imports transformers when it is installed
+    (about 5 s in every process that detects). A blank pipeline plus ``factsep_lemmas`` needs none
+    of them; a named model is loaded as usual, entry points included.
+    """
+    registry = getattr(spacy.util.registry, "_entry_point_factories", None)
+    if registry is None or not hasattr(registry, "entry_points"):
+        yield
+        return
+    saved = registry.entry_points
+    registry.entry_points = False
+    try:
+        yield
+    finally:
+        registry.entry_points = saved
+
+
 @lru_cache(maxsize=4)
 def load_pipeline(name: str = "blank:en") -> Language:
     """``blank:LANG`` for a blank pipeline, or the name of an installed spaCy model."""
     if name.startswith("blank:"):
-        nlp = spacy.blank(name.split(":", 1)[1])
+        with _without_entry_point_factories():
+            nlp = spacy.blank(name.split(":", 1)[1])
     else:
         try:
             nlp = spacy.load(name)
