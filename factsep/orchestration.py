@@ -386,6 +386,9 @@ class TemporaryPrefectServer:
             ],
             env=env,
         )  # fmt: skip
+        import atexit
+
+        atexit.register(self.stop)  # as Prefect does: no server outlives an interpreter that exits
 
     @classmethod
     def launch_if_needed(cls) -> TemporaryPrefectServer | None:
