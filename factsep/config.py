@@ -45,7 +45,7 @@ class DetectorConfig:
     kinds: tuple[str, ...] | None = None
     phone_regions: tuple[str, ...] = DEFAULT_PHONE_REGIONS
     calibration_path: str | None = None
-    engine: str = "auto"  # candidate engine: auto, re2 or re
+    engine: str = "auto"  # candidate engine: auto (native when built, else re2), native, re2 or re
     max_candidate_chars: int = 128
 
     def __post_init__(self) -> None:
@@ -53,8 +53,8 @@ class DetectorConfig:
             raise ValueError(
                 f"need 0 <= review_low <= review_high <= 1, got {self.review_low} and {self.review_high}"
             )
-        if self.engine not in ("auto", "re2", "re"):
-            raise ValueError(f"engine must be auto, re2 or re, not {self.engine!r}")
+        if self.engine not in ("auto", "native", "re2", "re"):
+            raise ValueError(f"engine must be auto, native, re2 or re, not {self.engine!r}")
 
 
 @dataclass(frozen=True)

@@ -13,11 +13,18 @@ RE2 (leftmost-longest) runs in linear time on any input; every prefix of a cover
 so a long run of number-like text is one long candidate, cut into windows, never rescanned. The
 batch is joined into one UTF-8 buffer with NUL separators (nothing matches NUL), scanned once, and
 offsets are mapped back to (document, code point offset). Python's ``re`` is the fallback engine.
+
+The native engine (``factsep._native``, the Rust crate in ``native/``) runs the same cover pattern
+over the whole batch with the GIL released, leftmost-longest like RE2, on all cores, and hands back
+int32 buffers; ``engine="auto"`` picks it when the extension is built and RE2 otherwise (a worktree
+run on ``PYTHONPATH`` without a build). RE2 stays the reference: ``tests/test_native.py`` holds the
+two to identical (doc, start, end) on the evaluation sets, the samples and real text.
 """
 
 from __future__ import annotations
 
 import re
+from array import array
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -27,6 +34,14 @@ try:  # google-re2
     import re2 as _re2
 except ImportError:  # pragma: no cover - re2 is a declared dependency
     _re2 = None
+
+try:  # the Rust core, built by maturin (pip install -e .)
+    from factsep import _native
+except ImportError:  # not built: RE2 does the pass
+    _native = None
+
+#: The engines CandidateEngine accepts; "auto" is native when built, else re2, else re.
+ENGINES = ("auto", "native", "re2", "re")
 
 #: Bytes scanned per call to RE2 (see CandidateEngine.find).
 SLICE = 16_384
@@ -85,16 +100,24 @@ def union_pattern(kinds: Iterable[Kind]) -> str:
 
 
 class CandidateEngine:
-    """Finds candidate spans for a set of kinds; ``engine`` is "re2", "re" or "auto"."""
+    """Finds candidate spans for a set of kinds; ``engine`` is one of ``ENGINES``."""
 
     def __init__(self, kinds: Sequence[Kind], engine: str = "auto", max_chars: int = 128,
-                 pattern: str | None = None) -> None:
+                 pattern: str | None = None, threads: int = 0) -> None:
         self.pattern = pattern or COVER_PATTERN
         self.max_chars = max_chars
+        self.threads = threads  # native engine: 0 = one thread per core
+        if engine not in ENGINES:
+            raise ValueError(f"candidate engine must be one of {', '.join(ENGINES)}, not {engine!r}")
         if engine == "auto":
-            engine = "re2" if _re2 is not None else "re"
+            engine = "native" if _native is not None else "re2" if _re2 is not None else "re"
         self.engine = engine
-        if engine == "re2":
+        if engine == "native":
+            if _native is None:
+                raise RuntimeError("engine 'native' needs the compiled extension factsep._native: "
+                                   "pip install -e . (builds native/ with maturin)")
+            self._native = _native.CoverScanner(self.pattern, SLICE, max_chars)
+        elif engine == "re2":
             if _re2 is None:
                 raise RuntimeError("engine 're2' needs the google-re2 package: pip install google-re2")
             options = _re2.Options()
@@ -109,8 +132,12 @@ class CandidateEngine:
 
         Documents are joined into NUL-separated buffers of about ``SLICE`` bytes and a longer
         document is cut at a line break or space: the google-re2 binding's cost per match grows
-        with the text after it, so one giant buffer would make the pass quadratic.
+        with the text after it, so one giant buffer would make the pass quadratic. The native
+        engine cuts documents at the same places, so both give the same candidates.
         """
+        if self.engine == "native":
+            docs, starts, ends = self.find_offsets(texts)
+            return [Candidate(d, s, e, texts[d][s:e]) for d, s, e in zip(docs, starts, ends)]
         out: list[Candidate] = []
         pieces: list[_Piece] = []
         size = 0
@@ -126,6 +153,19 @@ class CandidateEngine:
         if pieces:
             self._scan(pieces, texts, out)
         return out
+
+    def find_offsets(self, texts: Sequence[str]) -> tuple[memoryview, memoryview, memoryview]:
+        """(doc, start, end) of every candidate as int32 memoryviews, without an object per candidate.
+
+        ``pyarrow.Array.from_buffers(pa.int32(), len(v), [None, pa.py_buffer(v)])`` wraps each one.
+        Engines other than native build them from ``find``.
+        """
+        if self.engine == "native":
+            doc, start, end, _ = self._native.scan(texts, self.threads)
+            return memoryview(doc).cast("i"), memoryview(start).cast("i"), memoryview(end).cast("i")
+        found = self.find(texts)
+        cols = [array("i", (getattr(c, f) for c in found)) for f in ("doc", "start", "end")]
+        return memoryview(cols[0]), memoryview(cols[1]), memoryview(cols[2])
 
     def _scan(self, pieces: list[_Piece], texts: Sequence[str], out: list[Candidate]) -> None:
         buffer = b"\x00".join(piece[2] for piece in pieces)

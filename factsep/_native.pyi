@@ -1,0 +1,20 @@
+"""Types of the Rust extension built from native/ (see factsep.detection.candidates)."""
+
+from collections.abc import Sequence
+
+__version__: str
+
+class CoverScanner:
+    """The cover pattern compiled once (leftmost-longest, like RE2 with longest_match)."""
+
+    def __init__(self, pattern: str, slice: int, max_chars: int) -> None: ...
+    def scan(self, texts: Sequence[str | bytes], threads: int = 0) -> tuple[bytes, bytes, bytes, int]:
+        """(doc, start, end, count): native int32 buffers of code point offsets; threads 0 = all cores."""
+        ...
+
+def check(name: str, values: Sequence[str | bytes], threads: int = 0) -> bytes:
+    """One signed byte a value: luhn, iban_mod97, isbn, issn, hex give 1/0; uuid_version the version,
+    -1 (no canonical UUID) or -2 (variant not RFC 4122); ip_version 4, 6 or 0."""
+    ...
+
+def _panic_for_test() -> None: ...

@@ -1,0 +1,181 @@
+//! `factsep._native`: the candidate pass over a whole batch and the structural checks, with the GIL
+//! released and the work spread over cores by rayon. Results cross into Python as buffers of
+//! native-endian integers (`pyarrow.Array.from_buffers` wraps them), not as an object per value.
+//! A panic inside the core comes back as a `RuntimeError`, never as a crashed interpreter.
+
+pub mod checks;
+pub mod cover;
+
+use std::collections::HashMap;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use pyo3::exceptions::{PyRuntimeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyString};
+
+/// A batch item held alive while its bytes are read without the GIL.
+enum Held<'py> {
+    Str(Bound<'py, PyString>),
+    Bytes(Bound<'py, PyBytes>),
+}
+
+/// Holds each item of `texts` (str, or bytes already encoded), encoding a str with lone
+/// surrogates the way the Python pass does (`surrogatepass`).
+fn hold<'py>(texts: &Bound<'py, PyAny>) -> PyResult<Vec<Held<'py>>> {
+    let mut out = Vec::new();
+    for item in texts.try_iter()? {
+        let item = item?;
+        if let Ok(s) = item.cast::<PyString>() {
+            if s.to_str().is_ok() {
+                out.push(Held::Str(s.clone()));
+            } else {
+                let encoded = s.call_method1("encode", ("utf-8", "surrogatepass"))?;
+                out.push(Held::Bytes(encoded.cast_into::<PyBytes>()?));
+            }
+        } else if let Ok(b) = item.cast::<PyBytes>() {
+            out.push(Held::Bytes(b.clone()));
+        } else {
+            return Err(PyValueError::new_err(format!(
+                "a batch holds str or bytes, not {}",
+                item.get_type().name()?
+            )));
+        }
+    }
+    Ok(out)
+}
+
+fn bytes_of<'a>(held: &'a [Held<'_>]) -> PyResult<Vec<&'a [u8]>> {
+    held.iter()
+        .map(|h| match h {
+            Held::Str(s) => Ok(s.to_str()?.as_bytes()),
+            Held::Bytes(b) => Ok(b.as_bytes()),
+        })
+        .collect()
+}
+
+fn pool(threads: usize) -> PyResult<Arc<rayon::ThreadPool>> {
+    static POOLS: OnceLock<Mutex<HashMap<usize, Arc<rayon::ThreadPool>>>> = OnceLock::new();
+    let mut pools = POOLS
+        .get_or_init(|| Mutex::new(HashMap::new()))
+        .lock()
+        .map_err(|_| PyRuntimeError::new_err("factsep._native: thread pool registry poisoned"))?;
+    if let Some(p) = pools.get(&threads) {
+        return Ok(p.clone());
+    }
+    let p = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .thread_name(|i| format!("factsep-native-{i}"))
+        .build()
+        .map_err(|e| PyRuntimeError::new_err(format!("cannot start {threads} threads: {e}")))?;
+    let p = Arc::new(p);
+    pools.insert(threads, p.clone());
+    Ok(p)
+}
+
+/// Runs `work` without the GIL, on `threads` threads (0: rayon's global pool, one per core),
+/// turning a panic into a `RuntimeError`.
+fn run_detached<T: Send>(py: Python<'_>, threads: usize, work: impl FnOnce() -> T + Send) -> PyResult<T> {
+    let pool = if threads == 0 { None } else { Some(pool(threads)?) };
+    let result = py.detach(|| {
+        catch_unwind(AssertUnwindSafe(|| match &pool {
+            Some(p) => p.install(work),
+            None => work(),
+        }))
+    });
+    result.map_err(|panic| {
+        let what = panic
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".into());
+        PyRuntimeError::new_err(format!("factsep._native panicked (a bug, please report it): {what}"))
+    })
+}
+
+fn i32_buffer<'py>(py: Python<'py>, values: &[i32]) -> PyResult<Bound<'py, PyBytes>> {
+    PyBytes::new_with(py, values.len() * 4, |buf| {
+        for (chunk, v) in buf.chunks_exact_mut(4).zip(values) {
+            chunk.copy_from_slice(&v.to_ne_bytes());
+        }
+        Ok(())
+    })
+}
+
+/// The cover pattern compiled once; `scan` finds the candidates of a batch.
+#[pyclass(frozen, module = "factsep._native")]
+struct CoverScanner {
+    cover: cover::Cover,
+}
+
+#[pymethods]
+impl CoverScanner {
+    #[new]
+    #[pyo3(signature = (pattern, slice, max_chars))]
+    fn new(pattern: &str, slice: usize, max_chars: usize) -> PyResult<Self> {
+        let cover = cover::Cover::new(pattern, slice, max_chars).map_err(|e| PyValueError::new_err(e.0))?;
+        Ok(CoverScanner { cover })
+    }
+
+    /// (doc, start, end, count): three buffers of `count` native int32, code point offsets.
+    #[pyo3(signature = (texts, threads = 0))]
+    fn scan<'py>(
+        &self,
+        py: Python<'py>,
+        texts: &Bound<'py, PyAny>,
+        threads: usize,
+    ) -> PyResult<(Bound<'py, PyBytes>, Bound<'py, PyBytes>, Bound<'py, PyBytes>, usize)> {
+        let held = hold(texts)?;
+        let docs = bytes_of(&held)?;
+        let found = run_detached(py, threads, || self.cover.scan(&docs))?.map_err(|e| PyValueError::new_err(e.0))?;
+        let n = found.doc.len();
+        Ok((i32_buffer(py, &found.doc)?, i32_buffer(py, &found.start)?, i32_buffer(py, &found.end)?, n))
+    }
+}
+
+/// One signed byte a value: the verdict of check `name` (see `checks::Check::run`).
+#[pyfunction]
+#[pyo3(signature = (name, values, threads = 0))]
+fn check<'py>(
+    py: Python<'py>,
+    name: &str,
+    values: &Bound<'py, PyAny>,
+    threads: usize,
+) -> PyResult<Bound<'py, PyBytes>> {
+    let which = checks::Check::parse(name).ok_or_else(|| {
+        PyValueError::new_err(format!(
+            "unknown check {name:?}: use luhn, iban_mod97, isbn, issn, uuid_version, ip_version or hex"
+        ))
+    })?;
+    let held = hold(values)?;
+    let items = bytes_of(&held)?;
+    let verdicts: Vec<i8> = run_detached(py, threads, || {
+        use rayon::prelude::*;
+        items
+            .par_iter()
+            .with_min_len(4096)
+            .map(|b| std::str::from_utf8(b).map_or(0, |s| which.run(s)))
+            .collect()
+    })?;
+    PyBytes::new_with(py, verdicts.len(), |buf| {
+        for (o, v) in buf.iter_mut().zip(&verdicts) {
+            *o = *v as u8;
+        }
+        Ok(())
+    })
+}
+
+/// Panics inside the core on purpose, so a test can see the panic come back as a RuntimeError.
+#[pyfunction]
+fn _panic_for_test(py: Python<'_>) -> PyResult<()> {
+    run_detached(py, 0, || -> () { panic!("requested by _panic_for_test") })
+}
+
+#[pymodule]
+fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<CoverScanner>()?;
+    m.add_function(wrap_pyfunction!(check, m)?)?;
+    m.add_function(wrap_pyfunction!(_panic_for_test, m)?)?;
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    Ok(())
+}
