@@ -64,7 +64,7 @@ pub fn luhn(value: &str) -> bool {
         let Some(d) = digit(b) else { return false };
         sum += if i % 2 == 1 { (d * 2) / 10 + (d * 2) % 10 } else { d };
     }
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 /// ISO 7064 mod 97-10 over an IBAN moved to check order (country and check digits last).

@@ -102,6 +102,9 @@ fn i32_buffer<'py>(py: Python<'py>, values: &[i32]) -> PyResult<Bound<'py, PyByt
     })
 }
 
+/// (doc, start, end, count) as handed to Python.
+type Columns<'py> = (Bound<'py, PyBytes>, Bound<'py, PyBytes>, Bound<'py, PyBytes>, usize);
+
 /// The cover pattern compiled once; `scan` finds the candidates of a batch.
 #[pyclass(frozen, module = "factsep._native")]
 struct CoverScanner {
@@ -124,7 +127,7 @@ impl CoverScanner {
         py: Python<'py>,
         texts: &Bound<'py, PyAny>,
         threads: usize,
-    ) -> PyResult<(Bound<'py, PyBytes>, Bound<'py, PyBytes>, Bound<'py, PyBytes>, usize)> {
+    ) -> PyResult<Columns<'py>> {
         let held = hold(texts)?;
         let docs = bytes_of(&held)?;
         let found = run_detached(py, threads, || self.cover.scan(&docs))?.map_err(|e| PyValueError::new_err(e.0))?;
