@@ -247,8 +247,11 @@ def report(docs: Sequence[RealDoc], tagged: Sequence[Tagged],
             j = judged.get(t.key)
             verdict = "unjudged" if j is None else ("ok" if j["truth"] == t.kind else "wrong")
             decision = "auto_accept" if t.decision == "auto_accept" else "pending"
-            strata[(t.kind, decision)][verdict] += 1
+            family = (t.subtype or "").split(".")[0] if t.kind in ("generic_id", "hex_digest") else ""
+            strata[(f"{t.kind}/{family}" if family else t.kind, decision)][verdict] += 1
         for group, keep in (("auto_accept_no_email", lambda k, d: d == "auto_accept" and k != "email_address"),
+                            ("auto_accept_references", lambda k, d: d == "auto_accept" and k.endswith(
+                                ("/reference", "/commit"))),
                             ("auto_accept", lambda k, d: d == "auto_accept"),
                             ("pending", lambda k, d: d == "pending")):
             rows[group] = _estimate({s: c for s, c in strata.items() if keep(*s)})

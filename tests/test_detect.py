@@ -307,3 +307,76 @@ def test_denial_cues_in_re2_are_those_of_re(parts: list[str], rng) -> None:
         return
     text = "".join(p.upper() if rng.random() < 0.2 else p for p in parts)
     assert [m.span() for m in _DENIAL_ASCII.finditer(text)] == [m.span() for m in _DENIAL.finditer(text)]
+
+
+# ---- what a number is, read before formats (factsep.detection.numerals) ----------------------------
+
+REAL_TEXT_NEGATIVES = [
+    # years and year lists of copyright lines
+    "Copyright: 2011, 2015-2016, 2021 Jane Maintainer",
+    # a changelog header's version, read as an address or a phone number by its shape
+    "libfoo (3.4.1.2-1) unstable; urgency=medium",
+    "  * Declare compliance with Debian Policy 4.6.1.0.",
+    # the tail of a changelog trailer's timestamp
+    " -- Jane Maintainer <jane@people.example>  Wed, 12 Jan 2022 01:00:23 -0400",
+    # a ZIP+4 code of a licence's postal address
+    "Foundation, Inc., 51 Franklin Street, Fifth Floor, Boston, MA 02110-1301, USA.",
+    # a code table and an RGB tuple
+    "    colours = [(175, 215, 255), (95, 135, 175)]",
+    "    None,  # 3020..3029",
+    # standard and regulation numbers
+    "as defined in DFARS 252.227-7013 and RFC 3986.",
+    # well-known constants
+    "    sock.connect(('127.0.0.1', 8080))",
+    # a snapshot date
+    "  * Update to the branch snapshot 20210714.",
+]
+
+
+@pytest.mark.parametrize("text", REAL_TEXT_NEGATIVES, ids=[t[:30] for t in REAL_TEXT_NEGATIVES])
+def test_numbers_that_are_no_random_facts_are_not_tagged(text: str) -> None:
+    spans = [s for s in Detector().detect(text) if s.decision != "auto_reject" and s.kind != "email_address"]
+    assert spans == [], [(s.text, s.kind, s.subtype) for s in spans]
+
+
+REFERENCES = [
+    ("  * Fix the build with the new toolchain (Closes: #1047211)", "1047211", "generic_id", "reference.debian_bug"),
+    ("    - CVE-2024-31337: heap overflow in the parser", "CVE-2024-31337", "generic_id", "reference.cve"),
+    ("      PR c++/112233, PR target/110011 (x86)", "112233", "generic_id", "reference.pr"),
+    ("  * [3e1f9a7] Drop the obsolete patch", "3e1f9a7", "hex_digest", "commit.abbreviated"),
+    ("  * Backport upstream commit 9c0d4e2b1a to fix the crash.", "9c0d4e2b1a", "hex_digest", "commit.abbreviated"),
+]
+
+
+@pytest.mark.parametrize(("text", "value", "kind", "subtype"), REFERENCES, ids=[r[1] for r in REFERENCES])
+def test_reference_numbers_and_commit_ids_are_found_as_what_they_are(text: str, value: str, kind: str,
+                                                                      subtype: str) -> None:
+    spans = [s for s in Detector().detect(text) if s.decision != "auto_reject"]
+    start = text.index(value)
+    got = [(s.start, s.end, s.kind, s.subtype) for s in spans]
+    assert (start, start + len(value), kind, subtype) in got, got
+    assert all(s.kind == kind for s in spans if s.start < start + len(value) and start < s.end), got
+    assert "+" in next(s.detector for s in spans if s.start == start)  # the cue that found it is named
+
+
+def test_a_bare_checksum_waits_for_review_and_a_label_decides() -> None:
+    """A format with one check digit and no other evidence is a hypothesis: pending, not accepted;
+    the same digits after their format's name are accepted."""
+    det = Detector()
+    bare = [s for s in det.detect("It read 44051401359 on the back.") if s.decision != "auto_reject"]
+    assert bare and all(s.decision == "pending_review" for s in bare), [(s.kind, s.confidence) for s in bare]
+    labelled = [s for s in det.detect("Her PESEL is 44051401359.") if s.kind == "national_id"]
+    assert labelled and labelled[0].decision == "auto_accept"
+
+
+def test_every_reference_signal_has_a_weight() -> None:
+    """A cue numerals.references can report is a named feature of the scoring table."""
+    import re
+
+    from factsep.detection import numerals
+    from factsep.detection.scoring import W_REFERENCE
+
+    source = open(numerals.__file__, encoding="utf-8").read()
+    signals = set(re.findall(r'"(\w+)", re\.compile', source)) | set(
+        re.findall(r'"reference\.\w+", "(\w+)"', source)) | set(re.findall(r'"hash_cue" if cue else "(\w+)"', source))
+    assert signals and signals <= set(W_REFERENCE), signals - set(W_REFERENCE)

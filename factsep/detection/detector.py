@@ -17,13 +17,16 @@ from typing import Any, NamedTuple
 from factsep.config import DetectorConfig
 from factsep.detection.candidates import Candidate, CandidateEngine
 from factsep.detection.context import NO_CONTEXT, ContextHit, ContextReader, denial_pattern
+from factsep.detection.numerals import Reference, not_a_fact, references
 from factsep.detection.scoring import (
+    UNPROVEN_CEILING,
     W_BACKOFF,
     W_DENIED,
     W_FOREIGN_SCRIPT,
     W_GLUED_LETTER,
     W_LABEL,
     W_NEGATIVE,
+    W_REFERENCE,
     W_URL_HOST,
     Calibration,
     Signals,
@@ -119,6 +122,9 @@ class Hit:
     #: :class:`~factsep.detection.scoring.Signals` fields, and the context words that fired.
     signals: _SignalTuple | None = None
     context: ContextHit | None = None
+    #: A format reading with neither a context word nor a structure of its own: it ranks among its
+    #: rivals by its confidence, and waits for review once chosen (Detector._unproven).
+    unproven: bool = False
 
     @property
     def rank(self) -> tuple[float, int, int]:
@@ -192,6 +198,9 @@ class Detector:
         self._bits_cache: _Cache = caches["bits"]  # (kind, normalized) -> bits
         self._detector_names = {k.name: f"{self.version}/{k.name}" for k in self.kinds}
         self._phrases = {k.name: _Phrases.of(k) for k in self.kinds}
+        #: When a list, every scored reading is appended as (start, end, kind, signals): the
+        #: training examples of scripts/fit_weights.py.
+        self.trace: list[tuple[int, int, str, _SignalTuple]] | None = None
 
     # -- public API -------------------------------------------------------------------------------
 
@@ -214,9 +223,12 @@ class Detector:
         return list(zip(self._spans(text, doc_id, chosen), chosen, strict=True))
 
     def _chosen(self, text: str, candidates: Sequence[Candidate]) -> list[Hit]:
+        refs = references(text)
         hits = [h for c in candidates for h in self._classify(text, c)]
         for extra in self.extra:
             hits.extend(extra.hits(text, self))
+        if refs:  # a reference is what it is: no other reading of its digits stands
+            hits = [h for h in hits if not _overlaps_any(h, refs)] + self._reference_hits(refs)
         return self._resolve(self._read_rivals_context(text, hits))
 
     # -- stage two --------------------------------------------------------------------------------
@@ -230,6 +242,8 @@ class Detector:
         hits: list[Hit] = []
         for offset, length, kind, options, placeholder in readings:
             start = cand.start + offset
+            if not_a_fact(text, start, start + length, kind.name):
+                continue  # a year list, a version, a timestamp...: no format is tried for it
             hit = self._score(text, start, start + length, kind, options, placeholder, None, script=script)
             if hit is not None:
                 hits.append(hit)
@@ -313,12 +327,15 @@ class Detector:
             place += W_URL_HOST  # a host name a path goes on from: "abc@efg.com/wiki#cite" is a URL
         for v in options:
             requires = kind.requires_context or v.needs_context
+            # a python-stdnum format with no structure of its own needs a word to be more than a guess
+            unproven = not v.evidence and (name in _PROVE_KINDS or (v.subtype or "").startswith("stdnum.")) \
+                and not _country_before(text, start, v.subtype)
             strength = v.strength + W_LABEL * label + place
             if script is not None and foreign(v.subtype, script):
                 strength += W_FOREIGN_SCRIPT
             # signals as a plain tuple: it keys the caches below (a dataclass key hashes in Python)
             signals = (kind.prior, v.checksum, v.validated, strength, 0, 0, placeholder, partial)
-            if not (requires or read_context or label < 0) and self._context_cannot_matter(name, signals):
+            if not (requires or read_context or unproven or label < 0) and self._context_cannot_matter(name, signals):
                 ctx = NO_CONTEXT
             else:
                 ctx = self.context.read(text, start, end, kind.context + v.context, kind.negative)
@@ -330,8 +347,11 @@ class Detector:
                 signals = (kind.prior, v.checksum, v.validated, strength,
                            len(ctx.positive), len(ctx.negative), placeholder, partial)
             conf = self._confidence(name, signals)
+            if self.trace is not None:
+                self.trace.append((start, end, name, signals))
             hit = Hit(start, end, kind, v, conf, detector or self._detector_name(kind),
-                      context_read=ctx is not NO_CONTEXT or requires or read_context, signals=signals, context=ctx)
+                      context_read=ctx is not NO_CONTEXT or requires or read_context, signals=signals, context=ctx,
+                      unproven=unproven and not ctx.positive)
             if best is None or hit.confidence > best.confidence:
                 best = hit
             if ctx is NO_CONTEXT:
@@ -339,6 +359,33 @@ class Detector:
         if best is None or best.confidence < self.config.emit_threshold:
             return None
         return best
+
+    def _unproven(self, conf: float, checksum: bool = True) -> float:
+        """A reading without evidence, mapped into [review_low, UNPROVEN_CEILING): it waits for
+        review, and rival readings keep their order. Without a checksum either (a WKN is any six
+        characters) it is no reading at all."""
+        low = self.config.review_low
+        if not checksum:
+            return min(conf, low * 0.9)
+        if conf < low:
+            return conf
+        return low + (min(UNPROVEN_CEILING, self.config.review_high) - low) * (conf - low) / (1.0 - low + 1e-9)
+
+    def _reference_hits(self, refs: Sequence[Reference]) -> list[Hit]:
+        """Reference numbers and commit ids as hits of their kind, scored by the cue that found them."""
+        out: list[Hit] = []
+        kinds = {k.name: k for k in self.kinds}
+        for r in refs:
+            kind = kinds.get(r.kind)
+            if kind is None:
+                continue
+            conf = self.calibration(kind.name, sigmoid(logit(kind.prior) + W_REFERENCE[r.signal]))
+            if conf < self.config.emit_threshold:
+                continue
+            v = Validation(normalized=r.normalized.lower() if r.kind == "hex_digest" else r.normalized,
+                           subtype=r.subtype, validated=True)
+            out.append(Hit(r.start, r.end, kind, v, conf, f"{self._detector_name(kind)}+{r.signal}"))
+        return out
 
     def _bits(self, kind: Kind, normalized: str) -> float:
         """A kind's bits of a value; pure, and values repeat (phone bits parse the number again)."""
@@ -359,7 +406,7 @@ class Detector:
         key = (kind, signals)
         conf = self._confidences.get(key)
         if conf is None:
-            conf = self._confidences.put(key, self.calibration(kind, Signals(*signals).raw_score()))
+            conf = self._confidences.put(key, self.calibration(kind, Signals(*signals, kind=kind).raw_score()))
         return conf
 
     def _context_cannot_matter(self, kind: str, signals: _SignalTuple) -> bool:
@@ -371,7 +418,7 @@ class Detector:
         key = (kind, signals)
         cannot = self._cannot_matter.get(key)
         if cannot is None:
-            worst = self.calibration(kind, sigmoid(Signals(*signals).raw_logit() + W_NEGATIVE))
+            worst = self.calibration(kind, sigmoid(Signals(*signals, kind=kind).raw_logit() + W_NEGATIVE))
             cannot = self._cannot_matter.put(key, worst >= self.config.review_high)
         return cannot
 
@@ -440,6 +487,7 @@ class Detector:
         spans = []
         for h in hits:
             v = h.validation
+            confidence = self._unproven(h.confidence, h.validation.checksum) if h.unproven else h.confidence
             spans.append(Span(
                 span_id=make_span_id(key, h.start, h.end, h.kind.name),
                 doc_id=doc_id,
@@ -449,11 +497,11 @@ class Detector:
                 subtype=v.subtype,
                 text=text[h.start:h.end],
                 value_hash=make_value_hash(h.kind.name, v.normalized),
-                confidence=round(h.confidence, 6),
+                confidence=round(confidence, 6),
                 bits=self._bits(h.kind, v.normalized),
                 validated=v.validated,
                 detector=h.detector,
-                decision=decide(h.confidence, self.config),
+                decision=decide(confidence, self.config),
             ))
         return spans
 
@@ -489,6 +537,26 @@ def foreign(subtype: str | None, script: str) -> bool:
         return False
     parts = subtype.split(".")
     return len(parts) == 3 and len(parts[1]) == 2 and parts[1].upper() not in SCRIPT_REGIONS[script]
+
+
+#: Kinds whose formats need evidence beyond one check digit besides the python-stdnum families.
+_PROVE_KINDS = frozenset({"isbn", "issn"})
+_COUNTRY_BEFORE = re.compile(r"\b([A-Z]{2})[ \-]?$")
+
+
+def _country_before(text: str, start: int, subtype: str | None) -> bool:
+    """A country code written before the value that its format belongs to ("CZ 61467839")."""
+    if not subtype or not subtype.startswith("stdnum."):
+        return False
+    m = _COUNTRY_BEFORE.search(text, max(0, start - 4), start)
+    if m is None:
+        return False
+    country = subtype.split(".")[1].rstrip("_").upper()
+    return m.group(1) == country or (country == "EU" and m.group(1) not in ("ID", "NO", "OK", "TO"))
+
+
+def _overlaps_any(hit: Hit, refs: Sequence[Reference]) -> bool:
+    return any(hit.start < r.end and r.start < hit.end for r in refs)
 
 
 _LABEL_CHARS = 24

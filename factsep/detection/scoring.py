@@ -25,6 +25,9 @@ glued letter          -1.5 more when that token is a code with a letter right be
 made-up pattern       -1.5 when the digits are a run (12345678), a repeat (1212 1212) or one digit
 ====================  ==========================================================================
 
+The weights live in one table, ``factsep/detection/data/weights.toml`` (fitted by
+``scripts/fit_weights.py``); ``bias`` there replaces ``logit(kind.prior)`` for the kinds it lists.
+Reference numbers and commit ids (factsep.detection.numerals) are scored by their cue's weight.
 The sum goes through the logistic function, then through the per-kind calibration learnt from
 human decisions (``OUT/state/calibration.json``) when one is configured.
 """
@@ -34,26 +37,51 @@ from __future__ import annotations
 import bisect
 import json
 import math
+import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+import tomllib
 
 from factsep.config import DetectorConfig
 from factsep.span import AUTO_ACCEPT, AUTO_REJECT, PENDING_REVIEW
 
-W_CHECKSUM = 2.0
-W_VALIDATOR = 0.8
-W_FORMAT_ONLY = -1.6
-W_CONTEXT = 1.8
-W_CONTEXT_EXTRA = 0.4
-W_LABEL = 1.0
-W_DENIED = -6.0
-W_NEGATIVE = -3.0
-W_URL_HOST = -3.0
-W_FOREIGN_SCRIPT = -2.0
-W_MADE_UP = -1.5
-W_PARTIAL = -1.5
-W_GLUED_LETTER = -1.5
-W_BACKOFF = -1.0
+
+def load_weights(path: str | Path | None = None) -> dict[str, Any]:
+    """The weight table: ``data/weights.toml``, or the file ``FACTSEP_WEIGHTS`` names (for
+    scripts/fit_weights.py to score a candidate table without touching the package)."""
+    path = path or os.environ.get("FACTSEP_WEIGHTS") or Path(__file__).with_name("data") / "weights.toml"
+    with open(path, "rb") as fh:
+        table = tomllib.load(fh)
+    missing = {"signals", "reference"} - set(table)
+    if missing:
+        raise ValueError(f"weight table {path} lacks the section(s) {sorted(missing)}")
+    return table
+
+
+WEIGHTS = load_weights()
+_S: dict[str, float] = WEIGHTS["signals"]
+W_CHECKSUM = _S["checksum"]
+W_VALIDATOR = _S["validator"]
+W_FORMAT_ONLY = _S["format_only"]
+W_CONTEXT = _S["context"]
+W_CONTEXT_EXTRA = _S["context_extra"]
+W_LABEL = _S["label"]
+W_DENIED = _S["denied"]
+W_NEGATIVE = _S["negative"]
+W_URL_HOST = _S["url_host"]
+W_FOREIGN_SCRIPT = _S["foreign_script"]
+W_MADE_UP = _S["made_up"]
+W_PARTIAL = _S["partial"]
+W_GLUED_LETTER = _S["glued_letter"]
+W_BACKOFF = _S["backoff"]
+UNPROVEN_CEILING = _S["unproven_ceiling"]
+#: Per-kind biases in logits (fitted); a kind without one uses logit(kind.prior).
+KIND_BIAS: dict[str, float] = WEIGHTS.get("bias", {})
+#: Logits added to the kind's bias for a reference number or commit id, by the cue that found it
+#: (factsep.detection.numerals): a CVE id or "Closes: #NNN" is what its cue says it is.
+W_REFERENCE: dict[str, float] = WEIGHTS["reference"]
 
 
 def made_up(value: str) -> bool:
@@ -92,13 +120,17 @@ class Signals:
     made_up: bool = False
     partial: bool = False
 
+    kind: str = ""
+
     def contributions(self) -> list[tuple[str, float]]:
         """Each signal that counts and its logits, in the order :meth:`raw_logit` adds them.
 
         ``strength`` folds the validator's own adjustment with label, denial, glued letter, URL
-        host and foreign script (see the table above). Explanations (Presidio's) read this.
+        host and foreign script (see the table above). Explanations (Presidio's) read this. The
+        bias is the weight table's for the kind, else ``logit(prior)``.
         """
-        parts = [("prior", logit(self.prior)), ("strength", self.strength)]
+        bias = KIND_BIAS.get(self.kind)
+        parts = [("prior", logit(self.prior) if bias is None else bias), ("strength", self.strength)]
         if self.checksum:
             parts.append(("checksum", W_CHECKSUM))
         elif self.validated:

@@ -35,6 +35,9 @@ class Validation:
     #: ``context`` words stands near it, as ``Kind.requires_context`` for a whole kind. Validators
     #: list such readings last.
     needs_context: bool = False
+    #: A structure chance rarely produces (the format's own separators, its country prefix, two
+    #: check characters or more): evidence of the format beyond one checksum, like a context word.
+    evidence: bool = False
 
 
 #: ``validate(value, opts)``; opts carries detector settings such as ``phone_regions``.

@@ -29,8 +29,10 @@ def validate_isbn(value: str, opts: Mapping[str, Any]) -> Validation | None:
     strength = 0.8 if len(number) == 13 else 0.3 if hyphenated else -2.0
     if hyphenated and not _hyphenated_as_published(value, number):
         strength += W_LAYOUT_MISMATCH
+    # evidence beyond the check digit: the 978/979 prefix of an ISBN-13, or the registration ranges
+    published = hyphenated and _hyphenated_as_published(value, number)
     return Validation(normalized=isbn13, subtype=f"isbn{len(number)}", validated=True, checksum=True,
-                      strength=strength)
+                      strength=strength, evidence=len(number) == 13 or published)
 
 
 def _hyphenated_as_published(value: str, number: str) -> bool:
@@ -70,7 +72,7 @@ def validate_issn(value: str, opts: Mapping[str, Any]) -> Validation | None:
     except Exception:
         return None
     return Validation(normalized=stdnum_issn.format(number), subtype=None, validated=True, checksum=True,
-                      strength=0.5 if "-" in value else -1.0)
+                      strength=0.5 if "-" in value else -1.0, evidence="-" in value)
 
 
 ISSN = register(Kind(

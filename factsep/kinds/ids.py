@@ -16,6 +16,7 @@ import random
 import re
 import zlib
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
@@ -57,6 +58,8 @@ W_FIVE_DIGITS = -3.0
 W_LAYOUT_MISMATCH = -2.0
 #: Logits when the format zero-pads the value to its length ("111090412" as CPF 01-1109-0412).
 W_PADDED = -1.5
+#: Bits of redundancy that are evidence of a format on their own: two check characters or more.
+EVIDENT_REDUNDANCY = 6.6
 
 _SEP = re.compile(rf"[\s\-./:,{DASHES}]")
 _SHAPE = str.maketrans("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ", "9" * 10 + "A" * 26)
@@ -317,8 +320,11 @@ def stdnum_validator(kind: str):
             # Short digits split where this format does not split them ("8244 45") are as common
             # as bare ones: the split is no evidence of the format.
             split_off_format = short and not bare and not within
+            prefix = re.match(r"[A-Z]{2,3}", value.upper())
+            evidence = (formatted and bool(separator_positions(value))) or redundancy >= EVIDENT_REDUNDANCY or (
+                prefix is not None and name.split(".")[0].upper()[:2] == prefix.group()[:2] and "." in name)
             found.append(Validation(
-                normalized=normalized, subtype=f"stdnum.{name}", validated=True,
+                normalized=normalized, subtype=f"stdnum.{name}", validated=True, evidence=evidence,
                 checksum=redundancy >= W_REDUNDANCY_CHECKSUM,
                 strength=(W_FORMATTED if formatted else 0.0)
                 + (W_LAYOUT_MISMATCH if layout is False else 0.0) + (W_PADDED if padded else 0.0)
@@ -339,8 +345,7 @@ def stdnum_validator(kind: str):
         if not any(ch.isdigit() for ch in c):
             ambiguity += W_NO_DIGIT  # BIC- or WKN-shaped words: capitals are common, context decides
         found.sort(key=lambda v: -v.strength)
-        return [Validation(v.normalized, v.subtype, v.validated, v.checksum, v.strength + ambiguity,
-                           v.context) for v in found]
+        return [replace(v, strength=v.strength + ambiguity) for v in found]
 
     return validate
 

@@ -1,0 +1,318 @@
+"""What a number is, read from its shape and neighbourhood before any format is tried.
+
+Why: with ~190 python-stdnum formats most digit strings pass some format's checksum, so a format
+is a hypothesis that needs evidence. Most numbers in real text are no identifiers at all: years
+and year lists, versions, timestamps, code constants and tables, postal codes, standard and
+regulation numbers, well-known constants. And many that are identifiers are *reference numbers*
+(bug, PR, issue and CVE ids) or commit ids, which have kinds of their own (``generic_id`` and
+``hex_digest`` with a subtype) and must never be read as some country's tax number.
+
+Two readers, both cheap:
+
+- :func:`references` scans a document once for reference numbers and commit ids where their
+  cues put them ("Closes: #1029349", "CVE-2022-27782", "PR c++/105795", "upstream commit
+  3d7a2d78", gbp's "* [2322fe2]"). Each is a :class:`Reference` with the signals that found it.
+- :func:`not_a_fact` says, for one value read as one kind, why it is no random fact ("year list",
+  "version", "timestamp", ...), or None. Formats are only tried for what it lets through.
+
+Each reason and signal has a name: the detector writes it into the span's ``detector`` field and
+:meth:`factsep.detection.detector.Detector.explain` shows it.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from dataclasses import dataclass
+
+#: Kinds whose values are written with letters or structure that no number has: a reason found
+#: for a number does not apply to them.
+STRUCTURAL = frozenset({"email_address", "uuid", "hex_digest", "secret", "crypto_address", "mac_address"})
+
+
+@dataclass(frozen=True, slots=True)
+class Reference:
+    """A reference number or commit id found by its cue."""
+
+    start: int
+    end: int
+    kind: str  # "generic_id" or "hex_digest"
+    subtype: str  # "reference.debian_bug", "reference.cve", "commit.abbreviated", ...
+    signal: str  # the cue that found it, a feature name of the scoring table
+    normalized: str
+
+
+# ---- references and commit ids -------------------------------------------------------------------
+
+_CVE = re.compile(r"\b(?:CVE|CAN)-(?:19|20)\d\d-\d{4,7}\b")
+_ADVISORY = re.compile(r"\b(?:TALOS|ZDI|DSA|DLA|USN|RHSA|GHSA|OSV|TROVE)-\d{2,4}(?:-\d{1,7})+\b"
+                       r"|\b[A-Z][A-Z0-9]{1,9}-SA-(?:19|20)\d\d-\d{3,7}\b")
+_HANDLE = re.compile(r"(?:hdl\.handle\.net/|\bhandle\)?:? )(\d{2,6}(?:\.\d+)*/\d{2,12})\b")
+_BUG_URL = re.compile(r"(?:bugs\.[\w.\-]+/|show_bug\.cgi\?id=|/(?:issues|pull|bugs|merge_requests|tickets?)/)"
+                      r"(\d{2,8})\b")
+#: "#1029349" (not "# 1234", not "#12" or a card number), after a cue or anywhere in a list of them
+_HASH_REF = re.compile(r"(?<![&#/])#(\d{3,8})(?![\w\-])")
+_CLOSES = re.compile(r"(?i:\b(?:closes|close|closed|fixes|fixed|fix|mitigates|see|bug|bugs|lp|ticket|issue|"
+                     r"issues|pr|merge request|mr|fd\.o|gh|gitlab|bugzilla|bts|debbugs)\b)")
+_PR = re.compile(r"\bPR ?(?:[a-z][\w+\-]*/)(\d{2,7})\b|\b(?:PR|GH|BZ|LP)(\d{3,7})\b|\bGH (\d{3,7})\b")
+_BUG_WORD = re.compile(r"(?i:\b(?:bug|bugs|issue|issues|ticket|pull request|bugzilla|bz|lp|gnome bug|"
+                       r"kde bug|savannah|rhbz|boo|bsc|cid)\b)\s*(?:no\.?|nr\.?|number)?\s*[:#]?\s*#?(\d{3,8})\b"
+                       r"|(?!)(\d)")
+#: GNOME-style NEWS lists: " 775864 getting-started: typo" at the start of a line, in a run of them
+_BUG_LINE = re.compile(r"^[ \t]{0,8}(\d{5,7})[ \t]{1,3}(?:- )?(?=[A-Za-z_`'\"(\[])", re.M)
+_HEX_TOKEN = r"([0-9a-f]{7,40})"
+_COMMIT_CUES = (
+    ("commit_word", re.compile(
+        r"(?i:\b(?:commits?|committed|cherry[- ]?pick(?:ed|s)?(?: from| of)?|revert(?:s|ed)?|revision|rev|"
+        r"changeset|hash|sha1?|git|upstream|snapshot|backport(?:ed|s)?(?: of)?|applied|fixed in|fix(?:ed)? by|"
+        r"introduced (?:in|by)|regressed in|since)\b)[\s:#=(\[]{1,3}"
+        r"(?:(?:upstream|commit|of|from|git|in) ){0,2}?"
+        + rf"\b{_HEX_TOKEN}\b")),
+    ("commit_url", re.compile(
+        rf"(?:[;?&]h=|[;?&]id=|/commits?/|/rev/|/raw-rev/|/changeset/|/tree/|/blob/){_HEX_TOKEN}\b")),
+    ("gbp_line", re.compile(rf"^\s*\* \[{_HEX_TOKEN}\] ", re.M)),
+    ("log_line", re.compile(rf"^ {{2,8}}{_HEX_TOKEN} (?=[A-Za-z])", re.M)),
+    ("git_describe", re.compile(rf"\d-g{_HEX_TOKEN}\b")),
+    ("git_version", re.compile(rf"(?:\+git\d{{8}}(?:\.\d+)?|\d{{14}}|\bgit\d{{8}})[+.~]g?{_HEX_TOKEN}\b")),
+)
+
+
+def _hexlike(value: str) -> bool:
+    """A commit id: 7 to 40 lower-case hex digits with at least one digit and one letter, not a
+    run of one or two characters, not a date or a number."""
+    return (any(c.isdigit() for c in value) and any(c.isalpha() for c in value) and len(set(value)) >= 4
+            and not value.isdigit())
+
+
+def references(text: str) -> list[Reference]:
+    """Every reference number and commit id of a document, found by its cue."""
+    out: list[Reference] = []
+    if "CVE-" in text or "CAN-" in text:
+        out.extend(Reference(m.start(), m.end(), "generic_id", "reference.cve", "cve_id", m.group())
+                   for m in _CVE.finditer(text))
+    if "-" in text:
+        out.extend(Reference(m.start(), m.end(), "generic_id", "reference.advisory", "advisory_id", m.group())
+                   for m in _ADVISORY.finditer(text))
+    if "#" in text:
+        for m in _HASH_REF.finditer(text):
+            line_start = text.rfind("\n", 0, m.start()) + 1
+            before = text[max(line_start, m.start() - 40):m.start()]
+            cue = _CLOSES.search(before)
+            # "Closes: #...", "Bug#...", "fd.o #...", "See #...": a number glued to "#" is a reference
+            debian = cue is not None and cue.group().lower() in ("closes", "close", "closed") or (
+                before.rstrip().endswith(",") and "closes" in before.lower())
+            sub = "reference.debian_bug" if debian else "reference.issue"
+            out.append(Reference(m.start(1), m.end(1), "generic_id", sub, "hash_cue" if cue else "hash_ref",
+                                 m.group(1)))
+    if "PR" in text or "GH" in text or "BZ" in text or "LP" in text:
+        for m in _PR.finditer(text):
+            g = 1 if m.group(1) else 2 if m.group(2) else 3
+            s, e = (m.start(g), m.end(g)) if g != 2 else (m.start(), m.end())
+            out.append(Reference(s, e, "generic_id", "reference.pr", "pr_cue", text[s:e]))
+    for m in _BUG_WORD.finditer(text):
+        g = 1 if m.group(1) else 2
+        out.append(Reference(m.start(g), m.end(g), "generic_id", "reference.bug", "bug_word", m.group(g)))
+    if "/" in text:
+        out.extend(Reference(m.start(1), m.end(1), "generic_id", "reference.bug", "bug_url", m.group(1))
+                   for m in _BUG_URL.finditer(text))
+        out.extend(Reference(m.start(1), m.end(1), "generic_id", "reference.handle", "handle", m.group(1))
+                   for m in _HANDLE.finditer(text))
+    lines = list(_BUG_LINE.finditer(text))
+    for i, m in enumerate(lines):
+        # a list: another such line right before or after (a lone number at a line start is no list)
+        near = any(abs(text.count("\n", min(m.start(), o.start()), max(m.start(), o.start()))) <= 2
+                   for o in lines[max(0, i - 1):i + 2] if o is not m)
+        if near:
+            out.append(Reference(m.start(1), m.end(1), "generic_id", "reference.bug_list", "bug_list", m.group(1)))
+    for signal, rx in _COMMIT_CUES:
+        for m in rx.finditer(text):
+            v = m.group(1)
+            if not _hexlike(v) or 12 < len(v) < 40 or len(v) > 40:
+                continue  # git abbreviates to 7-12 characters; a full SHA-1 is 40
+            sub = "commit.full" if len(v) == 40 else "commit.abbreviated"
+            out.append(Reference(m.start(1), m.end(1), "hex_digest", sub, signal, v))
+    return _disjoint(out)
+
+
+def _disjoint(refs: list[Reference]) -> list[Reference]:
+    """One reference per region, the longest (then the first found) winning."""
+    out: list[Reference] = []
+    for r in sorted(refs, key=lambda r: (r.start, -(r.end - r.start))):
+        if out and r.start < out[-1].end:
+            continue
+        out.append(r)
+    return out
+
+
+# ---- numbers that are no random facts ------------------------------------------------------------
+
+_YEAR = re.compile(r"(?:19|20)\d\d")
+_GROUPS = re.compile(r"[,;\s\-–/]+")
+_QUARTER = re.compile(r"(?:19|20)\d\d ?[QH]\d|[QH]\d ?(?:19|20)\d\d")
+_DAY_YEAR = re.compile(r"\d{1,2},? (?:19|20)\d\d|\d{1,2}/(?:19|20)\d\d")
+_DECIMALS = re.compile(r"\d+\.\d+(?: \d+\.\d+)+|0\.\d+")
+_STANDARD_VALUE = re.compile(r"(?:RFC|ISO|IEC|IEEE|ECMA|POSIX|GOST|ANSI|FIPS|DIN|JIS|SP|PR|GH)[ \-]?\d")
+_DOTTED = re.compile(r"(?:0|[1-9]\d{0,2})(?:\.\d{1,3}){2,}")
+_PLUS_VERSION = re.compile(r"[0-9A-Za-z.~]\+[0-9A-Za-z]")
+_ZONE = re.compile(r"^\d{1,2} ?[+\-]\d{4}$")
+_STANDARD_CUE = re.compile(
+    r"(?:\b(?:RFC|ISO(?:/IEC)?|IEC|ECMA|POSIX|GOST|DFARS?|DFARs|FARs?|CFR|IEEE|ANSI|ITU(?:-T)?|NIST|SP ?800|"
+    r"FIPS|C\.F\.R\.|EN|DIN|JIS|BS|UN|ECE|EC|EU|EEC|OIDs?|ASN\.1|X|Directive|Regulation|Clause|clause|section|Section|"
+    r"sect\.|chapter|Chapter|§|art\.|Article|paragraph|Table|table|figure|Figure|Appendix)[\s.\-/]{0,3}"
+    r"(?:No\.? ?)?$)")
+_VERSION_CUE = re.compile(
+    r"(?i:(?:\bversions?|\bver\.?|\bv|\brelease[sd]?|\bpolicy|standards-version:?|\bupgraded? to|\bbump(?:ed)? to|"
+    r"\bupstream|\bnew upstream(?: release| version)?|\bdebhelper|<<|>>|<=|>=|\(=)\s?)$")
+#: Words before a dotted number that make a version of an address-like one ("before 1.7.9.5").
+_IP_WORDS = re.compile(r"(?i:\b(?:ip|ips|ipv4|address|addr|host|server|dns|gateway|client|connect\w*|ping|"
+                       r"resolver|nameserver|subnet|route|proxy|port)\b|ip|地址)")
+_HEADER = re.compile(r"^[a-z0-9][a-z0-9.+\-]* \(([^()\n]{1,80})\) [\w\-]+(?: [\w\-]+)*; urgency=", re.M)
+_DOC_PLACEHOLDER = re.compile(r"(?i:(?:\bexample_number|\bexample|\bsample|\bdummy|\bplaceholder|>>>)"
+                              r"\W{0,4}(?:\w+\W{1,3}){0,1}$)")
+_STATE = re.compile(r"(?:\b[A-Z]{2},?\s{1,2}|\b(?:zip|postal|postcode|post code|plz|cep|cap)\b\W{0,3})$", re.I)
+_CONSTANT_IPS = frozenset({"255.255.255.255", "255.255.255.0", "255.255.0.0", "255.0.0.0", "0.0.0.0", "::", "::1"})
+
+
+def _line_of(text: str, start: int) -> tuple[int, int]:
+    lo = text.rfind("\n", 0, start) + 1
+    hi = text.find("\n", start)
+    return lo, len(text) if hi < 0 else hi
+
+
+def not_a_fact(text: str, start: int, end: int, kind: str) -> str | None:
+    """Why ``text[start:end]``, read as ``kind``, is no random fact, or None.
+
+    The reasons, in order: "cut" (the value starts or ends inside a token or at a separator),
+    "year list", "timestamp", "date", "version", "standard number", "postal code", "code
+    constant", "code table", "placeholder", "constant". Dates of birth are dates: only reasons
+    other than "date" and "year list" apply to them.
+    """
+    if kind in STRUCTURAL:
+        return None
+    value = text[start:end]
+    before = text[max(0, start - 40):start]
+    after = text[end:end + 16]
+    if kind == "ip_address":
+        return _ip_reason(text, start, end, value, before, after)
+    if value[-1] in ",;:-./" or value[0] in ",;:-./" or ("(" in value) != (")" in value):
+        return "cut"
+    if before[-1:] == "/" and before[-2:-1].isalnum():
+        return "cut"  # the tail of a path or of a list of numbers: "nistp256/384/521", "RFCs 4491/4357"
+    if after[:1] == "/" and after[1:2].isalnum() or after[:2] == "-g" and after[2:3].isalnum():
+        return "cut"  # a number a path or a git describe goes on from ("10.1007/s00453", "2.24.32-62-g56c6")
+    if before[-1:] in ("-", "\u2212") and before[-2:-1] in ("", " ", "(", "=", "\t", "\n", "[", ","):
+        return "quantity"  # a signed number: "-700975964"
+    digits = sum(c.isdigit() for c in value)
+    if not digits:
+        return None
+    groups = [g for g in _GROUPS.split(value) if g]
+    if kind != "date_of_birth":
+        years = groups[:-1] if len(groups) > 1 and groups[-1].isalpha() and len(groups[-1]) <= 2 else groups
+        if years and all(_YEAR.fullmatch(g) or (len(g) <= 2 and g.isdigit() and i) for i, g in enumerate(years)) \
+                and _YEAR.fullmatch(years[0]):
+            return "year list"  # "2013, 2014, 2017", "1996-1999, 2000-2003", "1984,2000 S" (of "S.L. Moshier")
+        if _date_digits(value) or _DAY_YEAR.fullmatch(value) or _QUARTER.fullmatch(value):
+            return "date"  # "20200714", "26 2006" of "Oct 26 2006", "13/2019"
+    if _ZONE.match(value) or (before[-1:] == ":" and before[-2:-1].isdigit()) or (
+            after[:1] == ":" and after[1:2].isdigit() and kind != "ip_address"):
+        return "timestamp"
+    if "0x" in value[:2].lower():
+        return "code constant"
+    if ".." in value or after.startswith(("..", "…")) or before.endswith(("..", "…")):
+        return "code table"
+    if value[0].isdigit() and _STANDARD_CUE.search(before[-14:]) or _STANDARD_VALUE.match(value):
+        return "standard number"
+    if _in_header_version(text, start, end):
+        return "version"
+    if "~" in value or _PLUS_VERSION.search(value) or after[:1] in ("~", "+") and after[1:2].isalnum():
+        return "version"
+    if _VERSION_CUE.search(before[-24:]) and re.fullmatch(r"\d+(?:[.\-]\d+)+(?:-\d+)?", value) \
+            and value.count(".") >= 1 and not value.startswith("+"):
+        return "version"
+    if _DOTTED.fullmatch(value) and not all(len(g) == 2 for g in value.split(".")) \
+            and not all(len(g) == 3 for g in value.split(".")[1:]):
+        return "version"  # dotted small groups: versions, sections, OIDs ("52.227.19", "2.5.4.3")
+    if kind == "generic_id" and "-" in value and re.search(r"[a-z]{2}", value):
+        return "name"  # package, option and region names: "at-spi2-atk", "us-east-1", "no-tr64"
+    if _DECIMALS.fullmatch(value):
+        return "quantity"  # "0.9583 0.8563"
+    if before[-1:] == "[" and after[:1] == "]" and "-" in value:
+        return "code table"  # a regular expression's character class: "[0-25689]"
+    if re.fullmatch(r"\d{5}(?:-\d{4})?", value) and _STATE.search(before[-16:]):
+        return "postal code"
+    if re.fullmatch(r"\d{5}-\d{4}", value):
+        return "postal code"  # ZIP+4: five digits, a hyphen, four
+    if _table(text, start, end, value, before, after):
+        return "code table"
+    if _DOC_PLACEHOLDER.search(before[-28:]):
+        return "placeholder"
+    return None
+
+
+def _date_digits(value: str) -> bool:
+    """YYYYMMDD, YYYYMMDDhhmm(ss), DDMMYYYY or YYYYMM of a plausible date: snapshot and build stamps."""
+    if not value.isdigit() or len(value) not in (6, 8, 12, 14):
+        return False
+    if len(value) == 6:
+        return 1970 <= int(value[:4]) <= 2039 and 1 <= int(value[4:]) <= 12
+    y, m, d = int(value[:4]), int(value[4:6]), int(value[6:8])
+    if not (1970 <= y <= 2039 and 1 <= m <= 12 and 1 <= d <= 31):
+        if len(value) == 8:  # DDMMYYYY
+            d, m, y = int(value[:2]), int(value[2:4]), int(value[4:])
+            return 1900 <= y <= 2039 and 1 <= m <= 12 and 1 <= d <= 31
+        return False
+    if len(value) >= 12 and not (int(value[8:10]) < 24 and int(value[10:12]) < 60):
+        return False
+    return True
+
+
+def _in_header_version(text: str, start: int, end: int) -> bool:
+    """Inside the version of a Debian changelog header: "pkg (1.2.5.1-1) unstable; urgency=..."."""
+    lo, hi = _line_of(text, start)
+    if hi - lo > 200 or "urgency=" not in text[lo:hi]:
+        return False
+    m = _HEADER.match(text, lo)
+    return m is not None and m.start(1) - 1 <= start and end <= m.end(1) + 1
+
+
+def _ip_reason(text: str, start: int, end: int, value: str, before: str, after: str) -> str | None:
+    try:
+        ip = ipaddress.ip_address(value)
+    except ValueError:
+        return None
+    if value in _CONSTANT_IPS or ip.is_loopback or ip.is_unspecified:
+        return "constant"
+    b, a = before[-1:], after[:1]
+    if b.isascii() and b.isalnum() or b in (":", "/", ".") or a.isascii() and a.isalpha() or a == ":":
+        return "cut"  # "APT::Hashes::RIPE-MD/160::Weak"
+    if ip.version == 6:
+        return "placeholder" if ip in ipaddress.ip_network("2001:db8::/32") else None
+    octets = value.split(".")
+    if octets[0] == "0":
+        return "version"
+    if after[:1] == "-" and after[1:2].isdigit() or after[:1] in ("~", "+"):
+        return "version"  # "1.8.1.2-1": a Debian revision follows
+    if _in_header_version(text, start, end):
+        return "version"
+    if all(len(o) == 1 for o in octets) and not _IP_WORDS.search(before[-40:] + " " + after):
+        return "version"  # "Linux 2.6.8.1", "SP800-38D 5.2.1.1": single-digit groups and no address word
+    if _STANDARD_CUE.search(before[-14:]) or re.search(r"(?i:\boids?\b|commonname|\boid\W)", before[-24:]):
+        return "standard number"
+    return None
+
+
+_LIST_ITEM = re.compile(r"\d+")
+
+
+def _table(text: str, start: int, end: int, value: str, before: str, after: str) -> bool:
+    """A value of a list of small numbers: array literals, tuples, ranges of code points."""
+    if ", " in value or "," in value:
+        items = [g for g in re.split(r",\s*", value) if g]
+        if len(items) >= 2 and all(g.isdigit() and len(g) <= 4 for g in items):
+            return True
+    # a number among others in brackets: "[11,12,13]", "(175, 215, 255)"
+    b = before.rstrip()
+    a = after.lstrip()
+    if b.endswith(("[", "(", ",")) and a[:1] in (",", "]", ")") and len(value) <= 4:
+        return True
+    return False
