@@ -1,0 +1,182 @@
+"""Peak memory of ``factsep scan`` against input size: is it bounded by the batch, not the corpus?
+
+Writes synthetic JSONL corpora of 20, 100 and 200 MB (one file each, so one shard and one worker:
+the worst case for a per-shard accumulation), plus one file holding a single huge record, runs
+``python -m factsep scan FILE --out OUT --workers 1`` on each in its own subprocess and reports that
+process's peak RSS (``os.wait4``'s ``ru_maxrss``). Documents are prose with phone numbers, e-mail
+addresses, UUIDs, hex digests, card-like numbers and random identifiers, every value distinct, so
+any cache or list that grows with the values read shows up as RSS growing with the input.
+
+The figure that matters is the ratio of the largest corpus's peak to the smallest's (flat means
+~1.0); absolute figures depend on the machine and the Python build. Each size runs ``--repeat``
+times and the median is reported.
+
+    python bench/memory.py                          # 20, 100, 200 MB and a 50 MB record
+    python bench/memory.py --sizes 20 200 --repeat 1 --record-mb 0
+    python bench/memory.py --json bench-memory.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+
+_WORDS = (
+    "the report lists a contact for the office and the shipment left on time while the team kept "
+    "notes about invoices meetings travel plans orders and the weather in several cities"
+).split()
+
+
+def _phone(rng: random.Random) -> str:
+    return f"+1 {rng.randint(201, 989)}-{rng.randint(200, 999)}-{rng.randint(0, 9999):04d}"
+
+
+def _fact(rng: random.Random) -> str:
+    pick = rng.randrange(6)
+    if pick == 0:
+        return f"call {_phone(rng)}"
+    if pick == 1:
+        return f"mail {uuid.UUID(int=rng.getrandbits(128)).hex[:10]}@example{rng.randint(1, 999)}.org"
+    if pick == 2:
+        return f"request id {uuid.UUID(int=rng.getrandbits(128), version=4)}"
+    if pick == 3:
+        return f"commit {rng.getrandbits(160):040x}"
+    if pick == 4:
+        return f"order ref {''.join(rng.choice('ABCDEFGHJKLMNPQRSTUVWXYZ23456789') for _ in range(12))}"
+    return f"ticket #{rng.randint(10_000, 9_999_999)}"
+
+
+def _doc(rng: random.Random, target_chars: int) -> str:
+    parts: list[str] = []
+    size = 0
+    while size < target_chars:
+        piece = " ".join(rng.choice(_WORDS) for _ in range(rng.randint(6, 18)))
+        if rng.random() < 0.5:
+            piece += " " + _fact(rng)
+        parts.append(piece + ".")
+        size += len(piece) + 2
+    return " ".join(parts)
+
+
+def write_corpus(path: Path, megabytes: float, seed: int) -> int:
+    """A JSONL file of about ``megabytes`` MB of ~2 KB documents; returns the number of documents."""
+    rng = random.Random(seed)
+    limit = int(megabytes * 1_000_000)
+    n = 0
+    with open(path, "w", encoding="utf-8") as fh:
+        written = 0
+        while written < limit:
+            line = json.dumps({"id": f"d{n}", "text": _doc(rng, rng.randint(800, 3200))}) + "\n"
+            fh.write(line)
+            written += len(line)
+            n += 1
+    return n
+
+
+def write_one_record(path: Path, megabytes: float, seed: int) -> None:
+    """A JSONL file holding one document of about ``megabytes`` MB."""
+    rng = random.Random(seed)
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write(json.dumps({"id": "huge", "text": _doc(rng, int(megabytes * 1_000_000))}) + "\n")
+
+
+def _atomically(path: Path, write: Any) -> None:
+    """Write a corpus under a temporary name, so an interrupted run never leaves a short one behind."""
+    tmp = path.with_name(path.name + ".part")
+    write(tmp)
+    tmp.rename(path)
+
+
+def run_scan(corpus: Path, out: Path, batch_size: int) -> dict[str, Any]:
+    """``factsep scan`` in a child process; its peak RSS (``os.wait4``), wall time and summary."""
+    shutil.rmtree(out, ignore_errors=True)
+    env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    cmd = [sys.executable, "-m", "factsep", "scan", str(corpus), "--out", str(out), "--workers", "1"]
+    cmd += ["--batch-size", str(batch_size), "--json"]
+    with tempfile.TemporaryFile() as stdout, tempfile.TemporaryFile() as stderr:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(cmd, env=env, stdout=stdout, stderr=stderr)
+        _, status, usage = os.wait4(proc.pid, 0)
+        seconds = time.perf_counter() - t0
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        stdout.seek(0)
+        stderr.seek(0)
+        errors = stderr.read().decode()
+        if proc.returncode == 1 and "no document could be read" in errors:  # a record over the bound
+            summary = {"written": 0, "spans": 0}
+        elif proc.returncode != 0:
+            raise SystemExit(f"scan of {corpus} failed ({proc.returncode}): {errors[-2000:]}")
+        else:
+            summary = json.loads(stdout.read())
+    rss_mb = usage.ru_maxrss / 1024  # KiB on Linux
+    return {"peak_rss_mb": rss_mb, "seconds": seconds, "written": summary["written"], "spans": summary["spans"]}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--sizes", type=float, nargs="*", default=[20, 100, 200], help="corpus sizes in MB")
+    ap.add_argument("--record-mb", type=float, default=50, help="size of the one-record file (0: none)")
+    ap.add_argument("--repeat", type=int, default=3, help="runs per size (the median is reported)")
+    ap.add_argument("--batch-size", type=int, default=256)
+    ap.add_argument("--workdir", type=Path, default=None, help="where corpora go (default: a temp dir)")
+    ap.add_argument("--json", type=Path, default=None, help="also write the results here")
+    args = ap.parse_args()
+
+    work = args.workdir or Path(tempfile.mkdtemp(prefix="factsep-bench-memory-"))
+    work.mkdir(parents=True, exist_ok=True)
+    cases: list[tuple[str, Path, float]] = []
+    for mb in args.sizes:
+        path = work / f"corpus-{mb:g}mb.jsonl"
+        if not path.exists():
+            _atomically(path, lambda tmp, mb=mb: write_corpus(tmp, mb, seed=int(mb)))
+        cases.append((f"{mb:g} MB corpus", path, path.stat().st_size / 1e6))
+    if args.record_mb > 0:
+        path = work / f"record-{args.record_mb:g}mb.jsonl"
+        if not path.exists():
+            _atomically(path, lambda tmp: write_one_record(tmp, args.record_mb, seed=7))
+        cases.append((f"one {args.record_mb:g} MB record", path, path.stat().st_size / 1e6))
+
+    results: list[dict[str, Any]] = []
+    print(f"{'input':>22} {'MB':>7} {'docs':>8} {'peak RSS MB (median)':>21} {'runs':>24} {'wall s':>7}")
+    for name, path, mb in cases:
+        runs = [run_scan(path, work / "out", args.batch_size) for _ in range(args.repeat)]
+        peaks = [r["peak_rss_mb"] for r in runs]
+        row = {
+            "input": name,
+            "mb": round(mb, 1),
+            "docs": runs[0]["written"],
+            "spans": runs[0]["spans"],
+            "peak_rss_mb": round(statistics.median(peaks), 1),
+            "peak_rss_runs": [round(p, 1) for p in peaks],
+            "wall_s": round(statistics.median(r["seconds"] for r in runs), 1),
+        }
+        results.append(row)
+        print(
+            f"{name:>22} {row['mb']:>7} {row['docs']:>8} {row['peak_rss_mb']:>21} "
+            f"{str(row['peak_rss_runs']):>24} {row['wall_s']:>7}"
+        )
+    corpora = [r for r in results if r["input"].endswith("corpus")]
+    if len(corpora) >= 2:
+        ratio = corpora[-1]["peak_rss_mb"] / corpora[0]["peak_rss_mb"]
+        print(f"peak RSS {corpora[-1]['input']} / {corpora[0]['input']}: {ratio:.2f}")
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2) + "\n")
+    if args.workdir is None:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
