@@ -15,6 +15,7 @@ use memchr::memrchr;
 use rayon::prelude::*;
 use regex_automata::hybrid::dfa::{Cache, DFA};
 use regex_automata::nfa::thompson;
+use regex_automata::util::pool::Pool;
 use regex_automata::{meta, util::syntax, Anchored, Input, MatchKind};
 
 /// Why a pattern cannot be used, or a batch cannot be scanned.
@@ -35,10 +36,14 @@ pub struct Found {
     pub end: Vec<i32>,
 }
 
+type CacheMaker = Box<dyn Fn() -> Cache + Send + Sync + std::panic::RefUnwindSafe + std::panic::UnwindSafe>;
+
 /// The compiled cover pattern.
 pub struct Cover {
     start: meta::Regex,
     longest: DFA,
+    /// lazy DFA caches kept across tasks and batches: a fresh cache rebuilds its states
+    caches: Pool<Cache, CacheMaker>,
     slice: usize,
     max_chars: usize,
 }
@@ -81,7 +86,9 @@ impl Cover {
             )
             .build(pattern)
             .map_err(|e| CoverError(format!("cover pattern does not compile as a DFA: {e}")))?;
-        Ok(Cover { start, longest, slice, max_chars })
+        let for_caches = longest.clone();
+        let caches: Pool<Cache, CacheMaker> = Pool::new(Box::new(move || for_caches.create_cache()));
+        Ok(Cover { start, longest, caches, slice, max_chars })
     }
 
     /// All candidates of a batch; `docs` are UTF-8 (or surrogate-pass) bytes.
@@ -95,7 +102,7 @@ impl Cover {
         let found: Vec<PieceFound> = pieces
             .par_iter()
             .with_min_len(4)
-            .map_init(|| self.longest.create_cache(), |cache, piece| self.scan_piece(cache, piece.2))
+            .map_init(|| self.caches.get(), |cache, piece| self.scan_piece(cache, piece.2))
             .collect();
         let total: usize = found.iter().map(|f| f.start.len()).sum();
         let mut out = Found {
