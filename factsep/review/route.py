@@ -578,9 +578,14 @@ def route(
     texts = span_texts(out, chosen, config.text_field)
     version = versions.scan_model_version(out)
     tasks = build_tasks(chosen, texts, config.context_chars, neighbours, human_accepted, version)
-    while neighbours and len(chosen) > 1 and sum(len(asked(t)) for t in tasks) > room:
-        chosen = chosen[:-1]  # the windows showed more neighbours than estimated: trim to the budget
+    shown = sum(len(asked(t)) for t in tasks)
+    while neighbours and len(chosen) > 1 and shown > room:
+        # the windows showed more neighbours than estimated: trim to the budget, the last picks
+        # first, several at a time when far over (each chosen span brings shown / chosen)
+        drop = max(1, min(len(chosen) - 1, (shown - room) * len(chosen) // (2 * shown)))
+        chosen = chosen[:-drop]
         tasks = build_tasks(chosen, texts, config.context_chars, neighbours, human_accepted, version)
+        shown = sum(len(asked(t)) for t in tasks)
     by_kind: dict[str, int] = {}
     for t in tasks:
         for s in asked(t):
