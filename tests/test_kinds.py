@@ -33,14 +33,14 @@ def found(detector: Detector, text: str) -> list[tuple[str, str]]:
 POSITIVES: list[tuple[str, str, str]] = [
     ("Call me at +1 650-253-0000 tomorrow.", "+1 650-253-0000", "phone_number"),
     ("Our London office: +44 20 7946 0958.", "+44 20 7946 0958", "phone_number"),
-    ("They're not answering at 780-999-2181", "780-999-2181", "phone_number"),
-    ("我的电话号是541-754-3010.", "541-754-3010", "phone_number"),
+    ("Nobody is answering at 617-253-1000", "617-253-1000", "phone_number"),
+    ("我的电话是212-736-5000。", "212-736-5000", "phone_number"),
     ("Write to jane.doe@mailhost.net for details.", "jane.doe@mailhost.net", "email_address"),
     ("The server at 203.0.113.42 refused the connection.", "203.0.113.42", "ip_address"),
     ("The mirror answers on 2a01:4f8:c17:3b2a::7e at night.", "2a01:4f8:c17:3b2a::7e", "ip_address"),
     ("The adapter's MAC is 00:1a:2b:3c:4d:5e.", "00:1a:2b:3c:4d:5e", "mac_address"),
     ("Please charge card 4539 1488 0343 6467 for the order.", "4539 1488 0343 6467", "credit_card"),
-    ("card number 630427373398 is lost", "630427373398", "credit_card"),
+    ("the maestro card 630487511895 was reported lost", "630487511895", "credit_card"),
     ("Transfer it to DE89 3704 0044 0532 0130 00 please.", "DE89 3704 0044 0532 0130 00", "iban"),
     ("my iban is gb82west12345698765432", "gb82west12345698765432", "iban"),
     ("The routing number is 021000021.", "021000021", "bank_account"),
@@ -52,47 +52,47 @@ POSITIVES: list[tuple[str, str, str]] = [
     ("The CUIT 20-12345678-6 was checked by the clerk.", "20-12345678-6", "tax_id"),
     ("SIREN 552 008 443, Paris.", "552 008 443", "tax_id"),
     # a dash between spaces, or a Unicode dash, inside the value
-    ("The NIT 800228175 - 2 was checked by the clerk.", "800228175 - 2", "tax_id"),
-    ("Our VAT number is DE - 231969187.", "DE - 231969187", "tax_id"),
-    ("The account reads 03\u20101355\u20100659087\u201000 and nothing else.", "03\u20101355\u20100659087\u201000",
+    ("The NIT 670899406 - 6 was checked by the clerk.", "670899406 - 6", "tax_id"),
+    ("Our VAT number is DE - 991389693.", "DE - 991389693", "tax_id"),
+    ("The account reads 01\u20100853\u20107960212\u201063 and nothing else.", "01\u20100853\u20107960212\u201063",
      "bank_account"),
     # a phone word glued to the number by a hyphen ("-Fax") is context all the same
     ("Send it to 07700 063 966-Fax", "07700 063 966", "phone_number"),
     # a date glued on after the number is not part of it
-    ("Purchasing Phone (914)349-8600 04/21/2020 12:37:30", "(914)349-8600", "phone_number"),
+    ("Front desk phone (212)736-5000 03/15/2021 09:12:44", "(212)736-5000", "phone_number"),
     # a Chinese line and its extension after a hyphen
-    ("My phone number is +86 20 61302222-8866.", "+86 20 61302222-8866", "phone_number"),
+    ("Reach our Beijing desk at +86 10 65529988-8012.", "+86 10 65529988-8012", "phone_number"),
     # short digits split where no tax format splits them are a phone number's groups
     ("I didn't get any message on my registered 024 971 50 30.", "024 971 50 30", "phone_number"),
     # ... and split where the format does, a tax number
-    ("Austrian tax number 98 0500219 filed.", "98 0500219", "tax_id"),
+    ("Austrian tax number 16 5515214 filed.", "16 5515214", "tax_id"),
     # a register number with spaces where its format has slashes
-    ("The company is registered as J40 14850 2021 in Bucharest.", "J40 14850 2021", "tax_id"),
+    ("The company is registered as J12 79772 2015 in Bucharest.", "J12 79772 2015", "tax_id"),
     # a negated verb is no denial of the kind
     ("Please do not share my phone number 650-253-0000 with anyone.", "650-253-0000", "phone_number"),
     # a hyphenated name (spaCy splits it) whose first letter alone would be a negative ("v" 1.2)
-    ("Our v-number is 330833.", "330833", "tax_id"),
+    ("Our v-number is 426520.", "426520", "tax_id"),
     ("It is catalogued as ISBN 978-0-306-40615-7.", "978-0-306-40615-7", "isbn"),
-    ("See the book 0-19-963209-X for details.", "0-19-963209-X", "isbn"),
+    ("See the book 0-306-40615-2 for details.", "0-306-40615-2", "isbn"),
     ("The journal has ISSN 0378-5955.", "0378-5955", "issn"),
     ("Apple's ISIN is US0378331005.", "US0378331005", "security_id"),
     ("The SEDOL B0YBKJ7 is listed.", "B0YBKJ7", "security_id"),
     ("request id 3f2b8c1e-9d4a-4e6b-8a7c-2d1e0f9b5a43 failed", "3f2b8c1e-9d4a-4e6b-8a7c-2d1e0f9b5a43", "uuid"),
-    ("GUID {06e828879afc4064abadf6fb60b8a1f3} is registered", "{06e828879afc4064abadf6fb60b8a1f3}", "uuid"),
+    ("GUID {c838f165b97e4be5881ff54cc9757429} is registered", "{c838f165b97e4be5881ff54cc9757429}", "uuid"),
     # a GUID as an SQL binary literal is written with its quotes, as in braces
-    ("INSERT INTO t VALUES (X'06e82887-9afc-4064-abad-f6fb60b8a1f3');", "X'06e82887-9afc-4064-abad-f6fb60b8a1f3'",
+    ("INSERT INTO t VALUES (X'c838f165-b97e-4be5-881f-f54cc9757429');", "X'c838f165-b97e-4be5-881f-f54cc9757429'",
      "uuid"),
-    ("X'06e828879afc4064abadf6fb60b8a1f3'", "X'06e828879afc4064abadf6fb60b8a1f3'", "uuid"),
+    ("X'c838f165b97e4be5881ff54cc9757429'", "X'c838f165b97e4be5881ff54cc9757429'", "uuid"),
     # a US driving licence has no check digit: the licence word makes the reading, letter and all
-    ("My driver's license number is U62928788557186", "U62928788557186", "national_id"),
-    ("my driver's license number is 2270-66-1551", "2270-66-1551", "national_id"),
+    ("My driver's license number is K73810264519023", "K73810264519023", "national_id"),
+    ("my driver's license number is 3381-42-7719", "3381-42-7719", "national_id"),
     # in Chinese text a number is dialled in China first, not read as a Costa Rican id
     ("宝爵台球会所：13604779660", "13604779660", "phone_number"),
     # ... while a Chinese or Japanese identity number there keeps its reading
     ("身份证号码 11010519491231002X", "11010519491231002X", "national_id"),
     ("法人税番号 7000012050002 です", "7000012050002", "tax_id"),
     # zero-padded octets are an address all the same
-    ("08.008.08.08 is the ip address", "08.008.08.08", "ip_address"),
+    ("Our gateway ip is 010.020.030.040", "010.020.030.040", "ip_address"),
     ("sha256: 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
      "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", "hex_digest"),
     ("export TOKEN=ghp_Z3x9QmT7bW2kLp8RvN4sYc6HdJ1fUe5AoGi0", "ghp_Z3x9QmT7bW2kLp8RvN4sYc6HdJ1fUe5AoGi0",
@@ -102,8 +102,8 @@ POSITIVES: list[tuple[str, str, str]] = [
     ("The car's VIN is 1M8GDM9AXKP042788.", "1M8GDM9AXKP042788", "vin"),
     ("She was born on 14 March 1987 in Lyon.", "14 March 1987", "date_of_birth"),
     ("DOB: 03/04/1975", "03/04/1975", "date_of_birth"),
-    ("Our ISIL is CH-000425-9.", "CH-000425-9", "generic_id"),
-    ("CAS: 7732-18-5", "7732-18-5", "generic_id"),
+    ("Our ISIL is DE-101.", "DE-101", "generic_id"),
+    ("CAS: 26-58-4", "26-58-4", "generic_id"),
 ]
 
 
@@ -118,7 +118,7 @@ def test_a_url_host_is_no_email_address(detector: Detector) -> None:
 
 def test_digits_cut_from_a_code_wait_for_review(detector: Detector) -> None:
     """Digits read out of a letter-led code are a guess at the code, not an auto-accepted id."""
-    spans = detector.detect("My identity card number is U62928788557186.")
+    spans = detector.detect("My identity card number is K73810264519023.")
     assert all(s.decision != AUTO_ACCEPT for s in spans), [(s.text, s.confidence) for s in spans]
 
 
@@ -176,7 +176,7 @@ NEGATIVES: list[tuple[str, tuple[str, ...]]] = [
     ("I wrote down BRN 105-17-41513 yesterday.", ("isbn",)),
     ("Please charge card 4539 1488 0343 6467 for the order.", ("phone_number", "tax_id", "national_id")),
     # invalid shapes
-    ("错误的IP例子1111.1.1.1", ("ip_address",)),
+    ("错误的IP例子2222.3.4.5", ("ip_address",)),
     ("wrong address 256.1.1.1", ("ip_address",)),
     ("The nil id 00000000-0000-0000-0000-000000000000 is reserved.", ("uuid",)),
     ("The MAC 00:00:00:00:00:00 is unset.", ("mac_address",)),
@@ -185,13 +185,13 @@ NEGATIVES: list[tuple[str, tuple[str, ...]]] = [
     ("Both a..bc@outlook.com and .abc@hotmail.com are not valid.", ("email_address",)),
     ("The hash 9f86d081884c7d659a2feaa0c55ad01 is cut short.", ("hex_digest",)),
     ("The treaty was signed on 14 March 1987.", ("date_of_birth",)),
-    ("-2208960000 doesn't look like a phone number", ("phone_number",)),
+    ("-3155673600 doesn't look like a phone number", ("phone_number",)),
     # the sentence denies the kind
-    ("(39 (6)) 345276 doesn't look like a phone number.", ("phone_number",)),
-    ("(39 (6)) 345276看起来不像电话号", ("phone_number",)),
-    ("9a1-677-0060 and a91-677-0060 are not phone numbers", ("phone_number",)),
-    ("(456 (4)) 345 não parece um número telefônico.", ("phone_number",)),
-    ("错误的IPV6地址JKLN:ssej::1", ("ip_address",)),
+    ("(41 (7)) 582931 doesn't look like a phone number.", ("phone_number",)),
+    ("(41 (7)) 582931看起来不像电话号", ("phone_number",)),
+    ("7b2-481-3390 and b72-481-3390 are not phone numbers", ("phone_number",)),
+    ("(782 (3)) 519 não parece um número telefônico.", ("phone_number",)),
+    ("错误的IPV6地址QRST:wxyz::2", ("ip_address",)),
     ("The period 1952-1960 was calm.", ("issn",)),
     # ... and without one, digits of a licence's shape are no licence
     ("The order 5130634 shipped on Monday.", ("national_id",)),
@@ -254,7 +254,7 @@ def test_bits_isbn13_about_31() -> None:
 def test_bits_uuid4_is_122_and_other_versions_less() -> None:
     uuid = get_kind("uuid")
     assert uuid.bits("3f2b8c1e-9d4a-4e6b-8a7c-2d1e0f9b5a43") == 122
-    assert uuid.bits("123e4567-e89b-12d3-a456-426655440000") < 122
+    assert uuid.bits("5f0c2d8e-3a1b-11ee-9c4d-0242ac120002") < 122
 
 
 def test_bits_ten_digit_phone_30_to_33() -> None:
@@ -295,7 +295,7 @@ def test_fractions_are_not_identifiers() -> None:
 def test_capitals_that_read_like_no_word_are_likelier_a_bank_code(detector: Detector) -> None:
     from factsep.kinds.ids import word_logp
 
-    assert word_logp("ABSOLUTE") > word_logp("AGBMDEMM")
+    assert word_logp("ABSOLUTE") > word_logp("QZXKDEWW")
     assert found(detector, "SWIFT code COBADEFFXXX") == [("bank_account", "COBADEFFXXX")]
     assert found(detector, "The word ABSOLUTE is here") == []  # a valid BIC shape: AB-SO-LU-TE
     assert found(detector, "STANDARD") == []

@@ -56,12 +56,12 @@ _DASH = "(?:" + "|".join(["-", *DASHES]) + ")"
 _MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]{0,6}\.?"
 COVER_PATTERN = "|".join([
     # digit-bearing tokens, chained over one space, comma or slash when the next starts with a digit,
-    # a +, a (, a short capital prefix ("GB82 WEST 1234", "0176 -12345678", "Tel: 030 1234") or a
-    # phone extension ("0161 123 4567 ext. 123")
+    # a +, a (, a short capital prefix ("GB82 WEST 1234", "0157 -23456719", "Tel: 030 1234") or a
+    # phone extension ("0161 496 0732 ext. 123")
     rf"(?:\b[A-Z]{{1,5}}(?:[:#.]? ?| ?{_DASH} ?))?[+(]?{_LEAD}{{0,24}}\d{_TOKEN}*"
     rf"(?:(?: ?[,/]? |, ?| ?{_DASH} ?)[\-+(]?(?:[A-Z]{{1,4}} |ext\.? |x )?{_LEAD}{{0,12}}\d{_TOKEN}*)*"
-    # ... and a check letter (not the words "A" and "I") or a VAT suffix after the last ("K 11723003 M",
-    # "965 920 358 MVA")
+    # ... and a check letter (not the words "A" and "I") or a VAT suffix after the last ("K 25391104 M",
+    # "974 760 673 MVA")
     rf"(?: (?:[B-HJ-Z]|{'|'.join(ID_SUFFIXES)})\b)?",
     # dates with a month name: 14 March 1987, March 14th, 1987
     rf"\b\d{{1,2}}(?:st|nd|rd|th)? {_MONTH},? \d{{4}}",
@@ -73,7 +73,7 @@ COVER_PATTERN = "|".join([
     r"\b[A-Z]{6}[A-Z0-9]{0,5}\b",
     r"\b[A-Z]{1,4}-[A-Za-z0-9:/\-]{1,16}",
     r"\b[0-9A-Fa-f]{2}(?:[:\-][0-9A-Fa-f]{2}){5}\b",
-    # GUIDs as SQL binary literals, quotes and all: X'06e82887-9afc-...'
+    # GUIDs as SQL binary literals, quotes and all: X'c838f165-b97e-...'
     r"\b[xX]'[0-9A-Fa-f\-]{32,36}'",
 ])
 

@@ -314,7 +314,7 @@ class Detector:
         # a number that goes on past a dot or comma ("v4.16.17.6" read from "16.17.6") is a piece
         partial = partial or (before in ".," and text[start - 2:start - 1].isdigit()) or (
             after in ".,-/" and text[end + 1:end + 2].isdigit())
-        # ... and so is one right after an area code in parentheses ("456-7890" of "(123) 456-7890")
+        # ... and so is one right after an area code in parentheses ("736-5000" of "(123) 736-5000")
         partial = partial or (start >= 3 and before == " " and text[start - 2] == ")" and text[start - 3].isdigit())
         name = kind.name
         phrases = self._phrases_of(kind)
@@ -322,7 +322,7 @@ class Detector:
         # signals of where the value sits, beside the partial flag (see factsep.detection.scoring)
         place = W_DENIED if self.context.denies(text, start, end, phrases.denial) else 0.0
         if before.isascii() and before.isalpha() and text[start].isdigit():
-            place += W_GLUED_LETTER  # the digits of a code: "U62928788557186" read from its "6..."
+            place += W_GLUED_LETTER  # the digits of a code: "U73810264519023" read from its "7..."
         if after == "/" and text[end - 1:end].isalpha() and _path_follows(text, end + 1):
             place += W_URL_HOST  # a host name a path goes on from: "abc@efg.com/wiki#cite" is a URL
         for v in options:
@@ -446,7 +446,7 @@ class Detector:
 
     def _read_rivals_context(self, text: str, hits: list[Hit]) -> list[Hit]:
         """Read the skipped context of hits that overlap a hit of another kind: "call me at
-        780-999-2181" is a phone number, however strong the tax-number reading is alone."""
+        617-253-1000" is a phone number, however strong the tax-number reading is alone."""
         if len(hits) < 2 or all(h.context_read for h in hits):
             return hits
         rivals: set[int] = set()
@@ -532,7 +532,7 @@ def foreign(subtype: str | None, script: str) -> bool:
     """A national format ("stdnum.cr.cr") of a country that does not write in ``script``.
 
     Phone regions are not judged so: a foreign line is written in its own plan's groups, which
-    the phone kind already weighs ("(123) 456-7890" in a Chinese sentence is an American line)."""
+    the phone kind already weighs ("(123) 736-5000" in a Chinese sentence is an American line)."""
     if not subtype or not subtype.startswith("stdnum."):
         return False
     parts = subtype.split(".")
@@ -545,7 +545,7 @@ _COUNTRY_BEFORE = re.compile(r"\b([A-Z]{2})[ \-]?$")
 
 
 def _country_before(text: str, start: int, subtype: str | None) -> bool:
-    """A country code written before the value that its format belongs to ("CZ 61467839")."""
+    """A country code written before the value that its format belongs to ("CZ 25596641")."""
     if not subtype or not subtype.startswith("stdnum."):
         return False
     m = _COUNTRY_BEFORE.search(text, max(0, start - 4), start)

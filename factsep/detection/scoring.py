@@ -18,10 +18,10 @@ foreign script        -2.0 for a country's identity or tax format where the text
                       in another country's script (Han, Kana, Hangul): a Costa Rican id in a
                       Chinese sentence is a Chinese mobile number
 negative context      -3.0 for a negative word ("page", "$", "version") in the window
-backoff               -1.0 per trailing group dropped to make a value validate ("211 082" of "211 082 588 59")
+backoff               -1.0 per trailing group dropped to make a value validate ("324 915" of "324 915 807 12")
 partial token         -1.5 when the value is cut out of a longer token ("+1 650..." read from "1 650...")
 glued letter          -1.5 more when that token is a code with a letter right before the digits
-                      ("62928788557186" of "U62928788557186")
+                      ("73810264519023" of "U73810264519023")
 made-up pattern       -1.5 when the digits are a run (12345678), a repeat (1212 1212) or one digit
 ====================  ==========================================================================
 

@@ -156,11 +156,11 @@ def date_or_quantity(value: str) -> bool:
 
 
 #: Dashes people write between the groups of a number besides "-": hyphen, non-breaking hyphen,
-#: figure dash, en dash, em dash, horizontal bar ("890 981 268 — 4", "03‐1355‐0659087‐00").
+#: figure dash, en dash, em dash, horizontal bar ("712 304 955 — 4", "01‐0853‐7960212‐63").
 DASHES = "\u2010\u2011\u2012\u2013\u2014\u2015"
 
 #: Words written after a number as part of it: the VAT suffixes of Switzerland and Norway
-#: ("CHE-105.838.471 MWST", "965 920 358 MVA"). The candidate pass keeps them with the number.
+#: ("CHE-116.281.710 MWST", "974 760 673 MVA"). The candidate pass keeps them with the number.
 ID_SUFFIXES = ("MWST", "MwSt", "TVA", "IVA", "MVA")
 
 #: Words that say a nearby number is a telephone number: context of phone_number, negative

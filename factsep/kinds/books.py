@@ -37,7 +37,7 @@ def validate_isbn(value: str, opts: Mapping[str, Any]) -> Validation | None:
 
 def _hyphenated_as_published(value: str, number: str) -> bool:
     """Publishers print an ISBN split at its registration group, registrant and publication
-    (0-306-40615-2); a separator elsewhere ("105-17-41513", a Korean business number) says the
+    (0-306-40615-2); a separator elsewhere ("120-81-47521", a Korean business number) says the
     digits are something else. Fewer separators than the ranges allow are fine (978-0306406157)."""
     try:
         published = stdnum_isbn.format(number)

@@ -54,9 +54,9 @@ W_UNWORDLIKE = 1.5
 WORD_PAIR_LOGP = -6.4
 W_FIVE_DIGITS = -3.0
 #: Logits when the value's hyphens, dots or slashes fall where the format never puts a separator
-#: (a hyphenated "1-0054-1023" read as a nine-digit UNP, written bare in every example).
+#: (a hyphenated "1-0073-2041" read as a nine-digit UNP, written bare in every example).
 W_LAYOUT_MISMATCH = -2.0
-#: Logits when the format zero-pads the value to its length ("111090412" as CPF 01-1109-0412).
+#: Logits when the format zero-pads the value to its length ("112050318" as CPF 01-1205-0318).
 W_PADDED = -1.5
 #: Bits of redundancy that are evidence of a format on their own: two check characters or more.
 EVIDENT_REDUNDANCY = 6.6
@@ -64,9 +64,9 @@ EVIDENT_REDUNDANCY = 6.6
 _SEP = re.compile(rf"[\s\-./:,{DASHES}]")
 _SHAPE = str.maketrans("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ", "9" * 10 + "A" * 26)
 
-# An identifier: up to 4 letters of prefix (or a country code and a letter: "ES B-58378431"), then
+# An identifier: up to 4 letters of prefix (or a country code and a letter: "ES B-61524837"), then
 # a digit, then letters/digits in groups split by single separators (or a dash between spaces:
-# "800228175 - 2", before a digit); a trailing group is either digit-bearing, one or two check letters, or a VAT
+# "670899406 - 6", before a digit); a trailing group is either digit-bearing, one or two check letters, or a VAT
 # suffix ("MWST").
 ID_PATTERN = (
     r"\b(?:[A-Z]{2}[ \-]{1,3}[A-Z]-? ?|[A-Z]{1,4}:? ?[\-.]?|[A-Z]{2} ?_D_ ?)?\d"
@@ -171,7 +171,7 @@ def _prefix_words(kind: str) -> frozenset[str]:
 
 
 def _tiny_groups(value: str) -> bool:
-    """1.1.1.256 or 3.4.5-6 are versions and arithmetic; more than six groups is a list of numbers.
+    """1.2.3.256 or 3.4.5-6 are versions and arithmetic; more than six groups is a list of numbers.
 
     Only one-digit groups count: a one-letter group is a check letter or series (A-700555-R).
     """
@@ -281,14 +281,14 @@ def stdnum_validator(kind: str):
         if date_or_quantity(value):
             return None  # 03/04/1975, 2021-03-14: dates are not identifiers
         word = _WORD_PREFIX.match(value)
-        # Two capitals may be a country code even when they spell a context word ("NO 966 813 946
+        # Two capitals may be a country code even when they spell a context word ("NO 923 614 587
         # MVA"): the formats that carry one decide.
         country = word is not None and len(word.group(1)) == 2 and word.group(1).isupper()
         if word and not country and word.group(1).lower() in _prefix_words(kind):
             return None  # "CUIT 20-...", "tax ID 45...": a context word, not part of the value
         found: list[Validation] = []
         # ro.onrc, tn.mf: the slashes are part of the format, and a register number may stand in
-        # for them with spaces ("J40 14850 2021"); ISIL: the hyphen after the prefix.
+        # for them with spaces ("J12 79772 2015"); ISIL: the hyphen after the prefix.
         slashed = "/" in value or (kind == "generic_id" and "-" in value
                                    and (value[:1].isalpha() or len(value) == 16)) or (
             value[:1].isalpha() and value[1:2].isdigit() and " " in value)
@@ -310,14 +310,14 @@ def stdnum_validator(kind: str):
             normalized = number if isinstance(number, str) else c
             written = _format(module, normalized)
             # Positions count from the end: people drop the leading zeros a format pads with
-            # ("1-0228-0776" for CPF 01-0228-0776).
+            # ("1-0319-0552" for CPF 01-0319-0552).
             formatted, layout, within = _layout(name, value, written)
             # The module zero-padded a shorter number: weaker evidence of this format.
             padded = len(compact(normalized)) > len(c) and not (formatted or layout)
             if c[0] == "0" and compact(normalized) == c.lstrip("0"):
                 continue  # ... or dropped leading zeros (li.peid): "00421..." is a dialling prefix
             redundancy = redundancy_bits(name, value_shape, value.upper().translate(_SHAPE) if slashed else None)
-            # Short digits split where this format does not split them ("8244 45") are as common
+            # Short digits split where this format does not split them ("8377 52") are as common
             # as bare ones: the split is no evidence of the format.
             split_off_format = short and not bare and not within
             prefix = re.match(r"[A-Z]{2,3}", value.upper())
@@ -441,7 +441,7 @@ TAX_ID = _id_kind(
 
 NATIONAL_ID = _id_kind(
     "national_id", NATIONAL_WORDS,
-    0.45, 55, "7501020018", "personal identity numbers of any country (python-stdnum), US driving licences",
+    0.45, 55, "44051401359", "personal identity numbers of any country (python-stdnum), US driving licences",
     extra=driving_licence)
 
 SECURITY_ID = _id_kind(

@@ -65,7 +65,7 @@ _PRIVATE_PREFIX = (
 
 def validate_ip(value: str, opts: Mapping[str, Any]) -> Validation | None:
     parts = value.split(".")
-    # octets padded with zeros ("08.008.08.08") are still an address, if an unusual one: the
+    # octets padded with zeros ("010.020.030.040") are still an address, if an unusual one: the
     # standard library refuses them (some tools read them as octal), so they are read as decimal
     padded = len(parts) == 4 and any(len(p) > 1 and p.startswith("0") for p in parts)
     try:

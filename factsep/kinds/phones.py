@@ -18,7 +18,7 @@ from factsep.kinds.base import PHONE_WORDS, QUANTITY_WORDS, Kind, Validation, da
 from factsep.kinds.ids import ID_FAMILY_WORDS
 
 # A leading + or (, then 7 to 15 digits, each followed by at most 3 separators, not cut inside a
-# longer run of digits or a date glued on ("(914)349-8600 04/21/2020"), and an extension ("ext. 12",
+# longer run of digits or a date glued on ("(212)736-5000 03/15/2021"), and an extension ("ext. 12",
 # "x12", or "-8866" after a Chinese line).
 PATTERN = (
     r"(?:\+ ?|\(\+?)?(?:\d[ \-./()]{0,3}){6,14}\d(?!\d|[/.]\d)"
@@ -54,7 +54,7 @@ def _shape_strength(value: str) -> float:
 
 #: Logits when the digits are grouped as the region's numbering plan groups them (555-123-4567).
 W_PLAN_GROUPS = 1.4
-#: Logits when hyphens, dots or slashes split the digits where the plan does not ("415-81-19511"
+#: Logits when hyphens, dots or slashes split the digits where the plan does not ("412-73-20584"
 #: is a Korean business number, not a San Francisco line): the layout is some other format's.
 W_PLAN_MISMATCH = -1.2
 _PUNCTUATED = re.compile(r"\d[\-./]+\d")
@@ -88,7 +88,7 @@ _DASH_EXTENSION = re.compile(r"-\d{1,5}$")
 def validate(value: str, opts: Mapping[str, Any]) -> Validation | None:
     found = _validate(value, opts)
     if (found is None or not found.validated) and _DASH_EXTENSION.search(value):
-        # "+86 20 61302222-8866": a valid line and its extension, written with a hyphen
+        # "+86 10 65529988-8012": a valid line and its extension, written with a hyphen
         line = _validate(_DASH_EXTENSION.sub("", value), opts)
         if line is not None and line.validated:
             return line
