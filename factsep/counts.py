@@ -24,12 +24,32 @@ COUNTS_FILE = "counts.parquet"
 
 
 def span_parts(out: str | Path) -> list[str]:
-    return outfs.glob(outfs.join(out, "spans"), "part-*.parquet")
+    from factsep.io.layout import Layout
+
+    return Layout.of(out).span_parts()
 
 
 def _scan(paths: Sequence[str]) -> pl.LazyFrame:
     """Local parts or parts on an object store (``OUT`` as an fsspec URL) alike."""
     return outfs.scan_parquet([str(p) for p in paths])
+
+
+def value_hashes(paths: Sequence[str]) -> pl.LazyFrame:
+    """The ``value_hash`` column of span (or detections) parts, lazily."""
+    return _scan(paths).select("value_hash")
+
+
+def count_values(frames: Sequence[pl.LazyFrame]) -> pl.DataFrame:
+    """``value_hash -> corpus_count`` over lazy frames of value hashes (rows are occurrences)."""
+    if not frames:
+        return pl.DataFrame(schema={"value_hash": pl.String, "corpus_count": pl.Int64})
+    return (
+        pl.concat([f.select(pl.col("value_hash").cast(pl.String)) for f in frames])
+        .group_by("value_hash")
+        .agg(pl.len().cast(pl.Int64).alias("corpus_count"))
+        .sort("value_hash")
+        .collect()
+    )
 
 
 def value_counts(paths: Sequence[str]) -> pl.DataFrame:
@@ -38,15 +58,7 @@ def value_counts(paths: Sequence[str]) -> pl.DataFrame:
     Every detected span counts, whatever its decision: the count says how often the corpus repeats
     the value, which does not change when a human reviews one occurrence.
     """
-    if not paths:
-        return pl.DataFrame(schema={"value_hash": pl.String, "corpus_count": pl.Int64})
-    return (
-        _scan(paths)
-        .group_by("value_hash")
-        .agg(pl.len().cast(pl.Int64).alias("corpus_count"))
-        .sort("value_hash")
-        .collect()
-    )
+    return count_values([value_hashes(paths)] if paths else [])
 
 
 def random_fact(min_bits: float, include_pending: bool = False) -> pl.Expr:

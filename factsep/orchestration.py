@@ -20,6 +20,7 @@ from typing import Any
 
 from factsep.config import Config, DetectorConfig, TagConfig
 from factsep.io import fs as outfs
+from factsep.io.layout import Layout
 
 #: Environment switch that makes matching shards raise (glob over shard_id or url), for fault drills.
 FAIL_SHARD_ENV = "FACTSEP_FAIL_SHARD"
@@ -86,10 +87,6 @@ def normalize_out(out: str) -> str:
     return out if "://" in out else os.path.abspath(out)
 
 
-def _join(out: str, rel: str) -> str:
-    return out.rstrip("/") + "/" + rel
-
-
 def out_epoch(out: str) -> str:
     """A random token stored in OUT on first use.
 
@@ -98,7 +95,7 @@ def out_epoch(out: str) -> str:
     """
     from factsep.io.atomic import write_bytes
 
-    path = _join(out, EPOCH_FILE)
+    path = Layout.of(out).epoch
     if outfs.exists(path):
         token = outfs.read_bytes(path).decode("utf-8").strip()
         if token:
@@ -108,8 +105,22 @@ def out_epoch(out: str) -> str:
     return outfs.read_bytes(path).decode("utf-8").strip() or token  # a concurrent first writer may have won
 
 
+def calibration_digest(settings: Settings) -> str | None:
+    """Hash of the calibration file's content (None without one).
+
+    Why: sync refits the calibration file in place, so its path alone would let a Prefect re-run
+    reuse shards scored with the old calibration.
+    """
+    path = getattr(settings.detect, "calibration_path", None)
+    if not path or not os.path.exists(path):
+        return None
+    with open(path, "rb") as fh:
+        return hashlib.sha256(fh.read()).hexdigest()
+
+
 def shard_cache_key(shard: Any, out: str, settings: Settings, epoch: str) -> str:
-    """Cache key for one shard: its input fingerprint, the settings, the output and its epoch."""
+    """Cache key for one shard: its input fingerprint, the settings (with the calibration file's
+    content), the output and its epoch."""
     from factsep import __version__
 
     payload = {
@@ -117,6 +128,7 @@ def shard_cache_key(shard: Any, out: str, settings: Settings, epoch: str) -> str
         "url": shard.url,
         "fingerprint": _plain(shard.fingerprint),
         "settings": settings.fingerprint(),
+        "calibration": calibration_digest(settings),
         "out": out.rstrip("/"),
         "epoch": epoch,
         "factsep": __version__,
@@ -139,7 +151,7 @@ def maybe_fail(shard: Any, out: str) -> None:
     times = int(os.environ.get(FAIL_TIMES_ENV, "0") or 0)
     from factsep.io.atomic import write_bytes
 
-    path = _join(out, f"{FAULT_DIR}/{shard.shard_id}.count")  # attempts seen, for the drill's report
+    path = Layout.of(out).fault_count(shard.shard_id)  # attempts seen, for the drill's report
     count = int(outfs.read_bytes(path).decode().strip() or 0) if outfs.exists(path) else 0
     write_bytes(path, str(count + 1).encode())
     if 0 < times <= count:
@@ -155,7 +167,7 @@ def pending_shards(out: str, shards: list[Any]) -> list[Any]:
     """
     todo = []
     for shard in shards:
-        marker = _join(out, f"state/shards/{shard.shard_id}.json")
+        marker = Layout.of(out).marker(shard.shard_id)
         try:
             done = json.loads(outfs.read_bytes(marker))
             if done.get("fingerprint") == _plain(shard.fingerprint):
@@ -244,13 +256,15 @@ def prepare_run(inputs: list[str], out: str, settings: Settings) -> list[Any]:
     """
     from factsep import scan as scan_mod
     from factsep.io.atomic import remove_stale_tmp
+    from factsep.run.lock import out_lock
 
     o = scan_mod.prepare_out(out, settings.scan)
-    remove_stale_tmp(o)
-    shards = scan_mod.plan_shards(list(inputs), settings.scan, exclude=o)
-    if not shards:
-        raise scan_mod.NothingToReadError("no input files found")
-    scan_mod.write_run_state(o, shards, settings.scan, settings.detect, settings.tags)
+    with out_lock(o, "scan", wait=0):  # another run's temporary files must not be cleaned away
+        remove_stale_tmp(o)
+        shards = scan_mod.plan_shards(list(inputs), settings.scan, exclude=o)
+        if not shards:
+            raise scan_mod.NothingToReadError("no input files found")
+        scan_mod.write_run_state(o, shards, settings.scan, settings.detect, settings.tags)
     return shards
 
 

@@ -1,12 +1,15 @@
-"""Corpus scan: input files -> shards -> dataset and span parts -> corpus counts -> manifest.
+"""Corpus scan: input files -> shards -> docs and detections parts -> materialize -> manifest.
 
 One shard is one input file. :func:`scan_shard` reads it in batches, detects spans, and writes
-``OUT/dataset/part-<shard_id>.parquet``, ``OUT/spans/part-<shard_id>.parquet`` and its quarantine file,
-then a completion marker in ``OUT/state/shards/``; with the marker present (same fingerprint and
-config) it returns the recorded result, so a killed run resumes where it stopped. :func:`finalize`
-counts values over all span parts (a polars aggregation, so shards may come from different
-machines), rewrites the parts with the counts and the human decisions (:func:`rewrite_parts`) and
-writes ``manifest.json``. :func:`scan` does all of it with a local process pool. No Prefect here.
+``OUT/state/docs/part-<shard_id>.parquet`` (the documents as read, with ``doc_id`` and source),
+``OUT/state/detections/part-<shard_id>.parquet`` (the spans as detected) and its quarantine file,
+each once, then a completion marker in ``OUT/state/shards/`` carrying the parts' sizes and
+checksums; with a valid marker present it returns the recorded result, so a killed run resumes
+where it stopped. :func:`finalize` calls :func:`factsep.run.materialize.materialize`, which counts
+values over all shards, applies the human decisions and writes each dataset and span part once,
+then writes ``manifest.json`` and the dataset card. :func:`scan` does all of it with a local
+process pool, holding OUT's lock (:mod:`factsep.run.lock`). Paths come from
+:class:`factsep.io.layout.Layout`. No Prefect here.
 """
 
 from __future__ import annotations
@@ -14,7 +17,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import hashlib
-import itertools
 import json
 import os
 import re
@@ -22,21 +24,17 @@ import shutil
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import fsspec
-import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from factsep import counts as counts_mod
 from factsep import hashkey
 from factsep.config import DetectorConfig, TagConfig, load_section
-from factsep.decisions import DecisionIndex
 from factsep.errors import FactsepError
 from factsep.io import fs as outfs
 from factsep.io.atomic import (
@@ -45,22 +43,24 @@ from factsep.io.atomic import (
     read_json,
     remove_stale_tmp,
     write_json,
-    write_table,
 )
+from factsep.io.layout import Layout
 from factsep.io.quarantine import QuarantineWriter
 from factsep.io.readers import Bad, Batch, ReadOptions, detect_format, read_source
+from factsep.run import columns, lock
+from factsep.run import state as run_state
+from factsep.run.materialize import DETECTIONS_SCHEMA, DOC_KEY, ROW, SOURCE_COLUMNS, SOURCE_FIELDS
 from factsep.span import (
     SCHEMA_VERSION,
-    SPAN_ARROW_SCHEMA,
     SPAN_ARROW_TYPE,
     SPAN_FIELDS,
     Span,
     doc_key,
-    make_span_id,
 )
 from factsep.tags import tag_text
 
-#: Columns the scan adds to every dataset row (an input column of the same name is replaced).
+#: Columns the scan adds to every dataset row after ``doc_id`` and the source columns (an input
+#: column of the same name as any of them is replaced).
 FACT_COLUMNS: tuple[str, ...] = ("random_facts", "tagged_text", "rf_count", "rf_bits", "rf_singletons")
 FACT_FIELDS: list[pa.Field] = [
     pa.field("random_facts", pa.list_(SPAN_ARROW_TYPE), nullable=False),
@@ -69,7 +69,6 @@ FACT_FIELDS: list[pa.Field] = [
     pa.field("rf_bits", pa.float32(), nullable=False),
     pa.field("rf_singletons", pa.int32(), nullable=True),
 ]
-RUN_FILE = "run.json"
 _GLOB_CHARS = re.compile(r"[*?\[]")
 
 
@@ -197,6 +196,8 @@ class ShardResult:
     detector_version: str = ""
     seconds: float = 0.0
     resumed: bool = False
+    #: "docs" / "detections" -> {"size", "blake2b"} of the part as written (checked on resume)
+    parts: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -356,20 +357,23 @@ def run_signature(config: ScanConfig, detector_config: DetectorConfig, tags: Tag
 
 
 def _paths(out: str | Path, shard_id: str) -> dict[str, str]:
-    """A shard's outputs under OUT (paths or URLs) and its local scratch folder for dataset chunks."""
+    """A shard's files under OUT (paths or URLs) and its local scratch folder for document chunks."""
     o = str(out)
+    layout = Layout.of(o)
     if outfs.is_remote(o):  # chunks are scratch, never published: keep them on this machine
         import tempfile
 
         scope = hashlib.blake2b(o.encode("utf-8"), digest_size=6).hexdigest()
         chunks = os.path.join(tempfile.gettempdir(), "factsep-staging", f"chunks-{scope}", shard_id)
     else:
-        chunks = outfs.join(o, "state", "tmp", shard_id)
+        chunks = layout.join("state", "tmp", shard_id)
     return {
-        "dataset": outfs.join(o, "dataset", f"part-{shard_id}.parquet"),
-        "spans": outfs.join(o, "spans", f"part-{shard_id}.parquet"),
-        "quarantine": outfs.join(o, "quarantine", f"part-{shard_id}.jsonl"),
-        "marker": outfs.join(o, "state", "shards", f"{shard_id}.json"),
+        "dataset": layout.dataset_part(shard_id),
+        "spans": layout.spans_part(shard_id),
+        "docs": layout.docs_part(shard_id),
+        "detections": layout.detections_part(shard_id),
+        "quarantine": layout.quarantine_part(shard_id),
+        "marker": layout.marker(shard_id),
         "chunks": chunks,
     }
 
@@ -393,31 +397,27 @@ def fact_columns(texts: Sequence[str], spans_lists: Sequence[Sequence[Span]], ta
     ]
 
 
-def _json_text(value: Any) -> str | None:
-    if value is None or isinstance(value, str):
-        return value
-    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
-
-
-def _column(values: list[Any]) -> pa.Array:
-    """An Arrow column from JSON values; mixed types that Arrow cannot hold become JSON text."""
-    try:
-        return pa.array(values)
-    except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError, ValueError):
-        return pa.array([_json_text(v) for v in values], type=pa.string())
+#: Columns a docs part holds besides the input's: where each document was read, and its key.
+_RESERVED: tuple[str, ...] = (*FACT_COLUMNS, *SOURCE_COLUMNS, DOC_KEY)
 
 
 def input_table(rows: list[dict[str, Any]], schema: pa.Schema | None) -> pa.Table:
-    """The input columns of a batch, reserved names dropped; Parquet inputs keep their schema."""
+    """The input columns of a batch, reserved names dropped; Parquet inputs keep their schema.
+
+    A column Arrow cannot hold as one type, or one nested too deep for Parquet, is kept as JSON
+    text (:mod:`factsep.run.columns`).
+    """
     if schema is not None:
-        keep = pa.schema([f for f in schema if f.name not in FACT_COLUMNS])
-        return pa.Table.from_pylist([{k: r.get(k) for k in keep.names} for r in rows], schema=keep)
+        keep = pa.schema([f for f in schema if f.name not in _RESERVED])
+        table = pa.Table.from_pylist([{k: r.get(k) for k in keep.names} for r in rows], schema=keep)
+        return columns.storable(table)
     names: dict[str, None] = {}
     for r in rows:
         for k in r:
-            if k not in FACT_COLUMNS:
+            if k not in _RESERVED:
                 names.setdefault(k, None)
-    return pa.table({k: _column([r.get(k) for r in rows]) for k in names})
+    made = [columns.column(k, [r.get(k) for r in rows]) for k in names]
+    return pa.Table.from_arrays([a for _, a in made], schema=pa.schema([f for f, _ in made]))
 
 
 def _detect(detector: Any, texts: list[str], ids: list[str]) -> list[list[Span] | str]:
@@ -434,6 +434,51 @@ def _detect(detector: Any, texts: list[str], ids: list[str]) -> list[list[Span] 
         return result
 
 
+def part_record(path: str) -> dict[str, Any]:
+    """Size and blake2b of a written part, for its shard's completion marker."""
+    h = hashlib.blake2b(digest_size=16)
+    size = 0
+    with outfs.open_file(path, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            h.update(chunk)
+            size += len(chunk)
+    return {"size": size, "blake2b": h.hexdigest()}
+
+
+def _part_intact(path: str, record: Any) -> bool:
+    """Whether a part is the one its marker recorded: same size, and (local OUT) same checksum.
+
+    A remote part's size is checked only: reading it back whole on every resume would cost a
+    download of the whole output.
+    """
+    if not isinstance(record, dict) or not outfs.exists(path):
+        return False
+    if outfs.is_remote(path):
+        fs, p = outfs.to_fs(path)
+        return int(fs.size(p) or -1) == record.get("size")
+    if os.path.getsize(outfs.local_path(path)) != record.get("size"):
+        return False
+    return part_record(path) == {"size": record.get("size"), "blake2b": record.get("blake2b")}
+
+
+def _marker_valid(done: ShardResult, shard: Shard, signature: str, paths: dict[str, str]) -> bool:
+    if done.signature != signature or done.fingerprint != shard.fingerprint:
+        return False
+    return _part_intact(paths["docs"], done.parts.get("docs")) and _part_intact(
+        paths["detections"], done.parts.get("detections")
+    )
+
+
+def read_marker(path: str) -> ShardResult | None:
+    """A completion marker, or None when it is missing, torn or foreign (the shard is re-done)."""
+    if not outfs.exists(path):
+        return None
+    try:
+        return ShardResult.from_dict(read_json(path))
+    except (ValueError, OSError, TypeError, AttributeError):
+        return None
+
+
 def scan_shard(
     shard: Shard,
     out: str,
@@ -442,10 +487,12 @@ def scan_shard(
     tags: TagConfig | None = None,
     on_progress: ProgressCallback | None = None,
 ) -> ShardResult:
-    """Scan one input file into its dataset, spans and quarantine parts, then mark it done.
+    """Scan one input file into its docs, detections and quarantine parts, then mark it done.
 
-    Idempotent: if the shard's marker exists with the same fingerprint and signature, the recorded
-    result is returned (``resumed=True``) without reading anything.
+    Each part is written once; the published dataset and span parts are built from them by
+    :func:`factsep.run.materialize.materialize` (in :func:`finalize`). Idempotent: if the shard's
+    marker has the same fingerprint and signature and its parts have the recorded size and
+    checksum, the recorded result is returned (``resumed=True``) without reading anything.
     """
     config = config or ScanConfig()
     detector_config = detector_config or DetectorConfig()
@@ -457,23 +504,16 @@ def scan_shard(
 
     version = detector_version()  # without building a Detector: a finished shard needs none
     signature = run_signature(config, detector_config, tags, version)
-    if outfs.exists(paths["marker"]):
-        with contextlib.suppress(ValueError, OSError, TypeError):
-            done = ShardResult.from_dict(read_json(paths["marker"]))
-            if (
-                done.signature == signature
-                and done.fingerprint == shard.fingerprint
-                and outfs.exists(paths["dataset"])
-                and outfs.exists(paths["spans"])
-            ):
-                done.resumed = True
-                if on_progress:
-                    on_progress(ProgressEvent(shard.shard_id, bytes=done.bytes, docs=done.written, done=True))
-                return done
+    done = read_marker(paths["marker"])
+    if done is not None and _marker_valid(done, shard, signature, paths):
+        done.resumed = True
+        if on_progress:
+            on_progress(ProgressEvent(shard.shard_id, bytes=done.bytes, docs=done.written, done=True))
+        return done
     started = time.perf_counter()
     if not outfs.is_remote(out):  # a remote OUT never holds staging files
-        for sub in ("dataset", "spans", "quarantine"):
-            folder = Path(outfs.join(out, sub))
+        for key in ("docs", "detections", "quarantine"):
+            folder = Path(paths[key]).parent
             folder.mkdir(parents=True, exist_ok=True)
             for stale in folder.glob(f"{TMP_PREFIX}part-{shard.shard_id}.*"):
                 stale.unlink(missing_ok=True)
@@ -482,11 +522,10 @@ def scan_shard(
     chunk_dir.mkdir(parents=True, exist_ok=True)
 
     detector = _detector(detector_config)
-    decisions = DecisionIndex.load(out)
     result = ShardResult(shard.shard_id, shard.url, shard.rel, shard.fingerprint, signature)
     result.detector_version = version
     quarantine = QuarantineWriter(paths["quarantine"], shard.rel, config.max_raw_bytes)
-    spans_writer = AtomicParquetWriter(paths["spans"], SPAN_ARROW_SCHEMA, row_group_size=65536)
+    spans_writer = AtomicParquetWriter(paths["detections"], DETECTIONS_SCHEMA, row_group_size=65536)
     chunk_files: list[Path] = []
     last_bytes = 0
     try:
@@ -498,17 +537,7 @@ def scan_shard(
             facts = 0
             if batch.rows:
                 facts = _scan_batch(
-                    batch,
-                    shard,
-                    config,
-                    tags,
-                    detector,
-                    decisions,
-                    quarantine,
-                    spans_writer,
-                    chunk_files,
-                    chunk_dir,
-                    result,
+                    batch, shard, config, detector, quarantine, spans_writer, chunk_files, chunk_dir, result
                 )
             result.quarantined = quarantine.count
             if on_progress:
@@ -523,7 +552,7 @@ def scan_shard(
                         quarantined=len(batch.bad),
                     )
                 )
-        _write_dataset(paths["dataset"], chunk_files, config.row_group_size, config.text_field)
+        _write_dataset(paths["docs"], chunk_files, config.row_group_size, config.text_field)
         spans_writer.close()
         quarantine.close()
     except BaseException:
@@ -538,6 +567,7 @@ def scan_shard(
     result.dataset_path = str(paths["dataset"])
     result.spans_path = str(paths["spans"])
     result.quarantine_path = str(paths["quarantine"]) if quarantine.count else None
+    result.parts = {"docs": part_record(paths["docs"]), "detections": part_record(paths["detections"])}
     result.seconds = round(time.perf_counter() - started, 3)
     write_json(paths["marker"], result.to_dict())
     if on_progress:
@@ -549,16 +579,17 @@ def _scan_batch(
     batch: Batch,
     shard: Shard,
     config: ScanConfig,
-    tags: TagConfig,
     detector: Any,
-    decisions: DecisionIndex,
     quarantine: QuarantineWriter,
     spans_writer: AtomicParquetWriter,
     chunk_files: list[Path],
     chunk_dir: Path,
     result: ShardResult,
 ) -> int:
-    """Detect one batch, write its spans and a dataset chunk; returns facts found."""
+    """Detect one batch, write its detections and a document chunk; returns facts found.
+
+    Decisions are not applied here: materialize applies them, once, to every document.
+    """
     tf, idf = config.text_field, config.id_field
     texts = [r[tf] for r in batch.rows]
     ids = [
@@ -567,97 +598,71 @@ def _scan_batch(
     ]
     detected = _detect(detector, texts, ids)
     keep_rows: list[dict[str, Any]] = []
-    keep_texts: list[str] = []
+    keep: list[tuple[str, str, int]] = []
     spans_lists: list[list[Span]] = []
-    for row, loc, text, found in zip(batch.rows, batch.locs, texts, detected, strict=True):
+    for row, loc, text, doc_id, found in zip(batch.rows, batch.locs, texts, ids, detected, strict=True):
         if isinstance(found, str):
             raw = json.dumps(row, ensure_ascii=False, default=str)
             quarantine.add(Bad(batch.loc_name, loc, found, raw))
             continue
-        spans = decisions.apply(found, doc_key(text)) if len(decisions) else found
-        if config.no_values:
-            spans = [s.with_(text=None) for s in spans]
+        spans = [s.with_(text=None) for s in found] if config.no_values else found
         keep_rows.append(row)
-        keep_texts.append(text)
+        keep.append((doc_id, text, int(loc)))
         spans_lists.append(spans)
     if not keep_rows:
         return 0
-    flat = [s for spans in spans_lists for s in spans]
-    if flat:
-        spans_writer.write(pa.Table.from_pylist([_span_row(s) for s in flat], schema=SPAN_ARROW_SCHEMA))
+    first = result.written
+    flat_rows = [
+        {**_span_row(s), ROW: first + i} for i, spans in enumerate(spans_lists) for s in spans
+    ]
+    if flat_rows:
+        spans_writer.write(pa.Table.from_pylist(flat_rows, schema=DETECTIONS_SCHEMA))
     table = input_table(keep_rows, batch.schema)
-    for f, col in zip(FACT_FIELDS, fact_columns(keep_texts, spans_lists, tags), strict=True):
-        table = table.append_column(f, col)
+    line = batch.loc_name == "line"
+    extra = {
+        "doc_id": pa.array([d for d, _, _ in keep], pa.string()),
+        "source_file": pa.array([shard.rel] * len(keep), pa.string()),
+        "source_line": pa.array([loc if line else None for _, _, loc in keep], pa.int64()),
+        "source_row": pa.array([None if line else loc for _, _, loc in keep], pa.int64()),
+        DOC_KEY: pa.array([doc_key(t) for _, t, _ in keep], pa.string()),
+    }
+    for name, arr in extra.items():
+        table = table.append_column(name, arr)
     chunk = chunk_dir / f"chunk-{len(chunk_files):06d}.parquet"
     pq.write_table(table, chunk, compression="zstd", compression_level=1)
     chunk_files.append(chunk)
+    flat = [s for spans in spans_lists for s in spans]
     result.written += len(keep_rows)
     result.spans += len(flat)
     return sum(1 for s in flat if s.is_random_fact(detector.config.random_bits_threshold))
 
 
-def _unified_schema(schemas: list[pa.Schema], text_field: str) -> tuple[pa.Schema, set[str]]:
-    """One schema for all chunks of a shard: types promoted where Arrow can, else JSON text.
-
-    The text column is always there (also in the part of a shard with no readable document), so
-    every dataset part can be read with the same text field.
-    """
-    types: dict[str, list[pa.DataType]] = {} if schemas else {text_field: [pa.string()]}
-    for schema in schemas:
-        for f in schema:
-            if f.name not in FACT_COLUMNS:
-                types.setdefault(f.name, []).append(f.type)
-    fields: list[pa.Field] = []
-    as_json: set[str] = set()
-    for name, ts in types.items():
-        try:
-            unified = pa.unify_schemas([pa.schema([pa.field(name, t)]) for t in ts], promote_options="permissive")
-            fields.append(unified.field(name))
-        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
-            fields.append(pa.field(name, pa.string()))
-            as_json.add(name)
-    fields.extend(FACT_FIELDS)
-    meta = {"factsep.schema_version": SCHEMA_VERSION}
-    return pa.schema(fields, metadata=meta), as_json
-
-
-def conform(table: pa.Table, schema: pa.Schema, as_json: set[str] | None = None) -> pa.Table:
-    """Cast ``table`` to ``schema``: missing columns become nulls, impossible casts become JSON text."""
-    cols = []
-    for f in schema:
-        if f.name not in table.column_names:
-            cols.append(pa.nulls(table.num_rows, f.type))
-            continue
-        col = table.column(f.name)
-        if col.type == f.type:
-            cols.append(col)
-            continue
-        try:
-            if as_json and f.name in as_json and not pa.types.is_string(col.type):
-                raise pa.ArrowInvalid("as json")
-            cols.append(col.cast(f.type))
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
-            cols.append(pa.array([_json_text(v) for v in col.to_pylist()], type=pa.string()))
-    return pa.Table.from_arrays(cols, schema=schema)
+_DOC_EXTRA: list[pa.Field] = [*SOURCE_FIELDS, pa.field(DOC_KEY, pa.string(), nullable=False)]
 
 
 def _write_dataset(path: str, chunk_files: list[Path], row_group_size: int, text_field: str) -> None:
+    """The shard's docs part: its chunks in one schema (the text column always there)."""
     schemas = [pq.read_schema(p) for p in chunk_files]
-    schema, as_json = _unified_schema(schemas, text_field)
+    fields = columns.unify(schemas, skip=[f.name for f in _DOC_EXTRA])
+    if text_field not in {f.name for f in fields}:
+        fields.insert(0, pa.field(text_field, pa.string()))
+    schema = pa.schema([*fields, *_DOC_EXTRA], metadata={"factsep.schema_version": SCHEMA_VERSION})
     with AtomicParquetWriter(path, schema, row_group_size=row_group_size) as writer:
         for chunk in chunk_files:
-            writer.write(conform(pq.read_table(chunk), schema, as_json))
+            table = pq.read_table(chunk)
+            cols = columns.conform(table, fields) + [table.column(f.name) for f in _DOC_EXTRA]
+            writer.write(pa.Table.from_arrays(cols, schema=schema))
 
 
 # --------------------------------------------------------------------------------------------------
-# corpus counts, decisions, manifest
+# run state, materialize, manifest
 
 
 def _run_state(out: str | Path) -> dict[str, Any]:
-    path = outfs.join(out, "state", RUN_FILE)
-    if not outfs.exists(path):
-        raise ScanError(f"{path} not found: scan into {out} first")
-    return read_json(path)
+    try:
+        return run_state.read(str(out))
+    except run_state.RunStateError as exc:
+        raise ScanError(str(exc)) from None
 
 
 _READ_FILE = object()
@@ -671,226 +676,36 @@ def write_run_state(
     tags: TagConfig,
     applied: Any = _READ_FILE,
 ) -> None:
-    """Record the plan and configs, so finalize/rewrite_parts (e.g. from sync) can run alone.
+    """Record the plan and configs, so materialize (e.g. from sync) can run alone.
 
     ``applied``: the calibration the scan applied, when it is no longer the file's content (a
     finalize run alone after sync refitted the file); by default the file as it is now.
     Storage options are left out: they may hold credentials, and whoever reads OUT already has them.
     """
-    write_json(
-        outfs.join(out, "state", RUN_FILE),
+    run_state.write(
+        str(out),
         {
             "shards": [s.to_dict() for s in shards],
             "scan": config.public_dict(),
             "detect": dataclasses.asdict(detector_config),
             "tags": dataclasses.asdict(tags),
-            "calibration": (_applied_calibration(detector_config.calibration_path)
+            "calibration": (run_state.calibration_content(detector_config.calibration_path)
                             if applied is _READ_FILE else applied),
         },
     )
 
 
-def _applied_calibration(path: str | None) -> Any:
-    """The calibration file as this scan applied it (review recovers raw scores with it: sync
-    may rewrite the file after the scan read it)."""
-    if not path or not os.path.exists(path):
-        return None
-    with open(path, encoding="utf-8") as fh:
-        return json.load(fh)
-
-
-def _iter_doc_spans(spans_path: str, texts: Iterable[str]) -> Iterator[list[Span]]:
-    """For each document text in order, its spans from the (row-ordered) spans part.
-
-    Spans carry no row number; a span belongs to a document when its id is the hash of that
-    document's key and its own position, which also separates consecutive identical documents.
-    """
-    pf = outfs.parquet_file(spans_path)
-    pending: list[Span] = []
-    stream = (
-        Span.from_dict(r) for rb in pf.iter_batches(batch_size=8192, columns=list(SPAN_FIELDS)) for r in rb.to_pylist()
-    )
-    exhausted = False
-
-    def peek() -> Span | None:
-        nonlocal exhausted
-        if not pending and not exhausted:
-            nxt = next(stream, None)
-            if nxt is None:
-                exhausted = True
-            else:
-                pending.append(nxt)
-        return pending[0] if pending else None
-
-    for text in texts:
-        key = doc_key(text)
-        mine: list[Span] = []
-        seen: set[str] = set()
-        while (s := peek()) is not None:
-            if s.span_id in seen or s.span_id != make_span_id(key, s.start, s.end, s.kind):
-                break
-            seen.add(s.span_id)
-            mine.append(pending.pop())
-        yield mine
-    if peek() is not None:
-        raise ScanError(f"{spans_path} has spans that match no document of its dataset part")
-
-
-def _dataset_batches(path: str, batch_rows: int) -> Iterator[pa.RecordBatch]:
-    yield from outfs.parquet_file(path).iter_batches(batch_size=batch_rows)
-
-
-def _rewrite_shard(
-    shard_id: str,
-    out: str,
-    text_field: str,
-    tags: TagConfig,
-    decisions: DecisionIndex,
-    counts: pl.DataFrame | None,
-    no_values: bool,
-    row_group_size: int,
-    min_bits: float,
-) -> dict[str, int | float]:
-    """Rewrite one shard's spans part (and dataset part) with decisions and, if given, counts."""
-    paths = _paths(out, shard_id)
-    ds_path, sp_path = paths["dataset"], paths["spans"]
-    ds_schema = outfs.parquet_file(ds_path).schema_arrow
-    stats: dict[str, int | float] = {"docs": 0, "docs_with_facts": 0}
-
-    def texts() -> Iterator[str]:
-        for rb in _dataset_batches(ds_path, 4096):
-            yield from rb.column(text_field).to_pylist()
-
-    span_writer = AtomicParquetWriter(sp_path, SPAN_ARROW_SCHEMA, row_group_size=65536)
-    ds_writer = AtomicParquetWriter(ds_path, ds_schema, row_group_size=row_group_size)
-    try:
-        doc_spans = _iter_doc_spans(sp_path, texts())
-        for rb in _dataset_batches(ds_path, 1024):
-            table = pa.Table.from_batches([rb])
-            batch_texts = table.column(text_field).to_pylist()
-            lists = [_overlay(next(doc_spans), decisions, no_values, doc_key(t)) for t in batch_texts]
-            hashes = [s.value_hash for spans in lists for s in spans]
-            if counts is not None and hashes:
-                count_of = _lookup_counts(counts, hashes)
-                lists = [
-                    [s.with_(corpus_count=count_of[s.value_hash], singleton=count_of[s.value_hash] == 1) for s in spans]
-                    for spans in lists
-                ]
-            span_writer.write(_spans_table([s for spans in lists for s in spans]))
-            base = table.select([n for n in table.column_names if n not in FACT_COLUMNS])
-            for f, col in zip(FACT_FIELDS, fact_columns(batch_texts, lists, tags), strict=True):
-                base = base.append_column(f, col)
-            ds_writer.write(base.cast(ds_schema))
-            stats["docs"] += len(lists)
-            stats["docs_with_facts"] += sum(1 for spans in lists if any(s.is_random_fact(min_bits) for s in spans))
-        for _rest in doc_spans:  # raises if spans were left over
-            pass
-        span_writer.close()
-        ds_writer.close()
-    except BaseException:
-        span_writer.abort()
-        ds_writer.abort()
-        raise
-    return stats
-
-
-def _overlay(spans: list[Span], decisions: DecisionIndex, no_values: bool, key: str | None = None) -> list[Span]:
-    if not len(decisions) or key is None:
-        return spans
-    result = decisions.apply(spans, key)
-    if no_values:
-        result = [s.with_(text=None) if s.text is not None else s for s in result]
-    return result
-
-
-def _spans_table(spans: list[Span]) -> pa.Table:
-    return pa.Table.from_pylist([_span_row(s) for s in spans], schema=SPAN_ARROW_SCHEMA)
-
-
-def _lookup_counts(counts: pl.DataFrame, hashes: list[str]) -> dict[str, int]:
-    """Counts for the value hashes of one batch (a join, so only the batch's values are materialized)."""
-    wanted = pl.DataFrame({"value_hash": sorted(set(hashes))})
-    joined = wanted.join(counts, on="value_hash", how="left")
-    return dict(zip(joined["value_hash"].to_list(), joined["corpus_count"].fill_null(1).to_list(), strict=True))
-
-
 def rewrite_parts(out: str, shard_ids: Sequence[str] | None = None) -> dict[str, Any]:
     """Re-apply the decisions ledger and corpus counts to every dataset and span part of ``out``.
 
-    Review's sync calls this after appending decisions. Pass 1 overlays decisions (adding
-    human_added spans) on the span parts; then values are counted over all span parts; pass 2
-    writes counts and decisions into span and dataset parts. Each file is replaced atomically and
-    the whole operation is idempotent, so a killed rewrite is simply run again.
+    :func:`factsep.run.materialize.materialize` under its old name (review's sync calls it).
     """
-    state = _run_state(out)
-    scan_cfg = ScanConfig.from_dict(state["scan"])
-    tags = load_section(TagConfig, state["tags"])
-    min_bits = load_section(DetectorConfig, state["detect"]).random_bits_threshold
-    o = str(out)
-    ids = list(shard_ids) if shard_ids is not None else [s["shard_id"] for s in state["shards"]]
-    ids = [i for i in ids if outfs.exists(_paths(o, i)["dataset"]) and outfs.exists(_paths(o, i)["spans"])]
-    decisions = DecisionIndex.load(o)
-    if len(decisions):
-        for sid in ids:
-            _rewrite_shard_decisions(sid, o, scan_cfg, decisions)
-    part_paths = [_paths(o, i)["spans"] for i in ids]
-    counts = counts_mod.value_counts(part_paths)
-    counts_path = outfs.join(o, "state", counts_mod.COUNTS_FILE)
-    write_table(counts_path, counts.to_arrow(), row_group_size=1 << 20)
-    docs = docs_with = 0
-    for sid in ids:
-        st = _rewrite_shard(
-            sid, o, scan_cfg.text_field, tags, decisions, counts, scan_cfg.no_values, scan_cfg.row_group_size, min_bits
-        )
-        docs += int(st["docs"])
-        docs_with += int(st["docs_with_facts"])
-    kinds = counts_mod.kind_stats(part_paths, min_bits)
-    result = {"docs": docs, "docs_with_facts": docs_with, "kinds": kinds, "totals": counts_mod.totals(kinds)}
-    _refresh_manifest(o, result)
-    return result
+    from factsep.run.materialize import materialize
 
-
-def _rewrite_shard_decisions(sid: str, out: str, scan_cfg: ScanConfig, decisions: DecisionIndex) -> None:
-    """Pass 1 of :func:`rewrite_parts`: decisions (and human_added spans) into one spans part."""
-    paths = _paths(out, sid)
-    writer = AtomicParquetWriter(paths["spans"], SPAN_ARROW_SCHEMA, row_group_size=65536)
     try:
-
-        def texts() -> Iterator[str]:
-            for rb in _dataset_batches(paths["dataset"], 4096):
-                yield from rb.column(scan_cfg.text_field).to_pylist()
-
-        buf: list[Span] = []
-        for text, spans in _zip_texts(texts(), paths["spans"]):
-            buf.extend(_overlay(spans, decisions, scan_cfg.no_values, doc_key(text)))
-            if len(buf) >= 65536:
-                writer.write(_spans_table(buf))
-                buf = []
-        writer.write(_spans_table(buf))
-        writer.close()
-    except BaseException:
-        writer.abort()
-        raise
-
-
-def _zip_texts(texts: Iterator[str], spans_path: str) -> Iterator[tuple[str, list[Span]]]:
-    a, b = itertools.tee(texts, 2)
-    yield from zip(a, _iter_doc_spans(spans_path, b), strict=True)
-
-
-def _refresh_manifest(out: str, rewritten: dict[str, Any]) -> None:
-    """After a rewrite (e.g. from sync), the manifest's fact counts follow the new decisions."""
-    path = outfs.join(out, "manifest.json")
-    if not outfs.exists(path):
-        return
-    manifest = read_json(path)
-    counts = manifest.setdefault("counts", {})
-    counts.update(rewritten["totals"])
-    counts["docs_with_facts"] = rewritten["docs_with_facts"]
-    counts["kinds"] = rewritten["kinds"]
-    manifest["monofact_rate"] = {kind: stats["monofact_rate"] for kind, stats in rewritten["kinds"].items()}
-    manifest.setdefault("timestamps", {})["rewritten_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    write_json(path, manifest)
+        return materialize(str(out), shard_ids).to_dict()
+    except run_state.RunStateError as exc:
+        raise ScanError(str(exc)) from None
 
 
 def finalize(
@@ -903,7 +718,7 @@ def finalize(
     run_id: str | None = None,
     started_at: float | None = None,
 ) -> ScanSummary:
-    """Count values over all span parts, rewrite the parts with counts and decisions, write the manifest.
+    """Materialize the dataset and span parts from every shard, then write the manifest and card.
 
     With no shards/configs given they are read from ``OUT/state/run.json`` (written by :func:`scan`
     or by an earlier finalize), so a flow may call this on any machine that sees OUT.
@@ -911,8 +726,26 @@ def finalize(
     o = str(out)
     if config is not None:
         config.register_out(o)
+    with lock.out_lock(o, "finalize"):
+        return _finalize(o, shards, config, detector_config, tags, results, run_id, started_at)
+
+
+def _finalize(
+    o: str,
+    shards: Sequence[Shard] | None,
+    config: ScanConfig | None,
+    detector_config: DetectorConfig | None,
+    tags: TagConfig | None,
+    results: Sequence[ShardResult] | None,
+    run_id: str | None,
+    started_at: float | None,
+) -> ScanSummary:
+    from factsep.io import manifest as manifest_mod
+    from factsep.run import card
+    from factsep.run.materialize import materialize
+
     t0 = time.time() if started_at is None else started_at
-    state = _run_state(o) if outfs.exists(outfs.join(o, "state", RUN_FILE)) else None
+    state = run_state.read_or_none(o)
     if shards is None:
         shards = _marked_shards(o)
     if config is None:
@@ -932,19 +765,16 @@ def finalize(
     by_id = {r.shard_id: r for r in results or ()}
     done: list[ShardResult] = []
     for s in shards:
-        r = by_id.get(s.shard_id)
-        marker = _paths(o, s.shard_id)["marker"]
-        if r is None and outfs.exists(marker):
-            r = ShardResult.from_dict(read_json(marker))
+        r = by_id.get(s.shard_id) or read_marker(_paths(o, s.shard_id)["marker"])
         if r is None:
             raise ScanError(f"shard {s.shard_id} ({s.rel}) has not been scanned")
         done.append(r)
     _remove_stale_parts(o, {s.shard_id for s in shards})
-    rewritten = rewrite_parts(out, [s.shard_id for s in shards])
+    rewritten = materialize(o, [s.shard_id for s in shards], publish=False)
     reasons: Counter[str] = Counter()
     for r in done:
         reasons.update(r.quarantine_reasons)
-    totals = rewritten["totals"]
+    totals = rewritten.totals
     summary = ScanSummary(
         run_id=run_id or uuid.uuid4().hex,
         out=o,
@@ -957,27 +787,36 @@ def finalize(
         bytes=sum(r.bytes for r in done),
         spans=int(totals["spans"]),
         facts=int(totals["facts"]),
-        docs_with_facts=int(rewritten["docs_with_facts"]),
+        docs_with_facts=int(rewritten.docs_with_facts),
         bits_total=float(totals["bits_total"]),
         monofact_rate=totals["monofact_rate"],
-        kinds=rewritten["kinds"],
+        kinds=rewritten.kinds,
         quarantine_reasons=dict(sorted(reasons.items())),
         seconds=round(time.time() - t0, 3),
-        manifest=outfs.join(o, "manifest.json"),
+        manifest=Layout.of(o).manifest,
     )
     detector_version = next((r.detector_version for r in done if r.detector_version), "")
-    from factsep.io.manifest import build_manifest
-
-    manifest = build_manifest(summary, shards, done, config, detector_config, tags, detector_version, t0, totals)
-    write_json(outfs.join(o, "manifest.json"), manifest)
+    manifest = manifest_mod.build_manifest(
+        summary, shards, done, config, detector_config, tags, detector_version, t0, totals
+    )
+    manifest_mod.write(o, manifest)
+    card.write_card(o, rewritten)
+    materialize_done(o)
     return summary
+
+
+def materialize_done(out: str) -> None:
+    """Clear the pending-materialize mark once the parts, manifest and card are all written."""
+    outfs.remove(Layout.of(out).pending_materialize)
 
 
 def _marked_shards(out: str) -> list[Shard]:
     """Every shard with a completion marker in OUT (what a flow scanned, possibly elsewhere)."""
     shards = []
-    for p in outfs.glob(outfs.join(out, "state", "shards"), "*.json"):
-        r = ShardResult.from_dict(read_json(p))
+    for p in Layout.of(out).markers():
+        r = read_marker(p)
+        if r is None:
+            continue
         fmt, compression = detect_format(r.url)
         shards.append(Shard(r.shard_id, r.url, r.rel, fmt, compression, r.fingerprint))
     return sorted(shards, key=lambda s: s.url)
@@ -985,11 +824,15 @@ def _marked_shards(out: str) -> list[Shard]:
 
 def _remove_stale_parts(out: str, keep: set[str]) -> None:
     """Parts of shards no longer in the plan would be counted: remove them (and their markers)."""
-    for sub, suffix in (("dataset", ".parquet"), ("spans", ".parquet"), ("quarantine", ".jsonl")):
-        for p in outfs.glob(outfs.join(out, sub), f"part-*{suffix}"):
+    layout = Layout.of(out)
+    for folder, suffix in (
+        (layout.dataset_dir, ".parquet"), (layout.spans_dir, ".parquet"), (layout.quarantine_dir, ".jsonl"),
+        (layout.docs_dir, ".parquet"), (layout.detections_dir, ".parquet"),
+    ):
+        for p in outfs.glob(folder, f"part-*{suffix}"):
             if outfs.name_of(p)[len("part-") : -len(suffix)] not in keep:
                 outfs.remove(p)
-    for p in outfs.glob(outfs.join(out, "state", "shards"), "*.json"):
+    for p in layout.markers():
         if outfs.name_of(p)[: -len(".json")] not in keep:
             outfs.remove(p)
 
@@ -1009,7 +852,7 @@ def prepare_out(out: str | Path, config: ScanConfig | None = None) -> str:
     try:
         if o.exists() and not o.is_dir():
             raise OutputError(f"OUT {o} exists and is not a folder")
-        for sub in ("dataset", "spans", "state/shards", "quarantine"):
+        for sub in ("dataset", "spans", "state/shards", "state/docs", "state/detections", "quarantine"):
             (o / sub).mkdir(parents=True, exist_ok=True)
         probe = o / "state" / f"{TMP_PREFIX}probe.{os.getpid()}"
         probe.write_bytes(b"")
@@ -1059,8 +902,23 @@ def scan(
     tags = tags or TagConfig()
     t0 = time.time()
     out = prepare_out(out, config)
+    # a scan may take hours: a second one into the same OUT fails at once rather than wait
+    with lock.out_lock(out, "scan", wait=0):
+        return _scan_locked(inputs, out, config, detector_config, tags, progress, on_plan, t0)
+
+
+def _scan_locked(
+    inputs: Sequence[str] | str,
+    out: str,
+    config: ScanConfig,
+    detector_config: DetectorConfig,
+    tags: TagConfig,
+    progress: ProgressCallback | None,
+    on_plan: Callable[[list[Shard]], None] | None,
+    t0: float,
+) -> ScanSummary:
     hashkey.activate(out)  # made here, before any worker starts, so all use one key
-    remove_stale_tmp(out)
+    remove_stale_tmp(out)  # under the lock: no other run's temporary files can be in use
     shards = plan_shards([inputs] if isinstance(inputs, str) else list(inputs), config, exclude=out)
     if not shards:
         raise NothingToReadError("no input files found")

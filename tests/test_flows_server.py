@@ -121,9 +121,14 @@ def test_prefect_yaml_deployments_run_on_a_worker(prefect_server: dict[str, str]
     with api(prefect_server) as client:
         nightly = client.read_deployment_by_name("factsep-pipeline/factsep-pipeline-nightly")
         scan_dep = client.read_deployment_by_name("factsep-scan/factsep-scan")
-        client.read_deployment_by_name("factsep-route/factsep-route")
-        client.read_deployment_by_name("factsep-sync/factsep-sync-hourly")
+        route_dep = client.read_deployment_by_name("factsep-route/factsep-route")
+        sync_dep = client.read_deployment_by_name("factsep-sync/factsep-sync-hourly")
     assert [s.schedule.cron for s in nightly.schedules] == ["0 2 * * *"]
+    # one run at a time: an hourly sync never overlaps a manual sync or a route of the same OUT
+    for dep in (route_dep, sync_dep, scan_dep, nightly):
+        assert dep.global_concurrency_limit is not None and dep.global_concurrency_limit.limit == 1
+        strategy = dep.concurrency_options.collision_strategy if dep.concurrency_options else None
+        assert getattr(strategy, "value", strategy) == "ENQUEUE"
 
     corpus = write_corpus(tmp_path / "in", files=2, docs=5)
     out = tmp_path / "out"

@@ -135,20 +135,33 @@ def test_quarantine_records(out: Path) -> None:
 
 
 def test_dataset_keeps_input_columns_and_adds_facts(out: Path) -> None:
-    parts = {p.name.split("-")[1]: pq.read_table(p) for p in (out / "dataset").glob("part-*.parquet")}
-    a = next(t for name, t in parts.items() if name.startswith("a.jsonl"))
-    assert a.column_names[:4] == ["id", "text", "n", "tags"] and a.column_names[4:] == list(FACT_COLUMNS)
-    assert a.schema.field("tags").type == pa.list_(pa.string())
-    a_path = next((out / "dataset").glob("part-a.jsonl-*.parquet"))
-    assert pq.ParquetFile(a_path).metadata.row_group(0).column(0).compression == "ZSTD"
-    c = next(t for name, t in parts.items() if name.startswith("c.parquet"))
-    assert c.schema.field("id").type == pa.int32() and c.column("score").to_pylist() == [0.5] * 6
-    b = next(t for name, t in parts.items() if name.startswith("b.jsonl"))
-    assert b.schema.field("n").type == pa.string()  # ints and strings in one column: kept as JSON text
-    assert b.column("n").to_pylist()[:2] == ["12", "mixed"]
-    for t in parts.values():
-        assert t.schema.field("random_facts").type == pa.list_(SPAN_ARROW_TYPE)
-        assert t.schema.metadata[b"factsep.schema_version"]
+    paths = sorted((out / "dataset").glob("part-*.parquet"))
+    schemas = [pq.read_schema(p) for p in paths]
+    assert all(s == schemas[0] for s in schemas)  # one schema for every part of OUT
+    ds = pa.concat_tables([pq.read_table(p) for p in paths])
+    added = ["doc_id", "source_file", "source_line", "source_row", *FACT_COLUMNS]
+    assert ds.column_names[-len(added):] == added
+    assert set(ds.column_names[: -len(added)]) == {"id", "text", "n", "tags", "score"}
+    assert ds.schema.field("tags").type == pa.list_(pa.string())
+    assert pq.ParquetFile(paths[0]).metadata.row_group(0).column(0).compression == "ZSTD"
+    rows = ds.to_pylist()
+    a = [r for r in rows if r["source_file"] == "a.jsonl"]
+    c = [r for r in rows if r["source_file"] == "c.parquet"]
+    b = [r for r in rows if r["source_file"] == "sub/b.jsonl.gz"]
+    assert [r["source_line"] for r in a][:5] == [1, 2, 3, 4, 5] and all(r["source_row"] is None for r in a)
+    assert [r["source_row"] for r in c] == list(range(6)) or [r["source_row"] for r in c] == list(range(1, 7))
+    assert all(r["source_line"] is None and r["score"] == 0.5 for r in c)
+    assert all(r["score"] is None for r in a + b)  # a column of one input is null in the others
+    # "id" is a string in a.jsonl and an int32 in c.parquet, "n" ints and strings in b.jsonl:
+    # such columns are JSON text (strings quoted), so no value changes its type or meaning
+    json_cols = ds.schema.metadata[b"factsep.json_columns"].decode().split(",")
+    assert set(json_cols) == {"id", "n"}
+    assert ds.schema.field("id").metadata[b"factsep.json"] == b"1"
+    assert [json.loads(r["id"]) for r in a][:2] == ["a0", "a1"] and json.loads(c[0]["id"]) == 100
+    assert [json.loads(r["n"]) for r in b][:2] == [12, "mixed"] and all(r["id"] is None for r in b)
+    assert {r["doc_id"] for r in a} >= {"a0", "a1"} and b[0]["doc_id"] == "sub/b.jsonl.gz:1"
+    assert ds.schema.field("random_facts").type == pa.list_(SPAN_ARROW_TYPE)
+    assert ds.schema.metadata[b"factsep.schema_version"]
 
 
 def test_doc_ids_and_spans(out: Path) -> None:

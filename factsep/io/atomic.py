@@ -184,10 +184,32 @@ def write_table(path: str | Path, table: pa.Table, row_group_size: int = 8192) -
         w.write(table)
 
 
+def _writer_alive(name: str) -> bool:
+    """Whether the process that named a temporary file (``.tmp-NAME.PID.HEX``) still runs here.
+
+    Why: a flow's shard tasks write without OUT's lock; a scan starting beside them must not delete
+    their files. (A reused pid only leaves a stale file for a later clean-up.)
+    """
+    parts = name.rsplit(".", 2)
+    if len(parts) < 3 or not parts[1].isdigit():
+        return False
+    pid = int(parts[1])
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
+
+
 def remove_stale_tmp(folder: str | Path) -> int:
-    """Delete temporary files left by a killed run; returns how many.
+    """Delete temporary files left by a killed run (their writer is gone); returns how many.
 
     Only a local OUT has any: a remote OUT never holds a staging file (those are local temp files).
+    Call it holding OUT's lock (:mod:`factsep.run.lock`).
     """
     if outfs.is_remote(folder):
         return 0
@@ -196,6 +218,8 @@ def remove_stale_tmp(folder: str | Path) -> int:
     if not root.exists():
         return 0
     for p in root.rglob(f"{TMP_PREFIX}*"):
+        if _writer_alive(p.name):
+            continue
         with contextlib.suppress(OSError):
             p.unlink()
             n += 1

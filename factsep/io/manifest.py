@@ -1,7 +1,10 @@
-"""manifest.json: what a run read, with which settings, and what it found.
+"""manifest.json: what a run read, with which settings, and what it found. Its only writer.
 
 Everything but ``run_id`` and ``timestamps`` depends only on the inputs and the config, so two runs
-over the same corpus give manifests that differ in those keys alone.
+over the same corpus give manifests that differ in those keys alone. Scan's finalize writes it
+whole (:func:`write`); materialize (from sync) updates its counts (:func:`refresh`). A manifest
+that does not parse or fails :data:`MANIFEST_SCHEMA` (torn by hand, or by a tool) is read as
+absent, so later scans write a new one instead of crashing.
 """
 
 from __future__ import annotations
@@ -12,8 +15,60 @@ from collections.abc import Sequence
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
+import jsonschema
+
 from factsep import __version__
+from factsep.io import fs as outfs
+from factsep.io.atomic import read_json, write_json
+from factsep.io.layout import Layout
 from factsep.span import SCHEMA_VERSION
+
+MANIFEST_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["run_id", "schema_version", "inputs", "config", "counts"],
+    "properties": {
+        "run_id": {"type": "string"},
+        "schema_version": {"type": "string"},
+        "inputs": {"type": "array"},
+        "config": {"type": "object"},
+        "counts": {"type": "object"},
+        "monofact_rate": {"type": "object"},
+    },
+}
+
+
+def read(out: str | Layout) -> dict[str, Any] | None:
+    """The manifest, or None when there is none or it is torn or foreign."""
+    path = Layout.of(out).manifest
+    if not outfs.exists(path):
+        return None
+    try:
+        data = read_json(path)
+        jsonschema.validate(data, MANIFEST_SCHEMA)
+    except (ValueError, OSError, jsonschema.ValidationError):
+        return None
+    return dict(data)
+
+
+def write(out: str | Layout, manifest: dict[str, Any]) -> str:
+    jsonschema.validate(manifest, MANIFEST_SCHEMA)
+    path = Layout.of(out).manifest
+    write_json(path, manifest)
+    return path
+
+
+def refresh(out: str | Layout, materialized: dict[str, Any]) -> None:
+    """After materialize, the manifest's fact counts follow the new decisions (no manifest: none)."""
+    manifest = read(out)
+    if manifest is None:
+        return
+    counts = manifest.setdefault("counts", {})
+    counts.update(materialized["totals"])
+    counts["docs_with_facts"] = materialized["docs_with_facts"]
+    counts["kinds"] = materialized["kinds"]
+    manifest["monofact_rate"] = {kind: stats["monofact_rate"] for kind, stats in materialized["kinds"].items()}
+    manifest.setdefault("timestamps", {})["rewritten_at"] = _iso(time.time())
+    write(out, manifest)
 
 if TYPE_CHECKING:
     from factsep.config import DetectorConfig, TagConfig

@@ -34,6 +34,7 @@ from typing import Any
 from factsep.decisions import RELABEL
 from factsep.review.data import load_spans, write_json_atomic
 from factsep.review.strata import Stratifier, fit_offsets, logit, sigmoid
+from factsep.run import state as run_state
 from factsep.span import Span
 
 CALIBRATION_NAME = "calibration.json"
@@ -191,13 +192,13 @@ def applied(out: str | Path) -> Applied:
     """What the scan that wrote ``out`` applied (recorded in ``OUT/state/run.json``; a run.json
     from before that record is read with the file its run names)."""
     out = Path(out)
-    try:
-        run = json.loads((out / "state" / "run.json").read_text(encoding="utf-8"))
-        path = (run.get("detect") or {}).get("calibration_path")
-        data = run["calibration"] if "calibration" in run else (
-            json.loads(Path(path).read_text(encoding="utf-8")) if path else None)
-    except (OSError, ValueError, AttributeError, TypeError, KeyError):
-        return Applied({}, {}, False)
+    recorded, data = run_state.applied_calibration(out)
+    path = run_state.section(out, "detect").get("calibration_path")
+    if not recorded:  # a run.json from before that record: the file its run names
+        try:
+            data = json.loads(Path(path).read_text(encoding="utf-8")) if path else None
+        except (OSError, ValueError):
+            return Applied({}, {}, False)
     if not isinstance(data, dict) or not path:
         return Applied({}, {}, False)
     own = Path(path).resolve() == (out / "state" / CALIBRATION_NAME).resolve()
@@ -373,7 +374,7 @@ def fit_calibration(
     from, which the file keeps under ``"base"`` so that a scan with it can be taken back.
     """
     if verdicts is None:
-        from factsep.review.sync import shown_verdicts
+        from factsep.review.verdicts import shown_verdicts
 
         verdicts = {sid: y for sid, (_, y) in shown_verdicts(out).items()}
     out = Path(out)

@@ -12,23 +12,26 @@ from typing import Any
 import polars as pl
 import pyarrow.parquet as pq
 
+from factsep.io.layout import Layout
+from factsep.io.manifest import read as read_manifest
 from factsep.review.client import ReviewError
+from factsep.run import state as run_state
 from factsep.span import SPAN_FIELDS, Span, doc_key, make_span_id
 
 
 def span_parts(out: str | Path) -> list[Path]:
-    return sorted((Path(out) / "spans").glob("part-*.parquet"))
+    return [Path(p) for p in Layout.of(out).span_parts()]
 
 
 def require_scan(out: str | Path) -> None:
     """Review reads a scan's output: a mistyped OUT must fail, not route nothing or sync into it."""
-    if not span_parts(out) and not (Path(out) / "state" / "run.json").exists():
+    if not span_parts(out) and not run_state.exists(out):
         raise ReviewError(f"no scan output in {out} (no spans/part-*.parquet, no state/run.json): "
                           f"run `factsep scan CORPUS --out {out}` first")
 
 
 def dataset_parts(out: str | Path) -> list[Path]:
-    return sorted((Path(out) / "dataset").glob("part-*.parquet"))
+    return [Path(p) for p in Layout.of(out).dataset_parts()]
 
 
 def load_spans(out: str | Path, doc_ids: set[str] | None = None) -> list[Span]:
@@ -44,33 +47,18 @@ def load_spans(out: str | Path, doc_ids: set[str] | None = None) -> list[Span]:
 
 def text_field(out: str | Path, default: str = "text") -> str:
     """The text column the scan used, from its run state or manifest when they say so."""
-    run = Path(out) / "state" / "run.json"
-    if run.exists():
-        try:
-            field = json.loads(run.read_text(encoding="utf-8")).get("scan", {}).get("text_field")
-        except (ValueError, AttributeError):
-            field = None
-        if isinstance(field, str):
-            return field
-    path = Path(out) / "manifest.json"
-    if path.exists():
-        try:
-            manifest = json.loads(path.read_text(encoding="utf-8"))
-        except ValueError:
-            return default
-        for holder in (manifest.get("config", {}).get("scan", {}), manifest.get("scan_config", {}),
-                       manifest.get("config", {})):
-            if isinstance(holder, dict) and isinstance(holder.get("text_field"), str):
-                return holder["text_field"]
+    field = run_state.scan_setting(out, "text_field")
+    if isinstance(field, str):
+        return field
+    manifest = read_manifest(out) or {}
+    for holder in (manifest.get("config", {}).get("scan", {}), manifest.get("config", {})):
+        if isinstance(holder, dict) and isinstance(holder.get("text_field"), str):
+            return holder["text_field"]
     return default
 
 
 def _id_field(out: str | Path) -> str | None:
-    run = Path(out) / "state" / "run.json"
-    try:
-        value = json.loads(run.read_text(encoding="utf-8")).get("scan", {}).get("id_field")
-    except (OSError, ValueError, AttributeError):
-        return None
+    value = run_state.scan_setting(out, "id_field")
     return value if isinstance(value, str) else None
 
 
@@ -193,7 +181,7 @@ def quarantine(out: str | Path, records: Iterable[dict[str, Any]], name: str = "
     lines = [json.dumps(r, ensure_ascii=False, sort_keys=True) + "\n" for r in records]
     if not lines:
         return 0
-    path = Path(out) / "quarantine" / name
+    path = Path(Layout.of(out).join("quarantine", name))
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "a", encoding="utf-8") as fh:
         fh.write("".join(lines))

@@ -23,68 +23,20 @@ from pathlib import Path
 from typing import Any
 
 from factsep.decisions import latest_decisions
+from factsep.io.layout import Layout
 from factsep.review import versions
 from factsep.review.calibration import BaseScores
 from factsep.review.client import ReviewClient
+from factsep.review.config import DEFAULT_PROJECT, META, ReviewConfig, review_config  # noqa: F401 (re-exported)
 from factsep.review.data import load_spans, require_scan, span_texts, write_json_atomic
 from factsep.review.labelconfig import FROM_NAME, TEXT_FIELD, TO_NAME, label_config
 from factsep.review.ledger import RoutedTask, RoutingLedger, target_name
 from factsep.review.strata import PRIOR_SD, Stratifier, decide, logit, offsets, sigmoid, stderrs, thresholds
+from factsep.run import lock
+from factsep.run import state as run_state
 from factsep.span import ACCEPTED, AUTO_ACCEPT, AUTO_REJECT, HUMAN, PENDING_REVIEW, Span, doc_key, make_span_id
 
 log = logging.getLogger(__name__)
-
-DEFAULT_PROJECT = "factsep review"
-META = "factsep"  # key of the task data that holds factsep's own fields
-
-
-@dataclass(frozen=True)
-class ReviewConfig:
-    """The ``[review]`` section."""
-
-    budget: int = 200
-    project: str = DEFAULT_PROJECT
-    context_chars: int = 160
-    batch_size: int = 200
-    annotators_per_task: int = 1
-    text_field: str | None = None
-    #: Share of the budget spent auditing automatic decisions (a sample across kinds), so that
-    #: calibration sees the whole score range and systematic detector errors come to light.
-    audit_share: float = 0.0
-    #: Apply a reviewed span's verdict to the pending spans with the same kind and normalized value
-    #: (routing sends one per value, so the others would otherwise never be decided).
-    propagate: bool = True
-    #: Propagation also reverses automatic decisions of the same kind and value.
-    propagate_auto: bool = True
-    #: After sync, learn per stratum (kind and its likely other reading) how far people's verdicts
-    #: move the detector's confidence, and re-decide that stratum's undecided spans in this run.
-    infer: bool = True
-    #: "uncertainty": pending spans, most uncertain first (plus ``audit_share``). "value": any
-    #: span no human decided, ranked by the expected value of a look (see ``select_by_value``), and
-    #: every other undecided span in a task's window is shown too (the annotator reads it anyway).
-    strategy: str = "uncertainty"
-
-    def __post_init__(self) -> None:
-        if self.strategy not in ("uncertainty", "value"):
-            raise ValueError(f"strategy is 'uncertainty' or 'value', not {self.strategy!r}")
-        if self.budget < 0 or self.annotators_per_task < 1 or not 0.0 <= self.audit_share <= 1.0:
-            raise ValueError("need budget >= 0, annotators_per_task >= 1 and 0 <= audit_share <= 1")
-
-
-def review_config(config: Any = None) -> ReviewConfig:
-    """A ReviewConfig from itself, a factsep ``Config`` (its ``[review]`` section), a dict or None."""
-    if config is None:
-        return ReviewConfig()
-    if isinstance(config, ReviewConfig):
-        return config
-    from factsep.config import Config, load_section
-
-    if isinstance(config, Config):
-        return load_section(ReviewConfig, config.sections.get("review"))
-    if isinstance(config, dict):
-        return load_section(ReviewConfig, config)
-    raise TypeError(f"cannot read review settings from {type(config).__name__}")
-
 
 @dataclass
 class RouteResult:
@@ -493,7 +445,7 @@ def _select_value(
     room: int, open_spans: Sequence[Span], config: ReviewConfig,
 ) -> list[Span]:
     """``select_by_value`` with the run's strata, the shifts of the last sync and verdicts so far."""
-    from factsep.review.sync import shown_verdicts
+    from factsep.review.verdicts import shown_verdicts
 
     stratify = Stratifier.for_run(out, all_spans)
     by_id = {s.span_id: s for s in all_spans}
@@ -527,13 +479,30 @@ def route(
     """Pick uncertain spans and send them to Label Studio (or to ``OUT/review/tasks.json``).
 
     Safe to repeat: spans already routed to the same target are skipped, and tasks already on the
-    server (found by their ``task_key``) are recorded instead of imported again.
+    server (found by their ``task_key``) are recorded instead of imported again. Holds OUT's lock
+    (:mod:`factsep.run.lock`), so a sync beside it waits. The project is remembered in
+    ``OUT/state/review.json`` for sync (and for the next route, when none is given).
     """
     require_scan(out)
+    with lock.out_lock(out, "route"):
+        return _route(out, budget, project, url, config, client)
+
+
+def _route(
+    out: str | Path,
+    budget: int | None,
+    project: str | None,
+    url: str | None,
+    config: Any,
+    client: ReviewClient | None,
+) -> RouteResult:
     config = review_config(config)
     budget = config.budget if budget is None else budget
-    project = project or config.project
     url = url if url is not None else (client.url if client else os.environ.get("LABEL_STUDIO_URL"))
+    routed = run_state.review_target(out) or {}
+    if not project and routed.get("project") and (routed.get("url") or None) == (url.rstrip("/") if url else None):
+        project = str(routed["project"])
+    project = project or config.project
     target = target_name(url, project)
     ledger = RoutingLedger(out)
 
@@ -593,7 +562,7 @@ def route(
     selected = sum(by_kind.values())
 
     if not url:
-        path = Path(out) / "review" / "tasks.json"
+        path = Path(Layout.of(out).tasks_file)
         recorded = ledger.for_target(target)
         existing: list[dict[str, Any]] = []
         if path.exists():
@@ -601,6 +570,7 @@ def route(
         have = {t["data"][META]["task_key"] for t in existing}
         new = [t for t in tasks if t["data"][META]["task_key"] not in have]
         write_json_atomic(path, existing + new)
+        run_state.remember_review(out, None, project, None)
         ledger.append(
             _routed(t, target, None, None) for t in new if t["data"][META]["task_key"] not in recorded
         )
@@ -615,6 +585,7 @@ def route(
     project_id = client.ensure_project(
         project, label_config(), overlap=config.annotators_per_task, model_version=version
     )
+    run_state.remember_review(out, client.url, project, project_id)
     recorded = ledger.for_target(target)
     # Reconcile: tasks the server holds but the ledger lacks (a crash right after an import).
     on_server: dict[str, int] = {}

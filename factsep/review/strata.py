@@ -28,6 +28,7 @@ from typing import Any
 
 from factsep.decisions import RELABEL
 from factsep.review.data import write_json_atomic
+from factsep.run import state as run_state
 from factsep.span import (
     AUTO_ACCEPT,
     AUTO_REJECT,
@@ -62,10 +63,10 @@ def thresholds(out: str | Path) -> tuple[float, float]:
     from factsep.config import DetectorConfig
 
     low, high = DetectorConfig.review_low, DetectorConfig.review_high
+    detect = run_state.section(out, "detect")
     try:
-        detect = json.loads((Path(out) / "state" / "run.json").read_text(encoding="utf-8")).get("detect") or {}
         low, high = float(detect.get("review_low", low)), float(detect.get("review_high", high))
-    except (OSError, ValueError, AttributeError, TypeError):
+    except (ValueError, TypeError):
         pass
     return low, high
 
@@ -102,11 +103,7 @@ class Stratifier:
         frequencies the strata were first fitted with (``OUT/state/inferred.json``): a re-scan
         with the fitted calibration reads some places as another kind, and strata defined by the
         new counts would not be the ones the verdicts were learnt for."""
-        opts: dict[str, Any] = {}
-        try:
-            opts = dict(json.loads((Path(out) / "state" / "run.json").read_text(encoding="utf-8")).get("detect") or {})
-        except (OSError, ValueError, AttributeError):
-            pass
+        opts: dict[str, Any] = run_state.section(out, "detect")
         frequency = load_inferred(out).get("frequency")
         return cls(spans, opts, frequency if isinstance(frequency, dict) and frequency else None)
 

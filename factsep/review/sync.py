@@ -24,6 +24,7 @@ from typing import Any
 from factsep.decisions import Decision, append_decisions, latest_decisions
 from factsep.review.calibration import BaseScores, CalibrationResult, fit_calibration
 from factsep.review.client import ReviewClient, ReviewError
+from factsep.review.config import META, ReviewConfig, review_config
 from factsep.review.data import (
     documents_by_key,
     iter_documents,
@@ -35,9 +36,7 @@ from factsep.review.data import (
     write_json_atomic,
 )
 from factsep.review.labelconfig import FROM_NAME
-from factsep.review.ledger import RoutingLedger
 from factsep.review.offsets import Unplaceable, place
-from factsep.review.route import META, ReviewConfig, review_config
 from factsep.review.strata import (
     Inference,
     Stratifier,
@@ -47,6 +46,9 @@ from factsep.review.strata import (
     load_inferred,
     thresholds,
 )
+from factsep.review.verdicts import boundary_test, shown_verdicts  # noqa: F401 (re-exported)
+from factsep.run import lock, materialize
+from factsep.run import state as run_state
 from factsep.span import (
     AUTO_ACCEPT,
     HUMAN,
@@ -171,22 +173,29 @@ def _latest_per_annotator(annotations: Iterable[dict[str, Any]]) -> tuple[list[d
     return kept, ignored + (len(latest) - len(kept))
 
 
-def _added_span(region: _Region, doc_id: str, dkey: str) -> Span:
-    """A span the detector missed, completed from the kind's validator when it accepts the value."""
-    normalized, subtype, validated, bits = region.text.strip(), None, False, 0.0
-    try:
-        from factsep.kinds.base import charset_bits, get_kind
+def _added_span(region: _Region, doc_id: str, dkey: str, opts: dict[str, Any] | None = None) -> Span:
+    """A span the detector missed, validated and normalized like a detected one.
 
-        bits = charset_bits(normalized)
+    The kind's validator gets the scan's detector settings (``opts``: phone regions and such), so a
+    phone number an annotator added gets its subtype, its bits and the value hash of its E.164 form
+    (and merges with the detected copies in corpus counts). A value the validator refuses keeps
+    the human's word with plain figures; so does a label that is no kind.
+    """
+    from factsep.kinds.base import charset_bits, get_kind
+
+    normalized, subtype, validated = region.text.strip(), None, False
+    bits = charset_bits(normalized)
+    try:
         kind = get_kind(region.kind)
-        verdict = kind.validate(region.text)
-        if isinstance(verdict, list):
-            verdict = verdict[0] if verdict else None
-        if verdict is not None:
-            normalized, subtype, validated = verdict.normalized, verdict.subtype, bool(verdict.validated)
+        verdict = kind.validate(normalized, dict(opts or {}))
+    except (ValueError, TypeError, ArithmeticError, LookupError) as exc:  # no such kind, or refused
+        log.debug("added span of %s not validated: %s", region.kind, type(exc).__name__)
+        kind, verdict = None, None
+    if isinstance(verdict, list):
+        verdict = verdict[0] if verdict else None
+    if verdict is not None and kind is not None:
+        normalized, subtype, validated = verdict.normalized, verdict.subtype, bool(verdict.validated)
         bits = float(kind.bits(normalized))
-    except Exception:  # unknown kind or validator error: keep the human's word with plain figures
-        pass
     return Span(
         span_id=make_span_id(dkey, region.start, region.end, region.kind),
         doc_id=doc_id,
@@ -222,8 +231,10 @@ def decide_task(
     quarantined: list[dict[str, Any]],
     documents: dict[str, str] | None = None,
     kinds: frozenset[str] | None = None,
+    opts: dict[str, Any] | None = None,
 ) -> list[Decision]:
-    """Decisions for one task from its annotations (no I/O).
+    """Decisions for one task from its annotations (no I/O); ``opts``: the scan's detector
+    settings, with which added spans are validated.
 
     ``documents`` (doc key -> text): the real documents; a task whose text or span list does not
     match them is refused whole (its annotations quarantined, nothing applied). Without it the
@@ -309,27 +320,9 @@ def decide_task(
                 decisions.append(Decision(sid, HUMAN_ACCEPT, dkey, annotators=sorted(yes_by),
                                           start=k.start, end=k.end, kind=k.kind))
         elif verdict == "accept":
-            span = _added_span(regions_by_id[sid], doc_id, dkey)
+            span = _added_span(regions_by_id[sid], doc_id, dkey, opts)
             decisions.append(Decision(sid, HUMAN_ADDED, dkey, span=span.to_dict(), annotators=sorted(yes_by)))
     return decisions
-
-
-def boundary_test(decisions: Iterable[Decision]) -> Callable[[Decision], bool]:
-    """Whether a rejection is a boundary correction: people marked (accepted or added) a span
-    over part of the same text with other offsets, so the fact is there, cut differently."""
-    marked: dict[str, list[tuple[int, int]]] = {}
-    for d in decisions:
-        rec = d.span or {}
-        start, end = rec.get("start", d.start), rec.get("end", d.end)
-        if d.decision in (HUMAN_ACCEPT, HUMAN_ADDED) and start is not None and end is not None:
-            marked.setdefault(d.doc_key, []).append((int(start), int(end)))
-
-    def boundary(d: Decision) -> bool:
-        return d.decision == HUMAN_REJECT and d.start is not None and d.end is not None and any(
-            a < d.end and d.start < b and (a, b) != (d.start, d.end) for a, b in marked.get(d.doc_key, ())
-        )
-
-    return boundary
 
 
 def _same_value(
@@ -459,22 +452,6 @@ def _same_text(
     return result
 
 
-def shown_verdicts(out: str | Path) -> dict[str, tuple[float, int]]:
-    """span_id -> (confidence when shown to people, 1 accepted / 0 rejected), over all targets.
-
-    A rejection beside a span people marked over the same text says the fact is there, cut
-    differently: it is left out (a stratum learns whether its readings are facts of its kind).
-    """
-    scores = RoutingLedger(out).span_scores()
-    decided = latest_decisions(out)
-    boundary = boundary_test(decided.values())
-    return {
-        sid: (float(scores[sid]["confidence"]), 1 if d.decision == HUMAN_ACCEPT else 0)
-        for sid, d in decided.items()
-        if sid in scores and (d.decision == HUMAN_ACCEPT or (d.decision == HUMAN_REJECT and not boundary(d)))
-    }
-
-
 def infer_strata(out: str | Path, cfg: ReviewConfig | None = None, spans: Sequence[Span] | None = None) -> Inference:
     """Refit the strata from every verdict on a shown span and re-decide the undecided spans."""
     cfg = cfg or ReviewConfig()
@@ -577,19 +554,41 @@ def sync(
 ) -> SyncResult:
     """Pull annotations from the project and append the human decisions they settle.
 
-    Then re-apply decisions to the dataset and span parts (``factsep.scan.rewrite_parts``) and
-    refit the calibration. Safe to repeat and to interrupt: the ledger is append-only, and a
-    decision already in force is not written again. ``export``: read the tasks from a Label
-    Studio JSON export file instead of the server (:mod:`factsep.review.export_file`).
+    Then re-apply decisions to the dataset and span parts (:func:`factsep.run.materialize.materialize`)
+    and refit the calibration. Safe to repeat, to interrupt and to run beside another sync or a
+    route: the whole sync holds OUT's lock (:mod:`factsep.run.lock`), the ledger is append-only, a
+    decision already in force is not written again, and a materialize a killed sync left due
+    (``OUT/state/materialize.pending``) is done by the next one. The project is the one given, else
+    the one OUT was routed to (``OUT/state/review.json``), else the ``[review]`` project.
+    ``export``: read the tasks from a Label Studio JSON export file instead of the server
+    (:mod:`factsep.review.export_file`).
     """
     require_scan(out)
+    with lock.out_lock(out, "sync"):
+        return _sync(out, project, url, config, client, calibrate, rewrite, export)
+
+
+def _sync(
+    out: str | Path,
+    project: str | None,
+    url: str | None,
+    config: Any,
+    client: ReviewClient | None,
+    calibrate: bool,
+    rewrite: Callable[[str], Any] | None,
+    export: str | Path | None,
+) -> SyncResult:
     cfg: ReviewConfig = review_config(config)
     if export is not None:
         from factsep.review.export_file import read_export
 
         return apply_tasks(out, read_export(export), cfg, calibrate=calibrate, rewrite=rewrite)
+    routed = run_state.review_target(out) or {}
+    url = url or (client.url if client else os.environ.get("LABEL_STUDIO_URL")) or routed.get("url")
+    if not project and routed.get("project") and (not routed.get("url") or not url
+                                                  or routed["url"] == url.rstrip("/")):
+        project = str(routed["project"])
     project = project or cfg.project
-    url = url or (client.url if client else os.environ.get("LABEL_STUDIO_URL"))
     if not url:
         raise ReviewError("sync needs a Label Studio server: set LABEL_STUDIO_URL (and LABEL_STUDIO_API_KEY)")
     client = client or ReviewClient.from_env(url)
@@ -614,8 +613,20 @@ def apply_tasks(
 
     The one interpreter of annotations: sync feeds it the project's tasks, an export file's, or
     (the ML backend) the tasks an annotation event touched. Decisions already in force are not
-    appended again; then inference, the parts' rewrite and calibration as in :func:`sync`.
+    appended again; then inference, the parts' rewrite and calibration as in :func:`sync`, all
+    holding OUT's lock.
     """
+    with lock.out_lock(out, "sync"):
+        return _apply_tasks(out, tasks, cfg, calibrate, rewrite)
+
+
+def _apply_tasks(
+    out: str | Path,
+    tasks: Sequence[dict[str, Any]],
+    cfg: ReviewConfig,
+    calibrate: bool,
+    rewrite: Callable[[str], Any] | None,
+) -> SyncResult:
     from factsep import hashkey
 
     hashkey.activate(out)  # spans people add get value hashes keyed as the scan's
@@ -628,10 +639,11 @@ def apply_tasks(
     known = {s.span_id: s for s in load_spans(out, doc_ids)} if doc_ids else {}
     documents = documents_by_key(out, doc_ids, cfg.text_field) if doc_ids else {}
     kinds = _kinds()
+    opts = run_state.section(out, "detect")
     quarantined: list[dict[str, Any]] = []
     new: list[Decision] = []
     for t in tasks:
-        new.extend(decide_task(t, known, result, quarantined, documents, kinds))
+        new.extend(decide_task(t, known, result, quarantined, documents, kinds, opts))
     in_force = latest_decisions(out)
     if cfg.propagate:
         new.extend(_same_value(out, new, in_force, cfg))
@@ -650,6 +662,9 @@ def apply_tasks(
         else:
             result.added += 1
     quarantine(out, quarantined)
+    due = materialize.pending(str(out))  # a sync killed during its rewrite: complete it now
+    # before the ledger or inferred.json change, so a sync killed from here on leaves it due
+    materialize.mark_pending(str(out))
     result.decisions_appended = append_decisions(out, changed)
     inferred_changed = False
     if cfg.infer:
@@ -668,11 +683,11 @@ def apply_tasks(
     result.summary_path = str(path)
     write_json_atomic(path, {"redecided": result.redecided, "inferred": result.inferred,
                              "undo": result.undo, "strata": result.strata})
-    if changed or inferred_changed:
-        if rewrite is None:
-            from factsep.scan import rewrite_parts as rewrite
-        rewrite(str(out))
+    if changed or inferred_changed or due:
+        (rewrite or materialize.materialize)(str(out))
         result.rewritten = True
+    else:
+        materialize.clear_pending(str(out))  # nothing changed: the parts are what the state says
     if not cfg.infer:
         inferred_path(out).unlink(missing_ok=True)
     if calibrate:
