@@ -203,7 +203,7 @@ def test_killed_s3_run_resumes_and_leaves_nothing_torn(
     out = f"s3://{bucket}/runs/resume"
     cfg = ScanConfig(storage_options=options(s3_endpoint))
 
-    # die while writing the second shard's dataset part: after its span rows, before its marker
+    # die while writing the second shard's docs part: after its span rows, before its marker
     real = scan_mod._write_dataset
     calls = {"n": 0}
 
@@ -218,8 +218,10 @@ def test_killed_s3_run_resumes_and_leaves_nothing_torn(
         scan([str(corpus)], out, cfg)
     written = keys(s3_endpoint, out)
     assert sum(k.startswith("state/shards/") for k in written) == 1  # the first shard is done
-    assert sum(k.startswith("dataset/part-") for k in written) == 1
-    assert sum(k.startswith("spans/part-") for k in written) == 1  # the killed shard published nothing
+    assert sum(k.startswith("state/docs/part-") for k in written) == 1
+    assert sum(k.startswith("state/detections/part-") for k in written) == 1  # the killed shard wrote nothing
+    # the dataset and span parts are materialized once, when every shard is done
+    assert not [k for k in written if k.startswith(("dataset/", "spans/"))]
     assert "manifest.json" not in written and not [k for k in written if ".tmp-" in k]
 
     monkeypatch.setattr(scan_mod, "_write_dataset", real)

@@ -27,6 +27,7 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
+from factsep.errors import FactsepError
 from factsep.io import fs as outfs
 from factsep.io.layout import Layout
 
@@ -37,10 +38,8 @@ _held: dict[str, int] = {}
 _guard = threading.Lock()
 
 
-class OutBusyError(RuntimeError):
-    """Another factsep run holds OUT's lock. ``exit_code`` is what the CLI returns."""
-
-    exit_code = 3
+class OutBusyError(FactsepError):
+    """Another factsep run holds OUT's lock (exit code 1: the run could not do its job)."""
 
 
 def wait_seconds() -> float:

@@ -24,6 +24,7 @@ import pyarrow as pa
 from factsep import counts as counts_mod
 from factsep.config import DetectorConfig, TagConfig, load_section
 from factsep.decisions import DecisionIndex
+from factsep.errors import FactsepError
 from factsep.io import fs as outfs
 from factsep.io.atomic import AtomicParquetWriter, write_bytes, write_table
 from factsep.io.layout import Layout
@@ -46,8 +47,8 @@ SOURCE_FIELDS: list[pa.Field] = [
 SOURCE_COLUMNS: tuple[str, ...] = tuple(f.name for f in SOURCE_FIELDS)
 
 
-class MaterializeError(RuntimeError):
-    exit_code = 1
+class MaterializeError(FactsepError):
+    """A docs part and its detections part do not belong together (rescan the shard)."""
 
 
 @dataclass

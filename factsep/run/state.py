@@ -18,6 +18,7 @@ from typing import Any
 
 import jsonschema
 
+from factsep.errors import FactsepError
 from factsep.io import fs as outfs
 from factsep.io.atomic import read_json, write_json
 from factsep.io.layout import Layout
@@ -44,10 +45,8 @@ REVIEW_SCHEMA: dict[str, Any] = {
 }
 
 
-class RunStateError(ValueError):
+class RunStateError(FactsepError):
     """``run.json`` is missing or unreadable; the message says what to do."""
-
-    exit_code = 1
 
 
 def exists(out: str | Path | Layout) -> bool:
