@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from factsep.io import fs as outfs
+from factsep.io.layout import Layout
 from factsep.span import AUTO_ACCEPT, HUMAN, HUMAN_ADDED, HUMAN_REJECT, PENDING_REVIEW, Span
 
 LEDGER_NAME = "decisions.jsonl"
@@ -47,7 +48,7 @@ class Decision:
 
 
 def ledger_path(out: str | Path) -> Path:
-    return Path(out) / "state" / LEDGER_NAME
+    return Path(Layout.of(out).decisions)
 
 
 def append_decisions(out: str | Path, decisions: Iterable[Decision]) -> int:
@@ -81,7 +82,7 @@ def read_decisions(out: str | Path) -> Iterator[Decision]:
 
     A remote OUT is read too (a ledger copied there with OUT), so scans on workers honour it.
     """
-    path = outfs.join(out, "state", LEDGER_NAME) if outfs.is_remote(out) else ledger_path(out)
+    path = Layout.of(out).decisions
     if not outfs.exists(path):
         return
     with outfs.open_file(path, "r", encoding="utf-8") as fh:
@@ -105,7 +106,7 @@ def latest_decisions(out: str | Path) -> dict[str, Decision]:
 
 
 def _inferred(out: str | Path) -> dict[str, Any]:
-    path = outfs.join(out, "state", "inferred.json") if outfs.is_remote(out) else Path(out) / "state" / "inferred.json"
+    path = Layout.of(out).inferred
     try:
         if not outfs.exists(path):
             return {}

@@ -27,6 +27,7 @@ import pyarrow as pa
 
 from factsep.counts import random_fact, random_values
 from factsep.io import fs as outfs
+from factsep.io.layout import Layout
 from factsep.span import ACCEPTED, DECISIONS, HUMAN, PENDING_REVIEW, REJECTED
 from factsep.training import default_min_bits
 
@@ -202,11 +203,11 @@ def _status(decision_col: pl.Expr) -> pl.Expr:
 
 
 def span_files(out: str | Path) -> list[str]:
-    return outfs.glob(outfs.join(out, "spans"), "part-*.parquet")
+    return Layout.of(out).span_parts()
 
 
 def dataset_files(out: str | Path) -> list[str]:
-    return outfs.glob(outfs.join(out, "dataset"), "part-*.parquet")
+    return Layout.of(out).dataset_parts()
 
 
 def read_manifest(out: str | Path) -> dict[str, Any]:

@@ -53,6 +53,12 @@ def test_factsep_run_on_samples_cold_then_warm(tmp_path: Path) -> None:
     assert "Starting temporary server" in cold.stderr + cold.stdout  # no server started by hand
     rows = dataset_rows(out)
     assert rows > 0
+    # the main job's output is a Hugging Face dataset folder: every row, every column
+    import datasets
+
+    loaded = datasets.load_dataset(str(out), cache_dir=str(tmp_path / "hf"))["train"]
+    assert loaded.num_rows == rows == manifest["counts"]["written"]
+    assert loaded.column_names == pq.read_schema(next((out / "dataset").glob("part-*.parquet"))).names
 
     # detection never imports other packages' spaCy factories (Presidio's pulls in transformers)
     assert "PyTorch was not found" not in cold.stderr + cold.stdout

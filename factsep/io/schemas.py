@@ -29,11 +29,29 @@ def dataset_json_schema() -> dict[str, Any]:
         "$id": "https://factsep.dev/schemas/dataset.schema.json",
         "title": "factsep dataset row",
         "description": (
-            f"One document of OUT/dataset/part-*.parquet (schema version {SCHEMA_VERSION}): every input "
-            "column as read, plus the random facts found in its text."
+            f"One document of OUT/dataset/part-*.parquet (schema version {SCHEMA_VERSION}). Every part of "
+            "an OUT has one schema: every input column of any input (null in rows of inputs without "
+            "it; a column whose type differs between inputs, or that nests too deep for Parquet, holds "
+            "JSON text, its field marked factsep.json and listed in the schema metadata "
+            "factsep.json_columns), then doc_id and the source columns, then the random facts."
         ),
         "type": "object",
         "properties": {
+            "doc_id": {
+                "type": "string",
+                "description": "the input's id field, else FILE:LINE (FILE:ROW for Parquet); spans carry the same",
+            },
+            "source_file": {"type": "string", "description": "the input file, relative to the path given"},
+            "source_line": {
+                "type": ["integer", "null"],
+                "minimum": 1,
+                "description": "line of a JSONL/text input (a whole text file is line 1); null for Parquet",
+            },
+            "source_row": {
+                "type": ["integer", "null"],
+                "minimum": 0,
+                "description": "row of a Parquet input; null for line-based inputs",
+            },
             "random_facts": {
                 "type": "array",
                 "description": "the document's spans that are not rejected, sorted by start",
@@ -54,7 +72,10 @@ def dataset_json_schema() -> dict[str, Any]:
                 "description": "random_facts whose value occurs once in the corpus; null before counting",
             },
         },
-        "required": ["random_facts", "tagged_text", "rf_count", "rf_bits", "rf_singletons"],
+        "required": [
+            "doc_id", "source_file", "source_line", "source_row",
+            "random_facts", "tagged_text", "rf_count", "rf_bits", "rf_singletons",
+        ],
         "additionalProperties": True,
         "$defs": {"span": span_def},
     }
