@@ -152,9 +152,10 @@ def test_failed_shard_is_retried_named_and_rerun_completes_only_it(
     assert (out / orch.FAULT_DIR / f"{failed_id}.count").read_text() == "3"  # 1 try + 2 retries
     done = markers(out)
     assert len(done) == 2 and failed_id not in done
-    for sid in done:  # the other shards' outputs are kept
-        assert (out / "dataset" / f"part-{sid}.parquet").exists()
-    assert not (out / "dataset" / f"part-{failed_id}.parquet").exists()
+    for sid in done:  # the other shards' outputs are kept (the dataset is materialized at the end)
+        assert (out / "state" / "docs" / f"part-{sid}.parquet").exists()
+    assert not (out / "state" / "docs" / f"part-{failed_id}.parquet").exists()
+    assert not list((out / "dataset").glob("part-*.parquet"))
     assert not (out / "manifest.json").exists()
 
     monkeypatch.delenv(orch.FAIL_SHARD_ENV)
