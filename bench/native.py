@@ -11,6 +11,7 @@ and 2 in one process. Also the hostile inputs at 1 and 2 MB, so linear time show
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import time
@@ -81,6 +82,7 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--batch", type=int, default=256)
     args = ap.parse_args()
+    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (2 threads only help on idle cores)")
     corpus_rates("Debian changelogs", changelog_docs(args.mb), args.batch, args.repeats)
     corpus_rates("dense synthetic", dense_docs(args.mb / 2), args.batch, args.repeats)
     hostile(args.repeats)

@@ -5,6 +5,8 @@ A speed change must not change output: dump spans before and after, then compare
     PYTHONPATH=OLD python bench/same_spans.py dump old.json --mb 2
     PYTHONPATH=NEW python bench/same_spans.py dump new.json --mb 2
     python bench/same_spans.py diff old.json new.json
+
+``--engine re2`` runs the candidate pass on the RE2 reference instead of the native core.
 """
 
 from __future__ import annotations
@@ -17,12 +19,13 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 
-def dump(path: str, mb: float) -> None:
+def dump(path: str, mb: float, engine: str = "auto") -> None:
     from speed import changelog_docs, dense_docs
 
     from factsep import Detector
+    from factsep.config import DetectorConfig
 
-    detector = Detector()
+    detector = Detector(DetectorConfig(engine=engine))
     out: dict[str, list[list[object]]] = {}
     for name, docs in (("changelogs", changelog_docs(mb)), ("dense", dense_docs(mb))):
         rows: list[list[object]] = []
@@ -54,13 +57,14 @@ def main() -> None:
     d = sub.add_parser("dump")
     d.add_argument("out")
     d.add_argument("--mb", type=float, default=2.0)
+    d.add_argument("--engine", default="auto", help="candidate engine: auto, native, re2 or re")
     c = sub.add_parser("diff")
     c.add_argument("old")
     c.add_argument("new")
     c.add_argument("--show", type=int, default=10)
     args = ap.parse_args()
     if args.cmd == "dump":
-        dump(args.out, args.mb)
+        dump(args.out, args.mb, args.engine)
     else:
         raise SystemExit(diff(args.old, args.new, args.show))
 

@@ -36,14 +36,21 @@ pub struct Found {
     pub end: Vec<i32>,
 }
 
-type CacheMaker = Box<dyn Fn() -> Cache + Send + Sync + std::panic::RefUnwindSafe + std::panic::UnwindSafe>;
+/// One task's search state: the meta engine's cache and the longest-match DFA's.
+struct Caches {
+    start: meta::Cache,
+    longest: Cache,
+}
+
+type CacheMaker = Box<dyn Fn() -> Caches + Send + Sync + std::panic::RefUnwindSafe + std::panic::UnwindSafe>;
 
 /// The compiled cover pattern.
 pub struct Cover {
     start: meta::Regex,
     longest: DFA,
-    /// lazy DFA caches kept across tasks and batches: a fresh cache rebuilds its states
-    caches: Pool<Cache, CacheMaker>,
+    /// caches kept across tasks and batches (a fresh lazy DFA cache rebuilds its states), taken
+    /// once a task rather than once a match (the regex's own pool locks for a thread it does not own)
+    caches: Pool<Caches, CacheMaker>,
     slice: usize,
     max_chars: usize,
 }
@@ -86,8 +93,9 @@ impl Cover {
             )
             .build(pattern)
             .map_err(|e| CoverError(format!("cover pattern does not compile as a DFA: {e}")))?;
-        let for_caches = longest.clone();
-        let caches: Pool<Cache, CacheMaker> = Pool::new(Box::new(move || for_caches.create_cache()));
+        let (re, dfa) = (start.clone(), longest.clone());
+        let caches: Pool<Caches, CacheMaker> =
+            Pool::new(Box::new(move || Caches { start: re.create_cache(), longest: dfa.create_cache() }));
         Ok(Cover { start, longest, caches, slice, max_chars })
     }
 
@@ -128,7 +136,7 @@ impl Cover {
         Ok(out)
     }
 
-    fn scan_piece(&self, cache: &mut Cache, hay: &[u8]) -> PieceFound {
+    fn scan_piece(&self, caches: &mut Caches, hay: &[u8]) -> PieceFound {
         let ascii = hay.is_ascii();
         let mut found = PieceFound { start: Vec::new(), end: Vec::new(), chars: 0 };
         // running byte -> code point position, for increasing offsets
@@ -143,11 +151,11 @@ impl Cover {
         };
         let mut at = 0usize;
         while at < hay.len() {
-            let Some(m) = self.start.find(Input::new(hay).range(at..)) else { break };
+            let Some(m) = self.start.search_with(&mut caches.start, &Input::new(hay).range(at..)) else { break };
             let b0 = m.start();
             let input = Input::new(hay).range(b0..).anchored(Anchored::Yes);
             // the meta match is a match from b0, so the anchored search finds one at least as long
-            let b1 = match self.longest.try_search_fwd(cache, &input) {
+            let b1 = match self.longest.try_search_fwd(&mut caches.longest, &input) {
                 Ok(Some(half)) => half.offset().max(m.end()),
                 _ => m.end(),
             };
