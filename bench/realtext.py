@@ -104,12 +104,18 @@ def split_of(name: str, seed: int = SEED) -> str:
     return "held-out" if h < HELD_OUT_SHARE else "train"
 
 
+def _rank(genre: str, path: Path, seed: int) -> bytes:
+    """A file's place in the seeded order (salted apart from the split's hash)."""
+    return hashlib.sha256(f"order|{seed}|{file_id(genre, path)}".encode()).digest()
+
+
 def build(genres: Sequence[str] = GENRES, mb: float = 1.2, seed: int = SEED) -> list[RealDoc]:
     """The corpus: per genre, files in a seeded order until ``mb`` megabytes of text."""
     out: list[RealDoc] = []
     for genre in genres:
-        files = _files(genre)
-        random.Random(f"{seed}|{genre}").shuffle(files)
+        # ranked by a seeded hash of the file's name: a package installed later takes its own place
+        # in the order and leaves the others' where they were
+        files = sorted(_files(genre), key=lambda p: _rank(genre, p, seed))
         size = 0
         seen: set[str] = set()
         for path in files:

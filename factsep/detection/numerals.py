@@ -44,9 +44,9 @@ class Reference:
 
 # ---- references and commit ids -------------------------------------------------------------------
 
-_CVE = re.compile(r"\b(?:CVE|CAN)-(?:19|20)\d\d-\d{4,7}\b")
+_CVE = re.compile(r"(?<![A-Za-z0-9])(?:CVE|CAN)-(?:19|20)\d\d-\d{4,7}\b")
 _ADVISORY = re.compile(r"\b(?:TALOS|ZDI|DSA|DLA|USN|RHSA|GHSA|OSV|TROVE)-\d{2,4}(?:-\d{1,7})+\b"
-                       r"|\b[A-Z][A-Z0-9]{1,9}-SA-(?:19|20)\d\d-\d{3,7}\b")
+                       r"|\b[A-Z][A-Z0-9]{1,9}-SA-(?:19|20)\d\d-\d{3,7}\b|\bJDK-\d{7}\b")
 _HANDLE = re.compile(r"(?:hdl\.handle\.net/|\bhandle\)?:? )(\d{2,6}(?:\.\d+)*/\d{2,12})\b")
 _BUG_URL = re.compile(r"(?:bugs\.[\w.\-]+/|show_bug\.cgi\?id=|/(?:issues|pull|bugs|merge_requests|tickets?)/)"
                       r"(\d{2,8})\b")
@@ -56,7 +56,7 @@ _CLOSES = re.compile(r"(?i:\b(?:closes|close|closed|fixes|fixed|fix|mitigates|se
                      r"issues|pr|merge request|mr|fd\.o|gh|gitlab|bugzilla|bts|debbugs)\b)")
 _PR = re.compile(r"\bPR ?(?:[a-z][\w+\-]*/)(\d{2,7})\b|\b(?:PR|GH|BZ|LP)(\d{3,7})\b|\bGH (\d{3,7})\b")
 _BUG_WORD = re.compile(r"(?i:\b(?:bug|bugs|issue|issues|ticket|pull request|bugzilla|bz|lp|gnome bug|"
-                       r"kde bug|savannah|rhbz|boo|bsc|cid)\b)\s*(?:no\.?|nr\.?|number)?\s*[:#]?\s*#?(\d{3,8})\b"
+                       r"kde bug|savannah|rhbz|boo|bsc|cid|closes)\b)\s*(?:no\.?|nr\.?|number)?\s*[:#]?\s*#?(\d{3,8})\b"
                        r"|(?!)(\d)")
 #: GNOME-style NEWS lists: " 775864 getting-started: typo" at the start of a line, in a run of them
 _BUG_LINE = re.compile(r"^[ \t]{0,8}(\d{5,7})[ \t]{1,3}(?:- )?(?=[A-Za-z_`'\"(\[])", re.M)
@@ -66,7 +66,7 @@ _COMMIT_CUES = (
         r"(?i:\b(?:commits?|committed|cherry[- ]?pick(?:ed|s)?(?: from| of)?|revert(?:s|ed)?|revision|rev|"
         r"changeset|hash|sha1?|git|upstream|snapshot|backport(?:ed|s)?(?: of)?|applied|fixed in|fix(?:ed)? by|"
         r"introduced (?:in|by)|regressed in|since)\b)[\s:#=(\[]{1,3}"
-        r"(?:(?:upstream|commit|of|from|git|in) ){0,2}?"
+        r"(?:(?:upstream|commit|of|from|git|in|id|ID):? ){0,2}?"
         + rf"\b{_HEX_TOKEN}\b")),
     ("commit_url", re.compile(
         rf"(?:[;?&]h=|[;?&]id=|/commits?/|/rev/|/raw-rev/|/changeset/|/tree/|/blob/){_HEX_TOKEN}\b")),
@@ -98,6 +98,8 @@ def references(text: str) -> list[Reference]:
             line_start = text.rfind("\n", 0, m.start()) + 1
             before = text[max(line_start, m.start() - 40):m.start()]
             cue = _CLOSES.search(before)
+            if cue is None and (len(m.group(1)) in (3, 6) or before[-1:] in "'\":="):
+                continue  # "#008080", "'#000080'": a colour, not a reference
             # "Closes: #...", "Bug#...", "fd.o #...", "See #...": a number glued to "#" is a reference
             debian = cue is not None and cue.group().lower() in ("closes", "close", "closed") or (
                 before.rstrip().endswith(",") and "closes" in before.lower())
@@ -150,13 +152,14 @@ _YEAR = re.compile(r"(?:19|20)\d\d")
 _GROUPS = re.compile(r"[,;\s\-–/]+")
 _QUARTER = re.compile(r"(?:19|20)\d\d ?[QH]\d|[QH]\d ?(?:19|20)\d\d")
 _DAY_YEAR = re.compile(r"\d{1,2},? (?:19|20)\d\d|\d{1,2}/(?:19|20)\d\d")
-_DECIMALS = re.compile(r"\d+\.\d+(?: \d+\.\d+)+|0\.\d+")
+_DECIMALS = re.compile(r"\d+\.\d+(?: \d+\.\d+)+|0\.\d+|[1-9]\d{3,}\.\d{3,}")
 _STANDARD_VALUE = re.compile(r"(?:RFC|ISO|IEC|IEEE|ECMA|POSIX|GOST|ANSI|FIPS|DIN|JIS|SP|PR|GH)[ \-]?\d")
 _DOTTED = re.compile(r"(?:0|[1-9]\d{0,2})(?:\.\d{1,3}){2,}")
 _PLUS_VERSION = re.compile(r"[0-9A-Za-z.~]\+[0-9A-Za-z]")
 _ZONE = re.compile(r"^\d{1,2} ?[+\-]\d{4}$")
 _STANDARD_CUE = re.compile(
-    r"(?:\b(?:RFC|ISO(?:/IEC)?|IEC|ECMA|POSIX|GOST|DFARS?|DFARs|FARs?|CFR|IEEE|ANSI|ITU(?:-T)?|NIST|SP ?800|"
+    r"(?:\b(?:RFC|ISO(?:/IEC)?(?: IS| DIS)?|DIS|Std|IEC|ECMA|POSIX|GOST|DFARS?|DFARs|FARs?|CFR|IEEE|ANSI|"
+    r"ITU(?:-T)?|NIST|SP ?800|"
     r"FIPS|C\.F\.R\.|EN|DIN|JIS|BS|UN|ECE|EC|EU|EEC|OIDs?|ASN\.1|X|Directive|Regulation|Clause|clause|section|Section|"
     r"sect\.|chapter|Chapter|§|art\.|Article|paragraph|Table|table|figure|Figure|Appendix)[\s.\-/]{0,3}"
     r"(?:No\.? ?)?$)")
@@ -220,7 +223,8 @@ def not_a_fact(text: str, start: int, end: int, kind: str) -> str | None:
         return "code constant"
     if ".." in value or after.startswith(("..", "…")) or before.endswith(("..", "…")):
         return "code table"
-    if value[0].isdigit() and _STANDARD_CUE.search(before[-14:]) or _STANDARD_VALUE.match(value):
+    if (value[0].isdigit() or not before.rstrip().endswith("RFC")) and _STANDARD_CUE.search(before[-14:]) \
+            or _STANDARD_VALUE.match(value):
         return "standard number"
     if _in_header_version(text, start, end):
         return "version"
@@ -234,8 +238,10 @@ def not_a_fact(text: str, start: int, end: int, kind: str) -> str | None:
         return "version"  # dotted small groups: versions, sections, OIDs ("52.227.19", "2.5.4.3")
     if kind == "generic_id" and "-" in value and re.search(r"[a-z]{2}", value):
         return "name"  # package, option and region names: "at-spi2-atk", "us-east-1", "no-tr64"
-    if _DECIMALS.fullmatch(value):
-        return "quantity"  # "0.9583 0.8563"
+    if _DECIMALS.fullmatch(value) or after[:1] == "*" or before[-1:] == "*":
+        return "quantity"  # "0.9583 0.8563", "108013.434", a coefficient "2024910556*x3"
+    if len(value) >= 7 and set(value) <= {"0", "1", " "}:
+        return "code constant"  # a bit vector: "1 0 0 0 0 0 1 1 1"
     if before[-1:] == "[" and after[:1] == "]" and "-" in value:
         return "code table"  # a regular expression's character class: "[0-25689]"
     if re.fullmatch(r"\d{5}(?:-\d{4})?", value) and _STATE.search(before[-16:]):
@@ -280,12 +286,14 @@ def _ip_reason(text: str, start: int, end: int, value: str, before: str, after: 
         ip = ipaddress.ip_address(value)
     except ValueError:
         return None
-    if value in _CONSTANT_IPS or ip.is_loopback or ip.is_unspecified:
+    if value in _CONSTANT_IPS or ip.is_loopback or ip.is_unspecified or value.startswith("255.255."):
         return "constant"
     b, a = before[-1:], after[:1]
     if b.isascii() and b.isalnum() or b in (":", "/", ".") or a.isascii() and a.isalpha() or a == ":":
         return "cut"  # "APT::Hashes::RIPE-MD/160::Weak"
     if ip.version == 6:
+        if before.rstrip().endswith((",", "[", "(")) and after[:1] in ("]", ",", ")") and len(value) <= 8:
+            return "code table"  # a slice: "out[:, 0::2]"
         return "placeholder" if ip in ipaddress.ip_network("2001:db8::/32") else None
     octets = value.split(".")
     if octets[0] == "0":
@@ -310,6 +318,8 @@ def _table(text: str, start: int, end: int, value: str, before: str, after: str)
         items = [g for g in re.split(r",\s*", value) if g]
         if len(items) >= 2 and all(g.isdigit() and len(g) <= 4 for g in items):
             return True
+        if len(items) >= 3 and all(g.isdigit() for g in items):
+            return True  # "time(16, 37, 0, 900000)": arguments, not a grouped identifier
     # a number among others in brackets: "[11,12,13]", "(175, 215, 255)"
     b = before.rstrip()
     a = after.lstrip()
