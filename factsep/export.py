@@ -395,6 +395,12 @@ def export(
     except BaseException:
         writer.abort()
         raise
+    from factsep.io.layout import Layout
+
+    if str(target).startswith(Layout.of(out).exports_dir):
+        from factsep.run.card import refresh_card
+
+        refresh_card(out)  # an export into OUT/exports/ becomes a config of OUT's dataset card
     return ExportResult(
         path=str(target),
         format=config.format,

@@ -253,3 +253,17 @@ def test_shard_cache_key_follows_the_calibration_files_content(tmp_path: Path) -
     calibration.write_text(json.dumps({"version": 1, "kinds": {"isbn": {"x": [0, 1], "y": [0, 1]}}}),
                            encoding="utf-8")
     assert orch.shard_cache_key(shard, str(tmp_path / "out"), settings, "epoch") != before
+
+
+def test_an_export_into_out_exports_is_a_config_of_the_card(tmp_path: Path) -> None:
+    import datasets
+
+    from factsep.export import ExportConfig, export
+
+    out = tmp_path / "out"
+    scan([str(mixed_corpus(tmp_path))], str(out))
+    (out / "exports").mkdir()
+    res = export(str(out), str(out / "exports" / "tagged.parquet"), ExportConfig(format="tagged"))
+    assert "config_name: tagged" in (out / "README.md").read_text(encoding="utf-8")
+    loaded = datasets.load_dataset(str(out), "tagged", cache_dir=str(tmp_path / "hf"))["train"]
+    assert loaded.num_rows == res.rows == EXPECTED_ROWS
