@@ -100,7 +100,7 @@ class ScanConfig:
     batch_size: int = 256
     workers: int = 1
     row_group_size: int = 2048
-    max_record_bytes: int = 16 << 20
+    max_record_bytes: int = 8 << 20
     max_raw_bytes: int = 1 << 20
     include_hidden: bool = False
     hash_content: bool = True

@@ -122,7 +122,7 @@ class ReadOptions:
     text_field: str = "text"
     id_field: str = "id"
     batch_size: int = 256
-    max_record_bytes: int = 16 << 20
+    max_record_bytes: int = 8 << 20
     max_raw_bytes: int = 1 << 20
 
 
