@@ -184,6 +184,30 @@ def test_without_the_extension_auto_falls_back_to_re2() -> None:
     assert "(5, 18)" in out.stdout
 
 
+FORK_SCRIPT = """
+import os
+import signal
+from factsep.detection.candidates import CandidateEngine
+engine = CandidateEngine([], engine="native")
+docs = ["call 030 1234 5678 today"] * 64
+engine.find(docs)  # the parent's pool is running now
+pid = os.fork()
+if pid == 0:
+    signal.alarm(60)  # a hung child ends itself
+    os._exit(0 if len(engine.find(docs)) == 64 else 3)
+print("child exit", os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
+"""
+
+
+def test_a_forked_child_scans_with_its_own_threads() -> None:
+    # a child forked after the pool started has the pool but not its threads: work sent to it
+    # would wait forever (datatrove's and Python's fork-based pools fork like this)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    out = subprocess.run([sys.executable, "-c", FORK_SCRIPT], capture_output=True, text=True, env=env,
+                         timeout=90, check=True)
+    assert out.stdout.strip() == "child exit 0"
+
+
 def test_errors_come_back_as_python_exceptions() -> None:
     from factsep import _native
 

@@ -54,13 +54,19 @@ fn bytes_of<'a>(held: &'a [Held<'_>]) -> PyResult<Vec<&'a [u8]>> {
         .collect()
 }
 
+/// The pool of `threads` threads (0: one per core) of this process. Pools are keyed by process id
+/// too: a child forked after a pool started inherits the pool without its threads, and work sent
+/// to it would wait forever, so the child builds its own (rayon's global pool is never used).
 fn pool(threads: usize) -> PyResult<Arc<rayon::ThreadPool>> {
-    static POOLS: OnceLock<Mutex<HashMap<usize, Arc<rayon::ThreadPool>>>> = OnceLock::new();
+    type Pools = HashMap<(u32, usize), Arc<rayon::ThreadPool>>;
+    static POOLS: OnceLock<Mutex<Pools>> = OnceLock::new();
+    let threads = if threads == 0 { std::thread::available_parallelism().map_or(1, |n| n.get()) } else { threads };
+    let key = (std::process::id(), threads);
     let mut pools = POOLS
         .get_or_init(|| Mutex::new(HashMap::new()))
         .lock()
         .map_err(|_| PyRuntimeError::new_err("factsep._native: thread pool registry poisoned"))?;
-    if let Some(p) = pools.get(&threads) {
+    if let Some(p) = pools.get(&key) {
         return Ok(p.clone());
     }
     let p = rayon::ThreadPoolBuilder::new()
@@ -69,20 +75,16 @@ fn pool(threads: usize) -> PyResult<Arc<rayon::ThreadPool>> {
         .build()
         .map_err(|e| PyRuntimeError::new_err(format!("cannot start {threads} threads: {e}")))?;
     let p = Arc::new(p);
-    pools.insert(threads, p.clone());
+    // a parent's pools stay in the map (never dropped in a child: their threads are not there)
+    pools.insert(key, p.clone());
     Ok(p)
 }
 
-/// Runs `work` without the GIL, on `threads` threads (0: rayon's global pool, one per core),
-/// turning a panic into a `RuntimeError`.
+/// Runs `work` without the GIL, on `threads` threads (0: one per core), turning a panic into a
+/// `RuntimeError`.
 fn run_detached<T: Send>(py: Python<'_>, threads: usize, work: impl FnOnce() -> T + Send) -> PyResult<T> {
-    let pool = if threads == 0 { None } else { Some(pool(threads)?) };
-    let result = py.detach(|| {
-        catch_unwind(AssertUnwindSafe(|| match &pool {
-            Some(p) => p.install(work),
-            None => work(),
-        }))
-    });
+    let pool = pool(threads)?;
+    let result = py.detach(|| catch_unwind(AssertUnwindSafe(|| pool.install(work))));
     result.map_err(|panic| {
         let what = panic
             .downcast_ref::<&str>()
