@@ -22,7 +22,6 @@ from factsep.io import fs as outfs
 from factsep.io.layout import Layout
 from factsep.span import AUTO_ACCEPT, HUMAN, HUMAN_ADDED, HUMAN_REJECT, PENDING_REVIEW, Span
 
-LEDGER_NAME = "decisions.jsonl"
 #: Detector (and source) of spans review inferred as another kind's reading.
 RELABEL = "review:relabel"
 

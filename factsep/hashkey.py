@@ -35,6 +35,7 @@ from pathlib import Path
 
 from factsep.errors import UsageError
 from factsep.io import fs as outfs
+from factsep.io.layout import layout
 
 ENV = "FACTSEP_HASH_KEY"
 KEY_FILE = "hash_key.json"
@@ -46,7 +47,7 @@ class HashKeyError(UsageError):
 
 
 def key_path(out: str | Path) -> str:
-    return outfs.join(str(out), "state", KEY_FILE)
+    return layout(out).hash_key
 
 
 def key_from_text(text: str) -> bytes:

@@ -27,7 +27,7 @@ import pyarrow as pa
 
 from factsep.counts import random_fact, random_values
 from factsep.io import fs as outfs
-from factsep.io.layout import Layout
+from factsep.io.layout import Layout, layout
 from factsep.span import ACCEPTED, DECISIONS, HUMAN, PENDING_REVIEW, REJECTED
 from factsep.training import default_min_bits
 
@@ -110,7 +110,7 @@ def read_review_queue(out: str | Path) -> ReviewQueue | None:
         return None
     queue = ReviewQueue()
     for (target, _key), task in sorted(latest.items()):
-        where = str(Path(outfs.local_path(out)) / "review" / "tasks.json") if target == "file" else target
+        where = outfs.local_path(layout(out).tasks_file) if target == "file" else target
         counts = queue.targets.setdefault(where, [0, 0])
         counts[0] += 1
         counts[1] += len(task.spans)
@@ -290,7 +290,7 @@ def read_quarantine(out: str | Path, show_values: bool = False) -> QuarantineSum
     that quotes the bad input ("bad JSON: {...}") cannot leak it, and variants group together.
     """
     summary = QuarantineSummary()
-    for path in outfs.glob(outfs.join(out, "quarantine"), "*.jsonl"):
+    for path in outfs.glob(layout(out).quarantine_dir, "*.jsonl"):
         name = outfs.name_of(path)
         with io.TextIOWrapper(io.BytesIO(outfs.read_bytes(path)), encoding="utf-8", errors="replace") as fh:
             for line in fh:

@@ -14,6 +14,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from factsep.io.layout import layout
+
 console = Console(stderr=True)
 
 
@@ -119,7 +121,7 @@ def sync_cmd(
     console.print(escape(
         f"{res.tasks_annotated} of {res.tasks_seen} task(s) annotated; {res.annotations_used} annotation(s) "
         f"used, {res.annotations_ignored} skipped/cancelled, {res.annotations_quarantined} quarantined "
-        f"(see {Path(out) / 'quarantine' / 'review.jsonl'})."
+        f"(see {layout(out).review_quarantine})."
     ))
     console.print(
         f"decisions appended: {res.decisions_appended} (accept {res.accepted}, reject {res.rejected}, "

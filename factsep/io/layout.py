@@ -19,7 +19,8 @@ OUT/state/shards/<shard>.json    completion markers (with their parts' sizes and
 OUT/state/docs/part-<shard>.parquet        a shard's documents, as the scan read them
 OUT/state/detections/part-<shard>.parquet  a shard's spans, as the detector found them
 OUT/state/counts.parquet         value_hash -> corpus_count
-OUT/state/decisions.jsonl, routing.jsonl, inferred.json, calibration fits
+OUT/state/decisions.jsonl, routing.jsonl, inferred.json, calibration.json, last_sync.json
+OUT/state/hash_key.json          the per-corpus value-hash key, or its check value (factsep.hashkey)
 OUT/state/materialize.pending    set while a materialize is due (a killed sync is completed)
 OUT/state/lock                   the OS file lock around read-modify-writes of OUT's state
 ```
@@ -130,6 +131,18 @@ class Layout:
     @property
     def inferred(self) -> str:
         return self.join("state", "inferred.json")
+
+    @property
+    def calibration(self) -> str:
+        return self.join("state", "calibration.json")
+
+    @property
+    def last_sync(self) -> str:
+        return self.join("state", "last_sync.json")
+
+    @property
+    def hash_key(self) -> str:
+        return self.join("state", "hash_key.json")
 
     @property
     def pending_materialize(self) -> str:

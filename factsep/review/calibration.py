@@ -32,12 +32,12 @@ from pathlib import Path
 from typing import Any
 
 from factsep.decisions import RELABEL
+from factsep.io.layout import layout
 from factsep.review.data import load_spans, write_json_atomic
 from factsep.review.strata import Stratifier, fit_offsets, logit, sigmoid
 from factsep.run import state as run_state
 from factsep.span import Span
 
-CALIBRATION_NAME = "calibration.json"
 MIN_SAMPLES = 8
 Y_CLIP = (0.01, 0.99)
 #: The map is mixed with the identity at this weight: strictly increasing, so invertible.
@@ -201,7 +201,7 @@ def applied(out: str | Path) -> Applied:
             return Applied({}, {}, False)
     if not isinstance(data, dict) or not path:
         return Applied({}, {}, False)
-    own = Path(path).resolve() == (out / "state" / CALIBRATION_NAME).resolve()
+    own = Path(path).resolve() == Path(layout(out).calibration).resolve()
     return Applied(_maps(data.get("kinds")), _maps(data.get("base")) if own else {}, own)
 
 
@@ -378,7 +378,7 @@ def fit_calibration(
 
         verdicts = {sid: y for sid, (_, y) in shown_verdicts(out).items()}
     out = Path(out)
-    path = out / "state" / CALIBRATION_NAME
+    path = Path(layout(out).calibration)
     spans = [s for s in load_spans(out) if s.detector not in ("human", RELABEL)]
     base = BaseScores.for_run(out)
     maps, result = fit_kinds(spans, verdicts, Stratifier.for_run(out, spans), base, min_samples)

@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-LEDGER_NAME = "routing.jsonl"
+from factsep.io.layout import layout
 
 
 @dataclass
@@ -43,7 +43,7 @@ class RoutingLedger:
     """Append-only log of routed tasks under ``OUT/state/``."""
 
     def __init__(self, out: str | Path) -> None:
-        self.path = Path(out) / "state" / LEDGER_NAME
+        self.path = Path(layout(out).routing)
 
     def __iter__(self) -> Iterator[RoutedTask]:
         if not self.path.exists():

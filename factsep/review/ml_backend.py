@@ -34,12 +34,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from factsep.io.layout import layout
 from factsep.review.client import ReviewClient, ReviewError
 from factsep.review.data import require_scan
 from factsep.review.labelconfig import TEXT_FIELD
 from factsep.review.route import ReviewConfig, prediction, review_config
 from factsep.review.sync import SyncResult, apply_tasks
 from factsep.review.versions import applied_calibration, model_version
+from factsep.run import state as run_state
 from factsep.span import AUTO_REJECT
 
 log = logging.getLogger(__name__)
@@ -70,7 +72,7 @@ class FactsepModel:
 
     def _load(self) -> None:
         """(Re)build the detector when ``OUT/state/run.json`` changed (a re-scan)."""
-        run = self.out / "state" / "run.json"
+        run = Path(layout(self.out).run_file)
         try:
             st = run.stat()
             stamp = (st.st_mtime_ns, st.st_size)
@@ -82,11 +84,7 @@ class FactsepModel:
         from factsep.detection.detector import Detector
         from factsep.detection.scoring import Calibration
 
-        detect: dict[str, Any] = {}
-        try:
-            detect = dict(json.loads(run.read_text(encoding="utf-8")).get("detect") or {})
-        except (OSError, ValueError, AttributeError):
-            pass
+        detect = run_state.section(self.out, "detect")
         detect["calibration_path"] = None  # applied below as the scan applied it, not as the file is now
         detector = Detector(load_section(DetectorConfig, detect))
         applied = applied_calibration(self.out)

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from factsep.decisions import RELABEL
+from factsep.io.layout import layout
 from factsep.review.data import write_json_atomic
 from factsep.run import state as run_state
 from factsep.span import (
@@ -42,7 +43,6 @@ from factsep.span import (
 
 log = logging.getLogger(__name__)
 
-INFERRED_NAME = "inferred.json"
 #: Standard deviation of the prior on a stratum's log-odds shift: one confident verdict against
 #: the detector moves the stratum by about two logits, three agreeing verdicts by about four.
 PRIOR_SD = 2.0
@@ -253,7 +253,7 @@ def other_reading(span: Span, kind_name: str, text: str, dkey: str, confidence: 
 
 
 def inferred_path(out: str | Path) -> Path:
-    return Path(out) / "state" / INFERRED_NAME
+    return Path(layout(out).inferred)
 
 
 def load_inferred(out: str | Path) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from factsep.decisions import Decision, append_decisions, latest_decisions
+from factsep.io.layout import layout
 from factsep.review.calibration import BaseScores, CalibrationResult, fit_calibration
 from factsep.review.client import ReviewClient, ReviewError
 from factsep.review.config import META, ReviewConfig, review_config
@@ -484,9 +485,6 @@ def infer_strata(out: str | Path, cfg: ReviewConfig | None = None, spans: Sequen
                  taken=taken, raw=BaseScores.for_run(out))
 
 
-#: Name of the file under ``OUT/state/`` that lists what the last sync re-decided.
-SUMMARY_FILE = "last_sync.json"
-
 
 def undo_hint(out: str | Path) -> str:
     return (f"to undo the inferred decisions run `factsep sync {out} --no-infer` (drops "
@@ -679,7 +677,7 @@ def _apply_tasks(
         result.undo = undo_hint(out)
     else:  # infer = false: what earlier syncs inferred goes (the rewrite below restores the parts)
         inferred_changed = _neutral_inference(out, load_spans(out))
-    path = Path(out) / "state" / SUMMARY_FILE
+    path = Path(layout(out).last_sync)
     result.summary_path = str(path)
     write_json_atomic(path, {"redecided": result.redecided, "inferred": result.inferred,
                              "undo": result.undo, "strata": result.strata})

@@ -13,6 +13,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from factsep.run import state as run_state
+
 
 def calibration_version(calibration: Any) -> str:
     """A short digest of a calibration's content (the ``calibration.json`` format), or ``none``."""
@@ -32,15 +34,10 @@ def model_version(calibration: Any) -> str:
 def applied_calibration(out: str | Path) -> Any:
     """The calibration the scan that wrote ``out`` applied (``OUT/state/run.json``; a run.json from
     before that record is read with the file its run names), or None."""
-    try:
-        run = json.loads((Path(out) / "state" / "run.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    if not isinstance(run, dict):
-        return None
-    if "calibration" in run:
-        return run["calibration"]
-    path = (run.get("detect") or {}).get("calibration_path")
+    recorded, calibration = run_state.applied_calibration(out)
+    if recorded:
+        return calibration
+    path = run_state.section(out, "detect").get("calibration_path")
     try:
         return json.loads(Path(path).read_text(encoding="utf-8")) if path else None
     except (OSError, ValueError):
