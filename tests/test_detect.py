@@ -79,10 +79,10 @@ def test_more_specific_kind_wins_overlaps(text: str, kind: str) -> None:
 @pytest.mark.parametrize(("text", "kind", "subtype"), [
     # Separators where a format writes them: the format's reading wins over rivals whose examples
     # and format() never put a hyphen there.
-    ("Entry: 1-0054-1023", "national_id", "stdnum.cr.cpf"),       # not a nine-digit UNP
+    ("Entry: 6-2601-8159", "national_id", "stdnum.cr.cpf"),       # not a nine-digit UNP
     ("Entry: 3087-16-9", "generic_id", "stdnum.casrn"),           # not a Romanian CUI or a phone
-    ("Entry: 415-81-19511", "tax_id", "stdnum.kr.brn"),           # 3-2-5 is no US phone plan
-    ("Entry: 06-0837-0334774-00", "bank_account", "stdnum.nz.bankaccount"),
+    ("Entry: 281-94-82199", "tax_id", "stdnum.kr.brn"),           # 3-2-5 is no US phone plan
+    ("Entry: 03-0931-3664958-58", "bank_account", "stdnum.nz.bankaccount"),
     ("Call 650-253-0000 now", "phone_number", "US"),              # 3-3-4 is the US plan
 ])
 def test_layout_decides_between_readings(text: str, kind: str, subtype: str) -> None:
@@ -93,23 +93,23 @@ def test_layout_decides_between_readings(text: str, kind: str, subtype: str) -> 
 def test_context_decides_between_rival_kinds_even_when_one_reading_is_strong() -> None:
     # Alone, the tax reading is auto-accepted whatever its context; next to a phone reading of the
     # same digits, "call" must be read.
-    assert kinds_of("VAT 780-999-2181") == [("tax_id", "780-999-2181")]
-    assert kinds_of("call me at 780-999-2181") == [("phone_number", "780-999-2181")]
+    assert kinds_of("VAT 347-897-1331") == [("tax_id", "347-897-1331")]
+    assert kinds_of("call me at 347-897-1331") == [("phone_number", "347-897-1331")]
 
 
 @pytest.mark.parametrize(("text", "value"), [
     ("The VAT ES B21299722 was checked.", "ES B21299722"),      # country code, then a letter-led number
     ("Please quote the CUSIP 984032979.", "984032979"),          # a context word is no prefix
-    ("national ID: X1111599499508", "X1111599499508"),
+    ("national ID: E0801125006531", "E0801125006531"),
     ("Entry: CHE-596.663.747 MWST here", "CHE-596.663.747 MWST"),  # the suffix is the format's
-    ("Entry: J 98624806 P", "J 98624806 P"),                    # a check letter after a space
+    ("Entry: J 19763638 N", "J 19763638 N"),                    # a check letter after a space
     ("My VAT is DE136695976 I think", "DE136695976"),            # ... but not the word "I"
 ])
 def test_letter_prefixes(text: str, value: str) -> None:
     assert [v for _, v in kinds_of(text)] == [value]
 
 
-@pytest.mark.parametrize("text", ["0161 123 4567 ext. 123", "+44 (0) 161 1234567 ext 123", "650-253-0000 x 12"])
+@pytest.mark.parametrize("text", ["0161 496 0734 ext. 123", "+44 (0) 161 1234567 ext 123", "650-253-0000 x 12"])
 def test_phone_extensions_belong_to_the_number(text: str) -> None:
     assert kinds_of(f"My phone number is {text}.") == [("phone_number", text)]
 
@@ -121,7 +121,7 @@ def test_numbers_run_into_words_of_scripts_without_spaces_are_whole() -> None:
 
 
 def test_id_card_is_national_context() -> None:
-    assert DETECTOR.detect("ID card number: 6906155141080")[0].kind == "national_id"
+    assert DETECTOR.detect("ID card number: 1607125131083")[0].kind == "national_id"
 
 
 def test_a_label_names_the_value_after_it() -> None:
@@ -150,9 +150,9 @@ def test_config_restricts_kinds() -> None:
 
 def test_context_words_move_confidence_both_ways() -> None:
     phones = Detector(DetectorConfig(kinds=("phone_number",)))
-    bare = phones.detect("see 0176 12345678 ok")
-    pos = phones.detect("call my mobile 0176 12345678 ok")
-    neg = phones.detect("see page 0176 12345678 ok")
+    bare = phones.detect("see 0176 24819375 ok")
+    pos = phones.detect("call my mobile 0176 24819375 ok")
+    neg = phones.detect("see page 0176 24819375 ok")
     c = {name: max((s.confidence for s in spans if s.kind == "phone_number"), default=0.0)
          for name, spans in (("bare", bare), ("pos", pos), ("neg", neg))}
     assert c["pos"] > c["bare"] > c["neg"]

@@ -173,7 +173,7 @@ def _prefix_words(kind: str) -> frozenset[str]:
 def _tiny_groups(value: str) -> bool:
     """1.2.3.256 or 3.4.5-6 are versions and arithmetic; more than six groups is a list of numbers.
 
-    Only one-digit groups count: a one-letter group is a check letter or series (A-700555-R).
+    Only one-digit groups count: a one-letter group is a check letter or series (A-123456-B).
     """
     groups = [g for g in _SEP.split(value) if g]
     tiny = sum(len(g) == 1 and g.isdigit() for g in groups)
