@@ -299,3 +299,56 @@ def test_capitals_that_read_like_no_word_are_likelier_a_bank_code(detector: Dete
     assert found(detector, "SWIFT code COBADEFFXXX") == [("bank_account", "COBADEFFXXX")]
     assert found(detector, "The word ABSOLUTE is here") == []  # a valid BIC shape: AB-SO-LU-TE
     assert found(detector, "STANDARD") == []
+
+
+# ---- dates of birth in the languages of factsep/kinds/months.py ---------------------------------------
+
+BIRTH_SENTENCES: list[tuple[str, str, str]] = [
+    ("Meine Tante wurde am 7. Juni 1931 in Bremen geboren.", "7. Juni 1931", "1931-06-07"),
+    ("Geburtsdatum 2. Dez. 1958, ledig", "2. Dez. 1958", "1958-12-02"),
+    ("Mon grand-père est né le 1er août 1929 à Brest.", "1er août 1929", "1929-08-01"),
+    ("Date de naissance : 23 févr. 1990", "23 févr. 1990", "1990-02-23"),
+    ("Mi abuela nació el 9 de septiembre de 1944 en Cádiz.", "9 de septiembre de 1944", "1944-09-09"),
+    ("Ele nasceu em 12 de março de 1977 em Belém.", "12 de março de 1977", "1977-03-12"),
+    ("Mio padre è nato il 4 luglio 1950 a Bari.", "4 luglio 1950", "1950-07-04"),
+    ("Mijn zus is geboren op 17 maart 1983 in Zwolle.", "17 maart 1983", "1983-03-17"),
+    ("DOB 8 November 1966, female.", "8 November 1966", "1966-11-08"),
+    ("祖父は1934年10月5日に生まれました。", "1934年10月5日", "1934-10-05"),
+    ("我奶奶出生于1941年2月18日。", "1941年2月18日", "1941-02-18"),
+    ("생년월일: 1985년 11월 2일", "1985년 11월 2일", "1985-11-02"),
+]
+
+
+@pytest.mark.parametrize(("text", "value", "iso"), BIRTH_SENTENCES, ids=[v for _, v, _ in BIRTH_SENTENCES])
+def test_date_of_birth_in_each_language(detector: Detector, text: str, value: str, iso: str) -> None:
+    spans = [s for s in detector.detect(text) if s.kind == "date_of_birth" and s.decision != AUTO_REJECT]
+    assert [s.text for s in spans] == [value], [(s.kind, s.text, s.decision) for s in detector.detect(text)]
+    checked = get_kind("date_of_birth").validate(value, {})
+    assert checked is not None and checked.normalized == iso
+
+
+@pytest.mark.parametrize("text", [
+    "Die Messe fand am 7. Juni 2019 in Bremen statt.",
+    "La réunion du 23 févr. 2021 est annulée.",
+    "会议于2019年10月5日举行。",
+])
+def test_a_date_without_birth_context_is_no_date_of_birth(detector: Detector, text: str) -> None:
+    assert not [s for s in detector.detect(text) if s.kind == "date_of_birth" and s.decision != AUTO_REJECT]
+
+
+def test_month_words_name_one_month_each() -> None:
+    from factsep.kinds.months import MONTHS, month_of
+
+    for names in MONTHS.values():
+        assert len(names) == 12
+        for i, entry in enumerate(names):
+            for word in entry.split("|"):
+                assert month_of(word.capitalize() + ".") == i + 1, word
+
+
+def test_dotted_numeric_dates_are_day_first() -> None:
+    from factsep.kinds.dates import parse_date
+
+    assert str(parse_date("04.03.1975")) == "1975-03-04"
+    assert str(parse_date("03/25/1975")) == "1975-03-25"  # no month 25: month-first
+    assert str(parse_date("1975-03-04")) == "1975-03-04"

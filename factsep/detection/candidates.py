@@ -5,7 +5,8 @@ detailed patterns makes RE2's DFA run out of memory and fall back to its slow NF
 tenth of the cover's speed). The cover finds the regions any kind could match in: runs of
 digit-bearing tokens (joined across single separators, so "+44 20 7946 0958" and
 "DE89 3704 0044 0532 0130 00" stay whole, with an optional capital prefix such as "DE " or "SSN "),
-e-mail addresses, dates written with a month name, and codes of capitals (BIC, ISIL, WKN). Each
+e-mail addresses, dates written with a month name of the languages in ``factsep/kinds/months.py`` or
+with CJK or Korean year-month-day units (1987年3月14日), and codes of capitals (BIC, ISIL, WKN). Each
 kind's own pattern then locates its value inside a candidate (stage two, in the detector).
 ``tests/test_detect.py`` checks that every kind's example lies inside a candidate.
 
@@ -29,6 +30,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from factsep.kinds.base import DASHES, ID_SUFFIXES, Kind
+from factsep.kinds.months import month_alternation
 
 try:  # google-re2
     import re2 as _re2
@@ -53,7 +55,10 @@ _LEAD = r"[A-Za-z_%+\-./:()#&{}@~=]"
 # "-" or a Unicode dash, as one alternation: the pattern runs over UTF-8 bytes, where a character
 # class would take a dash's bytes one by one
 _DASH = "(?:" + "|".join(["-", *DASHES]) + ")"
-_MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]{0,6}\.?"
+# month names and abbreviations of every language in factsep/kinds/months.py, as literals
+_MONTH = month_alternation()
+# a day: "14", "14th", "1er", "14." (German, Dutch, Nordic)
+_DAY = r"\d{1,2}(?:st|nd|rd|th|er|\.)?"
 COVER_PATTERN = "|".join([
     # digit-bearing tokens, chained over one space, comma or slash when the next starts with a digit,
     # a +, a (, a short capital prefix ("GB82 WEST 1234", "0157 -23456719", "Tel: 030 1234") or a
@@ -63,9 +68,13 @@ COVER_PATTERN = "|".join([
     # ... and a check letter (not the words "A" and "I") or a VAT suffix after the last ("K 25391104 M",
     # "974 760 673 MVA")
     rf"(?: (?:[B-HJ-Z]|{'|'.join(ID_SUFFIXES)})\b)?",
-    # dates with a month name: 14 March 1987, March 14th, 1987
-    rf"\b\d{{1,2}}(?:st|nd|rd|th)? {_MONTH},? \d{{4}}",
-    rf"\b{_MONTH} \d{{1,2}}(?:st|nd|rd|th)?,? \d{{4}}",
+    # dates with a month name: 14 March 1987, 14. März 1987, 14 de marzo de 1987, March 14th, 1987;
+    # after a short capital label ("DOB 5 April 2000"), which the digit tokens would otherwise take
+    rf"(?:\b[A-Z]{{1,5}}[:#.]? ?)?\b{_DAY} (?:de )?{_MONTH},? (?:de )?\d{{4}}",
+    rf"\b{_MONTH} {_DAY},? \d{{4}}",
+    # year-month-day with the CJK and Korean unit characters: 1987年3月14日, 1987년 3월 14일
+    r"\b\d{4} ?年 ?\d{1,2} ?月 ?\d{1,2} ?日",
+    r"\b\d{4} ?년 ?\d{1,2} ?월 ?\d{1,2} ?일",
     # e-mail addresses without digits, from the first character of the local part (".abc@x.com" is
     # no address, and must not be read as "abc@x.com")
     r"[A-Za-z0-9._%+\-]{1,64}@[A-Za-z0-9\-]{1,63}(?:\.[A-Za-z0-9\-]{1,63}){1,6}",

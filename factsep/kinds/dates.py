@@ -12,15 +12,17 @@ from collections.abc import Mapping
 from typing import Any
 
 from factsep.kinds.base import Kind, Validation, register
+from factsep.kinds.months import month_alternation, month_of
 
-_MONTHS = {m: i + 1 for i, m in enumerate(
-    ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"])}
-_MONTH_RX = (r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?"
-             r"|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?")
+_MONTH_RX = month_alternation()
+_DAY = r"\d{1,2}(?:st|nd|rd|th|er|\.)?"
 PATTERN = (
     r"\b\d{1,4}[/.\-]\d{1,2}[/.\-]\d{2,4}\b"
-    rf"|\b\d{{1,2}}(?:st|nd|rd|th)? {_MONTH_RX},? \d{{4}}\b"
+    rf"|\b{_DAY} (?:de )?{_MONTH_RX},? (?:de )?\d{{4}}\b"
     rf"|\b{_MONTH_RX} \d{{1,2}}(?:st|nd|rd|th)?,? \d{{4}}\b"
+    # year, month and day with their unit characters: 1987年3月14日 (Chinese, Japanese), 1987년 3월 14일
+    r"|\b\d{4} ?年 ?\d{1,2} ?月 ?\d{1,2} ?日"
+    r"|\b\d{4} ?년 ?\d{1,2} ?월 ?\d{1,2} ?일"
 )
 
 
@@ -35,19 +37,22 @@ def _plausible(year: int, month: int, day: int) -> dt.date | None:
 
 
 def parse_date(value: str) -> dt.date | None:
-    """Day-first, month-first and year-first numeric dates, and dates with a month name."""
-    words = re.findall(r"[A-Za-z]+|\d+", value)
+    """Numeric dates (year-first, day-first, else month-first; day-first only with dots, which
+    month-first writers do not use), dates with a month name of any language in
+    factsep/kinds/months.py, and year-month-day with CJK or Korean unit characters."""
+    words = re.findall(r"[^\W\d_]+|\d+", value)
     nums = [int(w) for w in words if w.isdigit()]
-    names = [w for w in words if w.isalpha() and w[:3].lower() in _MONTHS]
-    if names and len(nums) >= 2:
-        month = _MONTHS[names[0][:3].lower()]
+    months = [m for m in map(month_of, (w for w in words if not w.isdigit())) if m is not None]
+    if months and len(nums) >= 2:
         day, year = (nums[0], nums[-1]) if nums[-1] > 31 else (nums[-1], nums[0])
-        return _plausible(year, month, day)
+        return _plausible(year, months[0], day)
     if len(nums) != 3:
         return None
     a, b, c = nums
     if len(words[0]) == 4:
         return _plausible(a, b, c)
+    if "." in value:
+        return _plausible(c, b, a)
     return _plausible(c, b, a) or _plausible(c, a, b)
 
 
@@ -67,7 +72,8 @@ DATE_OF_BIRTH = register(Kind(
     context=("born", "birth", "birthday", "dob", "d.o.b", "birthdate", "date of birth", "nee", "née",
              "né", "geboren", "nacido", "nacida", "nascido", "nascida", "naissance", "出生", "生日",
              "b.", "geburtsdatum", "geburtstag", "nació", "nacimiento", "nato", "nata", "nascita", "nasceu",
-             "nascimento", "geboortedatum", "生年月日", "生まれ", "誕生日"),
+             "nascimento", "geboortedatum", "生年月日", "生まれ", "誕生日",
+             "geb.", "生于", "생년월일", "출생", "태어", "생일"),
     negative=("died", "released", "published", "due", "invoice", "order", "updated", "version"),
     prior=0.75,
     specificity=35,
