@@ -380,3 +380,25 @@ def test_every_reference_signal_has_a_weight() -> None:
     signals = set(re.findall(r'"(\w+)", re\.compile', source)) | set(
         re.findall(r'"reference\.\w+", "(\w+)"', source)) | set(re.findall(r'"hash_cue" if cue else "(\w+)"', source))
     assert signals and signals <= set(W_REFERENCE), signals - set(W_REFERENCE)
+
+
+def test_a_bare_mobile_number_beside_han_text_is_a_chinese_phone() -> None:
+    """Without a phone word, a valid Chinese mobile number in Chinese text is read as a phone, not
+    as one of the foreign formats whose check digit it passes by chance (numbers made up here,
+    kept when phonenumbers calls them valid in CN)."""
+    import random
+
+    import phonenumbers
+
+    rng = random.Random(12)
+    numbers: list[str] = []
+    while len(numbers) < 60:
+        number = "1" + rng.choice("3578") + "".join(rng.choice("0123456789") for _ in range(9))
+        if phonenumbers.is_valid_number(phonenumbers.parse(number, "CN")):
+            numbers.append(number)
+    misread = {}
+    for number in numbers:
+        spans = DETECTOR.detect(f"某会所：{number}")
+        if [(s.kind, s.subtype) for s in spans] != [("phone_number", "CN")]:
+            misread[number] = [(s.kind, s.subtype) for s in spans]
+    assert not misread, misread

@@ -125,6 +125,9 @@ class Hit:
     #: A format reading with neither a context word nor a structure of its own: it ranks among its
     #: rivals by its confidence, and waits for review once chosen (Detector._unproven).
     unproven: bool = False
+    #: What the script around the value says of its country (see script_near): +1 for a phone
+    #: reading in a region that writes it, -1 for a national format of a country that does not.
+    script_fit: int = 0
 
     @property
     def rank(self) -> tuple[float, int, int]:
@@ -229,7 +232,7 @@ class Detector:
             hits.extend(extra.hits(text, self))
         if refs:  # a reference is what it is: no other reading of its digits stands
             hits = [h for h in hits if not _overlaps_any(h, refs)] + self._reference_hits(refs)
-        return self._resolve(self._read_rivals_context(text, hits))
+        return self._resolve(_prefer_script_phones(self._read_rivals_context(text, hits)))
 
     # -- stage two --------------------------------------------------------------------------------
 
@@ -351,7 +354,7 @@ class Detector:
                 self.trace.append((start, end, name, signals))
             hit = Hit(start, end, kind, v, conf, detector or self._detector_name(kind),
                       context_read=ctx is not NO_CONTEXT or requires or read_context, signals=signals, context=ctx,
-                      unproven=unproven and not ctx.positive)
+                      unproven=unproven and not ctx.positive, script_fit=_script_fit(name, v.subtype, script))
             if best is None or hit.confidence > best.confidence:
                 best = hit
             if ctx is NO_CONTEXT:
@@ -537,6 +540,27 @@ def foreign(subtype: str | None, script: str) -> bool:
         return False
     parts = subtype.split(".")
     return len(parts) == 3 and len(parts[1]) == 2 and parts[1].upper() not in SCRIPT_REGIONS[script]
+
+
+def _script_fit(kind: str, subtype: str | None, script: str | None) -> int:
+    if script is None:
+        return 0
+    if kind == "phone_number":
+        return 1 if subtype in SCRIPT_REGIONS[script] else 0
+    return -1 if foreign(subtype, script) else 0
+
+
+def _prefer_script_phones(hits: list[Hit]) -> list[Hit]:
+    """Drop an unproven foreign format that overlaps a phone reading of the script's own country.
+
+    Why: a bare mobile number beside Han text ("某会所：139...") is dialled in China; that one of
+    ~190 foreign formats also passes its check digit on it is chance, and ranking the two by
+    confidence alone made the choice a toss-up."""
+    phones = [h for h in hits if h.script_fit > 0]
+    if not phones:
+        return hits
+    return [h for h in hits if not (h.unproven and h.script_fit < 0
+                                    and any(p.start < h.end and h.start < p.end for p in phones))]
 
 
 #: Kinds whose formats need evidence beyond one check digit besides the python-stdnum families.
