@@ -185,6 +185,14 @@ NEGATIVES: list[tuple[str, tuple[str, ...]]] = [
     ("Both a..bc@outlook.com and .abc@hotmail.com are not valid.", ("email_address",)),
     ("The hash 9f86d081884c7d659a2feaa0c55ad01 is cut short.", ("hex_digest",)),
     ("The treaty was signed on 14 March 1987.", ("date_of_birth",)),
+    # a version in the words of the languages phone words cover is no phone or identifier
+    ("La versión 5127.48.1 ya está disponible.", ()),
+    ("La versione 3318.27.2 è disponibile.", ()),
+    ("A versão 7420.61.3 já saiu.", ()),
+    ("Versie 2961.35.1 is uit.", ()),
+    ("バージョン4183.72.1を公開しました。", ()),
+    ("版本5529.16.2已发布。", ()),
+    ("버전 6702.48.1이 나왔습니다.", ()),
     ("-3155673600 doesn't look like a phone number", ("phone_number",)),
     # the sentence denies the kind
     ("(41 (7)) 582931 doesn't look like a phone number.", ("phone_number",)),

@@ -164,7 +164,9 @@ _STANDARD_CUE = re.compile(
     r"sect\.|chapter|Chapter|§|art\.|Article|paragraph|Table|table|figure|Figure|Appendix)[\s.\-/]{0,3}"
     r"(?:No\.? ?)?$)")
 _VERSION_CUE = re.compile(
-    r"(?i:(?:\bversions?|\bver\.?|\bv|\brelease[sd]?|\bpolicy|standards-version:?|\bupgraded? to|\bbump(?:ed)? to|"
+    # version words of the languages the phone words cover too
+    r"(?i:(?:\bversions?|\bver\.?|\bv|\bversi(?:ón|one|e|on)|\bversão|バージョン|版本|버전|"
+    r"\brelease[sd]?|\bpolicy|standards-version:?|\bupgraded? to|\bbump(?:ed)? to|"
     r"\bupstream|\bnew upstream(?: release| version)?|\bdebhelper|<<|>>|<=|>=|\(=)\s?)$")
 #: Words before a dotted number that make a version of an address-like one ("before 1.7.9.5").
 _IP_WORDS = re.compile(r"(?i:\b(?:ip|ips|ipv4|address|addr|host|server|dns|gateway|client|connect\w*|ping|"
