@@ -360,3 +360,44 @@ def test_dotted_numeric_dates_are_day_first() -> None:
     assert str(parse_date("04.03.1975")) == "1975-03-04"
     assert str(parse_date("03/25/1975")) == "1975-03-25"  # no month 25: month-first
     assert str(parse_date("1975-03-04")) == "1975-03-04"
+
+
+# ---- phone words beyond the nouns: verbs and compounds of the languages PHONE_WORDS covers ---------
+
+PHONE_VERB_SENTENCES = [
+    ("DE", "Ich bin tagsüber mobil unter {v} zu erreichen."),
+    ("DE", "Bitte rufen Sie die Zentrale unter {v} an."),
+    ("DE", "Die Praxis ist telefonisch unter {v} erreichbar."),
+    ("FR", "On peut me joindre au {v} le soir."),
+    ("NL", "U kunt bellen naar {v} voor informatie."),
+    ("ES", "Llame al {v} si tiene dudas."),
+    ("IT", "Chiami pure il {v} domattina."),
+    ("BR", "Ligue para {v} depois das oito."),
+]
+
+
+def _national_numbers(region: str, count: int, seed: int) -> list[str]:
+    """Numbers made up here, kept when phonenumbers calls them valid in ``region``, written nationally."""
+    import random
+
+    import phonenumbers
+
+    rng = random.Random(f"{seed}|{region}")
+    code = phonenumbers.country_code_for_region(region)
+    out: list[str] = []
+    while len(out) < count:
+        digits = str(rng.randint(1, 9)) + "".join(rng.choice("0123456789") for _ in range(rng.randint(8, 10)))
+        number = phonenumbers.parse(f"+{code}{digits}")
+        if phonenumbers.is_valid_number(number) and phonenumbers.region_code_for_number(number) == region:
+            out.append(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL))
+    return out
+
+
+@pytest.mark.parametrize(("region", "template"), PHONE_VERB_SENTENCES, ids=[t[:24] for _, t in PHONE_VERB_SENTENCES])
+def test_a_call_verb_makes_a_bare_number_a_phone(detector: Detector, region: str, template: str) -> None:
+    misread = {}
+    for number in _national_numbers(region, 12, seed=5):
+        got = found(detector, template.format(v=number))
+        if ("phone_number", number) not in got:
+            misread[number] = got
+    assert not misread, misread

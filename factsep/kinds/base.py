@@ -169,6 +169,10 @@ PHONE_WORDS = ("phone", "tel", "telephone", "call", "calling", "mobile", "cell",
                "whatsapp", "sms", "hotline", "answering", "電話", "电话", "手机", "telefone", "telefon",
                "téléphone", "teléfono", "telefono", "telefônico", "telefónico", "celular", "handy", "tel.",
                "phone:", "tel:",
+               # verbs and compounds of the languages above that name a phone or a call
+               "mobil", "telefonisch", "rufnummer", "telefonnummer", "handynummer", "anrufen", "rufen",
+               "portable", "joindre", "bellen", "telefoonnummer", "mobiele", "móvil", "llame", "llamar",
+               "cellulare", "chiami", "chiamare", "ligue", "ligar",
                "फोन", "फ़ोन", "전화", "телефон", "هاتف", "携帯")
 
 #: Words that make a nearby number a quantity, a version or a measurement: negative for every
