@@ -84,3 +84,38 @@ def test_a_repeated_value_is_still_served_from_the_cache(monkeypatch: pytest.Mon
 
     monkeypatch.setattr(det, "_read", counting)
     assert det.detect(text) == first and calls == 0
+
+
+def _windows_of_new_words(n: int, seed: int) -> list[str]:
+    rng = random.Random(seed)
+    return [
+        f"please call {''.join(rng.choice('bcdfghjklmnpqrstvwxz') for _ in range(8))} at 555-{i:04d} phone"
+        for i in range(n)
+    ]
+
+
+def test_context_reader_leaves_no_new_words_in_the_spacy_vocabulary() -> None:
+    """Every new token used to stay in the shared pipeline's StringStore (~3,200 per MB of prose)."""
+    from factsep.detection.context import ContextReader
+
+    reader = ContextReader()
+    strings = reader.nlp.vocab.strings
+    before = len(strings)
+    for text in _windows_of_new_words(2000, seed=5):
+        start = text.index("555")
+        assert reader.read(text, start, start + 8, ("phone", "call"), ("fax",)).positive
+    assert len(strings) - before < 50
+
+
+def test_context_reader_inside_a_memory_zone_opened_by_the_caller() -> None:
+    """Zones cannot nest: inside the caller's zone the reader uses it, and its words go with it."""
+    from factsep.detection.context import ContextReader
+
+    reader = ContextReader()
+    strings = reader.nlp.vocab.strings
+    before = len(strings)
+    with reader.nlp.memory_zone():
+        for text in _windows_of_new_words(200, seed=6):
+            start = text.index("555")
+            assert reader.read(text, start, start + 8, ("phone", "call"), ()).positive
+    assert len(strings) - before < 50

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -171,8 +171,10 @@ class ContextReader:
         cached = self._runs.get(run)
         if cached is None:
             out: list[str] = []
-            for token in self.nlp.tokenizer(run):
-                out.extend(self._token_lemmas(token.lower_))
+            with self._zone():
+                lowers = [token.lower_ for token in self.nlp.tokenizer(run)]
+            for lower in lowers:
+                out.extend(self._token_lemmas(lower))
             cached = tuple(out)
             if len(self._runs) >= 65_536:
                 self._runs.clear()
@@ -208,8 +210,22 @@ class ContextReader:
                 else:
                     out.extend(self._run_lemmas(run))
             return out
-        doc = self.nlp(window)
-        return [t.lemma_.lower() or t.lower_ for t in doc] + [t.lower_ for t in doc]
+        with self._zone():
+            doc = self.nlp(window)
+            return [t.lemma_.lower() or t.lower_ for t in doc] + [t.lower_ for t in doc]
+
+    def _zone(self) -> AbstractContextManager[Any]:
+        """A spaCy memory zone around one tokenization, so the vocabulary does not keep its words.
+
+        Without it every new token of the corpus stays in the pipeline's StringStore and lexeme
+        table, and the tokenizer caches every new run: memory grows with the corpus (issue 17: 13).
+        Only Python strings leave the zone. Zones cannot nest, and the pipeline is shared (one per
+        model per process, also with the Presidio adapter): inside a zone someone else opened,
+        the words are that zone's to free.
+        """
+        if self.nlp.vocab.in_memory_zone:
+            return nullcontext()
+        return self.nlp.memory_zone()
 
     def _window(self, window: str, left: str) -> tuple[set[str], list[str], str]:
         """Lemmas of one window, tokenized once however many kinds ask about it."""
