@@ -3,6 +3,13 @@
 ``route(out, budget=...)`` sends the most informative pending spans as tasks (or writes
 ``OUT/review/tasks.json`` when no server is configured); ``sync(out)`` reads annotations back into
 the decisions ledger and refits ``OUT/state/calibration.json``.
+
+Modules: ``config`` (the ``[review]`` settings), ``tasks`` (the Label Studio task format: a task
+and its prediction built from a document window, and their fields read back), ``verdicts`` (which
+human verdicts count), ``route`` (selection, budget, windows, import), ``sync`` (annotations to
+decisions), ``calibration``, ``ml_backend`` and ``export_file``. Route, sync and calibration share
+the first three and import none of each other, except route and sync reading calibration's base
+scores.
 """
 
 from __future__ import annotations

@@ -36,10 +36,10 @@ from typing import Any
 
 from factsep.io.layout import layout
 from factsep.review.client import ReviewClient, ReviewError
+from factsep.review.config import ReviewConfig, review_config
 from factsep.review.data import require_scan
-from factsep.review.labelconfig import TEXT_FIELD
-from factsep.review.route import ReviewConfig, prediction, review_config
 from factsep.review.sync import SyncResult, apply_tasks
+from factsep.review.tasks import prediction, task_text
 from factsep.review.versions import applied_calibration, model_version
 from factsep.run import state as run_state
 from factsep.span import AUTO_REJECT
@@ -106,9 +106,9 @@ class FactsepModel:
             self._load()
             results = []
             for task in tasks:
-                text = (task.get("data") or {}).get(TEXT_FIELD)
+                text = task_text(task)
                 if not isinstance(text, str):
-                    results.append({"model_version": self._version, "score": 0.0, "result": []})
+                    results.append(prediction((), "", 0, self._version))  # no regions, score 0
                     continue
                 spans = [s for s in self._detector.detect(text, str(task.get("id", "0"))) if s.decision != AUTO_REJECT]
                 results.append(prediction(spans, text, 0, self._version))

@@ -29,9 +29,10 @@ from factsep.review.calibration import BaseScores
 from factsep.review.client import ReviewClient
 from factsep.review.config import DEFAULT_PROJECT, META, ReviewConfig, review_config  # noqa: F401 (re-exported)
 from factsep.review.data import load_spans, require_scan, span_texts, write_json_atomic
-from factsep.review.labelconfig import FROM_NAME, TEXT_FIELD, TO_NAME, label_config
+from factsep.review.labelconfig import label_config
 from factsep.review.ledger import RoutedTask, RoutingLedger, target_name
 from factsep.review.strata import PRIOR_SD, Stratifier, decide, logit, offsets, sigmoid, stderrs, thresholds
+from factsep.review.tasks import asked, factsep_fields, make_task, priority, task_score  # noqa: F401 (task_score re-exported)
 from factsep.run import lock
 from factsep.run import state as run_state
 from factsep.span import ACCEPTED, AUTO_ACCEPT, AUTO_REJECT, HUMAN, PENDING_REVIEW, Span, doc_key, make_span_id
@@ -55,47 +56,6 @@ class RouteResult:
 
 
 # ---- selection ------------------------------------------------------------------------------------
-
-def uncertainty(confidence: float) -> float:
-    """1 at confidence 0.5, 0 at 0 or 1."""
-    return max(0.0, 1.0 - abs(2.0 * float(confidence) - 1.0))
-
-
-def priority(span: Span) -> float:
-    bits = min(max(float(span.bits), 0.0), 128.0)
-    return uncertainty(span.confidence) * (1.0 + bits / 32.0)
-
-
-def task_score(spans: Sequence[Span]) -> float:
-    """A task's prediction score: the routing priority of its most informative span, so sorting
-    Label Studio's tasks by prediction score (descending) lists them as routing ranks spans."""
-    return round(max((priority(s) for s in spans), default=0.0), 4)
-
-
-def prediction(spans: Sequence[Span], window: str, lo: int, model_version: str) -> dict[str, Any]:
-    """One Label Studio prediction: a region per span (offsets into ``window``, which starts at
-    document offset ``lo``; score = confidence), scored by :func:`task_score`."""
-    return {
-        "model_version": model_version,
-        "score": task_score(spans),
-        "result": [
-            {
-                "id": s.span_id[:12],
-                "from_name": FROM_NAME,
-                "to_name": TO_NAME,
-                "type": "labels",
-                "value": {
-                    "start": s.start - lo,
-                    "end": s.end - lo,
-                    "text": window[s.start - lo : s.end - lo],
-                    "labels": [s.kind],
-                },
-                "score": round(float(s.confidence), 4),
-            }
-            for s in spans
-        ],
-    }
-
 
 def shape(span: Span) -> str:
     """The value's shape: digits -> 9, letters -> a/A, other characters kept (runs collapsed)."""
@@ -302,14 +262,6 @@ def window_bounds(text: str, start: int, end: int, context: int) -> tuple[int, i
     return lo, hi
 
 
-def task_key(dkey: str, lo: int, hi: int, span_ids: Sequence[str]) -> str:
-    h = hashlib.blake2b(digest_size=12)
-    for part in (dkey, str(lo), str(hi), *sorted(span_ids)):
-        h.update(part.encode())
-        h.update(b"\x1f")
-    return h.hexdigest()
-
-
 #: Context every region a window shows keeps on each side (when the document has it): the words
 #: that make a value a fact of its kind ("Their SSN", "ISBN") stand before or after it.
 EVIDENCE_CHARS = 48
@@ -364,7 +316,8 @@ def build_tasks(
     documents are told apart by their key, so two that share an id never mix). ``neighbours``
     inside a window are shown and asked about as well (they are recorded as routed); ``decided``
     spans (accepted by people before) inside a window are shown so nobody marks them again, and
-    are not routed again. Every region carries its decision in the task's ``factsep.spans``.
+    are not routed again. Every region carries its decision in the task's ``factsep.spans``
+    (the format: :func:`~factsep.review.tasks.make_task`).
     ``model_version``: the predictions' (:func:`~factsep.review.versions.scan_model_version`).
     """
     groups: dict[str, tuple[str, str, list[Span]]] = {}
@@ -388,45 +341,11 @@ def build_tasks(
     asked_ids = {t.span_id for t in neighbours}
     for dkey, (doc_id, text, chosen) in by_doc:
         others = of_doc(near_all.get(doc_id, ()), dkey, doc_id)
+        routed_ids = {s.span_id for s in chosen} | asked_ids
         for lo, hi, members, shown in _windows(text, chosen, others, context):
             members = sorted([*members, *shown], key=lambda s: (s.start, s.end, s.kind))
-            ids = [s.span_id for s in members]
-            key = task_key(dkey, lo, hi, ids)
-            window = text[lo:hi]
-            chosen_ids = {s.span_id for s in chosen}
-            meta = {
-                "task_key": key,
-                "doc_id": doc_id,
-                "doc_key": dkey,
-                "window_start": lo,
-                "window_end": hi,
-                "spans": [
-                    {
-                        "span_id": s.span_id,
-                        "kind": s.kind,
-                        "start": s.start,
-                        "end": s.end,
-                        "confidence": round(float(s.confidence), 6),
-                        "bits": round(float(s.bits), 3),
-                        "decision": s.decision,
-                        # routed: asked about (in the routing ledger); else shown as decided
-                        "routed": s.span_id in chosen_ids or s.span_id in asked_ids,
-                    }
-                    for s in members
-                ],
-            }
-            tasks.append(
-                {
-                    "data": {TEXT_FIELD: window, "doc_id": doc_id, META: meta},
-                    "predictions": [prediction(members, window, lo, version)],
-                }
-            )
+            tasks.append(make_task(text, doc_id, dkey, lo, hi, members, routed_ids, version))
     return tasks
-
-
-def asked(task: dict[str, Any]) -> list[dict[str, Any]]:
-    """The spans a task asks about (recorded as routed; a span shown as decided is not)."""
-    return [s for s in task["data"][META]["spans"] if s.get("routed", True)]
 
 
 def _routed(task: dict[str, Any], target: str, task_id: int | None, project_id: int | None) -> RoutedTask:
@@ -593,8 +512,8 @@ def _route(
     # re-scan with a fitted calibration) would lose the regions they ask about
     carried: dict[int, dict[str, Any]] = {}
     for t in client.iter_tasks(project_id):
-        meta = (t.get("data") or {}).get(META) or {}
-        if isinstance(meta, dict) and meta.get("task_key"):
+        meta = factsep_fields(t) or {}
+        if meta.get("task_key"):
             on_server[meta["task_key"]] = int(t["id"])
             preds = t.get("predictions") or []
             if preds and not any(p.get("model_version") == version for p in preds):
@@ -609,8 +528,8 @@ def _route(
         log.warning("ledger was missing %d task(s) found on the server; recorded them now", len(repaired))
         # The task bodies are on the server; rebuild their ledger lines from it.
         for t in client.iter_tasks(project_id):
-            meta = (t.get("data") or {}).get(META) or {}
-            if isinstance(meta, dict) and meta.get("task_key") in repaired:
+            meta = factsep_fields(t) or {}
+            if meta.get("task_key") in repaired:
                 ledger.append([_routed({"data": {META: meta}}, target, int(t["id"]), project_id)])
     fresh = [t for t in tasks if t["data"][META]["task_key"] not in on_server]
     created = 0

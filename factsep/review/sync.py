@@ -25,7 +25,7 @@ from factsep.decisions import Decision, append_decisions, latest_decisions
 from factsep.io.layout import layout
 from factsep.review.calibration import BaseScores, CalibrationResult, fit_calibration
 from factsep.review.client import ReviewClient, ReviewError
-from factsep.review.config import META, ReviewConfig, review_config
+from factsep.review.config import ReviewConfig, review_config
 from factsep.review.data import (
     documents_by_key,
     iter_documents,
@@ -47,6 +47,7 @@ from factsep.review.strata import (
     load_inferred,
     thresholds,
 )
+from factsep.review.tasks import BadTask, TaskWindow, factsep_fields, read_task, task_text
 from factsep.review.verdicts import boundary_test, shown_verdicts  # noqa: F401 (re-exported)
 from factsep.run import lock, materialize
 from factsep.run import state as run_state
@@ -132,22 +133,18 @@ def check_task(task: dict[str, Any], documents: dict[str, str]) -> str | None:
     """Why a task cannot be trusted, or None. The server's copy of a task may have been edited:
     its text must be the document window its doc key and offsets name, and each span it lists
     must hash to its place in that document (span ids hash the document key, offsets and kind)."""
-    data = task.get("data") or {}
-    meta = data.get(META) or {}
     try:
-        dkey, lo = str(meta["doc_key"]), int(meta["window_start"])
-        window = data["text"]
-        hi = int(meta.get("window_end", lo + len(window)))
-    except (KeyError, TypeError, ValueError):
-        return "task lacks its doc key or window offsets"
-    text = documents.get(dkey)
+        w = read_task(task)
+    except BadTask as exc:
+        return str(exc)
+    text = documents.get(w.doc_key)
     if text is None:
         return "the task's document (doc key) is not in the dataset"
-    if text[lo:hi] != window:
+    if text[w.start : w.end] != w.text:
         return "task text differs from the document window (edited on the server?)"
-    for sp in meta.get("spans", []):
+    for sp in w.spans:
         try:
-            ok = make_span_id(dkey, int(sp["start"]), int(sp["end"]), str(sp["kind"])) == sp["span_id"]
+            ok = make_span_id(w.doc_key, int(sp["start"]), int(sp["end"]), str(sp["kind"])) == sp["span_id"]
         except (KeyError, TypeError, ValueError):
             ok = False
         if not ok:
@@ -246,10 +243,9 @@ def decide_task(
     of that kind at that place is accepted, else it is a ``human_added`` span); a span it shows
     as decided by people before is rejected when deleted and left alone when kept.
     """
-    data = task.get("data") or {}
-    meta = data.get(META) or {}
-    window = data.get("text")
-    if not isinstance(meta, dict) or not isinstance(window, str) or "doc_key" not in meta:
+    meta = factsep_fields(task)
+    window = task_text(task)
+    if meta is None or not isinstance(window, str) or "doc_key" not in meta:
         return []
     annotations, ignored = _latest_per_annotator(task.get("annotations") or [])
     result.annotations_ignored += ignored
@@ -257,8 +253,15 @@ def decide_task(
         return []
     result.tasks_annotated += 1
     kinds = kinds if kinds is not None else _kinds()
-    refused = check_task(task, documents) if documents is not None else None
-    lo, dkey, doc_id = int(meta["window_start"]), str(meta["doc_key"]), str(meta["doc_id"])
+    w: TaskWindow | None  # None: a task factsep made but with its fields broken (refused whole)
+    try:
+        w = read_task(task)
+    except BadTask as exc:
+        w, refused = None, str(exc)
+    else:
+        refused = check_task(task, documents) if documents is not None else None
+    dkey = str(meta["doc_key"])
+    lo, doc_id = (w.start, w.doc_id) if w else (meta.get("window_start"), meta.get("doc_id"))
 
     def refuse(a: dict[str, Any], reason: str) -> None:
         result.annotations_quarantined += 1
@@ -268,13 +271,13 @@ def decide_task(
             "window_start": lo, "task_key": meta.get("task_key"),
         })
 
-    if refused is not None:
+    if refused is not None or w is None:
         for a in annotations:
-            refuse(a, refused)
+            refuse(a, str(refused))
         return []
-    listed = meta.get("spans", [])
-    routed = [sp["span_id"] for sp in listed if sp.get("routed", True)]
-    shown_decided = {sp["span_id"] for sp in listed if not sp.get("routed", True)}
+    listed = w.spans
+    routed = w.routed
+    shown_decided = w.shown_decided
     place = {sp["span_id"]: (sp.get("start"), sp.get("end"), sp.get("kind")) for sp in listed}
     ballots: list[tuple[str, set[str], dict[str, _Region]]] = []
     for a in annotations:
@@ -630,9 +633,7 @@ def _apply_tasks(
     hashkey.activate(out)  # spans people add get value hashes keyed as the scan's
     result = SyncResult(tasks_seen=len(tasks))
     doc_ids = {
-        str((t.get("data") or {}).get(META, {}).get("doc_id"))
-        for t in tasks
-        if t.get("annotations") and isinstance((t.get("data") or {}).get(META), dict)
+        str(fields.get("doc_id")) for t in tasks if t.get("annotations") and (fields := factsep_fields(t)) is not None
     }
     known = {s.span_id: s for s in load_spans(out, doc_ids)} if doc_ids else {}
     documents = documents_by_key(out, doc_ids, cfg.text_field) if doc_ids else {}
