@@ -80,3 +80,23 @@ def test_a_task_reads_back_as_made() -> None:
     del task["data"]["factsep"]["window_start"]
     with pytest.raises(BadTask):
         read_task(task)
+
+
+def test_sync_quarantines_a_task_whose_factsep_fields_lost_the_window_start() -> None:
+    """A task factsep made whose server copy lost a field it needs is refused whole (it used to
+    raise KeyError in the middle of a sync)."""
+    from factsep.review.sync import SyncResult, decide_task
+
+    text = "Reach the lab on 415 555 0178 after lunch."
+    dkey = doc_key(text)
+    phone = _span(text, dkey, text.index("415"), text.index(" after"), "phone_number")
+    task = make_task(text, "d9", dkey, 0, len(text), [phone], {phone.span_id}, "v1")
+    task.update(id=3, annotations=[{"id": 4, "completed_by": 2, "result": []}])
+    del task["data"]["factsep"]["window_start"]
+    for documents in ({dkey: text}, None):
+        quarantined: list[dict] = []
+        result = SyncResult()
+        assert decide_task(task, {}, result, quarantined, documents) == []
+        assert result.annotations_quarantined == 1
+        assert quarantined[0]["reason"] == "task lacks its doc id, doc key or window offsets"
+        assert (quarantined[0]["doc_id"], quarantined[0]["task_id"]) == ("d9", 3)
