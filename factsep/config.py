@@ -85,7 +85,7 @@ SECTIONS: dict[str, str] = {
     "detect": "factsep.config:DetectorConfig",
     "tags": "factsep.config:TagConfig",
     "scan": "factsep.scan:ScanConfig",
-    "review": "factsep.review.route:ReviewConfig",
+    "review": "factsep.review.config:ReviewConfig",
 }
 
 
