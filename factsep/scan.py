@@ -56,6 +56,7 @@ from factsep.span import (
     SPAN_FIELDS,
     Span,
     doc_key,
+    hash_key,
 )
 from factsep.tags import tag_text
 
@@ -352,6 +353,8 @@ def run_signature(config: ScanConfig, detector_config: DetectorConfig, tags: Tag
         "tags": dataclasses.asdict(tags),
         "detector": version,
         "schema": SCHEMA_VERSION,
+        # a shard hashed with another key (an OUT from before keyed hashes, a changed key) is stale
+        "hash_key": hashkey.check_value(hash_key()),
     }
     return hashlib.blake2b(json.dumps(blob, sort_keys=True, default=str).encode(), digest_size=16).hexdigest()
 

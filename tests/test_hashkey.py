@@ -113,3 +113,19 @@ def test_without_an_out_processes_of_one_user_share_a_key(tmp_path: Path) -> Non
     assert first == second and first != _unkeyed("phone_number", "+14155550123")
     path = tmp_path / "cfg" / "factsep" / "hash_key.json"
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_a_shard_hashed_with_another_key_is_scanned_again(tmp_path: Path) -> None:
+    # An OUT whose key changed (or one scanned before keyed hashes, which has no key record) must
+    # not resume its shards: their hashes would never merge with the new ones.
+    out, res = _scan(tmp_path, "o", {ENV: "first shared key"})
+    assert res.returncode == 0, res.stderr
+    before = set(_spans(out)["value_hash"])
+    (out / "state" / "hash_key.json").unlink()
+    again = subprocess.run([sys.executable, "-m", "factsep", "scan", str(tmp_path / "in.jsonl"), "--out", str(out),
+                            "--json"], capture_output=True, text=True, cwd=ROOT, timeout=600,
+                           env={**{k: v for k, v in os.environ.items() if k != ENV}, ENV: "second shared key",
+                                "PYTHONPATH": str(ROOT)})
+    assert again.returncode == 0, again.stderr
+    after = set(_spans(out)["value_hash"])
+    assert after and not (after & before), "shards kept the old key's hashes"
