@@ -21,6 +21,8 @@ from factsep.io import fs as outfs
 from factsep.span import ACCEPTED, PENDING_REVIEW, REJECTED
 
 COUNTS_FILE = "counts.parquet"
+#: First characters of a value hash (hex): :func:`kind_stats` aggregates values one bucket at a time.
+_HASH_DIGITS = "0123456789abcdef"
 
 
 def span_parts(out: str | Path) -> list[str]:
@@ -116,15 +118,24 @@ def kind_stats(paths: Sequence[str], min_bits: float | None = None) -> dict[str,
         )
         .collect()
     )
+    # one value's spans all fall in one bucket (its hash's first character), so the per-value
+    # aggregation holds a bucket's values at a time, not the value column of every span
+    first = pl.col("value_hash").str.slice(0, 1)
+    buckets = [first == c for c in _HASH_DIGITS] + [~first.is_in(list(_HASH_DIGITS)) | first.is_null()]
     per_value = (
-        random_values(lf, min_bits)
+        pl.concat([
+            random_values(lf.filter(bucket), min_bits)
+            .group_by("kind")
+            .agg(
+                pl.len().alias("distinct_values"),
+                (pl.col("count") == 1).sum().alias("singletons"),
+                pl.col("bits").sum().alias("bits_total"),
+            )
+            .collect()
+            for bucket in buckets
+        ])
         .group_by("kind")
-        .agg(
-            pl.len().alias("distinct_values"),
-            (pl.col("count") == 1).sum().alias("singletons"),
-            pl.col("bits").sum().alias("bits_total"),
-        )
-        .collect()
+        .agg(pl.col("distinct_values").sum(), pl.col("singletons").sum(), pl.col("bits_total").sum())
     )
     values = {r["kind"]: r for r in per_value.to_dicts()}
     result: dict[str, dict[str, Any]] = {}
