@@ -45,13 +45,19 @@ def count_values(frames: Sequence[pl.LazyFrame]) -> pl.DataFrame:
     """``value_hash -> corpus_count`` over lazy frames of value hashes (rows are occurrences)."""
     if not frames:
         return pl.DataFrame(schema={"value_hash": pl.String, "corpus_count": pl.Int64})
-    return (
-        pl.concat([f.select(pl.col("value_hash").cast(pl.String)) for f in frames])
-        .group_by("value_hash")
-        .agg(pl.len().cast(pl.Int64).alias("corpus_count"))
-        .sort("value_hash")
-        .collect()
-    )
+    hashes = pl.concat([f.select(pl.col("value_hash").cast(pl.String)) for f in frames])
+    # one bucket (first character of the hash) at a time: the group-by holds a sixteenth of the
+    # occurrences, not the value column of every span
+    return pl.concat([
+        hashes.filter(bucket).group_by("value_hash").agg(pl.len().cast(pl.Int64).alias("corpus_count")).collect()
+        for bucket in _buckets()
+    ]).sort("value_hash")
+
+
+def _buckets() -> list[pl.Expr]:
+    """Filters that split value hashes into disjoint buckets covering all of them (nulls too)."""
+    first = pl.col("value_hash").str.slice(0, 1)
+    return [first == c for c in _HASH_DIGITS] + [~first.is_in(list(_HASH_DIGITS)) | first.is_null()]
 
 
 def value_counts(paths: Sequence[str]) -> pl.DataFrame:
@@ -120,8 +126,6 @@ def kind_stats(paths: Sequence[str], min_bits: float | None = None) -> dict[str,
     )
     # one value's spans all fall in one bucket (its hash's first character), so the per-value
     # aggregation holds a bucket's values at a time, not the value column of every span
-    first = pl.col("value_hash").str.slice(0, 1)
-    buckets = [first == c for c in _HASH_DIGITS] + [~first.is_in(list(_HASH_DIGITS)) | first.is_null()]
     per_value = (
         pl.concat([
             random_values(lf.filter(bucket), min_bits)
@@ -132,7 +136,7 @@ def kind_stats(paths: Sequence[str], min_bits: float | None = None) -> dict[str,
                 pl.col("bits").sum().alias("bits_total"),
             )
             .collect()
-            for bucket in buckets
+            for bucket in _buckets()
         ])
         .group_by("kind")
         .agg(pl.col("distinct_values").sum(), pl.col("singletons").sum(), pl.col("bits_total").sum())
