@@ -423,7 +423,7 @@ def input_table(rows: list[dict[str, Any]], schema: pa.Schema | None) -> pa.Tabl
     return pa.Table.from_arrays([a for _, a in made], schema=pa.schema([f for f, _ in made]))
 
 
-def _detect(detector: Any, texts: list[str], ids: list[str]) -> list[list[Span] | str]:
+def detect_isolated(detector: Any, texts: list[str], ids: list[str]) -> list[list[Span] | str]:
     """Spans per document; a document the detector fails on gets the error text instead."""
     try:
         return [list(spans) for spans in detector.detect_batch(texts, ids)]
@@ -599,7 +599,7 @@ def _scan_batch(
         str(r[idf]) if r.get(idf) is not None else f"{shard.rel}:{loc}"
         for r, loc in zip(batch.rows, batch.locs, strict=True)
     ]
-    detected = _detect(detector, texts, ids)
+    detected = detect_isolated(detector, texts, ids)
     keep_rows: list[dict[str, Any]] = []
     keep: list[tuple[str, str, int]] = []
     spans_lists: list[list[Span]] = []

@@ -93,12 +93,12 @@ class FactsepTagger(PipelineStep):
     def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
         if data is None:
             return
-        from factsep.scan import _detect  # scan's isolation: a failing document fails alone
+        from factsep.scan import detect_isolated  # a failing document fails alone, as in a scan
 
         with self.quarantine if self.quarantine else contextlib.nullcontext() as quarantine:
             for batch in batched(data, self.batch_size):
                 with self.track_time("batch"):
-                    found = _detect(self.detector(), [d.text for d in batch], [str(d.id) for d in batch])
+                    found = detect_isolated(self.detector(), [d.text for d in batch], [str(d.id) for d in batch])
                 self.stat_update("batches")
                 for doc, spans in zip(batch, found, strict=True):
                     self.stat_update("documents")
