@@ -115,10 +115,10 @@ def test_analysis_explanation_from_factsep_signals(no_network: None) -> None:
     assert "validator" in e.textual_explanation and "context +" in e.textual_explanation
     assert "phone" in e.supportive_context_word.split(", ")
     signals = phone.recognition_metadata["signals"]
-    assert {"prior", "validator", "context"} <= set(signals) and "checksum" not in signals
+    assert {"bias", "validator", "context"} <= set(signals) and "checksum" not in signals
     assert phone.recognition_metadata["kind"] == "phone_number" and phone.recognition_metadata["bits"] > 30
     c = card.analysis_explanation
-    assert "checksum" in card.recognition_metadata["signals"] and "made-up pattern" in c.textual_explanation
+    assert "checksum" in card.recognition_metadata["signals"] and "made_up" in c.textual_explanation
     assert c.pattern_name == "visa"
     # Presidio drops the explanation unless asked for the decision process, as for its own recognizers.
     assert all(r.analysis_explanation is None for r in engine.analyze(text, language="en"))
@@ -135,9 +135,9 @@ def test_shared_names_let_presidio_merge_duplicates(no_network: None) -> None:
 def test_signal_contributions_add_up_to_the_score() -> None:
     from factsep.detection.scoring import Signals
 
-    s = Signals(prior=0.3, checksum=False, validated=True, strength=0.5, n_context=2, n_negative=1, partial=True)
+    s = Signals(bias=-0.85, checksum=False, validated=True, strength=0.5, n_context=2, n_negative=1, partial=True)
     parts = dict(s.contributions())
-    assert set(parts) == {"prior", "strength", "validator", "context", "negative context", "partial token"}
+    assert set(parts) == {"bias", "strength", "validator", "context", "context_extra", "negative", "partial"}
     assert sum(parts.values()) == pytest.approx(s.raw_logit())
 
 

@@ -11,7 +11,7 @@ import bisect
 import re
 import sys
 from collections.abc import Iterator, Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from typing import Any, NamedTuple
 
 from factsep.config import DetectorConfig
@@ -20,19 +20,14 @@ from factsep.detection.context import NO_CONTEXT, ContextHit, ContextReader, den
 from factsep.detection.numerals import Reference, not_a_fact, references
 from factsep.detection.scoring import (
     UNPROVEN_CEILING,
-    W_BACKOFF,
-    W_DENIED,
-    W_FOREIGN_SCRIPT,
-    W_GLUED_LETTER,
-    W_LABEL,
     W_NEGATIVE,
-    W_REFERENCE,
-    W_URL_HOST,
     Calibration,
     Signals,
     decide,
+    kind_bias,
     logit,
     made_up,
+    reference_logit,
     sigmoid,
 )
 from factsep.kinds.base import DASHES, Kind, Validation, registry
@@ -99,10 +94,27 @@ def _caches(max_bytes: int) -> dict[str, _Cache]:
 _ATTEMPTS_PER_CANDIDATE = 16
 _SEP_GROUP = re.compile(rf"[ \-./{DASHES}]+[^ \-./{DASHES}]*$")
 _LETTER_PREFIX = re.compile(rf"^[A-Za-z]{{1,4}}(?: ?[\-{DASHES}] |:? ?)(?=[A-Z]?-? ?\d)")
-#: A validated reading of a candidate: (offset in it, length, kind, options best first, made-up digits).
-_Reading = tuple[int, int, Kind, tuple[Validation, ...], bool]
+#: A validated reading of a candidate: (offset in it, length, kind, options best first, made-up
+#: digits, trailing digit groups dropped to make it validate).
+_Reading = tuple[int, int, Kind, tuple[Validation, ...], bool, int]
 #: The fields of :class:`Signals`, in order.
-_SignalTuple = tuple[float, bool, bool, float, int, int, bool, bool]
+_SignalTuple = tuple[float, bool, bool, float, int, int, bool, bool, int, bool, bool, bool, bool, int]
+
+
+class Traced(NamedTuple):
+    """One reading as the detector scored it (``Detector.trace``): a training example of
+    scripts/fit_weights.py. ``signals`` is None for a reference number, found by its ``cue``."""
+
+    start: int
+    end: int
+    kind: str
+    signals: _SignalTuple | None
+    #: no context word and no structure of its own: it waits for review, and without a checksum
+    #: it is rejected (Detector._unproven)
+    unproven: bool
+    checksum: bool
+    script_fit: int
+    cue: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,9 +213,12 @@ class Detector:
         self._bits_cache: _Cache = caches["bits"]  # (kind, normalized) -> bits
         self._detector_names = {k.name: f"{self.version}/{k.name}" for k in self.kinds}
         self._phrases = {k.name: _Phrases.of(k) for k in self.kinds}
-        #: When a list, every scored reading is appended as (start, end, kind, signals): the
-        #: training examples of scripts/fit_weights.py.
-        self.trace: list[tuple[int, int, str, _SignalTuple]] | None = None
+        #: Kinds as the catalogue declares them: their bias is the weight table's. Another Kind
+        #: object of the same name (a Presidio recognizer's, with its score as prior) uses its prior.
+        self._declared = registry()
+        #: When a list, every reading scored and every reference found is appended (context is then
+        #: always read): the training examples of scripts/fit_weights.py.
+        self.trace: list[Traced] | None = None
 
     # -- public API -------------------------------------------------------------------------------
 
@@ -243,11 +258,12 @@ class Detector:
         if readings is None:
             readings = self._readings.put(key, self._read(cand.text, script))
         hits: list[Hit] = []
-        for offset, length, kind, options, placeholder in readings:
+        for offset, length, kind, options, placeholder, dropped in readings:
             start = cand.start + offset
             if not_a_fact(text, start, start + length, kind.name):
                 continue  # a year list, a version, a timestamp...: no format is tried for it
-            hit = self._score(text, start, start + length, kind, options, placeholder, None, script=script)
+            hit = self._score(text, start, start + length, kind, options, placeholder, None, script=script,
+                              backoff=dropped)
             if hit is not None:
                 hits.append(hit)
         return hits
@@ -290,20 +306,19 @@ class Detector:
             if not result:
                 continue
             options = result if isinstance(result, list) else [result]
-            if dropped:  # digits run on after the value: it is likely a piece of something longer
-                options = [replace(v, strength=v.strength + W_BACKOFF * dropped) for v in options]
-            return offset + shift, len(attempt), kind, tuple(options), made_up(attempt)
+            # dropped > 0: digits run on after the value, it is likely a piece of something longer
+            return offset + shift, len(attempt), kind, tuple(options), made_up(attempt), dropped
         return None
 
     def score(self, text: str, start: int, end: int, kind: Kind, options: list[Validation],
-              detector: str | None = None, read_context: bool = False) -> Hit | None:
+              detector: str | None = None, read_context: bool = False, backoff: int = 0) -> Hit | None:
         """Pick the best reading of a validated value, score it with its context."""
         return self._score(text, start, end, kind, options, made_up(text[start:end]), detector, read_context,
-                           script_near(text, start, end))
+                           script_near(text, start, end), backoff)
 
     def _score(self, text: str, start: int, end: int, kind: Kind, options: Sequence[Validation],
                placeholder: bool, detector: str | None, read_context: bool = False,
-               script: str | None = None) -> Hit | None:
+               script: str | None = None, backoff: int = 0) -> Hit | None:
         if options and options[-1].needs_context:  # readings that need their own words come last
             options = [v for v in options if not (v.needs_context and v.context)
                        or self.context.may_mention(text, start, end, v.context)]
@@ -323,22 +338,25 @@ class Detector:
         phrases = self._phrases_of(kind)
         label = self._label(text, start, phrases)
         # signals of where the value sits, beside the partial flag (see factsep.detection.scoring)
-        place = W_DENIED if self.context.denies(text, start, end, phrases.denial) else 0.0
-        if before.isascii() and before.isalpha() and text[start].isdigit():
-            place += W_GLUED_LETTER  # the digits of a code: "U73810264519023" read from its "7..."
-        if after == "/" and text[end - 1:end].isalpha() and _path_follows(text, end + 1):
-            place += W_URL_HOST  # a host name a path goes on from: "abc@efg.com/wiki#cite" is a URL
+        denied = self.context.denies(text, start, end, phrases.denial)
+        # the digits of a code: "U73810264519023" read from its "7..."
+        glued = before.isascii() and before.isalpha() and text[start].isdigit()
+        # a host name a path goes on from: "abc@efg.com/wiki#cite" is a URL
+        url_host = after == "/" and text[end - 1:end].isalpha() and _path_follows(text, end + 1)
+        declared = self._declared.get(name)
+        bias = kind_bias(name, kind.prior) if declared is kind else logit(kind.prior)
+        tracing = self.trace is not None
         for v in options:
             requires = kind.requires_context or v.needs_context
             # a python-stdnum format with no structure of its own needs a word to be more than a guess
             unproven = not v.evidence and (name in _PROVE_KINDS or (v.subtype or "").startswith("stdnum.")) \
                 and not _country_before(text, start, v.subtype)
-            strength = v.strength + W_LABEL * label + place
-            if script is not None and foreign(v.subtype, script):
-                strength += W_FOREIGN_SCRIPT
+            alien = script is not None and foreign(v.subtype, script)
             # signals as a plain tuple: it keys the caches below (a dataclass key hashes in Python)
-            signals = (kind.prior, v.checksum, v.validated, strength, 0, 0, placeholder, partial)
-            if not (requires or read_context or unproven or label < 0) and self._context_cannot_matter(name, signals):
+            signals = (bias, v.checksum, v.validated, v.strength, 0, 0, placeholder, partial,
+                       label, denied, glued, url_host, alien, backoff)
+            if not (requires or read_context or unproven or label < 0 or tracing) \
+                    and self._context_cannot_matter(name, signals):
                 ctx = NO_CONTEXT
             else:
                 ctx = self.context.read(text, start, end, kind.context + v.context, kind.negative)
@@ -347,11 +365,12 @@ class Detector:
             if requires and not (set(ctx.positive) & set(v.context) if v.needs_context and v.context else ctx.positive):
                 continue  # a reading that needs context needs a word of its own, when it has any
             if ctx.positive or ctx.negative:
-                signals = (kind.prior, v.checksum, v.validated, strength,
-                           len(ctx.positive), len(ctx.negative), placeholder, partial)
+                signals = (bias, v.checksum, v.validated, v.strength, len(ctx.positive), len(ctx.negative),
+                           placeholder, partial, label, denied, glued, url_host, alien, backoff)
             conf = self._confidence(name, signals)
             if self.trace is not None:
-                self.trace.append((start, end, name, signals))
+                self.trace.append(Traced(start, end, name, signals, unproven and not ctx.positive, v.checksum,
+                                         _script_fit(name, v.subtype, script)))
             hit = Hit(start, end, kind, v, conf, detector or self._detector_name(kind),
                       context_read=ctx is not NO_CONTEXT or requires or read_context, signals=signals, context=ctx,
                       unproven=unproven and not ctx.positive, script_fit=_script_fit(name, v.subtype, script))
@@ -382,7 +401,9 @@ class Detector:
             kind = kinds.get(r.kind)
             if kind is None:
                 continue
-            conf = self.calibration(kind.name, sigmoid(logit(kind.prior) + W_REFERENCE[r.signal]))
+            if self.trace is not None:
+                self.trace.append(Traced(r.start, r.end, kind.name, None, False, True, 0, r.signal))
+            conf = self.calibration(kind.name, sigmoid(reference_logit(kind_bias(kind.name, kind.prior), r.signal)))
             if conf < self.config.emit_threshold:
                 continue
             v = Validation(normalized=r.normalized.lower() if r.kind == "hex_digest" else r.normalized,
@@ -409,7 +430,7 @@ class Detector:
         key = (kind, signals)
         conf = self._confidences.get(key)
         if conf is None:
-            conf = self._confidences.put(key, self.calibration(kind, Signals(*signals, kind=kind).raw_score()))
+            conf = self._confidences.put(key, self.calibration(kind, Signals(*signals).raw_score()))
         return conf
 
     def _context_cannot_matter(self, kind: str, signals: _SignalTuple) -> bool:
@@ -421,7 +442,7 @@ class Detector:
         key = (kind, signals)
         cannot = self._cannot_matter.get(key)
         if cannot is None:
-            worst = self.calibration(kind, sigmoid(Signals(*signals, kind=kind).raw_logit() + W_NEGATIVE))
+            worst = self.calibration(kind, sigmoid(Signals(*signals).raw_logit() + W_NEGATIVE))
             cannot = self._cannot_matter.put(key, worst >= self.config.review_high)
         return cannot
 
@@ -463,7 +484,8 @@ class Detector:
         for i in rivals:
             h = hits[i]
             if not h.context_read:
-                again = self.score(text, h.start, h.end, h.kind, [h.validation], h.detector, read_context=True)
+                again = self.score(text, h.start, h.end, h.kind, [h.validation], h.detector, read_context=True,
+                                   backoff=h.signals[-1] if h.signals else 0)
                 out[i] = again if again is not None else h
         return out
 

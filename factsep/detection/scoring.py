@@ -1,35 +1,41 @@
 """Signals to confidence to decision.
 
-Confidence is a logistic model over separate, documented signals, in logits:
+Confidence is a logistic model over separate, named signals, in logits. Every weight is in one
+table, ``factsep/detection/data/weights.toml``: its ``[signals]`` and ``[bias]`` are fitted by
+``scripts/fit_weights.py`` (see its docstring and BENCHMARKS.md), ``[meta] fitted_by`` says how.
 
 ====================  ==========================================================================
-prior                 ``logit(kind.prior)``: how often a validated match of this kind is real
-checksum              +2.0 when a check digit confirmed the value
-validator             +0.8 when a validator accepted it without a checksum (numbering plan, grammar)
-format                -1.6 when only the shape matched (no validator accepted it)
-strength              the validator's own adjustment (separators as the format writes them, ambiguity)
-context               +1.8 for a context word of the kind or subtype in the window, +0.4 per extra
-label                 +/-1.0 when that word (or a negative one) is the value's label: "Phone: ..."
-denial                -6.0 when the value's sentence says it is not of the kind: "... is not a phone
+bias                  the kind's fitted bias (``[bias]``), else ``logit(kind.prior)``; a Presidio
+                      recognizer plugged into factsep gives its own score as the prior
+strength              the validator's own adjustment, not fitted here (separators as the format
+                      writes them, ambiguity: ``[validator]`` weights of factsep.kinds)
+checksum              when a check digit confirmed the value
+validator             when a validator accepted it without a checksum (numbering plan, grammar)
+format_only           when only the shape matched (no validator accepted it)
+context               a context word of the kind or subtype in the window
+context_extra         per context word beyond the first
+label                 +1 or -1 times the weight when a context word (or a negative one) is the
+                      value's label: "Phone: ...", "Fax: ..." for a tax id
+denied                when the value's sentence says it is not of the kind: "... is not a phone
                       number", "invalid e-mail address", "看起来不像电话号"
-URL host              -3.0 when a URL path goes on after the value: "abc@efg.com/wiki#cite_1" is a
+negative              a negative word ("page", "$", "version") in the window
+url_host              when a URL path goes on after the value: "abc@efg.com/wiki#cite_1" is a
                       URL's user and host, not an e-mail address
-foreign script        -2.0 for a country's identity or tax format where the text around is written
-                      in another country's script (Han, Kana, Hangul): a Costa Rican id in a
-                      Chinese sentence is a Chinese mobile number
-negative context      -3.0 for a negative word ("page", "$", "version") in the window
-backoff               -1.0 per trailing group dropped to make a value validate ("324 915" of "324 915 807 12")
-partial token         -1.5 when the value is cut out of a longer token ("+1 650..." read from "1 650...")
-glued letter          -1.5 more when that token is a code with a letter right before the digits
+foreign_script        a country's identity or tax format where the text around is written in
+                      another country's script (Han, Kana, Hangul)
+made_up               the digits are a run (12345678), a repeat (1212 1212) or one digit
+partial               the value is cut out of a longer token ("+1 650..." read from "1 650...")
+glued_letter          that token is a code with a letter right before the digits
                       ("73810264519023" of "U73810264519023")
-made-up pattern       -1.5 when the digits are a run (12345678), a repeat (1212 1212) or one digit
+backoff               per trailing group dropped to make a value validate ("324 915" of "324 915 807 12")
 ====================  ==========================================================================
 
-The weights live in one table, ``factsep/detection/data/weights.toml`` (fitted by
-``scripts/fit_weights.py``); ``bias`` there replaces ``logit(kind.prior)`` for the kinds it lists.
-Reference numbers and commit ids (factsep.detection.numerals) are scored by their cue's weight.
-The sum goes through the logistic function, then through the per-kind calibration learnt from
-human decisions (``OUT/state/calibration.json``) when one is configured.
+Reference numbers and commit ids (factsep.detection.numerals) are scored by the kind's bias plus
+their cue's weight (``[reference]``). Rival readings of one region are ranked by these logits and
+the best one is kept (factsep.detection.detector); ``scripts/fit_weights.py`` fits the weights as
+that choice (a softmax over the rivals and "no fact"), not reading by reading. The sum goes
+through the logistic function, then through the per-kind calibration learnt from human decisions
+(``OUT/state/calibration.json``) when one is configured.
 """
 
 from __future__ import annotations
@@ -47,6 +53,10 @@ import tomllib
 from factsep.config import DetectorConfig
 from factsep.span import AUTO_ACCEPT, AUTO_REJECT, PENDING_REVIEW
 
+#: The fitted signals of [signals], in the order of :func:`features` (scripts/fit_weights.py).
+SIGNAL_NAMES = ("checksum", "validator", "format_only", "context", "context_extra", "label", "denied",
+                "negative", "url_host", "foreign_script", "made_up", "partial", "glued_letter", "backoff")
+
 
 def load_weights(path: str | Path | None = None) -> dict[str, Any]:
     """The weight table: ``data/weights.toml``, or the file ``FACTSEP_WEIGHTS`` names (for
@@ -54,34 +64,49 @@ def load_weights(path: str | Path | None = None) -> dict[str, Any]:
     path = path or os.environ.get("FACTSEP_WEIGHTS") or Path(__file__).with_name("data") / "weights.toml"
     with open(path, "rb") as fh:
         table = tomllib.load(fh)
-    missing = {"signals", "reference"} - set(table)
+    missing = {"signals", "reference", "thresholds"} - set(table)
     if missing:
         raise ValueError(f"weight table {path} lacks the section(s) {sorted(missing)}")
+    lacking = [name for name in SIGNAL_NAMES if name not in table["signals"]]
+    if lacking:
+        raise ValueError(f"weight table {path} lacks the signal weight(s) {lacking} in [signals]")
     return table
 
 
 WEIGHTS = load_weights()
-_S: dict[str, float] = WEIGHTS["signals"]
-W_CHECKSUM = _S["checksum"]
-W_VALIDATOR = _S["validator"]
-W_FORMAT_ONLY = _S["format_only"]
-W_CONTEXT = _S["context"]
-W_CONTEXT_EXTRA = _S["context_extra"]
-W_LABEL = _S["label"]
-W_DENIED = _S["denied"]
-W_NEGATIVE = _S["negative"]
-W_URL_HOST = _S["url_host"]
-W_FOREIGN_SCRIPT = _S["foreign_script"]
-W_MADE_UP = _S["made_up"]
-W_PARTIAL = _S["partial"]
-W_GLUED_LETTER = _S["glued_letter"]
-W_BACKOFF = _S["backoff"]
-UNPROVEN_CEILING = _S["unproven_ceiling"]
+#: Weights of the named signals, in logits.
+SIGNAL_WEIGHTS: dict[str, float] = {name: float(WEIGHTS["signals"][name]) for name in SIGNAL_NAMES}
+W_CHECKSUM = SIGNAL_WEIGHTS["checksum"]
+W_VALIDATOR = SIGNAL_WEIGHTS["validator"]
+W_FORMAT_ONLY = SIGNAL_WEIGHTS["format_only"]
+W_CONTEXT = SIGNAL_WEIGHTS["context"]
+W_CONTEXT_EXTRA = SIGNAL_WEIGHTS["context_extra"]
+W_LABEL = SIGNAL_WEIGHTS["label"]
+W_DENIED = SIGNAL_WEIGHTS["denied"]
+W_NEGATIVE = SIGNAL_WEIGHTS["negative"]
+W_URL_HOST = SIGNAL_WEIGHTS["url_host"]
+W_FOREIGN_SCRIPT = SIGNAL_WEIGHTS["foreign_script"]
+W_MADE_UP = SIGNAL_WEIGHTS["made_up"]
+W_PARTIAL = SIGNAL_WEIGHTS["partial"]
+W_GLUED_LETTER = SIGNAL_WEIGHTS["glued_letter"]
+W_BACKOFF = SIGNAL_WEIGHTS["backoff"]
+#: The highest confidence of a format reading with neither a context word nor a structure of its own.
+UNPROVEN_CEILING = float(WEIGHTS["thresholds"]["unproven_ceiling"])
 #: Per-kind biases in logits (fitted); a kind without one uses logit(kind.prior).
 KIND_BIAS: dict[str, float] = WEIGHTS.get("bias", {})
 #: Logits added to the kind's bias for a reference number or commit id, by the cue that found it
 #: (factsep.detection.numerals): a CVE id or "Closes: #NNN" is what its cue says it is.
 W_REFERENCE: dict[str, float] = WEIGHTS["reference"]
+#: The validators' own adjustments (factsep.kinds), by name: the ``strength`` signal is their sum.
+VALIDATOR_WEIGHTS: dict[str, float] = WEIGHTS.get("validator", {})
+
+
+def validator_weight(name: str) -> float:
+    """One weight of [validator]; a missing one is an error that says where it belongs."""
+    try:
+        return float(VALIDATOR_WEIGHTS[name])
+    except KeyError:
+        raise KeyError(f"the weight table lacks [validator] {name}: add it to weights.toml") from None
 
 
 def made_up(value: str) -> bool:
@@ -109,9 +134,23 @@ def sigmoid(x: float) -> float:
     return 1.0 / (1.0 + math.exp(-x))
 
 
+def kind_bias(kind: str, prior: float) -> float:
+    """The kind's bias in logits: the table's fitted one, else ``logit(prior)``."""
+    bias = KIND_BIAS.get(kind)
+    return logit(prior) if bias is None else float(bias)
+
+
+def reference_logit(bias: float, cue: str) -> float:
+    """A reference number's or commit id's logit: the kind's bias and the weight of its cue."""
+    return bias + W_REFERENCE[cue]
+
+
 @dataclass(frozen=True, slots=True)
 class Signals:
-    prior: float
+    """What one reading's score is made of; the detector keeps it as a plain tuple of these fields
+    (a cache key), ``Signals(*hit.signals)`` explains it."""
+
+    bias: float
     checksum: bool
     validated: bool
     strength: float
@@ -119,37 +158,51 @@ class Signals:
     n_negative: int
     made_up: bool = False
     partial: bool = False
+    #: +1 a context word labels the value, -1 a negative word does, 0 neither
+    label: int = 0
+    denied: bool = False
+    glued_letter: bool = False
+    url_host: bool = False
+    foreign_script: bool = False
+    #: trailing digit groups dropped to make the value validate
+    backoff: int = 0
 
-    kind: str = ""
+    def features(self) -> dict[str, float]:
+        """The value of each signal of :data:`SIGNAL_NAMES` (0 when absent): the logit is
+        ``bias + strength + sum(weight * value)``. scripts/fit_weights.py fits on exactly these."""
+        return {
+            "checksum": float(self.checksum),
+            "validator": float(self.validated and not self.checksum),
+            "format_only": float(not self.validated and not self.checksum),
+            "context": float(self.n_context > 0),
+            "context_extra": float(max(self.n_context - 1, 0)),
+            "label": float(self.label),
+            "denied": float(self.denied),
+            "negative": float(self.n_negative > 0),
+            "url_host": float(self.url_host),
+            "foreign_script": float(self.foreign_script),
+            "made_up": float(self.made_up),
+            "partial": float(self.partial),
+            "glued_letter": float(self.glued_letter),
+            "backoff": float(self.backoff),
+        }
 
-    def contributions(self) -> list[tuple[str, float]]:
-        """Each signal that counts and its logits, in the order :meth:`raw_logit` adds them.
-
-        ``strength`` folds the validator's own adjustment with label, denial, glued letter, URL
-        host and foreign script (see the table above). Explanations (Presidio's) read this. The
-        bias is the weight table's for the kind, else ``logit(prior)``.
-        """
-        bias = KIND_BIAS.get(self.kind)
-        parts = [("prior", logit(self.prior) if bias is None else bias), ("strength", self.strength)]
-        if self.checksum:
-            parts.append(("checksum", W_CHECKSUM))
-        elif self.validated:
-            parts.append(("validator", W_VALIDATOR))
-        else:
-            parts.append(("format", W_FORMAT_ONLY))
-        if self.n_context:
-            parts.append(("context", W_CONTEXT + W_CONTEXT_EXTRA * (self.n_context - 1)))
-        if self.n_negative:
-            parts.append(("negative context", W_NEGATIVE))
-        if self.made_up:
-            parts.append(("made-up pattern", W_MADE_UP))
-        if self.partial:
-            parts.append(("partial token", W_PARTIAL))
+    def contributions(self, weights: dict[str, float] | None = None) -> list[tuple[str, float]]:
+        """Each signal present and its logits, in the order of :data:`SIGNAL_NAMES` after the
+        bias and the validator's strength. Explanations (``Detector.explain``, Presidio's
+        analysis_explanation) read this; a zero signal is left out."""
+        w = SIGNAL_WEIGHTS if weights is None else weights
+        parts = [("bias", self.bias)]
+        if self.strength:
+            parts.append(("strength", self.strength))
+        for name, value in self.features().items():
+            if value:
+                parts.append((name, w[name] * value))
         return parts
 
-    def raw_logit(self) -> float:
+    def raw_logit(self, weights: dict[str, float] | None = None) -> float:
         x = 0.0
-        for _, value in self.contributions():
+        for _, value in self.contributions(weights):
             x += value
         return x
 

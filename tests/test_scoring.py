@@ -1,0 +1,169 @@
+"""The scoring model: named signals, one weight table, calibration on top, the fit's choice model."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import phonenumbers
+import pytest
+import tomllib
+
+from factsep import Detector
+from factsep.config import DetectorConfig
+from factsep.detection import scoring
+from factsep.detection.scoring import SIGNAL_NAMES, Signals
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "scripts"))
+
+import fit_weights  # noqa: E402
+
+
+def _phone() -> str:
+    example = phonenumbers.example_number_for_type("GB", phonenumbers.PhoneNumberType.MOBILE)
+    return phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
+def test_every_signal_of_the_table_is_named_and_every_name_has_a_weight() -> None:
+    with open(REPO / "factsep" / "detection" / "data" / "weights.toml", "rb") as fh:
+        table = tomllib.load(fh)
+    assert set(table["signals"]) == set(SIGNAL_NAMES)
+    assert set(table["hand_set"]) - {"reference"} == set(SIGNAL_NAMES)
+    assert set(table["reference"]) == set(table["hand_set"]["reference"])
+
+
+def test_a_table_without_a_signal_weight_is_refused_with_its_name(tmp_path: Path) -> None:
+    text = (REPO / "factsep" / "detection" / "data" / "weights.toml").read_text()
+    broken = tmp_path / "weights.toml"
+    broken.write_text(text.replace("\nglued_letter = ", "\nglued_lettre = ", 1))
+    with pytest.raises(ValueError, match="glued_letter"):
+        scoring.load_weights(broken)
+
+
+def test_each_signal_is_a_separate_contribution_and_they_add_up() -> None:
+    s = Signals(bias=0.4, checksum=True, validated=True, strength=-0.3, n_context=3, n_negative=1, made_up=True,
+                partial=True, label=-1, denied=True, glued_letter=True, url_host=True, foreign_script=True, backoff=2)
+    parts = dict(s.contributions())
+    assert set(parts) == {"bias", "strength"} | set(SIGNAL_NAMES) - {"validator", "format_only"}
+    assert parts["context_extra"] == pytest.approx(2 * scoring.W_CONTEXT_EXTRA)
+    assert parts["label"] == pytest.approx(-scoring.W_LABEL)
+    assert parts["backoff"] == pytest.approx(2 * scoring.W_BACKOFF)
+    assert sum(parts.values()) == pytest.approx(s.raw_logit())
+    assert s.raw_score() == pytest.approx(1 / (1 + math.exp(-s.raw_logit())))
+
+
+def test_the_explained_span_shows_its_label_and_context_words_as_signals() -> None:
+    det = Detector()
+    det.trace = []  # context is read even where it cannot change the decision
+    number = _phone()
+    text = f"If the office is closed, my mobile phone: {number}"
+    [(span, hit)] = [(s, h) for s, h in det.detect_explained(text) if s.kind == "phone_number"]
+    parts = dict(Signals(*hit.signals).contributions())
+    assert {"bias", "context", "label"} <= set(parts)
+    assert parts["label"] == pytest.approx(scoring.W_LABEL)
+    assert sigmoid_of(parts) == pytest.approx(span.confidence, abs=1e-5)
+    assert any(t.kind == "phone_number" and t.start == span.start for t in det.trace)
+
+
+def sigmoid_of(parts: dict[str, float]) -> float:
+    return 1 / (1 + math.exp(-sum(parts.values())))
+
+
+def _run_with_table(table: Path, code: str) -> str:
+    env = {**os.environ, "FACTSEP_WEIGHTS": str(table), "PYTHONPATH": str(REPO)}
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                          check=True).stdout.strip()
+
+
+def test_the_detector_scores_with_the_table_it_is_given(tmp_path: Path) -> None:
+    """A kind's bias in [bias] replaces logit(prior), for format readings and for references alike."""
+    text = (REPO / "factsep" / "detection" / "data" / "weights.toml").read_text()
+    table = tmp_path / "weights.toml"
+    table.write_text(text.replace("[bias]\n", "[bias]\nphone_number = -4.0\ngeneric_id = 5.0\n", 1))
+    code = ("from factsep import Detector\n"
+            f"spans = Detector().detect('My mobile phone: {_phone()}. Closes: #4417203')\n"
+            "print({s.kind: s.confidence for s in spans})")
+    here = eval(_run_with_table(REPO / "factsep" / "detection" / "data" / "weights.toml", code))  # noqa: S307
+    there = eval(_run_with_table(table, code))  # noqa: S307
+    assert there["phone_number"] < here["phone_number"]
+    assert there["generic_id"] > here["generic_id"]
+
+
+def test_calibration_from_human_decisions_applies_on_top_of_the_table(tmp_path: Path) -> None:
+    text = f"My mobile phone: {_phone()}"
+    raw = next(s for s in Detector().detect(text) if s.kind == "phone_number")
+    path = tmp_path / "calibration.json"
+    path.write_text(json.dumps({"kinds": {"phone_number": {"x": [0.0, 1.0], "y": [0.0, 0.5]}}}))
+    detector = Detector(DetectorConfig(calibration_path=str(path)))
+    calibrated, hit = next((s, h) for s, h in detector.detect_explained(text) if s.kind == "phone_number")
+    assert calibrated.confidence == pytest.approx(Signals(*hit.signals).raw_score() * 0.5, abs=1e-5)
+    assert raw.decision == "auto_accept" and calibrated.decision == "pending_review"
+
+
+# ---- the fit (scripts/fit_weights.py) ------------------------------------------------------------
+
+def _synthetic(n: int, w_true: dict[str, float], seed: int) -> list[fit_weights.Region]:
+    """Regions of two rival readings drawn from the choice model itself."""
+    rng = np.random.RandomState(seed)
+    names = list(w_true)
+    out = []
+    for i in range(n):
+        r = fit_weights.Region(source="synthetic", doc=str(i))
+        rows = []
+        for _ in range(2):
+            row = {k: float(rng.randint(0, 2)) for k in names}
+            rows.append(row)
+            r.rows.append(row)
+            r.offsets.append(0.0)
+            r.blocked.append(False)
+            r.ties.append(0.0)
+        u = np.array([0.0] + [sum(w_true[k] * row[k] for k in names) for row in rows])
+        p = np.exp(u - u.max())
+        choice = rng.choice(3, p=p / p.sum())
+        r.no_fact_right = choice == 0
+        r.right = [choice == 1, choice == 2]
+        out.append(r)
+    return out
+
+
+def test_the_choice_fit_recovers_the_weights_that_drew_the_choices() -> None:
+    w_true = {"bias.a": -1.0, "context": 2.0, "negative": -1.5}
+    regions = _synthetic(4000, w_true, seed=3)
+    names = list(w_true)
+    design = fit_weights.Design(regions, names)
+    w = fit_weights.fit(design, np.zeros(len(names)), sigma=10.0)
+    assert np.allclose(w, list(w_true.values()), atol=0.25)
+    assert np.array_equal(w, fit_weights.fit(fit_weights.Design(regions, names), np.zeros(len(names)), 10.0))
+
+
+def test_a_strong_penalty_keeps_the_centre() -> None:
+    regions = _synthetic(300, {"context": 3.0}, seed=5)
+    w = fit_weights.fit(fit_weights.Design(regions, ["context"]), np.array([0.5]), sigma=1e-3)
+    assert w[0] == pytest.approx(0.5, abs=1e-3)
+
+
+def test_replay_tags_the_best_ranked_rival_and_a_rule_rejected_one_tags_nothing() -> None:
+    r = fit_weights.Region(source="s", doc="d", rows=[{"context": 1.0}, {"context": 0.0}], offsets=[0.0, -3.0],
+                           blocked=[False, False], right=[False, True], no_fact_right=False, ties=[0.0, 0.0])
+    design = fit_weights.Design([r], ["context"])
+    assert fit_weights.replay(design, np.array([2.0]), 0.35)["s"] == [0, 1, 1]  # the wrong rival wins
+    assert fit_weights.replay(design, np.array([-2.0]), 0.35)["s"] == [0, 0, 1]  # no rival reaches review_low
+    blocked = fit_weights.Region(source="s", doc="d", rows=[{"context": 1.0}], offsets=[0.0], blocked=[True],
+                                 right=[False], no_fact_right=True, ties=[0.0])
+    assert fit_weights.replay(fit_weights.Design([blocked], ["context"]), np.array([5.0]), 0.35)["s"] == [0, 0, 0]
+
+
+def test_regions_are_the_groups_of_overlapping_readings() -> None:
+    from factsep.detection.detector import Traced
+
+    def t(start: int, end: int, kind: str = "tax_id") -> Traced:
+        return Traced(start, end, kind, None, False, True, 0)
+
+    groups = fit_weights._regions_of([t(10, 20), t(0, 5), t(15, 30, "phone_number"), t(30, 31), t(3, 8)])
+    assert [[(x.start, x.end) for x in g] for g in groups] == [[(0, 5), (3, 8)], [(10, 20), (15, 30)], [(30, 31)]]
