@@ -12,6 +12,15 @@ class CoverScanner:
         """(doc, start, end, count): native int32 buffers of code point offsets; threads 0 = all cores."""
         ...
 
+class ContextAutomaton:
+    """The kinds' context words in one Aho-Corasick automaton (see factsep.detection.context.NativeWords)."""
+
+    def __init__(self, patterns: list[str], prefilter: list[list[int]], groups: list[list[list[int]]]) -> None: ...
+    def window(self, left: str, right: str) -> tuple[list[int], list[int], bool] | None:
+        """(word ids past the prefilter, run offsets as start, end pairs, a phrase possible) of the
+        window left + " \x00 " + right; None when it is not ASCII."""
+        ...
+
 def check(name: str, values: Sequence[str | bytes], threads: int = 0) -> bytes:
     """One signed byte a value: luhn, iban_mod97, isbn, issn, hex give 1/0; uuid_version the version,
     -1 (no canonical UUID) or -2 (variant not RFC 4122); ip_version 4, 6 or 0."""

@@ -9,6 +9,11 @@ context matching on lemmas (ours, and Presidio's context enhancer) silently does
 ``factsep_lemmas`` component fills ``token.lemma_`` with a rule lemma (lower case, common English
 inflections removed), so context works offline. A model named in the configuration (for example
 ``en_core_web_sm``) keeps its own lemmatizer.
+
+With the Rust core built (``factsep._native``), the blank pipeline's prefilter runs as one
+Aho-Corasick automaton over all the kinds' declared words, and only the runs of a window that hold
+a word are tokenized (:class:`NativeWords`); the Python prefilter stays the reference, used for
+windows that are not ASCII and for a named model.
 """
 
 from __future__ import annotations
@@ -23,6 +28,11 @@ from typing import Any
 import spacy
 from spacy.language import Language
 from spacy.tokens import Doc
+
+try:  # the Rust core, built by maturin (pip install -e .)
+    from factsep import _native
+except ImportError:  # not built: the regex prefilter does the work
+    _native = None
 
 _SUFFIXES = (("ies", "y"), ("sses", "ss"), ("ses", "s"), ("s", ""))
 
@@ -116,10 +126,22 @@ class ContextReader:
        each window as one Doc.
     """
 
-    def __init__(self, spacy_model: str = "blank:en", window: int = 48) -> None:
+    def __init__(self, spacy_model: str = "blank:en", window: int = 48, native: bool | None = None) -> None:
+        """``native``: None uses the Rust automaton when it is built (blank pipelines only), False
+        never (the reference path), True requires it."""
         self.nlp = load_pipeline(spacy_model)
         self.window = window
         self._rule_only = spacy_model.startswith("blank:")
+        if native and (_native is None or not self._rule_only):
+            raise RuntimeError("native context matching needs factsep._native (build native/) and a blank: "
+                               "spaCy pipeline")
+        self.native: NativeWords | None = (
+            NativeWords(declared_words()) if native is not False and _native is not None and self._rule_only
+            else None)
+        self._native_window: str | None = None
+        self._native_gen = 0
+        self._native_hits: tuple[list[int], list[int], bool] | None = None
+        self._sparse: dict[str, tuple[set[str], list[str], str]] = {}
         self._lemma_cache: dict[str, str] = {}
         self._runs: dict[str, tuple[str, ...]] = {}
         self._windows: dict[str, tuple[set[str], list[str], str]] = {}
@@ -246,6 +268,60 @@ class ContextReader:
         self._windows[window] = result
         return result
 
+    # -- the native path: one automaton, only the runs that hold a word ------------------------------
+
+    def _hits(self, left: str, window: str) -> tuple[list[int], list[int], bool] | None:
+        """The automaton's answer for one window (None: not ASCII, use the reference path)."""
+        assert self.native is not None
+        if self.native.rebuilds != self._native_gen:  # new words: earlier answers are stale
+            self._native_gen = self.native.rebuilds
+            self._native_window = None
+            self._sparse.clear()
+        if window is not self._native_window:
+            self._native_window = window
+            self._native_hits = self.native.window(left, window[len(left) + 3:])
+        return self._native_hits
+
+    def _sparse_window(self, window: str, left: str,
+                       hits: tuple[list[int], list[int], bool]) -> tuple[set[str], list[str], str]:
+        """``_window``'s answer from the runs that can hold a word: a run without one (nor an
+        ``ies`` form of one, nor a piece of a phrase whose pieces all occur) has no token whose
+        lemma or lower case form is a word, so it stands as one placeholder form (it only keeps
+        phrases from matching across it) and is not tokenized. Exact on ASCII windows."""
+        cached = self._sparse.get(window)
+        if cached is not None:
+            return cached
+        _, runs, phrase = hits
+        clean = window.replace("\x00", " ")
+        if phrase:  # the whole lemma sequence, with placeholders: phrases match on its join
+            relevant = set(runs[::2])
+            lemmas: list[str] = []
+            for m in _RUNS.finditer(clean):
+                run = m.group()
+                if run[0].isspace():
+                    if lemmas and run[0] == " ":
+                        run = run[1:]
+                    if run:
+                        lemmas.extend(self._token_lemmas(run.lower()))
+                elif m.start() in relevant:
+                    lemmas.extend(self._run_lemmas(run))
+                else:
+                    lemmas.append(_PLACEHOLDER)
+            lemma_set = set(lemmas)
+            lemma_set.discard(_PLACEHOLDER)
+        else:  # no phrase can match: the forms of the relevant runs are all that counts
+            lemmas = []
+            lemma_set = set()
+            for i in range(0, len(runs), 2):
+                lemma_set.update(self._run_lemmas(clean[runs[i]:runs[i + 1]]))
+        lemma_set.add(left[-1:].lower())
+        lemma_set.add(left.rstrip(": #")[-4:].lower())
+        result = (lemma_set, lemmas, clean.lower())
+        if len(self._sparse) >= 4096:
+            self._sparse.clear()
+        self._sparse[window] = result
+        return result
+
     def _window_of(self, text: str, start: int, end: int) -> tuple[str, str]:
         """(text left of the value, the whole window), kept for the value's other readings."""
         if text is self._last_text and start == self._last_span[0] and end == self._last_span[1]:
@@ -258,16 +334,29 @@ class ContextReader:
     def may_mention(self, text: str, start: int, end: int, words: tuple[str, ...]) -> bool:
         """False when no word of ``words`` can be in the value's window (the prefilter alone):
         a reading that needs its own words is dropped before the window is tokenized."""
-        return self._could_match(self._window_of(text, start, end)[1], words)
+        left, window = self._window_of(text, start, end)
+        ids = self.native.ids_of(words) if self.native is not None else None
+        if ids is not None:
+            hits = self._hits(left, window)
+            if hits is not None:
+                return not ids.isdisjoint(hits[0])
+        return self._could_match(window, words)
 
     def read(self, text: str, start: int, end: int, positive: Iterable[str],
              negative: Iterable[str]) -> ContextHit:
         pos = tuple(positive)
         neg = tuple(negative)
         left, window = self._window_of(text, start, end)
-        if not self._could_match(window, pos + neg):
-            return NO_CONTEXT
-        lemma_set, lemmas, low = self._window(window, left)
+        ids = self.native.ids_of(pos + neg) if self.native is not None else None
+        hits = self._hits(left, window) if ids is not None else None
+        if ids is not None and hits is not None:
+            if ids.isdisjoint(hits[0]):
+                return NO_CONTEXT
+            lemma_set, lemmas, low = self._sparse_window(window, left, hits)
+        else:
+            if not self._could_match(window, pos + neg):
+                return NO_CONTEXT
+            lemma_set, lemmas, low = self._window(window, left)
         positive = self._match(pos, lemma_set, lemmas, low)
         negative = self._match(neg, lemma_set, lemmas, low)
         if negative and positive:
@@ -320,6 +409,8 @@ class ContextReader:
 
 
 _RUNS = re.compile(r"\S+|\s+")
+#: The form a run without context words stands as in a window's lemma sequence (never a word).
+_PLACEHOLDER = "\x01"
 _GLUE = "-/\\_"
 _LETTER_HYPHEN = re.compile(r"[^\W\d_]-[^\W\d_]")
 _PHRASE_TOKENS = re.compile(r"[\s\-]+")
@@ -381,3 +472,106 @@ def _denial_cues(text: str, start: int, end: int) -> tuple[str, tuple[int, ...]]
     sentence = left[cut:] + " " + (right[:stop.start()] if stop else right)
     cues = _DENIAL_ASCII if _DENIAL_ASCII is not None and sentence.isascii() else _DENIAL
     return sentence, tuple(cue.end() for cue in cues.finditer(sentence))
+
+
+def declared_words() -> tuple[str, ...]:
+    """Every context word the catalogue declares: the kinds' context and negative words and the
+    python-stdnum formats' acronyms (subtype context). Read from the declarations themselves, so
+    the automaton never holds a copy that could drift; a word a validator hands over later is
+    added then (:meth:`NativeWords.ids_of`)."""
+    from factsep.kinds import stdnum_table
+    from factsep.kinds.base import registry
+
+    words: list[str] = []
+    for kind in registry().values():
+        words.extend(kind.context)
+        words.extend(kind.negative)
+    words.extend(sorted(stdnum_table.prefix_words()))
+    return tuple(dict.fromkeys(words))
+
+
+def _native_safe(word: str) -> bool:
+    """Whether the automaton reproduces the reference for this word: no white space but single
+    inner spaces, and no letter whose case forms are ASCII (the dotless i, the Kelvin sign: the
+    reference's case-folding regex matches them in ASCII text)."""
+    if not word or word != word.strip() or "  " in word or any(c.isspace() and c != " " for c in word):
+        return False
+    return not any(not ch.isascii() and any(c.isascii() for c in ch.lower() + ch.upper() + ch.casefold())
+                   for ch in word)
+
+
+class NativeWords:
+    """The context words of every kind in one ``factsep._native.ContextAutomaton``.
+
+    Each word has an id. The automaton gets three things, all derived here from the words:
+    patterns (a word as the prefilter reads it, lower case; the pieces a lemma can be matched
+    from: a word, its ``ies`` form when it ends in ``y``, and the pieces of a phrase), which
+    words each pattern is the prefilter of, and groups (a word or phrase: its pieces, each with
+    its alternative patterns). A word list is a frozenset of ids; ``None`` for a list holding a
+    word the automaton cannot match exactly (:func:`_native_safe`), which then takes the
+    reference path.
+    """
+
+    def __init__(self, words: Iterable[str]) -> None:
+        self.ids: dict[str, int] = {}
+        self._lists: dict[tuple[str, ...], frozenset[int] | None] = {}
+        #: how often a word list brought words the declarations did not (the automaton is rebuilt)
+        self.rebuilds = 0
+        self._add(words)
+        self._build()
+
+    def _add(self, words: Iterable[str]) -> None:
+        for w in words:
+            self.ids.setdefault(w, len(self.ids))
+
+    def _build(self) -> None:
+        assert _native is not None
+        patterns: dict[str, int] = {}
+        prefilter: list[list[int]] = []
+
+        def pattern(text: str) -> int:
+            key = text.lower() if text.isascii() else text
+            p = patterns.get(key)
+            if p is None:
+                p = patterns[key] = len(patterns)
+                prefilter.append([])
+            return p
+
+        def piece(text: str) -> list[int]:
+            alts = [pattern(text)]
+            if text.lower().endswith("y"):
+                alts.append(pattern(text.lower()[:-1] + "ies"))
+            return alts
+
+        groups: list[list[list[int]]] = []
+        for word, i in self.ids.items():
+            if not _native_safe(word):
+                continue
+            prefilter[pattern(word)].append(i)
+            if " " not in word:
+                groups.append([piece(word)])
+                if _LETTER_HYPHEN.search(word):
+                    groups.append([piece(t) for t in word.replace("-", " - ").split(" ")])
+            else:
+                groups.append([piece(t) for t in word.split(" ")])
+        self.automaton = _native.ContextAutomaton(list(patterns), prefilter, groups)
+
+    def ids_of(self, words: tuple[str, ...]) -> frozenset[int] | None:
+        """The ids of a word list (None: the list needs the reference path)."""
+        try:
+            return self._lists[words]
+        except KeyError:
+            pass
+        new = [w for w in words if w not in self.ids]
+        if new:
+            self._add(new)
+            self._build()
+            self.rebuilds += 1
+        ids = frozenset(self.ids[w] for w in words) if all(map(_native_safe, words)) else None
+        self._lists[words] = ids
+        return ids
+
+    def window(self, left: str, right: str) -> tuple[list[int], list[int], bool] | None:
+        """(word ids past the prefilter, run offsets as start, end pairs, a phrase possible), or
+        None when the window is not ASCII."""
+        return self.automaton.window(left, right)

@@ -4,6 +4,7 @@
 //! A panic inside the core comes back as a `RuntimeError`, never as a crashed interpreter.
 
 pub mod checks;
+pub mod context;
 pub mod cover;
 
 use std::collections::HashMap;
@@ -176,9 +177,37 @@ fn _panic_for_test(py: Python<'_>) -> PyResult<()> {
     run_detached(py, 0, || -> () { panic!("requested by _panic_for_test") })
 }
 
+/// (word ids past the prefilter, flat run offsets, a phrase possible), as handed to Python.
+type WindowTuple = (Vec<u32>, Vec<u32>, bool);
+
+/// The context words of every kind in one automaton (see `context.rs`).
+#[pyclass(frozen, module = "factsep._native")]
+struct ContextAutomaton {
+    words: context::ContextWords,
+}
+
+#[pymethods]
+impl ContextAutomaton {
+    #[new]
+    #[pyo3(signature = (patterns, prefilter, groups))]
+    fn new(patterns: Vec<String>, prefilter: Vec<Vec<u32>>, groups: Vec<Vec<Vec<u32>>>) -> PyResult<Self> {
+        let words = context::ContextWords::new(&patterns, prefilter, groups).map_err(|e| PyValueError::new_err(e.0))?;
+        Ok(ContextAutomaton { words })
+    }
+
+    /// (word ids past the prefilter, flat run offsets, phrase possible) of the window
+    /// `left + " \0 " + right`, or None when the window is not ASCII.
+    fn window(&self, left: &str, right: &str) -> PyResult<Option<WindowTuple>> {
+        let hits = catch_unwind(AssertUnwindSafe(|| self.words.window(left.as_bytes(), right.as_bytes())))
+            .map_err(|_| PyRuntimeError::new_err("factsep._native panicked in ContextAutomaton.window (a bug)"))?;
+        Ok(hits.map(|h| (h.words, h.runs.iter().flat_map(|&(s, e)| [s, e]).collect(), h.phrase)))
+    }
+}
+
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<CoverScanner>()?;
+    m.add_class::<ContextAutomaton>()?;
     m.add_function(wrap_pyfunction!(check, m)?)?;
     m.add_function(wrap_pyfunction!(_panic_for_test, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
