@@ -33,6 +33,8 @@ try:  # the Rust core, built by maturin (pip install -e .)
     from factsep import _native
 except ImportError:  # not built: the regex prefilter does the work
     _native = None
+if _native is not None and not hasattr(_native, "ContextAutomaton"):  # a build older than context.rs
+    _native = None
 
 _SUFFIXES = (("ies", "y"), ("sses", "ss"), ("ses", "s"), ("s", ""))
 
