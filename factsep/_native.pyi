@@ -22,8 +22,9 @@ class ContextAutomaton:
         ...
 
 def check(name: str, values: Sequence[str | bytes], threads: int = 0) -> bytes:
-    """One signed byte a value: luhn, iban_mod97, isbn, issn, hex give 1/0; uuid_version the version,
-    -1 (no canonical UUID) or -2 (variant not RFC 4122); ip_version 4, 6 or 0."""
+    """One signed byte a value: luhn, iban_mod97, isbn, issn, hex, email, bitcoin, base58check give 1/0;
+    uuid_version the version, -1 (no canonical UUID) or -2 (variant not RFC 4122); ip_version 4, 6 or 0;
+    bech32 1 (bech32), 2 (bech32m) or 0."""
     ...
 
 def _panic_for_test() -> None: ...

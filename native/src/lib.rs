@@ -150,7 +150,7 @@ fn check<'py>(
 ) -> PyResult<Bound<'py, PyBytes>> {
     let which = checks::Check::parse(name).ok_or_else(|| {
         PyValueError::new_err(format!(
-            "unknown check {name:?}: use luhn, iban_mod97, isbn, issn, uuid_version, ip_version or hex"
+            "unknown check {name:?}: use luhn, iban_mod97, isbn, issn, uuid_version, ip_version, hex, email, bitcoin, base58check or bech32"
         ))
     })?;
     let held = hold(values)?;
