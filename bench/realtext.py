@@ -45,6 +45,12 @@ sys.path.insert(0, str(REPO))
 JUDGED = Path(__file__).with_name("realtext_judged.jsonl")
 GENRES = ("changelog", "copyright", "source", "docs")
 SEED = 12
+#: The second sample ("fresh"): files ranked by another seed, none of which is in the first sample.
+#: The detector's rules were written while reading the first sample (both halves); the fresh one was
+#: judged as the detector tagged it, before any rule was changed for it, so it is the honest
+#: held-out. Every judgement says which sample it belongs to (``"sample"``, "first" when absent).
+FRESH_SEED = 2026
+SAMPLES = ("first", "fresh")
 MAX_FILE_CHARS = 60_000
 HELD_OUT_SHARE = 0.5
 
@@ -109,16 +115,29 @@ def _rank(genre: str, path: Path, seed: int) -> bytes:
     return hashlib.sha256(f"order|{seed}|{file_id(genre, path)}".encode()).digest()
 
 
-def build(genres: Sequence[str] = GENRES, mb: float = 1.2, seed: int = SEED) -> list[RealDoc]:
-    """The corpus: per genre, files in a seeded order until ``mb`` megabytes of text."""
+def build(genres: Sequence[str] = GENRES, mb: float = 1.2, seed: int = SEED,
+          sample: str = "first") -> list[RealDoc]:
+    """The corpus: per genre, files in a seeded order until ``mb`` megabytes of text.
+
+    ``sample="fresh"`` draws, by ``FRESH_SEED``, files that are not in the first sample (built with
+    ``seed``); all of them are held-out (split "fresh")."""
+    if sample not in SAMPLES:
+        raise ValueError(f"unknown sample {sample!r}; known: {', '.join(SAMPLES)}")
     out: list[RealDoc] = []
     for genre in genres:
+        exclude: set[str] = set()
+        order_seed = seed
+        if sample == "fresh":
+            exclude = {d.file for d in build((genre,), mb, seed)}
+            order_seed = FRESH_SEED
         # ranked by a seeded hash of the file's name: a package installed later takes its own place
         # in the order and leaves the others' where they were
-        files = sorted(_files(genre), key=lambda p: _rank(genre, p, seed))
+        files = sorted(_files(genre), key=lambda p: _rank(genre, p, order_seed))
         size = 0
         seen: set[str] = set()
         for path in files:
+            if file_id(genre, path) in exclude:
+                continue
             if size >= mb * 1_000_000:
                 break
             text = _read(path)
@@ -129,7 +148,7 @@ def build(genres: Sequence[str] = GENRES, mb: float = 1.2, seed: int = SEED) -> 
                 continue
             seen.add(digest)
             name = file_id(genre, path)
-            out.append(RealDoc(genre, name, text, split_of(name, seed)))
+            out.append(RealDoc(genre, name, text, "fresh" if sample == "fresh" else split_of(name, seed)))
             size += len(text.encode())
     return out
 
@@ -303,7 +322,10 @@ def _context(t: Tagged, width: int = 70) -> str:
 def main(argv: Iterable[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("command", choices=("report", "sample", "unjudged", "stats"))
-    ap.add_argument("--split", default="held-out", choices=("held-out", "train", "all"))
+    ap.add_argument("--split", default="held-out", choices=("held-out", "train", "all"),
+                    help="half of the first sample (the fresh sample is held-out as a whole)")
+    ap.add_argument("--sample", default="first", choices=SAMPLES,
+                    help="first: the sample the rules were written on; fresh: files nobody read before")
     ap.add_argument("--genre", default=None)
     ap.add_argument("--decision", default=None, help="auto_accept or pending_review")
     ap.add_argument("--kind", default=None)
@@ -312,8 +334,8 @@ def main(argv: Iterable[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=SEED)
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(list(argv) if argv is not None else None)
-    docs = build(mb=args.mb, seed=args.seed)
-    if args.split != "all":
+    docs = build(mb=args.mb, seed=args.seed, sample=args.sample)
+    if args.split != "all" and args.sample == "first":
         docs = [d for d in docs if d.split == args.split]
     if args.genre:
         docs = [d for d in docs if d.genre == args.genre]
@@ -339,7 +361,8 @@ def main(argv: Iterable[str] | None = None) -> int:
             and (args.command == "sample" or t.key not in judged)]
     random.Random(args.seed).shuffle(pool)
     for t in pool[: args.n]:
-        print(json.dumps({"genre": t.doc.genre, "file": t.doc.file, "start": t.start, "vhash": value_hash(t.value),
+        print(json.dumps({"sample": args.sample, "genre": t.doc.genre, "file": t.doc.file,
+                          "start": t.start, "vhash": value_hash(t.value),
                           "kind": t.kind, "sub": t.subtype, "dec": t.decision[:4], "conf": round(t.confidence, 2),
                           "ctx": _context(t)}, ensure_ascii=False))
     return 0
