@@ -330,6 +330,18 @@ REAL_TEXT_NEGATIVES = [
     "    sock.connect(('127.0.0.1', 8080))",
     # a snapshot date
     "  * Update to the branch snapshot 20210714.",
+    # a doctest's output lines: example values of a docstring
+    "    >>> list(convergents(pi))\n    3\n    22/7\n    333/106\n    355/113\n",
+    # a placeholder address
+    "    Connection closed by user x 10.2.2.2 port 1234 [preauth]",
+    # what follows a tilde is a version
+    "    which was dropped in 0~20180514-0.2 by mistake.",
+    # house and suite numbers of postal addresses
+    "The parcel went to 4821 77 Harbour Street, Leeds.",
+    "Mrs. Ann Smith Apt. 918 42371 Storvegen 12",
+    # a value may not end inside a word or an abbreviation
+    "Morgan Stanley 40913 Ráday utca 66.",
+    "Acme Labs 61530 P.O. Box 211",
 ]
 
 
@@ -345,6 +357,12 @@ REFERENCES = [
     ("      PR c++/112233, PR target/110011 (x86)", "112233", "generic_id", "reference.pr"),
     ("  * [3e1f9a7] Drop the obsolete patch", "3e1f9a7", "hex_digest", "commit.abbreviated"),
     ("  * Backport upstream commit 9c0d4e2b1a to fix the crash.", "9c0d4e2b1a", "hex_digest", "commit.abbreviated"),
+    # "#" and six digits in prose is a reference, not a colour: in parentheses, in a list
+    ("  * Drop the nightly cron job (#612207), it moved upstream.", "612207", "generic_id", "reference.issue"),
+    ("- Fix static analysis findings (#803311, #803312, #803319)", "803319", "generic_id", "reference.issue"),
+    # a bulleted bug list and CPython's NEWS references
+    ("- 701422 - crash on start\n- 701577 - leak in the cache\n", "701577", "generic_id", "reference.bug_list"),
+    ("- gh-issue-104411: Fix the line number of the error.", "104411", "generic_id", "reference.pr"),
 ]
 
 

@@ -54,12 +54,17 @@ _BUG_URL = re.compile(r"(?:bugs\.[\w.\-]+/|show_bug\.cgi\?id=|/(?:issues|pull|bu
 _HASH_REF = re.compile(r"(?<![&#/])#(\d{3,8})(?![\w\-])")
 _CLOSES = re.compile(r"(?i:\b(?:closes|close|closed|fixes|fixed|fix|mitigates|see|bug|bugs|lp|ticket|issue|"
                      r"issues|pr|merge request|mr|fd\.o|gh|gitlab|bugzilla|bts|debbugs)\b)")
-_PR = re.compile(r"\bPR ?(?:[a-z][\w+\-]*/)(\d{2,7})\b|\b(?:PR|GH|BZ|LP)(\d{3,7})\b|\bGH (\d{3,7})\b")
+_PR = re.compile(r"\bPR ?(?:[a-z][\w+\-]*/)(\d{2,7})\b|\b(?:PR|GH|BZ|LP)(\d{3,7})\b|\bGH (\d{3,7})\b"
+                 r"|\b(?:gh-issue|gh-pr|bpo|gh)-(\d{3,7})\b")
 _BUG_WORD = re.compile(r"(?i:\b(?:bug|bugs|issue|issues|ticket|pull request|bugzilla|bz|lp|gnome bug|"
                        r"kde bug|savannah|rhbz|boo|bsc|cid|closes)\b)\s*(?:no\.?|nr\.?|number)?\s*[:#]?\s*#?(\d{3,8})\b"
                        r"|(?!)(\d)")
 #: GNOME-style NEWS lists: " 775864 getting-started: typo" at the start of a line, in a run of them
-_BUG_LINE = re.compile(r"^[ \t]{0,8}(\d{5,7})[ \t]{1,3}(?:- )?(?=[A-Za-z_`'\"(\[])", re.M)
+_BUG_LINE = re.compile(r"^[ \t]{0,8}(?:[-*\u2022] )?(\d{5,7})[ \t]{1,3}(?:- )?(?=[A-Za-z_`'\"(\[])", re.M)
+#: What makes "#" and three or six digits a colour rather than a reference: a quote, an assignment
+#: or a colour word on its line, or another colour written with hex letters there.
+_COLOUR_CUE = re.compile(r"(?i:colou?r|rgb|background|foreground|fill|stroke|style)"
+                         r"|#(?=[0-9a-fA-F]*[a-fA-F])[0-9a-fA-F]{3,8}\b")
 _HEX_TOKEN = r"([0-9a-f]{7,40})"
 _COMMIT_CUES = (
     ("commit_word", re.compile(
@@ -98,7 +103,7 @@ def references(text: str) -> list[Reference]:
             line_start = text.rfind("\n", 0, m.start()) + 1
             before = text[max(line_start, m.start() - 40):m.start()]
             cue = _CLOSES.search(before)
-            if cue is None and (len(m.group(1)) in (3, 6) or before[-1:] in "'\":="):
+            if cue is None and (before[-1:] in "'\":=" or len(m.group(1)) in (3, 6) and _colour_line(text, m)):
                 continue  # "#008080", "'#000080'": a colour, not a reference
             # "Closes: #...", "Bug#...", "fd.o #...", "See #...": a number glued to "#" is a reference
             debian = cue is not None and cue.group().lower() in ("closes", "close", "closed") or (
@@ -106,9 +111,9 @@ def references(text: str) -> list[Reference]:
             sub = "reference.debian_bug" if debian else "reference.issue"
             out.append(Reference(m.start(1), m.end(1), "generic_id", sub, "hash_cue" if cue else "hash_ref",
                                  m.group(1)))
-    if "PR" in text or "GH" in text or "BZ" in text or "LP" in text:
+    if "PR" in text or "GH" in text or "BZ" in text or "LP" in text or "gh-" in text or "bpo-" in text:
         for m in _PR.finditer(text):
-            g = 1 if m.group(1) else 2 if m.group(2) else 3
+            g = 1 if m.group(1) else 2 if m.group(2) else 3 if m.group(3) else 4
             s, e = (m.start(g), m.end(g)) if g != 2 else (m.start(), m.end())
             out.append(Reference(s, e, "generic_id", "reference.pr", "pr_cue", text[s:e]))
     for m in _BUG_WORD.finditer(text):
@@ -136,6 +141,14 @@ def references(text: str) -> list[Reference]:
     return _disjoint(out)
 
 
+def _colour_line(text: str, m: re.Match[str]) -> bool:
+    """A "#" number on a line that speaks of colours (or in a list of hex colours) is a colour."""
+    lo, hi = _line_of(text, m.start())
+    line = text[lo:hi]
+    rest = line[:m.start() - lo] + " " + line[m.end() - lo:]
+    return _COLOUR_CUE.search(rest) is not None
+
+
 def _disjoint(refs: list[Reference]) -> list[Reference]:
     """One reference per region, the longest (then the first found) winning."""
     out: list[Reference] = []
@@ -158,7 +171,7 @@ _DOTTED = re.compile(r"(?:0|[1-9]\d{0,2})(?:\.\d{1,3}){2,}")
 _PLUS_VERSION = re.compile(r"[0-9A-Za-z.~]\+[0-9A-Za-z]")
 _ZONE = re.compile(r"^\d{1,2} ?[+\-]\d{4}$")
 _STANDARD_CUE = re.compile(
-    r"(?:\b(?:RFC|ISO(?:/IEC)?(?: IS| DIS)?|DIS|Std|IEC|ECMA|POSIX|GOST|DFARS?|DFARs|FARs?|CFR|IEEE|ANSI|"
+    r"(?:\b(?:RFCs?|ISO(?:/IEC)?(?: IS| DIS)?|DIS|Std|IEC|ECMA|POSIX|GOST|DFARS?|DFARs|FARs?|CFR|IEEE|ANSI|"
     r"ITU(?:-T)?|NIST|SP ?800|"
     r"FIPS|C\.F\.R\.|EN|DIN|JIS|BS|UN|ECE|EC|EU|EEC|OIDs?|ASN\.1|X|Directive|Regulation|Clause|clause|section|Section|"
     r"sect\.|chapter|Chapter|§|art\.|Article|paragraph|Table|table|figure|Figure|Appendix)[\s.\-/]{0,3}"
@@ -175,6 +188,7 @@ _HEADER = re.compile(r"^[a-z0-9][a-z0-9.+\-]* \(([^()\n]{1,80})\) [\w\-]+(?: [\w
 _DOC_PLACEHOLDER = re.compile(r"(?i:(?:\bexample_number|\bexample|\bsample|\bdummy|\bplaceholder|>>>)"
                               r"\W{0,4}(?:\w+\W{1,3}){0,1}$)")
 _STATE = re.compile(r"(?:\b[A-Z]{2},?\s{1,2}|\b(?:zip|postal|postcode|post code|plz|cep|cap)\b\W{0,3})$", re.I)
+_HEX_COLOUR = re.compile(r"[0-9a-fA-F]{3}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8}")
 _CONSTANT_IPS = frozenset({"255.255.255.255", "255.255.255.0", "255.255.0.0", "255.0.0.0", "0.0.0.0", "::", "::1"})
 
 
@@ -207,6 +221,13 @@ def not_a_fact(text: str, start: int, end: int, kind: str) -> str | None:
         return "cut"  # a number a path or a git describe goes on from ("10.1007/s00453", "2.24.32-62-g56c6")
     if before[-1:] in ("-", "\u2212") and before[-2:-1] in ("", " ", "(", "=", "\t", "\n", "[", ","):
         return "quantity"  # a signed number: "-700975964"
+    if _spaced_letter(value[-1]) and (_spaced_letter(after[:1]) or after[:1] == "." and after[1:2].isalpha()) \
+            or _spaced_letter(value[0]) and _spaced_letter(before[-1:]):
+        return "cut"  # a value ends inside a word or an abbreviation: "12345 R" of "12345 Rákóczi", "P" of "P.O."
+    if before[-1:] == "#" and _HEX_COLOUR.fullmatch(value):
+        return "code constant"  # a colour: "#00ff00"
+    if before[-1:] == "~":
+        return "version"  # "0~20171227-0.1": what follows a tilde is a version
     digits = sum(c.isdigit() for c in value)
     if not digits:
         return None
@@ -252,9 +273,82 @@ def not_a_fact(text: str, start: int, end: int, kind: str) -> str | None:
         return "postal code"  # ZIP+4: five digits, a hyphen, four
     if _table(text, start, end, value, before, after):
         return "code table"
-    if _DOC_PLACEHOLDER.search(before[-28:]):
+    if _DOC_PLACEHOLDER.search(before[-28:]) or _in_doctest(text, start):
         return "placeholder"
+    if _fraction(value, after):
+        return "quantity"
+    if _house_number(value, before, text[end:end + 60]):
+        return "address"
     return None
+
+
+_DOCTEST_PROMPT = re.compile(r"^[ \t]*(?:>>>|\.\.\.)(?: |$)")
+
+
+def _in_doctest(text: str, start: int) -> bool:
+    """On a doctest's prompt line or among the output lines after it (up to a blank line): an
+    example value of a docstring, not a fact."""
+    lo = text.rfind("\n", 0, start) + 1
+    for _ in range(12):
+        hi = text.find("\n", lo)
+        line = text[lo:hi if hi >= 0 else len(text)]
+        if not line.strip():
+            return False  # a blank line ends an example
+        if _DOCTEST_PROMPT.match(line):
+            return True
+        if lo == 0:
+            return False
+        lo = text.rfind("\n", 0, lo - 1) + 1
+    return False
+
+
+_STATED = re.compile(r"\s*(?:is |are |equals |=|≈|~)\s*(?:about |approximately |roughly |around |nearly )?"
+                     r"(-?\d+(?:\.\d+)?)")
+
+
+def _fraction(value: str, after: str) -> bool:
+    """A ratio followed by its own quotient ("p/q is about 7.13"): arithmetic, not an identifier."""
+    m = re.fullmatch(r"(\d{1,9})/(\d{1,9})", value)
+    if m is None or int(m.group(2)) == 0:
+        return False
+    q = _STATED.match(after + " " * 8)
+    if q is None:
+        return False
+    stated = float(q.group(1))
+    actual = int(m.group(1)) / int(m.group(2))
+    return abs(stated - actual) <= max(0.01, 0.01 * abs(actual))
+
+
+#: Street types of the languages the phone words cover, as words ("Main Street", "Rue de la Gare",
+#: "Via Roma") and as the endings of compounds ("Skovvej", "Storgata", "Hauptstraße", "Dorpsweg").
+_STREET_WORD = re.compile(
+    r"(?i:\b(?:street|st|avenue|ave|av|road|rd|lane|ln|drive|dr|close|place|pl|square|sq|way|boulevard|blvd|"
+    r"court|ct|terrace|crescent|parkway|pkwy|highway|hwy|alley|row|walk|rue|chemin|allée|calle|carrer|avenida|"
+    r"rua|travessa|via|viale|piazza|corso|straße|strasse|gasse|platz|allee|weg|laan|straat|plein|gracht|"
+    r"vej|veien|vegen|gata|gatan|gade|katu|út|utca|ulica|ul|odos|οδός)\b\.?"
+    r"|\w(?:straße|strasse|gasse|weg|vej|veien|vegen|gata|gatan|gade|katu|laan|straat|plein)\b)")
+_UNIT_BEFORE = re.compile(r"(?i:\b(?:apt|apartment|suite|ste|unit|flat|room|rm|floor|box|no|nr|house|bldg|"
+                          r"building)\.?\s?#?\s?)$")
+
+
+def _house_number(value: str, before: str, after: str) -> bool:
+    """House, flat and suite numbers of a postal address: digits right before a street name ("5533
+    Countess Close", "12 Rue de la Gare") or after a unit word ("Apt. 675", "Suite 541")."""
+    if not re.fullmatch(r"\d{1,6}(?: \d{1,6})?", value):
+        return False
+    if _UNIT_BEFORE.search(before[-12:]):
+        return True
+    line = after.split("\n", 1)[0]
+    # up to four words of a street name, then its type: "Archwood Avenue", "St. John Street"
+    words = line.split()[:5]
+    if not words or not words[0][:1].isalpha():
+        return False
+    return _STREET_WORD.search(" ".join(words)) is not None
+
+
+def _spaced_letter(c: str) -> bool:
+    """A letter of a script that writes spaces between words (CJK runs words into numbers)."""
+    return c.isalpha() and c < "\u2e80"
 
 
 def _date_digits(value: str) -> bool:
@@ -302,8 +396,11 @@ def _ip_reason(text: str, start: int, end: int, value: str, before: str, after: 
         return "version"
     if after[:1] == "-" and after[1:2].isdigit() or after[:1] in ("~", "+"):
         return "version"  # "1.8.1.2-1": a Debian revision follows
-    if _in_header_version(text, start, end):
-        return "version"
+    if _in_header_version(text, start, end) or _VERSION_CUE.search(before[-24:]):
+        return "version"  # "Upgraded to policy 3.5.5.0"
+    tail = [int(o) for o in octets[1:]]
+    if len(set(tail)) == 1 and tail[0] <= 9 or all(b - a == 1 for a, b in zip([int(octets[0]), *tail], tail)):
+        return "placeholder"  # octets nobody assigns a host: "10.1.1.1", "1.2.3.4"
     if all(len(o) == 1 for o in octets) and not _IP_WORDS.search(before[-40:] + " " + after):
         return "version"  # "Linux 2.6.8.1", "SP800-38D 5.2.1.1": single-digit groups and no address word
     if _STANDARD_CUE.search(before[-14:]) or re.search(r"(?i:\boids?\b|commonname|\boid\W)", before[-24:]):
@@ -322,6 +419,8 @@ def _table(text: str, start: int, end: int, value: str, before: str, after: str)
             return True
         if len(items) >= 3 and all(g.isdigit() for g in items):
             return True  # "time(16, 37, 0, 900000)": arguments, not a grouped identifier
+        if len(items) >= 2 and all(re.fullmatch(r"\d+\.?\d*", g) for g in items) and any("." in g for g in items):
+            return True  # coordinates and coefficients: "461.5, 590", "10, 11, 0.25"
     # a number among others in brackets: "[11,12,13]", "(175, 215, 255)"
     b = before.rstrip()
     a = after.lstrip()
