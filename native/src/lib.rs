@@ -197,7 +197,9 @@ impl ContextAutomaton {
 
     /// (word ids past the prefilter, flat run offsets, phrase possible) of the window
     /// `left + " \0 " + right`, or None when the window is not ASCII.
-    fn window(&self, left: &str, right: &str) -> PyResult<Option<WindowTuple>> {
+    /// A str that is no UTF-8 (a lone surrogate) is no ASCII either: None.
+    fn window(&self, left: &Bound<'_, PyString>, right: &Bound<'_, PyString>) -> PyResult<Option<WindowTuple>> {
+        let (Ok(left), Ok(right)) = (left.to_str(), right.to_str()) else { return Ok(None) };
         let hits = catch_unwind(AssertUnwindSafe(|| self.words.window(left.as_bytes(), right.as_bytes())))
             .map_err(|_| PyRuntimeError::new_err("factsep._native panicked in ContextAutomaton.window (a bug)"))?;
         Ok(hits.map(|h| (h.words, h.runs.iter().flat_map(|&(s, e)| [s, e]).collect(), h.phrase)))

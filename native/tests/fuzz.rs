@@ -1,0 +1,143 @@
+//! Bounded random fuzzing of every entry point of the core: the cover pass, every check and the
+//! context automaton get arbitrary bytes and strings (random, and mutated from text dense in what
+//! they read), and must return without a panic and with results inside their input. A seeded
+//! generator, so a failure names the seed that reproduces it.
+//!
+//! `FACTSEP_FUZZ_SECONDS` bounds the time (default 5 s), `FACTSEP_FUZZ_SEED` picks the first seed,
+//! `FACTSEP_COVER_PATTERN_FILE` gives the real cover pattern (`.ci/run` writes it from Python).
+
+use std::time::{Duration, Instant};
+
+use _native::checks::Check;
+use _native::context::ContextWords;
+use _native::cover::{count_chars, Cover};
+
+/// xorshift64*: small, seeded, good enough to pick bytes.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+}
+
+const PIECES: &[&str] = &[
+    "0", "1", "9", "12", "555", "978-0-306-40615-7", "4111 1111 1111 1111", "@", ".", "-", "+", " ", "\n",
+    "\t", ":", "/", "(", ")", "#", "$", "x", "X", "bc1", "BC1q", "1BvBM", "0x", "e-mail", "tel:", "phone",
+    "phones", "companies", "date of birth", "isbn", "é", "中", "\u{2013}", "\u{1f600}", "\u{0}", "_", "'s",
+    "ff", "::", "1.2.3.4", "GB82", "WEST", "qpzry9x8", "companies", "v-number",
+];
+
+/// Arbitrary bytes (not always UTF-8), or text made of the pieces the core turns on.
+fn input(rng: &mut Rng) -> Vec<u8> {
+    let n = rng.below(200);
+    match rng.below(4) {
+        0 => (0..n).map(|_| rng.next() as u8).collect(),
+        1 => (0..n).map(|_| b"0123456789 -.@:/xX\n"[rng.below(19)]).collect(),
+        _ => {
+            let mut s = Vec::new();
+            for _ in 0..n / 4 {
+                s.extend_from_slice(PIECES[rng.below(PIECES.len())].as_bytes());
+                if rng.below(10) == 0 && !s.is_empty() {
+                    let i = rng.below(s.len());
+                    s[i] = rng.next() as u8; // a mutation, UTF-8 or not
+                }
+            }
+            s
+        }
+    }
+}
+
+fn budget() -> Duration {
+    let secs = std::env::var("FACTSEP_FUZZ_SECONDS").ok().and_then(|s| s.parse::<f64>().ok()).unwrap_or(5.0);
+    Duration::from_secs_f64(secs / 3.0) // three targets share the budget
+}
+
+fn seed() -> u64 {
+    std::env::var("FACTSEP_FUZZ_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(0x5eed)
+}
+
+/// Runs `case` on fresh seeds until the budget is spent; a panic names its seed.
+fn fuzz(name: &str, mut case: impl FnMut(&mut Rng)) {
+    let deadline = Instant::now() + budget();
+    let mut s = seed();
+    let mut runs = 0u64;
+    while runs < 50 || Instant::now() < deadline {
+        s = s.wrapping_add(1);
+        let mut rng = Rng(s.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| case(&mut rng)));
+        assert!(outcome.is_ok(), "{name}: panic on seed {s} (FACTSEP_FUZZ_SEED={})", s - 1);
+        runs += 1;
+    }
+    eprintln!("{name}: {runs} cases");
+}
+
+#[test]
+fn fuzz_cover_pass() {
+    let pattern = std::env::var("FACTSEP_COVER_PATTERN_FILE")
+        .ok()
+        .and_then(|p| std::fs::read_to_string(p).ok())
+        .map(|p| p.trim_end_matches('\n').to_string())
+        .unwrap_or_else(|| r"\d[\d\-. ]{3,40}\d|[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}|\b[A-Z]{2}\d{2}[A-Z0-9]{8,30}\b".into());
+    let cover = Cover::new(&pattern, 4096, 128).expect("the cover pattern compiles");
+    fuzz("cover", |rng| {
+        let docs: Vec<Vec<u8>> = (0..1 + rng.below(4)).map(|_| input(rng)).collect();
+        let views: Vec<&[u8]> = docs.iter().map(|d| d.as_slice()).collect();
+        match cover.scan(&views) {
+            Ok(found) => {
+                for i in 0..found.doc.len() {
+                    let d = found.doc[i] as usize;
+                    assert!(d < docs.len());
+                    let chars = count_chars(&docs[d]) as i32;
+                    assert!(0 <= found.start[i] && found.start[i] < found.end[i] && found.end[i] <= chars);
+                }
+            }
+            Err(_) => assert!(views.iter().any(|d| std::str::from_utf8(d).is_err())),
+        }
+    });
+}
+
+#[test]
+fn fuzz_checks() {
+    let names = [
+        "luhn", "iban_mod97", "isbn", "issn", "uuid_version", "ip_version", "hex", "email", "bitcoin",
+        "base58check", "bech32",
+    ];
+    let checks: Vec<Check> = names.iter().map(|n| Check::parse(n).expect("a known check")).collect();
+    fuzz("checks", |rng| {
+        let raw = input(rng);
+        let text = String::from_utf8_lossy(&raw);
+        for c in &checks {
+            let v = c.run(&text);
+            assert!((-2..=16).contains(&v), "{c:?} gave {v}");
+        }
+    });
+}
+
+#[test]
+fn fuzz_context_automaton() {
+    let words: Vec<String> = ["phone", "tel:", "date of birth", "e-mail", "e", "-", "mail", "company", "companies", "$", "v"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let prefilter = (0..words.len() as u32).map(|i| vec![i]).collect();
+    let groups = vec![vec![vec![0]], vec![vec![1]], vec![vec![2]], vec![vec![4], vec![5], vec![6]], vec![vec![7, 8]], vec![vec![9]], vec![vec![10]]];
+    let automaton = ContextWords::new(&words, prefilter, groups).expect("the automaton builds");
+    fuzz("context", |rng| {
+        let (left, right) = (input(rng), input(rng));
+        if let Some(hits) = automaton.window(&left, &right) {
+            let len = (left.len() + 3 + right.len()) as u32;
+            assert!(hits.words.iter().all(|&w| (w as usize) < words.len()));
+            assert!(hits.runs.windows(2).all(|w| w[0].1 <= w[1].0));
+            assert!(hits.runs.iter().all(|&(s, e)| s < e && e <= len));
+        } else {
+            assert!(!left.is_ascii() || !right.is_ascii());
+        }
+    });
+}
