@@ -342,6 +342,11 @@ REAL_TEXT_NEGATIVES = [
     # a value may not end inside a word or an abbreviation
     "Morgan Stanley 40913 Ráday utca 66.",
     "Acme Labs 61530 P.O. Box 211",
+    # a country code and a word joined by a hyphen is a compound, not a library code (ISIL)
+    "    # Leave the NO-WRAP flag alone here.",
+    "The format takes an IT-managed key list.",
+    # digits grouped in thousands are no evidence of a format that checks nothing
+    "        pos base <anchor 410 700> mark @TOP;",
 ]
 
 

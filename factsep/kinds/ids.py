@@ -119,6 +119,10 @@ def _unwordlike(letters: str) -> float:
     return W_UNWORDLIKE * min(max(WORD_PAIR_LOGP - word_logp(letters), -1.0), 2.0)
 
 
+#: Digits grouped in threes the way quantities are written: "350 800", "12.345.678".
+_THOUSANDS = re.compile(r"\d{1,3}(?:([ .,\u00a0])\d{3})(?:\1\d{3})*")
+
+
 def compact(value: str) -> str:
     return _SEP.sub("", value).upper()
 
@@ -321,10 +325,22 @@ def stdnum_validator(kind: str):
             # as bare ones: the split is no evidence of the format.
             split_off_format = short and not bare and not within
             prefix = re.match(r"[A-Z]{2,3}", value.upper())
-            evidence = (formatted and bool(separator_positions(value))) or redundancy >= EVIDENT_REDUNDANCY or (
+            # a layout is evidence of a format, unless the format checks nothing and the layout is
+            # the way every number is grouped ("350 800", "123.123": thousands)
+            thousands = redundancy < W_REDUNDANCY_CHECKSUM and _THOUSANDS.fullmatch(value) is not None
+            evidence = (formatted and bool(separator_positions(value)) and not thousands) \
+                or redundancy >= EVIDENT_REDUNDANCY or (
                 prefix is not None and name.split(".")[0].upper()[:2] == prefix.group()[:2] and "." in name)
+            wordlike = False
+            if name == "isil" and not any(ch.isdigit() for ch in value):
+                # a country code and letters joined by a hyphen is as often a compound or an acronym
+                # ("NO-BREAK", "CA-specified") as a library code: no evidence without the word ISIL,
+                # and none at all when the letters read like a word
+                evidence = False
+                wordlike = word_logp(re.sub(r"[^A-Za-z]", "", value.split("-", 1)[-1])) > WORD_PAIR_LOGP
             found.append(Validation(
                 normalized=normalized, subtype=f"stdnum.{name}", validated=True, evidence=evidence,
+                needs_context=wordlike,
                 checksum=redundancy >= W_REDUNDANCY_CHECKSUM,
                 strength=(W_FORMATTED if formatted else 0.0)
                 + (W_LAYOUT_MISMATCH if layout is False else 0.0) + (W_PADDED if padded else 0.0)
