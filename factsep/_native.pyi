@@ -27,4 +27,21 @@ def check(name: str, values: Sequence[str | bytes], threads: int = 0) -> bytes:
     bech32 1 (bech32), 2 (bech32m) or 0."""
     ...
 
+#: (status, country_code, nsn, extension, valid, possible, region, number_type, national, international)
+PhoneVerdict = tuple[int, int | None, str | None, str | None, bool | None, bool | None, str | None, int | None,
+                     str | None, str | None]
+
+class PhoneTables:
+    """phonenumbers' parse and checks from tables generated from its metadata (native/src/phone.rs)."""
+
+    version: str
+    def __init__(self, text: str) -> None: ...
+    def verdict(self, text: str, region: str | None, formats: bool = True) -> PhoneVerdict:
+        """status 0 parsed, 1 parse raises, 2 deferred (ask phonenumbers); formats of valid numbers only."""
+        ...
+    def verdicts(self, texts: Sequence[str], regions: Sequence[str | None], formats: bool = True,
+                 threads: int = 0) -> list[PhoneVerdict]:
+        """verdict of each pair, the GIL released; threads 0 = all cores."""
+        ...
+
 def _panic_for_test() -> None: ...

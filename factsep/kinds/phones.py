@@ -2,14 +2,25 @@
 
 bits: the national significant number (NSN) has a first digit of about 9 choices and free digits
 after it: ``log2(9) + 3.32 * (len(NSN) - 1)``; a 10-digit NSN is about 33 bits.
+
+Engine: the native core (``factsep._native.PhoneTables``) reads numbers from tables generated from
+the installed phonenumbers metadata (``scripts/gen_phone_tables.py``), with the package's verdicts
+(``tests/test_native_phone.py`` holds them verdict for verdict), 20-50x faster; what it does not
+mirror (non-ASCII input, RFC 3966) it hands back and phonenumbers reads. phonenumbers is the
+reference: ``FACTSEP_PHONE_ENGINE=phonenumbers`` (or no extension, or tables generated from another
+phonenumbers version) uses it alone.
 """
 
 from __future__ import annotations
 
+import gzip
 import math
+import os
 import re
+import warnings
 from collections.abc import Mapping
-from typing import Any
+from pathlib import Path
+from typing import Any, NamedTuple
 
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberFormat
@@ -61,22 +72,129 @@ _PUNCTUATED = re.compile(r"\d[\-./]+\d")
 _GROUPS = re.compile(r"\d+")
 
 
-def _grouped_as_plan(value: str, num: phonenumbers.PhoneNumber) -> bool:
+class Reading(NamedTuple):
+    """What phonenumbers says of one (text, region): parse, is_valid_number, is_possible_number,
+    region_code_for_number, and format_number in E164 (and NATIONAL, INTERNATIONAL when valid)."""
+
+    valid: bool
+    possible: bool
+    region: str | None
+    e164: str
+    nsn: str
+    national: str | None
+    international: str | None
+
+
+_TABLES_FILE = Path(__file__).resolve().parent / "data" / "phone_tables.txt.gz"
+
+
+def _load_tables() -> Any | None:
+    """The native phone tables, or None (phonenumbers alone) when asked, unbuilt or stale."""
+    if os.environ.get("FACTSEP_PHONE_ENGINE", "auto") == "phonenumbers":
+        return None
+    try:
+        from factsep import _native
+    except ImportError:
+        return None
+    if not hasattr(_native, "PhoneTables"):
+        return None
+    tables = _native.PhoneTables(gzip.decompress(_TABLES_FILE.read_bytes()).decode("utf-8"))
+    if tables.version != phonenumbers.__version__:
+        warnings.warn(f"{_TABLES_FILE.name} was generated from phonenumbers {tables.version}, "
+                      f"{phonenumbers.__version__} is installed: phone checks use phonenumbers alone "
+                      "until you run python scripts/gen_phone_tables.py", stacklevel=2)
+        return None
+    return tables
+
+
+_TABLES: Any | None = _load_tables()
+#: The status of a native verdict: parsed, parse raises, deferred to phonenumbers.
+_PARSED, _NOT_A_NUMBER = 0, 1
+
+
+def engine() -> str:
+    """``native`` when the core reads numbers, else ``phonenumbers``."""
+    return "native" if _TABLES is not None else "phonenumbers"
+
+
+def set_engine(name: str) -> None:
+    """Switch engines in this process (``native`` or ``phonenumbers``), for A/B runs and tests."""
+    global _TABLES
+    if name not in ("native", "phonenumbers"):
+        raise ValueError(f"unknown phone engine {name!r}: use native or phonenumbers")
+    if name == "phonenumbers":
+        _TABLES = None
+        return
+    previous = os.environ.pop("FACTSEP_PHONE_ENGINE", None)
+    try:
+        _TABLES = _load_tables()
+    finally:
+        if previous is not None:
+            os.environ["FACTSEP_PHONE_ENGINE"] = previous
+    if _TABLES is None:
+        raise RuntimeError("the native phone engine needs factsep._native built from native/ "
+                           "and tables from the installed phonenumbers (scripts/gen_phone_tables.py)")
+
+
+def read_with_phonenumbers(text: str, region: str | None) -> Reading | None:
+    """The reference: the package's own verdicts (None when parse raises)."""
+    try:
+        num = phonenumbers.parse(text, region)
+    except NumberParseException:
+        return None
+    valid = phonenumbers.is_valid_number(num)
+    return Reading(
+        valid=valid,
+        possible=phonenumbers.is_possible_number(num),
+        region=phonenumbers.region_code_for_number(num),
+        e164=phonenumbers.format_number(num, PhoneNumberFormat.E164),
+        nsn=phonenumbers.national_significant_number(num),
+        national=phonenumbers.format_number(num, PhoneNumberFormat.NATIONAL) if valid else None,
+        international=phonenumbers.format_number(num, PhoneNumberFormat.INTERNATIONAL) if valid else None,
+    )
+
+
+def _from_native(v: tuple[Any, ...]) -> Reading:
+    _, code, nsn, _, valid, possible, region, _, national, international = v
+    return Reading(valid, possible, region, f"+{code}{nsn}", nsn, national, international)
+
+
+def read(text: str, region: str | None) -> Reading | None:
+    """phonenumbers' verdicts on one (text, region), from the core when it can give them."""
+    if _TABLES is not None:
+        v = _TABLES.verdict(text, region)
+        if v[0] == _PARSED:
+            return _from_native(v)
+        if v[0] == _NOT_A_NUMBER:
+            return None
+    return read_with_phonenumbers(text, region)
+
+
+def read_many(pairs: list[tuple[str, str | None]], threads: int = 0) -> list[Reading | None]:
+    """``read`` of many pairs at once, the GIL released in the core."""
+    if _TABLES is None:
+        return [read_with_phonenumbers(t, r) for t, r in pairs]
+    found = _TABLES.verdicts([t for t, _ in pairs], [r for _, r in pairs], True, threads)
+    return [_from_native(v) if v[0] == _PARSED else None if v[0] == _NOT_A_NUMBER
+            else read_with_phonenumbers(t, r) for v, (t, r) in zip(found, pairs)]
+
+
+def _grouped_as_plan(value: str, r: Reading) -> bool:
     """The value's digit groups are those of the national or international format of the number."""
     groups = [len(g) for g in _GROUPS.findall(value)]
     if len(groups) < 2:
         return False
-    for fmt in (PhoneNumberFormat.NATIONAL, PhoneNumberFormat.INTERNATIONAL):
-        plan = [len(g) for g in _GROUPS.findall(phonenumbers.format_number(num, fmt))]
+    for formatted in (r.national, r.international):
+        plan = [len(g) for g in _GROUPS.findall(formatted or "")]
         if groups == plan or groups == plan[-len(groups):] and sum(groups) >= 7:
             return True
     return False
 
 
-def _layout(value: str, num: phonenumbers.PhoneNumber, valid: bool) -> float:
-    if not valid:
+def _layout(value: str, r: Reading) -> float:
+    if not r.valid:
         return 0.0
-    if _grouped_as_plan(value, num):
+    if _grouped_as_plan(value, r):
         return W_PLAN_GROUPS
     return W_PLAN_MISMATCH if _PUNCTUATED.search(value) else 0.0
 
@@ -106,20 +224,17 @@ def _validate(value: str, opts: Mapping[str, Any]) -> Validation | None:
     candidates = [None] if text.startswith(("+", "(+")) else list(regions)
     best: Validation | None = None
     for region in candidates:
-        try:
-            num = phonenumbers.parse(text.replace("(+", "+").replace("(0)", ""), region)
-        except NumberParseException:
+        r = read(text.replace("(+", "+").replace("(0)", ""), region)
+        if r is None:
             continue
-        valid = phonenumbers.is_valid_number(num)
-        possible = valid or phonenumbers.is_possible_number(num)
-        if not possible:
+        valid = r.valid
+        if not (valid or r.possible):
             continue
-        subtype = phonenumbers.region_code_for_number(num) or region
         v = Validation(
-            normalized=phonenumbers.format_number(num, PhoneNumberFormat.E164),
-            subtype=subtype,
+            normalized=r.e164,
+            subtype=r.region or region,
             validated=valid,
-            strength=_shape_strength(value) + (0.0 if valid else -0.6) + _layout(value, num, valid),
+            strength=_shape_strength(value) + (0.0 if valid else -0.6) + _layout(value, r),
         )
         if valid:
             return v
@@ -134,11 +249,9 @@ def _validate(value: str, opts: Mapping[str, Any]) -> Validation | None:
 def bits(normalized: str) -> float:
     digits = _digits(normalized)
     if normalized.startswith("+"):
-        try:
-            num = phonenumbers.parse(normalized, None)
-            return _nsn_bits(phonenumbers.national_significant_number(num))
-        except NumberParseException:
-            pass
+        r = read(normalized, None)
+        if r is not None:
+            return _nsn_bits(r.nsn)
     return _nsn_bits(digits[-10:])
 
 

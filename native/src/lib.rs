@@ -6,6 +6,7 @@
 pub mod checks;
 pub mod context;
 pub mod cover;
+pub mod phone;
 
 use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -94,6 +95,12 @@ fn run_detached<T: Send>(py: Python<'_>, threads: usize, work: impl FnOnce() -> 
             .unwrap_or_else(|| "unknown panic".into());
         PyRuntimeError::new_err(format!("factsep._native panicked (a bug, please report it): {what}"))
     })
+}
+
+/// Runs `work` with the GIL held (a single value: no thread hop), turning a panic into a
+/// `RuntimeError`.
+fn catch<T>(work: impl FnOnce() -> T) -> PyResult<T> {
+    catch_unwind(AssertUnwindSafe(work)).map_err(|_| PyRuntimeError::new_err("factsep._native panicked (a bug, please report it)"))
 }
 
 fn i32_buffer<'py>(py: Python<'py>, values: &[i32]) -> PyResult<Bound<'py, PyBytes>> {
@@ -210,6 +217,7 @@ impl ContextAutomaton {
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<CoverScanner>()?;
     m.add_class::<ContextAutomaton>()?;
+    m.add_class::<phone::py::PhoneTables>()?;
     m.add_function(wrap_pyfunction!(check, m)?)?;
     m.add_function(wrap_pyfunction!(_panic_for_test, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
