@@ -23,7 +23,7 @@ from presidio_analyzer.nlp_engine import NlpArtifacts, SpacyNlpEngine
 
 from factsep.config import DetectorConfig
 from factsep.detection.context import load_pipeline
-from factsep.detection.scoring import Signals
+from factsep.detection.scoring import Signals, validator_weight
 from factsep.kinds.base import Kind, Validation, get_kind, registry
 
 if TYPE_CHECKING:
@@ -297,7 +297,7 @@ class PresidioSource:
             value = text[r.start:r.end]
             prior_kind = Kind(**{**kind.__dict__, "prior": max(min(r.score, 0.99), 0.01)})
             v = Validation(normalized=value, subtype=f"presidio.{r.entity_type}", validated=False,
-                           strength=1.6)
+                           strength=validator_weight("presidio", "source"))
             hit = detector.score(text, r.start, r.end, prior_kind, [v],
                                  detector=f"presidio/{self.recognizer.name}")
             if hit is not None:

@@ -50,12 +50,20 @@ def test_each_signal_is_a_separate_contribution_and_they_add_up() -> None:
     s = Signals(bias=0.4, checksum=True, validated=True, strength=-0.3, n_context=3, n_negative=1, made_up=True,
                 partial=True, label=-1, denied=True, glued_letter=True, url_host=True, foreign_script=True, backoff=2)
     parts = dict(s.contributions())
-    assert set(parts) == {"bias", "strength"} | set(SIGNAL_NAMES) - {"validator", "format_only"}
+    assert set(parts) == {"bias", "strength"} | set(SIGNAL_NAMES) - {"validator", "format_only", "unproven"}
     assert parts["context_extra"] == pytest.approx(2 * scoring.W_CONTEXT_EXTRA)
     assert parts["label"] == pytest.approx(-scoring.W_LABEL)
     assert parts["backoff"] == pytest.approx(2 * scoring.W_BACKOFF)
     assert sum(parts.values()) == pytest.approx(s.raw_logit())
     assert s.raw_score() == pytest.approx(1 / (1 + math.exp(-s.raw_logit())))
+    # a format without a structure of its own is unproven until a context word stands near
+    bare = Signals(bias=0.4, checksum=True, validated=True, strength=0.0, n_context=0, n_negative=0, no_evidence=True)
+    assert bare.features()["unproven"] == 1.0
+    assert Signals(**{**_fields(bare), "n_context": 1}).features()["unproven"] == 0.0
+
+
+def _fields(s: Signals) -> dict[str, object]:
+    return {name: getattr(s, name) for name in Signals.__slots__}
 
 
 def test_the_explained_span_shows_its_label_and_context_words_as_signals() -> None:

@@ -98,7 +98,7 @@ _LETTER_PREFIX = re.compile(rf"^[A-Za-z]{{1,4}}(?: ?[\-{DASHES}] |:? ?)(?=[A-Z]?
 #: digits, trailing digit groups dropped to make it validate).
 _Reading = tuple[int, int, Kind, tuple[Validation, ...], bool, int]
 #: The fields of :class:`Signals`, in order.
-_SignalTuple = tuple[float, bool, bool, float, int, int, bool, bool, int, bool, bool, bool, bool, int]
+_SignalTuple = tuple[float, bool, bool, float, int, int, bool, bool, int, bool, bool, bool, bool, int, bool]
 
 
 class Traced(NamedTuple):
@@ -354,7 +354,7 @@ class Detector:
             alien = script is not None and foreign(v.subtype, script)
             # signals as a plain tuple: it keys the caches below (a dataclass key hashes in Python)
             signals = (bias, v.checksum, v.validated, v.strength, 0, 0, placeholder, partial,
-                       label, denied, glued, url_host, alien, backoff)
+                       label, denied, glued, url_host, alien, backoff, unproven)
             if not (requires or read_context or unproven or label < 0 or tracing) \
                     and self._context_cannot_matter(name, signals):
                 ctx = NO_CONTEXT
@@ -366,7 +366,7 @@ class Detector:
                 continue  # a reading that needs context needs a word of its own, when it has any
             if ctx.positive or ctx.negative:
                 signals = (bias, v.checksum, v.validated, v.strength, len(ctx.positive), len(ctx.negative),
-                           placeholder, partial, label, denied, glued, url_host, alien, backoff)
+                           placeholder, partial, label, denied, glued, url_host, alien, backoff, unproven)
             conf = self._confidence(name, signals)
             if self.trace is not None:
                 self.trace.append(Traced(start, end, name, signals, unproven and not ctx.positive, v.checksum,
@@ -485,7 +485,7 @@ class Detector:
             h = hits[i]
             if not h.context_read:
                 again = self.score(text, h.start, h.end, h.kind, [h.validation], h.detector, read_context=True,
-                                   backoff=h.signals[-1] if h.signals else 0)
+                                   backoff=h.signals[13] if h.signals else 0)
                 out[i] = again if again is not None else h
         return out
 

@@ -28,6 +28,9 @@ partial               the value is cut out of a longer token ("+1 650..." read f
 glued_letter          that token is a code with a letter right before the digits
                       ("73810264519023" of "U73810264519023")
 backoff               per trailing group dropped to make a value validate ("324 915" of "324 915 807 12")
+unproven              a python-stdnum, ISBN or ISSN format with neither a context word nor a
+                      structure of its own (nor its country's code before it): one check digit
+                      is about 3 bits of evidence (it also waits for review, Detector._unproven)
 ====================  ==========================================================================
 
 Reference numbers and commit ids (factsep.detection.numerals) are scored by the kind's bias plus
@@ -55,7 +58,8 @@ from factsep.span import AUTO_ACCEPT, AUTO_REJECT, PENDING_REVIEW
 
 #: The fitted signals of [signals], in the order of :func:`features` (scripts/fit_weights.py).
 SIGNAL_NAMES = ("checksum", "validator", "format_only", "context", "context_extra", "label", "denied",
-                "negative", "url_host", "foreign_script", "made_up", "partial", "glued_letter", "backoff")
+                "negative", "url_host", "foreign_script", "made_up", "partial", "glued_letter", "backoff",
+                "unproven")
 
 
 def load_weights(path: str | Path | None = None) -> dict[str, Any]:
@@ -90,6 +94,7 @@ W_MADE_UP = SIGNAL_WEIGHTS["made_up"]
 W_PARTIAL = SIGNAL_WEIGHTS["partial"]
 W_GLUED_LETTER = SIGNAL_WEIGHTS["glued_letter"]
 W_BACKOFF = SIGNAL_WEIGHTS["backoff"]
+W_UNPROVEN = SIGNAL_WEIGHTS["unproven"]
 #: The highest confidence of a format reading with neither a context word nor a structure of its own.
 UNPROVEN_CEILING = float(WEIGHTS["thresholds"]["unproven_ceiling"])
 #: Per-kind biases in logits (fitted); a kind without one uses logit(kind.prior).
@@ -97,16 +102,16 @@ KIND_BIAS: dict[str, float] = WEIGHTS.get("bias", {})
 #: Logits added to the kind's bias for a reference number or commit id, by the cue that found it
 #: (factsep.detection.numerals): a CVE id or "Closes: #NNN" is what its cue says it is.
 W_REFERENCE: dict[str, float] = WEIGHTS["reference"]
-#: The validators' own adjustments (factsep.kinds), by name: the ``strength`` signal is their sum.
-VALIDATOR_WEIGHTS: dict[str, float] = WEIGHTS.get("validator", {})
+#: The validators' own adjustments (factsep.kinds), by module and name: ``strength`` is their sum.
+VALIDATOR_WEIGHTS: dict[str, dict[str, float]] = WEIGHTS.get("validator", {})
 
 
-def validator_weight(name: str) -> float:
-    """One weight of [validator]; a missing one is an error that says where it belongs."""
+def validator_weight(module: str, name: str) -> float:
+    """One weight of [validator.<module>]; a missing one is an error that says where it belongs."""
     try:
-        return float(VALIDATOR_WEIGHTS[name])
+        return float(VALIDATOR_WEIGHTS[module][name])
     except KeyError:
-        raise KeyError(f"the weight table lacks [validator] {name}: add it to weights.toml") from None
+        raise KeyError(f"the weight table lacks [validator.{module}] {name}: add it to weights.toml") from None
 
 
 def made_up(value: str) -> bool:
@@ -166,6 +171,8 @@ class Signals:
     foreign_script: bool = False
     #: trailing digit groups dropped to make the value validate
     backoff: int = 0
+    #: a format with no structure of its own: unproven unless a context word stands near
+    no_evidence: bool = False
 
     def features(self) -> dict[str, float]:
         """The value of each signal of :data:`SIGNAL_NAMES` (0 when absent): the logit is
@@ -185,6 +192,7 @@ class Signals:
             "partial": float(self.partial),
             "glued_letter": float(self.glued_letter),
             "backoff": float(self.backoff),
+            "unproven": float(self.no_evidence and not self.n_context),
         }
 
     def contributions(self, weights: dict[str, float] | None = None) -> list[tuple[str, float]]:

@@ -13,6 +13,7 @@ from typing import Any
 from stdnum import isbn as stdnum_isbn
 from stdnum import issn as stdnum_issn
 
+from factsep.detection.scoring import validator_weight
 from factsep.kinds.base import PHONE_WORDS, QUANTITY_WORDS, Kind, Validation, date_or_quantity, digit_bits, register
 from factsep.kinds.ids import ID_FAMILY_WORDS, W_LAYOUT_MISMATCH, separator_positions
 
@@ -26,7 +27,8 @@ def validate_isbn(value: str, opts: Mapping[str, Any]) -> Validation | None:
         return None
     isbn13 = stdnum_isbn.to_isbn13(number)
     hyphenated = "-" in value or " " in value
-    strength = 0.8 if len(number) == 13 else 0.3 if hyphenated else -2.0
+    strength = validator_weight("books", "isbn13") if len(number) == 13 else validator_weight(
+        "books", "isbn10_separated") if hyphenated else validator_weight("books", "isbn10_bare")
     if hyphenated and not _hyphenated_as_published(value, number):
         strength += W_LAYOUT_MISMATCH
     # evidence beyond the check digit: the 978/979 prefix of an ISBN-13, or the registration ranges
@@ -72,7 +74,8 @@ def validate_issn(value: str, opts: Mapping[str, Any]) -> Validation | None:
     except Exception:
         return None
     return Validation(normalized=stdnum_issn.format(number), subtype=None, validated=True, checksum=True,
-                      strength=0.5 if "-" in value else -1.0, evidence="-" in value)
+                      strength=validator_weight("books", "issn_hyphenated" if "-" in value else "issn_bare"),
+                      evidence="-" in value)
 
 
 ISSN = register(Kind(

@@ -10,6 +10,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from factsep.detection.scoring import validator_weight
 from factsep.kinds.base import Kind, Validation, charset_bits, register
 from factsep.kinds.ids import ALNUM_PATTERN, ID_NEGATIVE, ID_PATTERN, id_bits, stdnum_validator
 
@@ -31,7 +32,8 @@ def _transitions(value: str) -> int:
 def validate(value: str, opts: Mapping[str, Any]) -> list[Validation] | None:
     found = _stdnum(value, opts) or []
     if not found and _looks_random(value):
-        found = [Validation(normalized=value, subtype="token", validated=False, strength=-0.4)]
+        found = [Validation(normalized=value, subtype="token", validated=False,
+                            strength=validator_weight("generic", "token"))]
     return found or None
 
 

@@ -23,6 +23,7 @@ from typing import Any
 
 from stdnum.exceptions import InvalidLength, ValidationError
 
+from factsep.detection.scoring import validator_weight
 from factsep.kinds import stdnum_table
 from factsep.kinds.base import (
     DASHES,
@@ -39,27 +40,28 @@ from factsep.kinds.base import (
 #: missing to one check digit (more redundancy than that does not make one family likelier than
 #: another: the priors decide), per doubling of formats accepting the value, for bare digit strings of
 #: ten or fewer digits, for five digits or fewer, and for a value without digits.
-W_FORMATTED = 1.5
-W_REDUNDANCY = 0.45
-W_REDUNDANCY_EXTRA = 0.45
-ONE_CHECK_DIGIT = 3.3
-W_REDUNDANCY_CHECKSUM = 2.0
-W_AMBIGUITY = -0.35
-W_BARE_SHORT = -1.6
-W_NO_DIGIT = -2.0
+#: (All weights in factsep/detection/data/weights.toml, [validator.ids].)
+W_FORMATTED = validator_weight("ids", "formatted")
+W_REDUNDANCY = validator_weight("ids", "redundancy")
+W_REDUNDANCY_EXTRA = validator_weight("ids", "redundancy_extra")
+ONE_CHECK_DIGIT = 3.3  # bits: log2(10)
+W_REDUNDANCY_CHECKSUM = validator_weight("ids", "redundancy_checksum")
+W_AMBIGUITY = validator_weight("ids", "ambiguity")
+W_BARE_SHORT = validator_weight("ids", "bare_short")
+W_NO_DIGIT = validator_weight("ids", "no_digit")
 #: Logits per nat of letter-pair surprise past that of nine words in ten: capitals that read like
 #: no word ("AIRRHKHH") are likelier a code than capitals that do ("ABSOLUTE"). -6.4 nats a pair
 #: is the 10th percentile of 1,190 BIC-valid capitalised words of Debian changelogs.
-W_UNWORDLIKE = 1.5
-WORD_PAIR_LOGP = -6.4
-W_FIVE_DIGITS = -3.0
+W_UNWORDLIKE = validator_weight("ids", "unwordlike")
+WORD_PAIR_LOGP = validator_weight("ids", "word_pair_logp")
+W_FIVE_DIGITS = validator_weight("ids", "five_digits")
 #: Logits when the value's hyphens, dots or slashes fall where the format never puts a separator
 #: (a hyphenated "1-0073-2041" read as a nine-digit UNP, written bare in every example).
-W_LAYOUT_MISMATCH = -2.0
+W_LAYOUT_MISMATCH = validator_weight("ids", "layout_mismatch")
 #: Logits when the format zero-pads the value to its length ("112050318" as CPF 01-1205-0318).
-W_PADDED = -1.5
+W_PADDED = validator_weight("ids", "padded")
 #: Bits of redundancy that are evidence of a format on their own: two check characters or more.
-EVIDENT_REDUNDANCY = 6.6
+EVIDENT_REDUNDANCY = validator_weight("ids", "evident_redundancy")
 
 _SEP = re.compile(rf"[\s\-./:,{DASHES}]")
 _SHAPE = str.maketrans("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ", "9" * 10 + "A" * 26)
@@ -410,7 +412,7 @@ _DRIVING_LICENCE = re.compile(
     r"[A-Z]{1,2}\d{4,14}[A-Z]?|\d{5,13}|\d{2,5}(?:[ \-]\d{2,5}){1,3}|\d{7,9}[A-Z]{1,2}|\d{3}[A-Z]{2}\d{4}")
 DRIVING_LICENCE_WORDS = ("driver", "driving", "licence", "license", "dl")
 #: Logits: a format anything of its length fits; the licence word carries the reading.
-W_DRIVING_LICENCE = 0.8
+W_DRIVING_LICENCE = validator_weight("ids", "driving_licence")
 
 
 def driving_licence(value: str) -> Validation | None:

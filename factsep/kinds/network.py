@@ -14,6 +14,7 @@ from typing import Any
 
 from stdnum import mac as stdnum_mac
 
+from factsep.detection.scoring import validator_weight
 from factsep.kinds.base import Kind, Validation, charset_bits, register
 
 _LOCAL = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._%+\-]*[A-Za-z0-9_%+\-])?$")
@@ -52,7 +53,7 @@ EMAIL = register(Kind(
 ))
 
 #: Logits for zero-padded octets: rarer in addresses than in dotted numbers (versions, dates, phones)
-W_ZERO_PADDED = -2.0
+W_ZERO_PADDED = validator_weight("network", "zero_padded")
 
 _PRIVATE_PREFIX = (
     (ipaddress.ip_network("10.0.0.0/8"), 8),
@@ -73,10 +74,11 @@ def validate_ip(value: str, opts: Mapping[str, Any]) -> Validation | None:
     except ValueError:
         return None
     if ip.version == 4:
-        strength = -1.0 if ip.is_unspecified or str(ip).endswith(".0.0") else 0.0
+        strength = validator_weight("network", "unspecified") if ip.is_unspecified or str(ip).endswith(".0.0") else 0.0
         return Validation(normalized=str(ip), subtype="ipv4", validated=True,
                           strength=strength + (W_ZERO_PADDED if padded else 0.0))
-    return Validation(normalized=ip.compressed, subtype="ipv6", validated=True, strength=0.5)
+    return Validation(normalized=ip.compressed, subtype="ipv6", validated=True,
+                      strength=validator_weight("network", "ipv6"))
 
 
 def ip_bits(normalized: str) -> float:

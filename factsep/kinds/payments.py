@@ -15,6 +15,7 @@ from stdnum import luhn
 from stdnum.us import itin as stdnum_itin
 from stdnum.us import ssn as stdnum_ssn
 
+from factsep.detection.scoring import validator_weight
 from factsep.kinds.base import PHONE_WORDS, Kind, Validation, digit_bits, register
 
 # Issuer prefixes: (network, prefixes, lengths).
@@ -104,7 +105,7 @@ def validate_ssn(value: str, opts: Mapping[str, Any]) -> list[Validation] | None
         except Exception:
             continue
         return [Validation(normalized=norm, subtype=subtype, validated=True,
-                           strength=0.6 if dashed else -2.0)]
+                           strength=validator_weight("payments", "ssn_grouped" if dashed else "ssn_bare"))]
     return None
 
 

@@ -25,6 +25,7 @@ from typing import Any, NamedTuple
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberFormat
 
+from factsep.detection.scoring import validator_weight
 from factsep.kinds.base import PHONE_WORDS, QUANTITY_WORDS, Kind, Validation, date_or_quantity, register
 from factsep.kinds.ids import ID_FAMILY_WORDS
 
@@ -45,29 +46,33 @@ def _nsn_bits(nsn: str) -> float:
     return math.log2(9) + 3.3219 * (len(nsn) - 1) if nsn else 0.0
 
 
+#: Logits of the writing conventions of phone numbers ([validator.phones] of the weight table).
+W_SHAPE = {name: validator_weight("phones", name) for name in ("plus", "parentheses", "groups", "slash", "bare_digits")}
+
+
 def _shape_strength(value: str) -> float:
     """Writing conventions of phone numbers: a +, a (area), groups split by - . or space."""
     s = 0.0
     stripped = value.lstrip()
     if stripped.startswith(("+", "(+", "00")):
-        s += 0.8
+        s += W_SHAPE["plus"]
     if "(" in value and ")" in value:
-        s += 0.4
+        s += W_SHAPE["parentheses"]
     groups = sum(1 for c in value if c in " -./")
     if 1 <= groups <= 5:
-        s += 0.4
+        s += W_SHAPE["groups"]
     if "/" in value and not stripped.startswith("+"):
-        s -= 0.6
+        s += W_SHAPE["slash"]
     if stripped.isdigit() and not stripped.startswith("00"):
-        s -= 1.2  # a bare digit string is as often an account, an id or a quantity
+        s += W_SHAPE["bare_digits"]  # a bare digit string is as often an account, an id or a quantity
     return s
 
 
 #: Logits when the digits are grouped as the region's numbering plan groups them (555-123-4567).
-W_PLAN_GROUPS = 1.4
+W_PLAN_GROUPS = validator_weight("phones", "plan_groups")
 #: Logits when hyphens, dots or slashes split the digits where the plan does not ("412-73-20584"
 #: is a Korean business number, not a San Francisco line): the layout is some other format's.
-W_PLAN_MISMATCH = -1.2
+W_PLAN_MISMATCH = validator_weight("phones", "plan_mismatch")
 _PUNCTUATED = re.compile(r"\d[\-./]+\d")
 _GROUPS = re.compile(r"\d+")
 

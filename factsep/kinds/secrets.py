@@ -14,6 +14,7 @@ from typing import Any
 
 from stdnum import bitcoin as stdnum_bitcoin
 
+from factsep.detection.scoring import validator_weight
 from factsep.kinds.base import Kind, Validation, charset_bits, register
 
 _HEX = "[0-9a-fA-F]"
@@ -130,7 +131,8 @@ def validate_crypto(value: str, opts: Mapping[str, Any]) -> Validation | None:
     if value.lower().startswith("0x"):
         body = value[2:]
         if len(body) == 40 and len(set(body.lower())) > 4:
-            return Validation(normalized=value.lower(), subtype="ethereum", validated=True, strength=-0.3)
+            return Validation(normalized=value.lower(), subtype="ethereum", validated=True,
+                              strength=validator_weight("secrets", "ethereum"))
         return None
     try:
         norm = stdnum_bitcoin.validate(value)
@@ -175,7 +177,7 @@ def validate_vin(value: str, opts: Mapping[str, Any]) -> Validation | None:
         return None
     checksum = vin_check_digit(v) == v[8]
     return Validation(normalized=v, subtype="north_america" if checksum else None, validated=True,
-                      checksum=checksum, strength=0.0 if checksum else -1.5)
+                      checksum=checksum, strength=0.0 if checksum else validator_weight("secrets", "vin_no_checksum"))
 
 
 VIN = register(Kind(
