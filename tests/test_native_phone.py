@@ -326,3 +326,32 @@ def test_comparison_catches_a_wrong_table() -> None:
     broken = _native.PhoneTables("\n".join(lines[:mobile] + lines[mobile + 1:]))
     with pytest.raises(AssertionError, match="disagree"):
         compare(broken, [p for p in example_pairs() if p[1] == "GB"], 10)
+
+
+def spans_of(docs: list[str]) -> list[tuple[Any, ...]]:
+    from factsep import Detector
+
+    detector = Detector()
+    rows: list[tuple[Any, ...]] = []
+    for start in range(0, len(docs), 256):
+        for i, spans in enumerate(list(detector.detect_batch(docs[start:start + 256])), start):
+            rows += [(i, s.start, s.end, s.kind, s.subtype, s.value_hash, s.confidence, s.bits, s.validated,
+                      s.decision) for s in spans]
+    return rows
+
+
+def test_detector_spans_identical_with_and_without_the_core() -> None:
+    """The whole detector gives the same spans when phones reads numbers through the core as when
+    phonenumbers reads them, on every eval set and samples/ (bench/same_spans.py's check)."""
+    from test_native import sample_docs
+
+    docs = eval_docs() + sample_docs()
+    assert phones.engine() == "native"
+    try:
+        phones.set_engine("phonenumbers")
+        reference_spans = spans_of(docs)
+    finally:
+        phones.set_engine("native")
+    native_spans = spans_of(docs)
+    assert sum(1 for r in reference_spans if r[3] == "phone_number") > 500
+    assert native_spans == reference_spans, f"first differences: {sorted(set(native_spans) ^ set(reference_spans))[:5]}"

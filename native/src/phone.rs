@@ -709,21 +709,43 @@ impl Tables {
 
     /// `region_code_for_number`
     pub fn region_for_number(&self, p: &Parsed) -> Result<Option<&str>, Uncompiled> {
-        let Some(regions) = self.regions_of_code.get(&p.country_code) else { return Ok(None) };
+        Ok(self.region_and_type(p)?.0)
+    }
+
+    /// `region_code_for_number`, with the number's type in that region when working the region
+    /// out already gave it (a shared calling code's region without leading digits).
+    fn region_and_type(&self, p: &Parsed) -> Result<(Option<&str>, Option<i8>), Uncompiled> {
+        let Some(regions) = self.regions_of_code.get(&p.country_code) else { return Ok((None, None)) };
         if regions.len() == 1 {
-            return Ok(Some(&regions[0]));
+            return Ok((Some(&regions[0]), None));
         }
         for r in regions {
             let Some(m) = self.regions.get(r) else { continue };
             if let Some(ld) = &m.leading_digits {
                 if ld.is_match(Anchor::Start, &p.nsn)? {
-                    return Ok(Some(r));
+                    return Ok((Some(r), None));
                 }
-            } else if Self::type_of(&p.nsn, m)? != number_type::UNKNOWN {
-                return Ok(Some(r));
+            } else {
+                let t = Self::type_of(&p.nsn, m)?;
+                if t != number_type::UNKNOWN {
+                    return Ok((Some(r), Some(t)));
+                }
             }
         }
-        Ok(None)
+        Ok((None, None))
+    }
+
+    /// (`region_code_for_number`, `number_type`, `is_valid_number`), each step done once.
+    pub fn region_type_valid(&self, p: &Parsed) -> Result<(Option<&str>, i8, bool), Uncompiled> {
+        let (region, known) = self.region_and_type(p)?;
+        let Some(r) = region else { return Ok((None, number_type::UNKNOWN, false)) };
+        let Some(m) = self.meta_for(p.country_code, r) else { return Ok((region, number_type::UNKNOWN, false)) };
+        let t = match known {
+            Some(t) => t,
+            None => Self::type_of(&p.nsn, m)?,
+        };
+        let valid = (r == NON_GEO || m.country_code == p.country_code) && t != number_type::UNKNOWN;
+        Ok((region, t, valid))
     }
 
     /// `number_type`
@@ -816,10 +838,9 @@ impl Tables {
             Outcome::Deferred => return Verdict::Deferred,
         };
         let checked = (|| -> Result<Verdict, Uncompiled> {
-            let valid = self.is_valid(&parsed)?;
+            let (region, number_type, valid) = self.region_type_valid(&parsed)?;
+            let region = region.map(str::to_string);
             let possible = self.is_possible(&parsed)?;
-            let region = self.region_for_number(&parsed)?.map(str::to_string);
-            let number_type = self.number_type(&parsed)?;
             let formats = if formats && valid { Some((self.format(&parsed, true)?, self.format(&parsed, false)?)) } else { None };
             Ok(Verdict::Parsed { parsed: parsed.clone(), valid, possible, region, number_type, formats })
         })();
