@@ -481,7 +481,7 @@ def declared_words() -> tuple[str, ...]:
     python-stdnum formats' acronyms (subtype context). Read from the declarations themselves, so
     the automaton never holds a copy that could drift; a word a validator hands over later is
     added then (:meth:`NativeWords.ids_of`)."""
-    from factsep.kinds import stdnum_table
+    from factsep.kinds import ids, stdnum_table
     from factsep.kinds.base import registry
 
     words: list[str] = []
@@ -489,14 +489,22 @@ def declared_words() -> tuple[str, ...]:
         words.extend(kind.context)
         words.extend(kind.negative)
     words.extend(sorted(stdnum_table.prefix_words()))
+    words.extend(ids.DRIVING_LICENCE_WORDS)
     return tuple(dict.fromkeys(words))
+
+
+_OTHER_SPACE = "\t\n\r\x0b\x0c\x1c\x1d\x1e\x1f"
 
 
 def _native_safe(word: str) -> bool:
     """Whether the automaton reproduces the reference for this word: no white space but single
     inner spaces, and no letter whose case forms are ASCII (the dotless i, the Kelvin sign: the
     reference's case-folding regex matches them in ASCII text)."""
-    if not word or word != word.strip() or "  " in word or any(c.isspace() and c != " " for c in word):
+    if not word or word != word.strip() or "  " in word:
+        return False
+    if word.isascii():  # nearly all: only white space other than a space can spoil them
+        return not any(c in word for c in _OTHER_SPACE)
+    if any(c.isspace() and c != " " for c in word):
         return False
     return not any(not ch.isascii() and any(c.isascii() for c in ch.lower() + ch.upper() + ch.casefold())
                    for ch in word)
