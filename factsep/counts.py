@@ -11,11 +11,14 @@ summary, the manifest and the report all count from.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import polars as pl
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from factsep.io import fs as outfs
 from factsep.span import ACCEPTED, PENDING_REVIEW, REJECTED
@@ -23,6 +26,10 @@ from factsep.span import ACCEPTED, PENDING_REVIEW, REJECTED
 COUNTS_FILE = "counts.parquet"
 #: First characters of a value hash (hex): :func:`kind_stats` aggregates values one bucket at a time.
 _HASH_DIGITS = "0123456789abcdef"
+#: Buckets of value hashes: one per first hex digit, and one for anything else (null, empty, other).
+N_BUCKETS = len(_HASH_DIGITS) + 1
+_BUCKET_INDEX = {c: i for i, c in enumerate(_HASH_DIGITS)}
+_HASH_SCHEMA = pa.schema([pa.field("value_hash", pa.string())])
 
 
 def span_parts(out: str | Path) -> list[str]:
@@ -58,6 +65,118 @@ def _buckets() -> list[pl.Expr]:
     """Filters that split value hashes into disjoint buckets covering all of them (nulls too)."""
     first = pl.col("value_hash").str.slice(0, 1)
     return [first == c for c in _HASH_DIGITS] + [~first.is_in(list(_HASH_DIGITS)) | first.is_null()]
+
+
+def bucket_of(value_hash: str | None) -> int:
+    """The bucket of one value hash: :func:`_buckets` in Python (its index in that list)."""
+    return _BUCKET_INDEX.get(value_hash[:1], N_BUCKETS - 1) if value_hash else N_BUCKETS - 1
+
+
+def _bucket_indices(hashes: pa.Array) -> pa.Array:
+    """:func:`bucket_of` over an Arrow array of value hashes."""
+    first = pc.utf8_slice_codeunits(hashes.cast(pa.string()), 0, 1)
+    found = pc.index_in(first, value_set=pa.array(list(_HASH_DIGITS)))
+    return pc.fill_null(found, N_BUCKETS - 1)
+
+
+def bucket_file(folder: Path, bucket: int) -> Path:
+    return folder / f"bucket-{bucket:02d}.parquet"
+
+
+def partition_hashes(batches: Iterable[pa.Array], folder: Path) -> list[int]:
+    """Split a stream of value hashes into one Parquet file per bucket under ``folder``, each in
+    the order read; returns the buckets written.
+
+    Memory is one input batch: the files, not a frame, hold what grows with the corpus. The
+    ``i``-th hash of a bucket's file is that bucket's ``i``-th hash of the stream, which is how
+    :class:`BucketStream` gives counts back in the order of the stream.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    writers: dict[int, pq.ParquetWriter] = {}
+    try:
+        for arr in batches:
+            if not len(arr):
+                continue
+            arr = arr.cast(pa.string())
+            idx = _bucket_indices(arr)
+            for b in pc.unique(idx).to_pylist():
+                part = arr.filter(pc.equal(idx, b))
+                if b not in writers:
+                    writers[b] = pq.ParquetWriter(bucket_file(folder, b), _HASH_SCHEMA, compression="zstd",
+                                                  compression_level=1)
+                writers[b].write_table(pa.Table.from_arrays([part], schema=_HASH_SCHEMA))
+    finally:
+        for w in writers.values():
+            w.close()
+    return sorted(writers)
+
+
+def count_buckets(folders: Sequence[Path]) -> Iterator[tuple[int, pl.DataFrame]]:
+    """``(bucket, value_hash -> corpus_count)`` for each bucket, over the partitions of
+    :func:`partition_hashes` in ``folders``; each frame sorted by hash, so the frames in bucket
+    order are :func:`count_values` of the same hashes.
+
+    One bucket is in memory at a time: about a sixteenth of the occurrences and distinct values.
+    """
+    for b in range(N_BUCKETS):
+        files = [str(bucket_file(f, b)) for f in folders if bucket_file(f, b).exists()]
+        if not files:
+            continue
+        yield b, (
+            pl.scan_parquet(files).group_by("value_hash")
+            .agg(pl.len().cast(pl.Int64).alias("corpus_count")).collect().sort("value_hash")
+        )
+
+
+def empty_counts() -> pl.DataFrame:
+    return pl.DataFrame(schema={"value_hash": pl.String, "corpus_count": pl.Int64})
+
+
+class BucketStream:
+    """Per-occurrence counts of a stream partitioned by :func:`partition_hashes`, given back in
+    the stream's order: :meth:`next` takes the next count of the hash's bucket.
+
+    Holds one Parquet batch per bucket, not a count per occurrence.
+    """
+
+    def __init__(self, folder: Path, batch_size: int = 8192) -> None:
+        self._folder = folder
+        self._batch_size = batch_size
+        self._its: dict[int, Iterator[int]] = {}
+
+    def _iter(self, bucket: int) -> Iterator[int]:
+        path = count_file(self._folder, bucket)
+        if not path.exists():
+            return
+        for rb in pq.ParquetFile(path).iter_batches(batch_size=self._batch_size, columns=["corpus_count"]):
+            yield from rb.column(0).to_pylist()
+
+    def next(self, value_hash: str | None) -> int:
+        b = bucket_of(value_hash)
+        it = self._its.get(b)
+        if it is None:
+            it = self._its[b] = self._iter(b)
+        try:
+            return int(next(it))
+        except StopIteration:
+            raise ValueError(f"no count left in bucket {b} of {self._folder}: the partition is short") from None
+
+
+def count_file(folder: Path, bucket: int) -> Path:
+    return folder / f"count-{bucket:02d}.parquet"
+
+
+def write_stream_counts(folder: Path, bucket: int, counts: pl.DataFrame) -> None:
+    """The corpus count of every hash in ``folder``'s partition of ``bucket``, in its order
+    (a hash with no count gets 1), for :class:`BucketStream`."""
+    part = bucket_file(folder, bucket)
+    if not part.exists():
+        return
+    got = (
+        pl.read_parquet(part).join(counts, on="value_hash", how="left", maintain_order="left")
+        .select(pl.col("corpus_count").fill_null(1))
+    )
+    got.write_parquet(count_file(folder, bucket), compression="zstd", compression_level=1)
 
 
 def value_counts(paths: Sequence[str]) -> pl.DataFrame:

@@ -361,15 +361,8 @@ def run_signature(config: ScanConfig, detector_config: DetectorConfig, tags: Tag
 
 def _paths(out: str | Path, shard_id: str) -> dict[str, str]:
     """A shard's files under OUT (paths or URLs) and its local scratch folder for document chunks."""
-    o = str(out)
-    layout = Layout.of(o)
-    if outfs.is_remote(o):  # chunks are scratch, never published: keep them on this machine
-        import tempfile
-
-        scope = hashlib.blake2b(o.encode("utf-8"), digest_size=6).hexdigest()
-        chunks = os.path.join(tempfile.gettempdir(), "factsep-staging", f"chunks-{scope}", shard_id)
-    else:
-        chunks = layout.join("state", "tmp", shard_id)
+    layout = Layout.of(str(out))
+    chunks = layout.scratch(shard_id)  # scratch, never published: on this machine
     return {
         "dataset": layout.dataset_part(shard_id),
         "spans": layout.spans_part(shard_id),

@@ -23,6 +23,9 @@ OUT/state/decisions.jsonl, routing.jsonl, inferred.json, calibration.json, last_
 OUT/state/hash_key.json          the per-corpus value-hash key, or its check value (factsep.hashkey)
 OUT/state/materialize.pending    set while a materialize is due (a killed sync is completed)
 OUT/state/lock                   the OS file lock around read-modify-writes of OUT's state
+OUT/state/tmp/<step>/            scratch of one step (a shard's document chunks, the counts by
+                                 hash bucket), never published; in the machine's temp dir when
+                                 OUT is remote
 ```
 """
 
@@ -167,6 +170,20 @@ class Layout:
     @property
     def review_quarantine(self) -> str:
         return self.join("quarantine", "review.jsonl")
+
+    def scratch(self, name: str) -> str:
+        """A local folder for one step's scratch files, never published.
+
+        Under ``OUT/state/tmp`` for a local OUT; for a remote OUT on this machine (scratch is
+        written and read back at once, and must not cost a round trip to the store).
+        """
+        if not self.remote:
+            return self.join("state", "tmp", name)
+        import hashlib
+        import tempfile
+
+        scope = hashlib.blake2b(self.out.encode("utf-8"), digest_size=6).hexdigest()
+        return str(Path(tempfile.gettempdir()) / "factsep-staging" / f"scratch-{scope}" / name)
 
     # ---- files of one shard ------------------------------------------------------------------
     def dataset_part(self, shard_id: str) -> str:

@@ -14,8 +14,10 @@ run killed half way (a sync after appending decisions) is completed by the next 
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -26,7 +28,7 @@ from factsep.config import DetectorConfig, TagConfig, load_section
 from factsep.decisions import DecisionIndex
 from factsep.errors import FactsepError
 from factsep.io import fs as outfs
-from factsep.io.atomic import AtomicParquetWriter, write_bytes, write_table
+from factsep.io.atomic import AtomicParquetWriter, write_bytes
 from factsep.io.layout import Layout
 from factsep.run import columns, lock
 from factsep.run import state as run_state
@@ -105,15 +107,51 @@ def dataset_schema(out: str | Layout, ids: Sequence[str], text_field: str) -> pa
     return pa.schema([*fields, *SOURCE_FIELDS, *FACT_FIELDS], metadata=meta)
 
 
-def corpus_counts(out: str | Layout, ids: Sequence[str], decisions: DecisionIndex) -> pl.DataFrame:
-    """``value_hash -> corpus_count`` over the spans materialize will write, without writing them.
+@dataclass
+class CorpusCounts:
+    """``value_hash -> corpus_count`` kept on disk by hash bucket, read back per detection.
+
+    Why not a frame: it has one row per distinct value (~40 B each), so holding it for the whole
+    write grows with the corpus, and a batch's hashes fall in every bucket, so looking them up on
+    disk per batch would read it all again for every batch. Instead each shard's detected hashes
+    are partitioned by bucket in detection order (:func:`factsep.counts.partition_hashes`), each
+    bucket is counted and joined once, and the shard's write takes the counts back in detection
+    order (:class:`factsep.counts.BucketStream`). Memory: one bucket at a time while counting
+    (a sixteenth of the occurrences), one batch per bucket while writing.
+    """
+
+    folders: dict[str, Path]
+    #: value hash of each span people added (the overlay adds them) -> its corpus count
+    added: dict[str, int]
+    distinct: int
+
+    def stream(self, sid: str) -> counts_mod.BucketStream:
+        return counts_mod.BucketStream(self.folders[sid])
+
+    def count_of(self, value_hash: str, detected: dict[str, int]) -> int:
+        """A span's count: the one of its detection in this batch, else of a span people added."""
+        got = detected.get(value_hash)
+        return got if got is not None else self.added.get(value_hash, 1)
+
+
+def corpus_counts(out: str | Layout, ids: Sequence[str], decisions: DecisionIndex, scratch: Path) -> CorpusCounts:
+    """Count every value over the spans materialize will write, without writing them; writes
+    ``OUT/state/counts.parquet`` (one bucket at a time) and the per-shard counts under ``scratch``.
 
     Detected spans are counted from the detections parts; spans people added (which the overlay
     adds to every copy of their document) are counted once per copy of that document.
     """
     layout = Layout.of(out)
     det = [layout.detections_part(i) for i in ids]
-    hashes = [counts_mod.value_hashes(det)] if det else []
+    folders: dict[str, Path] = {}
+    for n, sid in enumerate(ids):
+        folders[sid] = scratch / f"shard-{n:06d}"
+        pf = outfs.parquet_file(layout.detections_part(sid))
+        counts_mod.partition_hashes(
+            (rb.column(0) for rb in pf.iter_batches(batch_size=65536, columns=["value_hash"])), folders[sid]
+        )
+    partitions = list(folders.values())
+    added_hashes: set[str] = set()
     if decisions.added_by_doc and ids:
         keys = sorted(decisions.added_by_doc)
         # docs parts differ in their input columns: each is scanned for its key column alone
@@ -135,8 +173,23 @@ def corpus_counts(out: str | Layout, ids: Sequence[str], decisions: DecisionInde
                     seen.add(d.span_id)
                     extra.extend([str(d.span["value_hash"])] * int(n))
         if extra:
-            hashes.append(pl.DataFrame({"value_hash": extra}).lazy())
-    return counts_mod.count_values(hashes)
+            partitions.append(scratch / "added")
+            counts_mod.partition_hashes([pa.array(extra, pa.string())], partitions[-1])
+        added_hashes = {str(d.span["value_hash"]) for ds in decisions.added_by_doc.values() for d in ds
+                        if d.span is not None}
+    added: dict[str, int] = {}
+    distinct = 0
+    schema = counts_mod.empty_counts().to_arrow().schema
+    with AtomicParquetWriter(layout.counts, schema, row_group_size=1 << 20) as writer:
+        for bucket, frame in counts_mod.count_buckets(partitions):
+            writer.write(frame.to_arrow())
+            distinct += frame.height
+            for folder in folders.values():
+                counts_mod.write_stream_counts(folder, bucket, frame)
+            mine = sorted(h for h in added_hashes if counts_mod.bucket_of(h) == bucket)
+            if mine:
+                added.update(_lookup(frame, mine))
+    return CorpusCounts(folders, added, distinct)
 
 
 def _lookup(counts: pl.DataFrame, hashes: list[str]) -> dict[str, int]:
@@ -167,7 +220,7 @@ def _overlay(spans: list[Span], decisions: DecisionIndex, no_values: bool, key: 
 
 def _shard(
     layout: Layout, sid: str, schema: pa.Schema, text_field: str, tags: TagConfig,
-    decisions: DecisionIndex, counts: pl.DataFrame, no_values: bool, row_group_size: int, min_bits: float,
+    decisions: DecisionIndex, counts: CorpusCounts, no_values: bool, row_group_size: int, min_bits: float,
 ) -> tuple[int, int]:
     from factsep.scan import FACT_FIELDS, fact_columns
 
@@ -175,6 +228,7 @@ def _shard(
     input_fields = list(schema)[:n_inputs]
     docs = with_facts = 0
     stream = _detections(layout.detections_part(sid))
+    counted = counts.stream(sid)
     head: tuple[int, Span] | None = next(stream, None)
     span_writer = AtomicParquetWriter(layout.spans_part(sid), SPAN_ARROW_SCHEMA, row_group_size=65536)
     ds_writer = AtomicParquetWriter(layout.dataset_part(sid), schema, row_group_size=row_group_size)
@@ -184,19 +238,19 @@ def _shard(
             texts = table.column(text_field).to_pylist()
             keys = table.column(DOC_KEY).to_pylist()
             lists: list[list[Span]] = []
+            detected: dict[str, int] = {}  # this batch's detected values -> corpus count
             for i, key in enumerate(keys):
                 mine: list[Span] = []
                 while head is not None and head[0] == docs + i:
                     mine.append(head[1])
+                    detected[head[1].value_hash] = counted.next(head[1].value_hash)
                     head = next(stream, None)
                 lists.append(_overlay(mine, decisions, no_values, key))
-            hashes = [s.value_hash for spans in lists for s in spans]
-            if hashes:
-                count_of = _lookup(counts, hashes)
-                lists = [
-                    [s.with_(corpus_count=count_of[s.value_hash], singleton=count_of[s.value_hash] == 1) for s in spans]
-                    for spans in lists
-                ]
+            lists = [
+                [s.with_(corpus_count=(n := counts.count_of(s.value_hash, detected)), singleton=n == 1)
+                 for s in spans]
+                for spans in lists
+            ]
             span_writer.write(pa.Table.from_pylist([_row(s) for spans in lists for s in spans],
                                                    schema=SPAN_ARROW_SCHEMA))
             cols = columns.conform(table, input_fields) + [table.column(n) for n in SOURCE_COLUMNS]
@@ -236,15 +290,19 @@ def materialize(out: str | Layout, ids: Sequence[str] | None = None, publish: bo
         min_bits = load_section(DetectorConfig, state["detect"]).random_bits_threshold
         ids = list(ids) if ids is not None else shard_ids(layout)
         decisions = DecisionIndex.load(layout.out)
-        counts = corpus_counts(layout, ids, decisions)
-        write_table(layout.counts, counts.to_arrow(), row_group_size=1 << 20)
-        schema = dataset_schema(layout, ids, text_field)
-        docs = with_facts = 0
-        for sid in ids:
-            d, w = _shard(layout, sid, schema, text_field, tags, decisions, counts,
-                          bool(scan_cfg.get("no_values")), int(scan_cfg.get("row_group_size", 2048)), min_bits)
-            docs += d
-            with_facts += w
+        scratch = Path(layout.scratch("counts"))
+        shutil.rmtree(scratch, ignore_errors=True)  # a killed call's; we hold the lock
+        try:
+            counts = corpus_counts(layout, ids, decisions, scratch)
+            schema = dataset_schema(layout, ids, text_field)
+            docs = with_facts = 0
+            for sid in ids:
+                d, w = _shard(layout, sid, schema, text_field, tags, decisions, counts,
+                              bool(scan_cfg.get("no_values")), int(scan_cfg.get("row_group_size", 2048)), min_bits)
+                docs += d
+                with_facts += w
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
         parts = [layout.spans_part(i) for i in ids]
         kinds = counts_mod.kind_stats(parts, min_bits)
         result = Materialized(docs, with_facts, kinds, counts_mod.totals(kinds), schema)
