@@ -91,24 +91,46 @@ def partition_hashes(batches: Iterable[pa.Array], folder: Path) -> list[int]:
     ``i``-th hash of a bucket's file is that bucket's ``i``-th hash of the stream, which is how
     :class:`BucketStream` gives counts back in the order of the stream.
     """
-    folder.mkdir(parents=True, exist_ok=True)
-    writers: dict[int, pq.ParquetWriter] = {}
-    try:
+    with BucketWriter(folder, _HASH_SCHEMA) as writer:
         for arr in batches:
-            if not len(arr):
-                continue
-            arr = arr.cast(pa.string())
-            idx = _bucket_indices(arr)
-            for b in pc.unique(idx).to_pylist():
-                part = arr.filter(pc.equal(idx, b))
-                if b not in writers:
-                    writers[b] = pq.ParquetWriter(bucket_file(folder, b), _HASH_SCHEMA, compression="zstd",
-                                                  compression_level=1)
-                writers[b].write_table(pa.Table.from_arrays([part], schema=_HASH_SCHEMA))
-    finally:
-        for w in writers.values():
+            writer.write(pa.Table.from_arrays([arr.cast(pa.string())], schema=_HASH_SCHEMA))
+    return writer.buckets
+
+
+class BucketWriter:
+    """Rows with a ``value_hash`` column, appended to one Parquet file per bucket under ``folder``
+    in the order written (scratch files: plain writers, removed with their folder)."""
+
+    def __init__(self, folder: Path, schema: pa.Schema) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        self.folder = folder
+        self.schema = schema
+        self._writers: dict[int, pq.ParquetWriter] = {}
+
+    @property
+    def buckets(self) -> list[int]:
+        return sorted(self._writers)
+
+    def write(self, table: pa.Table) -> None:
+        if not table.num_rows:
+            return
+        table = table.cast(self.schema)
+        idx = _bucket_indices(table.column("value_hash").combine_chunks())
+        for b in pc.unique(idx).to_pylist():
+            if b not in self._writers:
+                self._writers[b] = pq.ParquetWriter(bucket_file(self.folder, b), self.schema,
+                                                    compression="zstd", compression_level=1)
+            self._writers[b].write_table(table.filter(pc.equal(idx, b)))
+
+    def close(self) -> None:
+        for w in self._writers.values():
             w.close()
-    return sorted(writers)
+
+    def __enter__(self) -> BucketWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def count_buckets(folders: Sequence[Path]) -> Iterator[tuple[int, pl.DataFrame]]:
@@ -231,35 +253,64 @@ def kind_stats(paths: Sequence[str], min_bits: float | None = None) -> dict[str,
         from factsep.config import DetectorConfig
 
         min_bits = DetectorConfig().random_bits_threshold
-    lf = _scan(paths).select(["kind", "value_hash", "bits", "decision", "corpus_count"])
-    per_span = (
-        lf.group_by("kind")
-        .agg(
-            pl.len().alias("spans"),
-            random_fact(min_bits).sum().alias("facts"),
-            pl.col("decision").is_in(sorted(ACCEPTED)).sum().alias("accepted"),
-            (pl.col("decision") == PENDING_REVIEW).sum().alias("pending_review"),
-            pl.col("decision").is_in(sorted(REJECTED)).sum().alias("rejected"),
-        )
-        .collect()
-    )
+    lf = _scan(paths).select(list(STATS_COLUMNS))
+    per_span = _per_span(lf, min_bits).collect()
     # one value's spans all fall in one bucket (its hash's first character), so the per-value
     # aggregation holds a bucket's values at a time, not the value column of every span
     per_value = (
         pl.concat([
-            random_values(lf.filter(bucket), min_bits)
-            .group_by("kind")
-            .agg(
-                pl.len().alias("distinct_values"),
-                (pl.col("count") == 1).sum().alias("singletons"),
-                pl.col("bits").sum().alias("bits_total"),
-            )
-            .collect()
+            _per_value(lf.filter(bucket), min_bits).collect()
             for bucket in _buckets()
         ])
         .group_by("kind")
         .agg(pl.col("distinct_values").sum(), pl.col("singletons").sum(), pl.col("bits_total").sum())
     )
+    return _stats_rows(per_span, per_value)
+
+
+#: Span columns that :func:`kind_stats` and :func:`bucket_stats` read.
+STATS_COLUMNS: tuple[str, ...] = ("kind", "value_hash", "bits", "decision", "corpus_count")
+
+
+def bucket_stats(folder: Path, min_bits: float) -> dict[str, dict[str, Any]]:
+    """:func:`kind_stats` of spans partitioned by bucket under ``folder`` (a :class:`BucketWriter`
+    of :data:`STATS_COLUMNS`): the same figures, one bucket in memory at a time."""
+    per_span: list[pl.DataFrame] = []
+    per_value: list[pl.DataFrame] = []
+    for b in range(N_BUCKETS):
+        path = bucket_file(folder, b)
+        if not path.exists():
+            continue
+        lf = pl.scan_parquet(str(path))
+        per_span.append(_per_span(lf, min_bits).collect())
+        per_value.append(_per_value(lf, min_bits).collect())
+    if not per_span:
+        return {}
+    return _stats_rows(
+        pl.concat(per_span).group_by("kind").agg(pl.all().sum()),
+        pl.concat(per_value).group_by("kind").agg(pl.all().sum()),
+    )
+
+
+def _per_span(lf: pl.LazyFrame, min_bits: float) -> pl.LazyFrame:
+    return lf.group_by("kind").agg(
+        pl.len().alias("spans"),
+        random_fact(min_bits).sum().alias("facts"),
+        pl.col("decision").is_in(sorted(ACCEPTED)).sum().alias("accepted"),
+        (pl.col("decision") == PENDING_REVIEW).sum().alias("pending_review"),
+        pl.col("decision").is_in(sorted(REJECTED)).sum().alias("rejected"),
+    )
+
+
+def _per_value(lf: pl.LazyFrame, min_bits: float) -> pl.LazyFrame:
+    return random_values(lf, min_bits).group_by("kind").agg(
+        pl.len().alias("distinct_values"),
+        (pl.col("count") == 1).sum().alias("singletons"),
+        pl.col("bits").sum().alias("bits_total"),
+    )
+
+
+def _stats_rows(per_span: pl.DataFrame, per_value: pl.DataFrame) -> dict[str, dict[str, Any]]:
     values = {r["kind"]: r for r in per_value.to_dicts()}
     result: dict[str, dict[str, Any]] = {}
     for row in per_span.sort("kind").to_dicts():

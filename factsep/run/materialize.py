@@ -221,6 +221,7 @@ def _overlay(spans: list[Span], decisions: DecisionIndex, no_values: bool, key: 
 def _shard(
     layout: Layout, sid: str, schema: pa.Schema, text_field: str, tags: TagConfig,
     decisions: DecisionIndex, counts: CorpusCounts, no_values: bool, row_group_size: int, min_bits: float,
+    stats: counts_mod.BucketWriter,
 ) -> tuple[int, int]:
     from factsep.scan import FACT_FIELDS, fact_columns
 
@@ -251,8 +252,9 @@ def _shard(
                  for s in spans]
                 for spans in lists
             ]
-            span_writer.write(pa.Table.from_pylist([_row(s) for spans in lists for s in spans],
-                                                   schema=SPAN_ARROW_SCHEMA))
+            span_table = pa.Table.from_pylist([_row(s) for spans in lists for s in spans], schema=SPAN_ARROW_SCHEMA)
+            span_writer.write(span_table)
+            stats.write(span_table.select(list(counts_mod.STATS_COLUMNS)))
             cols = columns.conform(table, input_fields) + [table.column(n) for n in SOURCE_COLUMNS]
             cols += fact_columns(texts, lists, tags)
             ds_writer.write(pa.Table.from_arrays(cols, schema=schema))
@@ -296,15 +298,18 @@ def materialize(out: str | Layout, ids: Sequence[str] | None = None, publish: bo
             counts = corpus_counts(layout, ids, decisions, scratch)
             schema = dataset_schema(layout, ids, text_field)
             docs = with_facts = 0
-            for sid in ids:
-                d, w = _shard(layout, sid, schema, text_field, tags, decisions, counts,
-                              bool(scan_cfg.get("no_values")), int(scan_cfg.get("row_group_size", 2048)), min_bits)
-                docs += d
-                with_facts += w
+            # the written spans' stats columns, by bucket: kind_stats one bucket at a time
+            stats_schema = pa.schema([SPAN_ARROW_SCHEMA.field(c) for c in counts_mod.STATS_COLUMNS])
+            with counts_mod.BucketWriter(scratch / "stats", stats_schema) as stats:
+                for sid in ids:
+                    d, w = _shard(layout, sid, schema, text_field, tags, decisions, counts,
+                                  bool(scan_cfg.get("no_values")), int(scan_cfg.get("row_group_size", 2048)),
+                                  min_bits, stats)
+                    docs += d
+                    with_facts += w
+            kinds = counts_mod.bucket_stats(scratch / "stats", min_bits)
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
-        parts = [layout.spans_part(i) for i in ids]
-        kinds = counts_mod.kind_stats(parts, min_bits)
         result = Materialized(docs, with_facts, kinds, counts_mod.totals(kinds), schema)
         if publish:
             from factsep.io import manifest
