@@ -175,3 +175,34 @@ def test_regions_are_the_groups_of_overlapping_readings() -> None:
 
     groups = fit_weights._regions_of([t(10, 20), t(0, 5), t(15, 30, "phone_number"), t(30, 31), t(3, 8)])
     assert [[(x.start, x.end) for x in g] for g in groups] == [[(0, 5), (3, 8)], [(10, 20), (15, 30)], [(30, 31)]]
+
+
+def test_writing_a_fitted_table_replaces_only_the_fitted_sections(tmp_path: Path) -> None:
+    with open(fit_weights.TABLE, "rb") as fh:
+        table = tomllib.load(fh)
+    out = tmp_path / "weights.toml"
+    fit_weights.write_table(out, table, {"bias.tax_id": -0.5, "checksum": 2.5, "reference.cve_id": 3.5}, "a test")
+    with open(out, "rb") as fh:
+        written = tomllib.load(fh)
+    assert written["meta"] == {"fitted_by": "a test"}
+    assert written["bias"] == {"tax_id": -0.5}
+    assert written["signals"] == {k: v for k, v in table["hand_set"].items() if k != "reference"} | {"checksum": 2.5}
+    assert written["reference"] == {**table["hand_set"]["reference"], "cve_id": 3.5}
+    for section in ("validator", "thresholds", "hand_set"):
+        assert written[section] == table[section]
+    scoring.load_weights(out)  # the detector can read it
+
+
+def test_a_fitted_table_worse_on_any_held_out_set_is_not_adoptable() -> None:
+    hand = {"overall": {"P": 0.97, "R": 0.92, "F1": 0.946, "no_gold_tagged": 0.015},
+            "faker-nl_NL": {"P": 1.0, "R": 1.0, "F1": 1.0, "no_gold_tagged": 0.0, "DOB": 1.0},
+            "realtext-docs": {"auto_P": 0.97, "pending_P": 0.0, "probes": {"email_address": 1.0}}}
+    assert fit_weights.adoptable(hand, hand) == []
+    better = {**hand, "overall": {**hand["overall"], "F1": 0.95}}
+    assert fit_weights.adoptable(hand, better) == []
+    more_tagged = {**better, "overall": {**better["overall"], "no_gold_tagged": 0.017}}
+    assert fit_weights.adoptable(hand, more_tagged) == ["overall no-gold tagged 0.017 > 0.015"]
+    lost_dob = {**better, "faker-nl_NL": {**hand["faker-nl_NL"], "DOB": 0.9}}
+    assert fit_weights.adoptable(hand, lost_dob) == ["faker-nl_NL DOB 0.9 < 1.0"]
+    lost_probe = {**better, "realtext-docs": {**hand["realtext-docs"], "probes": {"email_address": 0.99}}}
+    assert len(fit_weights.adoptable(hand, lost_probe)) == 1
