@@ -347,6 +347,14 @@ REAL_TEXT_NEGATIVES = [
     "The format takes an IT-managed key list.",
     # digits grouped in thousands are no evidence of a format that checks nothing
     "        pos base <anchor 410 700> mark @TOP;",
+    # paragraphs of a regulation's sections
+    "consistent with 32 C.F.R. 311.5102-1 through 311.5102-7 (May 2001)",
+    # a vanity number's digits, a patch file's number, an address's local part written with "at"
+    "Support line 611-44-41-ACME for the boards.",
+    "      + 03-771452-fix-missing-cflags.patch: Ditto.",
+    "Zhang Wei <13912345678 at 126.com>",
+    # a code page is no SEPA creditor identifier: those start with a country code
+    "  * Handle CP1252 in the charset converter.",
 ]
 
 

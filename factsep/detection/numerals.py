@@ -188,6 +188,9 @@ _HEADER = re.compile(r"^[a-z0-9][a-z0-9.+\-]* \(([^()\n]{1,80})\) [\w\-]+(?: [\w
 _DOC_PLACEHOLDER = re.compile(r"(?i:(?:\bexample_number|\bexample|\bsample|\bdummy|\bplaceholder|>>>)"
                               r"\W{0,4}(?:\w+\W{1,3}){0,1}$)")
 _STATE = re.compile(r"(?:\b[A-Z]{2},?\s{1,2}|\b(?:zip|postal|postcode|post code|plz|cep|cap)\b\W{0,3})$", re.I)
+_OBFUSCATED_AT = re.compile(r" (?:at|AT|\[at\]|\(at\)) [a-z0-9\-]+(?:\.[a-z0-9\-]+)*\.[a-z]{2,}\b")
+#: Paragraphs of a regulation's sections ("227.7202-4" of 48 C.F.R.): part, section, paragraph.
+_PARAGRAPH = re.compile(r"\d{2,3}\.\d{3,4}-\d{1,2}")
 _HEX_COLOUR = re.compile(r"[0-9a-fA-F]{3}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8}")
 _CONSTANT_IPS = frozenset({"255.255.255.255", "255.255.255.0", "255.255.0.0", "255.0.0.0", "0.0.0.0", "::", "::1"})
 
@@ -217,6 +220,13 @@ def not_a_fact(text: str, start: int, end: int, kind: str) -> str | None:
         return "cut"
     if before[-1:] == "/" and before[-2:-1].isalnum():
         return "cut"  # the tail of a path or of a list of numbers: "nistp256/384/521", "RFCs 4491/4357"
+    if after[:1] == "-" and value[-1:].isalnum() and (after[1:3].isalpha() and after[1:3].islower()
+                                                       or re.match(r"-[A-Z]{2,}\b", after)):
+        return "cut"  # a piece of a hyphenated name or a vanity number: "02-687531-fix.patch", "-AMD"
+    if _OBFUSCATED_AT.match(text, end):
+        return "cut"  # the local part of an address written "name at example.org"
+    if re.search(r"[A-Za-z]\w*, +[A-Za-z]", value) or re.match(r"(?:19|20)\d\d, ", value):
+        return "cut"  # two values read as one: "SHA256, SHA512", "2011, F123"
     if after[:1] == "/" and after[1:2].isalnum() or after[:2] == "-g" and after[2:3].isalnum():
         return "cut"  # a number a path or a git describe goes on from ("10.1007/s00453", "2.24.32-62-g56c6")
     if before[-1:] in ("-", "\u2212") and before[-2:-1] in ("", " ", "(", "=", "\t", "\n", "[", ","):
@@ -249,6 +259,9 @@ def not_a_fact(text: str, start: int, end: int, kind: str) -> str | None:
     if (value[0].isdigit() or not before.rstrip().endswith("RFC")) and _STANDARD_CUE.search(before[-14:]) \
             or _STANDARD_VALUE.match(value):
         return "standard number"
+    if _PARAGRAPH.fullmatch(value) and (_STANDARD_CUE.search(before[-14:]) or re.search(
+            r"(?:C\.F\.R\.|DFARS?|FAR)\s[\d.\-]+\s(?:through|to|and|or)\s$", before)):
+        return "standard number"  # "48 C.F.R. 227.7202-1 through 227.7202-4"
     if _in_header_version(text, start, end):
         return "version"
     if "~" in value or _PLUS_VERSION.search(value) or after[:1] in ("~", "+") and after[1:2].isalnum():

@@ -21,6 +21,7 @@ from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
+import phonenumbers
 from stdnum.exceptions import InvalidLength, ValidationError
 
 from factsep.detection.scoring import validator_weight
@@ -120,6 +121,9 @@ def _unwordlike(letters: str) -> float:
         return 0.0
     return W_UNWORDLIKE * min(max(WORD_PAIR_LOGP - word_logp(letters), -1.0), 2.0)
 
+
+#: ISO 3166 country codes (phonenumbers' regions, with the SEPA countries' own).
+_REGIONS = frozenset(phonenumbers.SUPPORTED_REGIONS)
 
 #: Digits grouped in threes the way quantities are written: "350 800", "12.345.678".
 _THOUSANDS = re.compile(r"\d{1,3}(?:([ .,\u00a0])\d{3})(?:\1\d{3})*")
@@ -311,6 +315,8 @@ def stdnum_validator(kind: str):
                     number = module.validate(value)  # type: ignore[union-attr]
                 except Exception:
                     continue
+            if name == "eu.at_02" and c[:2] not in _REGIONS:
+                continue  # a creditor identifier starts with an ISO country code ("CP1255" is a code page)
             if any(_accepts(stdnum_table.load(delegate), c) for delegate in stdnum_table.delegates(name)):
                 continue  # th.tin reading a th.pin: the person's number, found as national_id
             normalized = number if isinstance(number, str) else c
@@ -334,12 +340,14 @@ def stdnum_validator(kind: str):
                 or redundancy >= EVIDENT_REDUNDANCY or (
                 prefix is not None and name.split(".")[0].upper()[:2] == prefix.group()[:2] and "." in name)
             wordlike = False
-            if name == "isil" and not any(ch.isdigit() for ch in value):
-                # a country code and letters joined by a hyphen is as often a compound or an acronym
-                # ("NO-BREAK", "CA-specified") as a library code: no evidence without the word ISIL,
-                # and none at all when the letters read like a word
-                evidence = False
-                wordlike = word_logp(re.sub(r"[^A-Za-z]", "", value.split("-", 1)[-1])) > WORD_PAIR_LOGP
+            if not any(ch.isdigit() for ch in value):
+                # letters only: a word in capitals ("DAMAGE", "READLINELIB") passes many a format's
+                # letter checks, so a word-like one needs its format's name; a country code and
+                # letters joined by a hyphen is as often a compound or an acronym ("NO-BREAK",
+                # "CA-specified") as a library code: no evidence without the word ISIL either
+                letters = re.sub(r"[^A-Za-z]", "", value.split("-", 1)[-1] if name == "isil" else value)
+                wordlike = word_logp(letters) > WORD_PAIR_LOGP
+                evidence = evidence and name != "isil"
             found.append(Validation(
                 normalized=normalized, subtype=f"stdnum.{name}", validated=True, evidence=evidence,
                 needs_context=wordlike,
@@ -350,7 +358,7 @@ def stdnum_validator(kind: str):
                 + W_REDUNDANCY * min(redundancy - ONE_CHECK_DIGIT, 0.0)
                 + W_REDUNDANCY_EXTRA * max(redundancy - ONE_CHECK_DIGIT, 0.0)
                 + (W_BARE_SHORT if split_off_format else 0.0),
-                context=stdnum_table.acronyms(name),
+                context=stdnum_table.acronyms(name) or ((name.rsplit(".", 1)[-1],) if wordlike else ()),
             ))
         if not found:
             return None
