@@ -193,17 +193,26 @@ class ContextReader:
     def _run_lemmas(self, run: str) -> tuple[str, ...]:
         """Lemmas (then lower case forms that differ) of the tokens of one run of non-space text."""
         cached = self._runs.get(run)
-        if cached is None:
+        while cached is None:  # (None again only if the cache was cleared meanwhile)
+            self._tokenize_runs((run,))
+            cached = self._runs.get(run)
+        return cached
+
+    def _tokenize_runs(self, runs: Iterable[str]) -> None:
+        """Tokenize the runs not cached yet, all in one spaCy memory zone (a zone costs about as
+        much as tokenizing a short run), and cache their lemmas."""
+        new = [run for run in dict.fromkeys(runs) if run not in self._runs]
+        if not new:
+            return
+        with self._zone():
+            lowered = [[token.lower_ for token in self.nlp.tokenizer(run)] for run in new]
+        for run, lowers in zip(new, lowered):
             out: list[str] = []
-            with self._zone():
-                lowers = [token.lower_ for token in self.nlp.tokenizer(run)]
             for lower in lowers:
                 out.extend(self._token_lemmas(lower))
-            cached = tuple(out)
             if len(self._runs) >= 65_536:
                 self._runs.clear()
-            self._runs[run] = cached
-        return cached
+            self._runs[run] = tuple(out)
 
     def _token_lemmas(self, lower: str) -> tuple[str, ...]:
         lemma = self._lemma_cache.get(lower)
@@ -295,6 +304,8 @@ class ContextReader:
             return cached
         _, runs, phrase = hits
         clean = window.replace("\x00", " ")
+        pieces = [clean[runs[i]:runs[i + 1]] for i in range(0, len(runs), 2)]
+        self._tokenize_runs(pieces)
         if phrase:  # the whole lemma sequence, with placeholders: phrases match on its join
             relevant = set(runs[::2])
             lemmas: list[str] = []
@@ -314,8 +325,8 @@ class ContextReader:
         else:  # no phrase can match: the forms of the relevant runs are all that counts
             lemmas = []
             lemma_set = set()
-            for i in range(0, len(runs), 2):
-                lemma_set.update(self._run_lemmas(clean[runs[i]:runs[i + 1]]))
+            for run in pieces:
+                lemma_set.update(self._run_lemmas(run))
         lemma_set.add(left[-1:].lower())
         lemma_set.add(left.rstrip(": #")[-4:].lower())
         result = (lemma_set, lemmas, clean.lower())
