@@ -23,6 +23,8 @@ from typing import Any
 
 import phonenumbers
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from phonenumbers import NumberParseException, PhoneNumberFormat, PhoneNumberType
 
 from factsep.kinds import phones
@@ -355,3 +357,15 @@ def test_detector_spans_identical_with_and_without_the_core() -> None:
     native_spans = spans_of(docs)
     assert sum(1 for r in reference_spans if r[3] == "phone_number") > 500
     assert native_spans == reference_spans, f"first differences: {sorted(set(native_spans) ^ set(reference_spans))[:5]}"
+
+
+@settings(max_examples=3000, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=st.text(alphabet="0123456789 +-./()xXetnEXT#*~,:[]aAbB\u00a0\uff10", max_size=30),
+       region=st.sampled_from([None, "US", "GB", "DE", "AR", "RU", "IT", "CN", "BR", "IN", "KZ", "XX"]))
+def test_generated_text_agrees(tables: Any, text: str, region: str | None) -> None:
+    """Any string of phone characters (separators, letters, extension words, a wide digit)."""
+    native = tables.verdict(text, region)
+    if native[0] == 2:
+        assert may_defer(text, region), (text, region)
+    else:
+        assert tuple(native) == reference(text, region), (text, region)
