@@ -355,6 +355,11 @@ REAL_TEXT_NEGATIVES = [
     "Zhang Wei <13912345678 at 126.com>",
     # a code page is no SEPA creditor identifier: those start with a country code
     "  * Handle CP1252 in the charset converter.",
+    # a URL with a user part is no mailbox, and the host of an address is no host address
+    "The page qrs@tuv.org/wiki#cite_3 is a link, not a mailbox.",
+    "k_7@131.127.119.2 bounced as a bad address",
+    # a street name, then the unit of the building
+    "Please return to 81734 3301 Wexcombe Suite 410, Leeds.",
 ]
 
 

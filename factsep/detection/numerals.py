@@ -210,6 +210,9 @@ def not_a_fact(text: str, start: int, end: int, kind: str) -> str | None:
     other than "date" and "year list" apply to them.
     """
     if kind in STRUCTURAL:
+        if kind == "email_address" and text[end:end + 1] == "/" and text[end + 1:end + 2].isalnum() \
+                and "@" not in text[end:end + 80].split(None, 1)[0]:
+            return "url"  # "user@host/path" is a URL with a user part, not a mailbox ("a@x.org/b@y.org": a list)
         return None
     value = text[start:end]
     before = text[max(0, start - 40):start]
@@ -338,7 +341,9 @@ _STREET_WORD = re.compile(
     r"(?i:\b(?:street|st|avenue|ave|av|road|rd|lane|ln|drive|dr|close|place|pl|square|sq|way|boulevard|blvd|"
     r"court|ct|terrace|crescent|parkway|pkwy|highway|hwy|alley|row|walk|rue|chemin|allée|calle|carrer|avenida|"
     r"rua|travessa|via|viale|piazza|corso|straße|strasse|gasse|platz|allee|weg|laan|straat|plein|gracht|"
-    r"vej|veien|vegen|gata|gatan|gade|katu|út|utca|ulica|ul|odos|οδός)\b\.?"
+    r"vej|veien|vegen|gata|gatan|gade|katu|út|utca|ulica|ul|odos|οδός|"
+    # a street name, then a unit of the building: "Heatherleigh Suite 620"
+    r"suite|apt|apartment|unit|flat)\b\.?"
     r"|\w(?:straße|strasse|gasse|weg|vej|veien|vegen|gata|gatan|gade|katu|laan|straat|plein)\b)")
 _UNIT_BEFORE = re.compile(r"(?i:\b(?:apt|apartment|suite|ste|unit|flat|room|rm|floor|box|no|nr|house|bldg|"
                           r"building)\.?\s?#?\s?)$")
@@ -398,7 +403,7 @@ def _ip_reason(text: str, start: int, end: int, value: str, before: str, after: 
     if value in _CONSTANT_IPS or ip.is_loopback or ip.is_unspecified or value.startswith("255.255."):
         return "constant"
     b, a = before[-1:], after[:1]
-    if b.isascii() and b.isalnum() or b in (":", "/", ".") or a.isascii() and a.isalpha() or a == ":":
+    if b.isascii() and b.isalnum() or b in (":", "/", ".", "@") or a.isascii() and a.isalpha() or a == ":":
         return "cut"  # "APT::Hashes::RIPE-MD/160::Weak"
     if ip.version == 6:
         if before.rstrip().endswith((",", "[", "(")) and after[:1] in ("]", ",", ")") and len(value) <= 8:
