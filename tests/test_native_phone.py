@@ -27,7 +27,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from phonenumbers import NumberParseException, PhoneNumberFormat, PhoneNumberType
 
-from factsep.kinds import phones
+from factsep.kinds import phone_tables, phones
 
 ROOT = Path(__file__).resolve().parent.parent
 EVAL = Path("/work/shared/eval")
@@ -260,19 +260,29 @@ def test_hand_written_edge_cases(tables: Any) -> None:
     assert counts["deferred"] == 4
 
 
-def test_shipped_tables_are_those_the_script_generates() -> None:
-    sys.path.insert(0, str(ROOT / "scripts"))
-    try:
-        import gen_phone_tables
-    finally:
-        sys.path.pop(0)
-    shipped = gen_phone_tables.shipped_text()
-    version = gen_phone_tables.shipped_version(shipped)
-    assert version == phonenumbers.__version__, (
-        f"phone_tables.txt.gz is from phonenumbers {version}, {phonenumbers.__version__} is installed: "
-        "run python scripts/gen_phone_tables.py and commit the file")
-    assert shipped == gen_phone_tables.generate(), (
-        "phone_tables.txt.gz differs from what scripts/gen_phone_tables.py writes: rerun it and commit")
+def test_tables_in_use_follow_the_installed_phonenumbers() -> None:
+    """The core reads the installed package's metadata: the shipped copy when it is from that
+    version (and then equal to what the generator writes), else tables generated in the process."""
+    shipped = phone_tables.shipped_text()
+    in_use = phone_tables.tables_text()
+    assert phone_tables.shipped_version(in_use) == phonenumbers.__version__
+    assert in_use == phone_tables.generate(), "the tables in use differ from the installed metadata"
+    if phone_tables.shipped_version(shipped) == phonenumbers.__version__:
+        assert shipped == in_use, "phone_tables.txt.gz is stale: rerun scripts/gen_phone_tables.py"
+
+
+def test_tables_of_another_version_are_rebuilt(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A shipped copy from another phonenumbers release is not used: the loader builds the tables
+    from the installed metadata, and the native engine stays on."""
+    text = phone_tables.generate()
+    stale = text.replace(f"phonenumbers\t{phonenumbers.__version__}\n", "phonenumbers\t0.0.0\n", 1)
+    assert stale != text
+    path = tmp_path / "phone_tables.txt.gz"
+    path.write_bytes(gzip.compress(stale.encode("utf-8")))
+    monkeypatch.setattr(phone_tables, "SHIPPED", path)
+    assert phone_tables.tables_text() == text
+    tables = phones._load_tables()
+    assert tables is not None and tables.version == phonenumbers.__version__
 
 
 def test_generation_is_deterministic(tmp_path: Path) -> None:

@@ -4,28 +4,27 @@ bits: the national significant number (NSN) has a first digit of about 9 choices
 after it: ``log2(9) + 3.32 * (len(NSN) - 1)``; a 10-digit NSN is about 33 bits.
 
 Engine: the native core (``factsep._native.PhoneTables``) reads numbers from tables generated from
-the installed phonenumbers metadata (``scripts/gen_phone_tables.py``), with the package's verdicts
+the installed phonenumbers metadata (``factsep.kinds.phone_tables``), with the package's verdicts
 (``tests/test_native_phone.py`` holds them verdict for verdict), 20-50x faster; what it does not
 mirror (non-ASCII input, RFC 3966) it hands back and phonenumbers reads. phonenumbers is the
-reference: ``FACTSEP_PHONE_ENGINE=phonenumbers`` (or no extension, or tables generated from another
-phonenumbers version) uses it alone.
+reference: ``FACTSEP_PHONE_ENGINE=phonenumbers`` (or no extension, or a phonenumbers release whose
+metadata the generator cannot read) uses it alone.
 """
 
 from __future__ import annotations
 
-import gzip
 import math
 import os
 import re
 import warnings
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any, NamedTuple
 
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberFormat
 
 from factsep.detection.scoring import validator_weight
+from factsep.kinds import phone_tables
 from factsep.kinds.base import PHONE_WORDS, QUANTITY_WORDS, Kind, Validation, date_or_quantity, register
 from factsep.kinds.ids import ID_FAMILY_WORDS
 
@@ -90,11 +89,13 @@ class Reading(NamedTuple):
     international: str | None
 
 
-_TABLES_FILE = Path(__file__).resolve().parent / "data" / "phone_tables.txt.gz"
-
-
 def _load_tables() -> Any | None:
-    """The native phone tables, or None (phonenumbers alone) when asked, unbuilt or stale."""
+    """The native phone tables, or None (phonenumbers alone) when asked or unbuilt.
+
+    Tables for another phonenumbers version than the shipped copy's are built from the installed
+    metadata (``phone_tables.tables_text``), so an upgrade of the package never leaves the core
+    reading old metadata; if that metadata cannot be read, phonenumbers is used alone, with a warning.
+    """
     if os.environ.get("FACTSEP_PHONE_ENGINE", "auto") == "phonenumbers":
         return None
     try:
@@ -103,11 +104,13 @@ def _load_tables() -> Any | None:
         return None
     if not hasattr(_native, "PhoneTables"):
         return None
-    tables = _native.PhoneTables(gzip.decompress(_TABLES_FILE.read_bytes()).decode("utf-8"))
+    try:
+        tables = _native.PhoneTables(phone_tables.tables_text())
+    except Exception as exc:  # a phonenumbers release whose internals the generator does not know
+        warnings.warn(f"phone tables could not be built from phonenumbers {phonenumbers.__version__} "
+                      f"({type(exc).__name__}): phone checks use phonenumbers alone", stacklevel=2)
+        return None
     if tables.version != phonenumbers.__version__:
-        warnings.warn(f"{_TABLES_FILE.name} was generated from phonenumbers {tables.version}, "
-                      f"{phonenumbers.__version__} is installed: phone checks use phonenumbers alone "
-                      "until you run python scripts/gen_phone_tables.py", stacklevel=2)
         return None
     return tables
 
@@ -138,7 +141,7 @@ def set_engine(name: str) -> None:
             os.environ["FACTSEP_PHONE_ENGINE"] = previous
     if _TABLES is None:
         raise RuntimeError("the native phone engine needs factsep._native built from native/ "
-                           "and tables from the installed phonenumbers (scripts/gen_phone_tables.py)")
+                           "and tables from the installed phonenumbers (factsep.kinds.phone_tables)")
 
 
 def read_with_phonenumbers(text: str, region: str | None) -> Reading | None:
