@@ -22,6 +22,7 @@ Usage::
     python bench/realtext.py report [--split held-out|train|all] [--json]
     python bench/realtext.py sample --genre changelog --decision auto_accept --n 40   # to judge
     python bench/realtext.py unjudged --n 60     # spans of the current detector not judged yet
+    python bench/realtext.py report --sample fresh   # the fresh sample: files nobody read before
 """
 
 from __future__ import annotations
