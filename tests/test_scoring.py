@@ -167,6 +167,21 @@ def test_replay_tags_the_best_ranked_rival_and_a_rule_rejected_one_tags_nothing(
     assert fit_weights.replay(fit_weights.Design([blocked], ["context"]), np.array([5.0]), 0.35)["s"][:3] == [0, 0, 0]
 
 
+def test_regions_of_documents_without_facts_weigh_more_and_cv_compares_with_hand_set() -> None:
+    def region(doc: str, empty: bool) -> fit_weights.Region:
+        return fit_weights.Region(source="s", doc=doc, rows=[{"context": 1.0}], offsets=[0.0], blocked=[False],
+                                  right=[not empty], no_fact_right=empty, ties=[0.0], no_gold_doc=empty)
+
+    design = fit_weights.Design([region("a", False), region("b", True)], ["context"], no_gold=3.0)
+    assert design.weight.tolist() == [1.0, 3.0]
+    # a fit that tags the empty document is worse than a table that tags nothing there
+    tagged = fit_weights.replay(design, np.array([5.0]), 0.35)
+    quiet = fit_weights.replay(design, np.array([-5.0]), 0.35)
+    assert tagged["s"][3:] == [1, 1] and quiet["s"][3:] == [1, 0]
+    assert fit_weights.worse_sets(tagged, quiet) == ["s"]
+    assert fit_weights.worse_sets(quiet, quiet) == []
+
+
 def test_regions_are_the_groups_of_overlapping_readings() -> None:
     from factsep.detection.detector import Traced
 
