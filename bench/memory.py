@@ -14,6 +14,13 @@ times and the median is reported.
     python bench/memory.py                          # 20, 100, 200 MB and a 50 MB record
     python bench/memory.py --sizes 20 200 --repeat 1 --record-mb 0
     python bench/memory.py --json bench-memory.json
+    python bench/memory.py --sizes --record-mb 0 --finalize-sizes 20 100 200   # finalize alone
+
+``--finalize-sizes`` measures the end-of-scan step (corpus counts, the dataset and span writes,
+kind statistics) without the hours of detection a 200 MB corpus takes on a small machine: it scans
+a ``--seed-mb`` corpus once, then builds for each size an OUT of *one* shard holding the seed's
+documents and detections repeated to that size, each copy with fresh value hashes (every value
+distinct, as in a corpus that size), and runs ``materialize`` on it in a child process.
 """
 
 from __future__ import annotations
@@ -125,6 +132,75 @@ def run_scan(corpus: Path, out: Path, batch_size: int) -> dict[str, Any]:
     return {"peak_rss_mb": rss_mb, "seconds": seconds, "written": summary["written"], "spans": summary["spans"]}
 
 
+def _child_peak(cmd: list[str]) -> tuple[float, float]:
+    """Peak RSS (MB) and wall seconds of a child process running ``cmd``."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    with tempfile.TemporaryFile() as stderr:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=stderr)
+        _, status, usage = os.wait4(proc.pid, 0)
+        seconds = time.perf_counter() - t0
+        if os.waitstatus_to_exitcode(status) != 0:
+            stderr.seek(0)
+            raise SystemExit(f"{cmd[:4]} failed: {stderr.read().decode()[-2000:]}")
+    return usage.ru_maxrss / 1024, seconds
+
+
+def build_wide_out(seed_out: Path, dst: Path, copies: int, seed: int) -> tuple[int, int]:
+    """An OUT of one shard: the seed OUT's only shard repeated ``copies`` times, fresh value hashes
+    in every copy. Returns (documents, spans)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rng = random.Random(seed)
+    shutil.rmtree(dst, ignore_errors=True)
+    for sub in ("state/docs", "state/detections", "state/shards", "dataset", "spans", "quarantine"):
+        (dst / sub).mkdir(parents=True, exist_ok=True)
+    shutil.copy(seed_out / "state" / "hash_key.json", dst / "state" / "hash_key.json")
+    run = json.loads((seed_out / "state" / "run.json").read_text())
+    (sid,) = [s["shard_id"] for s in run["shards"]]
+    docs = pq.read_table(seed_out / "state" / "docs" / f"part-{sid}.parquet")
+    det = pq.read_table(seed_out / "state" / "detections" / f"part-{sid}.parquet")
+    width = len(det.column("value_hash")[0].as_py())
+    rows = det.column("__row").to_numpy()
+    hash_at = det.schema.get_field_index("value_hash")
+    row_at = det.schema.get_field_index("__row")
+    with pq.ParquetWriter(dst / "state" / "docs" / f"part-{sid}.parquet", docs.schema) as dw, \
+            pq.ParquetWriter(dst / "state" / "detections" / f"part-{sid}.parquet", det.schema) as sw:
+        for k in range(copies):
+            dw.write_table(docs, row_group_size=2048)
+            fresh = pa.array([f"{rng.getrandbits(4 * width):0{width}x}" for _ in range(det.num_rows)], pa.string())
+            copy = det.set_column(hash_at, det.schema.field("value_hash"), fresh)
+            copy = copy.set_column(row_at, det.schema.field("__row"), pa.array(rows + k * docs.num_rows, pa.int64()))
+            sw.write_table(copy, row_group_size=65536)
+    (dst / "state" / "run.json").write_text(json.dumps(run))
+    return docs.num_rows * copies, det.num_rows * copies
+
+
+def finalize_rows(work: Path, sizes: list[float], seed_mb: float, batch_size: int, repeat: int) -> list[dict[str, Any]]:
+    seed_corpus = work / f"seed-{seed_mb:g}mb.jsonl"
+    if not seed_corpus.exists():
+        _atomically(seed_corpus, lambda tmp: write_corpus(tmp, seed_mb, seed=int(seed_mb * 1000)))
+    seed_out = work / "seed-out"
+    if not (seed_out / "manifest.json").exists():
+        run_scan(seed_corpus, seed_out, batch_size)
+    rows = []
+    for mb in sizes:
+        copies = max(1, round(mb / seed_mb))
+        out = work / f"finalize-{mb:g}mb"
+        docs, spans = build_wide_out(seed_out, out, copies, seed=int(mb))
+        code = "import sys; from factsep import hashkey; from factsep.run.materialize import materialize; " \
+               "hashkey.activate(sys.argv[1]); materialize(sys.argv[1])"
+        runs = [_child_peak([sys.executable, "-c", code, str(out)]) for _ in range(repeat)]
+        shutil.rmtree(out, ignore_errors=True)
+        rows.append({
+            "input": f"finalize of {copies * seed_mb:g} MB", "mb": round(copies * seed_mb, 1), "docs": docs,
+            "spans": spans, "peak_rss_mb": round(statistics.median(r[0] for r in runs), 1),
+            "peak_rss_runs": [round(r[0], 1) for r in runs], "wall_s": round(statistics.median(r[1] for r in runs), 1),
+        })
+    return rows
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--sizes", type=float, nargs="*", default=[20, 100, 200], help="corpus sizes in MB")
@@ -133,6 +209,9 @@ def main() -> None:
     ap.add_argument("--batch-size", type=int, default=256)
     ap.add_argument("--workdir", type=Path, default=None, help="where corpora go (default: a temp dir)")
     ap.add_argument("--json", type=Path, default=None, help="also write the results here")
+    ap.add_argument("--finalize-sizes", type=float, nargs="*", default=[],
+                    help="sizes (MB) for finalize alone on one shard of distinct values (see above)")
+    ap.add_argument("--seed-mb", type=float, default=2, help="corpus scanned once for --finalize-sizes")
     args = ap.parse_args()
 
     work = args.workdir or Path(tempfile.mkdtemp(prefix="factsep-bench-memory-"))
@@ -168,6 +247,16 @@ def main() -> None:
             f"{name:>22} {row['mb']:>7} {row['docs']:>8} {row['peak_rss_mb']:>21} "
             f"{str(row['peak_rss_runs']):>24} {row['wall_s']:>7}"
         )
+    for row in finalize_rows(work, args.finalize_sizes, args.seed_mb, args.batch_size, args.repeat):
+        results.append(row)
+        print(
+            f"{row['input']:>22} {row['mb']:>7} {row['docs']:>8} {row['peak_rss_mb']:>21} "
+            f"{str(row['peak_rss_runs']):>24} {row['wall_s']:>7}  ({row['spans']} spans)"
+        )
+    finals = [r for r in results if r["input"].startswith("finalize")]
+    if len(finals) >= 2:
+        ratio = finals[-1]["peak_rss_mb"] / finals[0]["peak_rss_mb"]
+        print(f"peak RSS {finals[-1]['input']} / {finals[0]['input']}: {ratio:.2f}")
     corpora = [r for r in results if r["input"].endswith("corpus")]
     if len(corpora) >= 2:
         ratio = corpora[-1]["peak_rss_mb"] / corpora[0]["peak_rss_mb"]

@@ -170,7 +170,7 @@ class BucketStream:
         path = count_file(self._folder, bucket)
         if not path.exists():
             return
-        for rb in pq.ParquetFile(path).iter_batches(batch_size=self._batch_size, columns=["corpus_count"]):
+        for rb in outfs.iter_batches(pq.ParquetFile(path), self._batch_size, ["corpus_count"]):
             yield from rb.column(0).to_pylist()
 
     def next(self, value_hash: str | None) -> int:

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import IO, Any
 
 import fsspec
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from factsep.errors import UsageError
@@ -163,6 +164,30 @@ def parquet_file(path: str | Path) -> pq.ParquetFile:
         return pq.ParquetFile(local_path(str(path)))
     fs, p = to_fs(path)
     return pq.ParquetFile(p, filesystem=fs)
+
+
+def iter_batches(pf: pq.ParquetFile, batch_size: int, columns: list[str] | None = None) -> Iterator[pa.RecordBatch]:
+    """``pf.iter_batches(batch_size, columns=...)``, the same batches, read one row group at a time.
+
+    Why: one ``iter_batches`` call over a whole file keeps memory that grows with the file (a
+    detections part of 20 row groups: +106 MB of Arrow memory at its end, against +6 MB this
+    way), so a shard's write grew with the shard. Batches still span row groups, as pyarrow's do.
+    """
+    pending: list[pa.RecordBatch] = []
+    rows = 0
+    for i in range(pf.num_row_groups):
+        for rb in pf.iter_batches(batch_size=batch_size, row_groups=[i], columns=columns):
+            if not rb.num_rows:
+                continue
+            pending.append(rb)
+            rows += rb.num_rows
+            while rows >= batch_size:
+                whole = pa.Table.from_batches(pending).combine_chunks()
+                yield from whole.slice(0, batch_size).to_batches()
+                rest = whole.slice(batch_size)
+                pending, rows = (rest.to_batches(), rest.num_rows) if rest.num_rows else ([], 0)
+    if rows:
+        yield from pa.Table.from_batches(pending).combine_chunks().to_batches()
 
 
 def scan_parquet(paths: list[str]) -> Any:

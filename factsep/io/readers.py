@@ -19,6 +19,8 @@ import fsspec
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from factsep.io import fs as outfs
+
 JSONL_EXT = (".jsonl", ".ndjson", ".json")
 PARQUET_EXT = (".parquet", ".pq")
 TXT_EXT = (".txt", ".text")
@@ -351,7 +353,7 @@ def read_parquet(fh: BinaryIO, opts: ReadOptions) -> Iterator[Batch]:
     text_ok = field_type is not None and (pa.types.is_string(field_type) or pa.types.is_large_string(field_type))
     row = 0
     try:
-        for rb in pf.iter_batches(batch_size=opts.batch_size):
+        for rb in outfs.iter_batches(pf, opts.batch_size):
             batch = Batch(loc_name="row", schema=schema, max_raw_bytes=opts.max_raw_bytes)
             for obj in rb.to_pylist():
                 batch.read += 1

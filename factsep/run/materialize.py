@@ -148,7 +148,7 @@ def corpus_counts(out: str | Layout, ids: Sequence[str], decisions: DecisionInde
         folders[sid] = scratch / f"shard-{n:06d}"
         pf = outfs.parquet_file(layout.detections_part(sid))
         counts_mod.partition_hashes(
-            (rb.column(0) for rb in pf.iter_batches(batch_size=65536, columns=["value_hash"])), folders[sid]
+            (rb.column(0) for rb in outfs.iter_batches(pf, 65536, ["value_hash"])), folders[sid]
         )
     partitions = list(folders.values())
     added_hashes: set[str] = set()
@@ -200,7 +200,7 @@ def _lookup(counts: pl.DataFrame, hashes: list[str]) -> dict[str, int]:
 
 def _detections(path: str) -> Iterator[tuple[int, Span]]:
     pf = outfs.parquet_file(path)
-    for rb in pf.iter_batches(batch_size=8192, columns=[*SPAN_FIELDS, ROW]):
+    for rb in outfs.iter_batches(pf, 8192, [*SPAN_FIELDS, ROW]):
         rows = rb.column(ROW).to_pylist()
         names = list(SPAN_FIELDS)
         cols = [rb.column(n).to_pylist() for n in names]
@@ -234,7 +234,7 @@ def _shard(
     span_writer = AtomicParquetWriter(layout.spans_part(sid), SPAN_ARROW_SCHEMA, row_group_size=65536)
     ds_writer = AtomicParquetWriter(layout.dataset_part(sid), schema, row_group_size=row_group_size)
     try:
-        for rb in outfs.parquet_file(layout.docs_part(sid)).iter_batches(batch_size=1024):
+        for rb in outfs.iter_batches(outfs.parquet_file(layout.docs_part(sid)), 1024):
             table = pa.Table.from_batches([rb])
             texts = table.column(text_field).to_pylist()
             keys = table.column(DOC_KEY).to_pylist()
