@@ -68,10 +68,13 @@ def wide_out(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int]:
     return out, det.num_rows * COPIES
 
 
-def _big_objects(threshold: int) -> list[str]:
-    """Live containers and frames with at least ``threshold`` entries (type and size)."""
+def _big_objects(threshold: int, old: frozenset[int] = frozenset()) -> list[str]:
+    """Live containers and frames with at least ``threshold`` entries (type and size), leaving out
+    the objects whose ids are in ``old`` (alive before, e.g. other tests' module-level tables)."""
     found = []
     for o in gc.get_objects():
+        if id(o) in old:
+            continue
         try:
             if isinstance(o, pl.DataFrame):
                 n = o.height
@@ -95,11 +98,12 @@ def test_no_frame_of_every_value_is_held_while_parts_are_written(
     assert distinct >= 10_000  # far above a batch (1,024 documents here hold ~300 spans)
     seen: list[list[str]] = []
     write = atomic.AtomicParquetWriter.write
+    old = frozenset(id(o) for o in gc.get_objects())
 
     def watched(self: atomic.AtomicParquetWriter, table: Any) -> None:
         write(self, table)
         if "/dataset/" in self.path.replace("\\", "/") and len(seen) % 8 == 0:
-            seen.append(_big_objects(distinct // 3))
+            seen.append(_big_objects(distinct // 3, old))
         elif "/dataset/" in self.path.replace("\\", "/"):
             seen.append([])
 

@@ -45,7 +45,7 @@ Pair = tuple[str, "str | None"]
 
 @pytest.fixture(scope="module")
 def tables() -> Any:
-    return _native.PhoneTables(gzip.decompress(phones._TABLES_FILE.read_bytes()).decode("utf-8"))
+    return _native.PhoneTables(phone_tables.tables_text())
 
 
 def reference(text: str, region: str | None) -> tuple[Any, ...]:
@@ -331,7 +331,7 @@ def test_phone_kind_reads_the_same_with_either_engine() -> None:
 
 def test_comparison_catches_a_wrong_table() -> None:
     """The harness can fail: tables with GB's mobile numbers removed disagree with the package."""
-    text = gzip.decompress(phones._TABLES_FILE.read_bytes()).decode("utf-8")
+    text = phone_tables.tables_text()
     lines = text.split("\n")
     start = lines.index("m\tGB\t44")
     mobile = next(i for i in range(start, len(lines)) if lines[i].startswith("d\tmobile\t"))
