@@ -300,6 +300,9 @@ class Tally:
     fn_overlap: int = 0
     empty_docs: int = 0
     empty_tagged: int = 0
+    #: no-gold documents with a tag that overlaps no labelled span (a tag on a labelled name, URL or
+    #: date counts neither right nor wrong in P/R; this share applies the same rule to documents)
+    empty_wrong: int = 0
     docs: int = 0
     kind_gold: Counter = field(default_factory=Counter)
     kind_found: Counter = field(default_factory=Counter)
@@ -308,7 +311,7 @@ class Tally:
     def add(self, other: Tally) -> None:
         for name in ("tp_strict", "fp_strict", "fn_strict", "tp_span", "fp_span", "fn_span",
                      "tp_pred_overlap", "fp_overlap", "tp_gold_overlap", "fn_overlap", "empty_docs",
-                     "empty_tagged", "docs"):
+                     "empty_tagged", "empty_wrong", "docs"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.kind_gold.update(other.kind_gold)
         self.kind_found.update(other.kind_found)
@@ -326,7 +329,9 @@ class Tally:
         return {"docs": self.docs, "strict_p": sp, "strict_r": sr, "strict_f1": sf, "span_f1": span_f1, "overlap_p": op,
                 "overlap_r": orr, "overlap_f1": of, "tp": self.tp_strict, "fp": self.fp_strict,
                 "fn": self.fn_strict, "empty_docs": self.empty_docs,
-                "empty_tagged_share": self.empty_tagged / self.empty_docs if self.empty_docs else 0.0}
+                "empty_tagged_share": self.empty_tagged / self.empty_docs if self.empty_docs else 0.0,
+                "empty_tagged": self.empty_tagged, "empty_wrong": self.empty_wrong,
+                "empty_wrong_share": self.empty_wrong / self.empty_docs if self.empty_docs else 0.0}
 
 
 def _overlaps(a: Pred | Gold, b: Pred | Gold) -> bool:
@@ -343,6 +348,10 @@ def score_doc(doc: Doc, preds: list[Pred], tally: Tally) -> None:
     if not real:
         tally.empty_docs += 1
         tally.empty_tagged += bool(preds)
+        tally.empty_wrong += any(not any(_overlaps(p, g) for g in nulls) for p in preds)
+        for p in preds:  # listed by --errors: which tags put a document without random facts in the count
+            tally.errors.append(("NOGOLD", p.kind, "null-span" if any(_overlaps(p, g) for g in nulls) else "-",
+                                 f"{doc.id}|{p.start}:{p.end}"))
     for p in preds:
         if (p.start, p.end) in bounds:
             tally.tp_span += 1
@@ -402,15 +411,16 @@ def table(results: dict[str, dict[str, Tally]]) -> str:
     sources = ([s for s in first if s not in ("overall", "multilingual") and not s.startswith(MULTILINGUAL_PREFIX)]
                + ["overall"])
     lines = ["| source | tool | docs | strict P | strict R | strict F1 | span F1 | overlap P | overlap R "
-             "| overlap F1 | no-gold docs tagged |",
-             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+             "| overlap F1 | no-gold docs tagged | ... with a tag on no labelled span |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for s in sources:
         for t in tools:
             f = results[t][s].figures()
             lines.append(f"| {s} | {t} | {f['docs']} | {f['strict_p']:.3f} | {f['strict_r']:.3f} | "
                          f"**{f['strict_f1']:.3f}** | {f['span_f1']:.3f} | {f['overlap_p']:.3f} | "
                          f"{f['overlap_r']:.3f} | "
-                         f"{f['overlap_f1']:.3f} | {f['empty_tagged_share']:.3f} ({f['empty_docs']}) |")
+                         f"{f['overlap_f1']:.3f} | {f['empty_tagged_share']:.3f} ({f['empty_tagged']} of "
+                         f"{f['empty_docs']}) | {f['empty_wrong_share']:.3f} ({f['empty_wrong']}) |")
     return "\n".join(lines)
 
 
@@ -479,7 +489,8 @@ def main(argv: Iterable[str] | None = None) -> int:
                     help="minimum Presidio score (default 0, Presidio's own default)")
     ap.add_argument("--presidio-cache", type=Path, default=None,
                     help="JSON file caching Presidio's results by text hash (speeds up re-runs)")
-    ap.add_argument("--errors", type=int, default=0, help="print N factsep errors per (FP|FN, kind)")
+    ap.add_argument("--errors", type=int, default=0, help="print N factsep errors per (FP|FN|NOGOLD, kind); "
+                    "NOGOLD: tags in documents without random facts")
     ap.add_argument("--show-values", action="store_true", help="show raw values in error lists")
     ap.add_argument("--source", default=None, help="only this source")
     ap.add_argument("--split", default="held-out", choices=("held-out", "train", "all"),
