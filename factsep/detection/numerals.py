@@ -22,8 +22,10 @@ Each reason and signal has a name: the detector writes it into the span's ``dete
 from __future__ import annotations
 
 import ipaddress
+import os
 import re
 from dataclasses import dataclass
+from typing import Any
 
 #: Kinds whose values are written with letters or structure that no number has: a reason found
 #: for a number does not apply to them.
@@ -445,3 +447,59 @@ def _table(text: str, start: int, end: int, value: str, before: str, after: str)
     if b.endswith(("[", "(", ",")) and a[:1] in (",", "]", ")") and len(value) <= 4:
         return True
     return False
+
+
+# ---- engines ---------------------------------------------------------------------------------------
+# The rules above are the reference implementation. The native core (factsep._native, built from
+# native/src/numerals.rs) runs the same rules, held to them by tests/test_native_numerals.py;
+# ``FACTSEP_NUMERALS_ENGINE=python`` (or no extension) keeps the rules above in use.
+
+references_python = references
+
+
+def _load_native() -> Any | None:
+    if os.environ.get("FACTSEP_NUMERALS_ENGINE", "auto") == "python":
+        return None
+    try:
+        from factsep import _native
+    except ImportError:
+        return None
+    return _native if hasattr(_native, "numeral_references") else None
+
+
+_NATIVE: Any | None = _load_native()
+_CODES: tuple[tuple[str, str, str], ...] = tuple(_NATIVE.REFERENCE_CODES) if _NATIVE is not None else ()
+
+
+def engine() -> str:
+    """``native`` when the core reads numbers, else ``python``."""
+    return "native" if _NATIVE is not None else "python"
+
+
+def set_engine(name: str) -> None:
+    """Switch engines in this process (``native`` or ``python``), for A/B runs and tests."""
+    global _NATIVE, _CODES
+    if name not in ("native", "python"):
+        raise ValueError(f"unknown numerals engine {name!r}: use native or python")
+    if name == "python":
+        _NATIVE = None
+        return
+    previous = os.environ.pop("FACTSEP_NUMERALS_ENGINE", None)
+    try:
+        _NATIVE = _load_native()
+    finally:
+        if previous is not None:
+            os.environ["FACTSEP_NUMERALS_ENGINE"] = previous
+    if _NATIVE is None:
+        raise RuntimeError("the native numerals engine needs factsep._native built from native/")
+    _CODES = tuple(_NATIVE.REFERENCE_CODES)
+
+
+def references(text: str) -> list[Reference]:  # noqa: F811 - the engine switch over the reference above
+    """Every reference number and commit id of a document, found by its cue (the core's, when built)."""
+    if _NATIVE is not None:
+        found = _NATIVE.numeral_references(text)
+        if found is not None:
+            codes = _CODES
+            return [Reference(s, e, *codes[c], text[s:e]) for s, e, c in found]
+    return references_python(text)

@@ -6,7 +6,9 @@
 pub mod checks;
 pub mod context;
 pub mod cover;
+pub mod numerals;
 pub mod phone;
+pub mod pyunicode;
 
 use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -213,12 +215,23 @@ impl ContextAutomaton {
     }
 }
 
+/// `factsep.detection.numerals.references` of one document: (start, end, code) a reference, code
+/// point offsets, code an index of `REFERENCE_CODES`; None for a str that is no UTF-8 (a lone
+/// surrogate), which the Python reference reads.
+#[pyfunction]
+fn numeral_references(text: &Bound<'_, PyString>) -> PyResult<Option<Vec<(usize, usize, u8)>>> {
+    let Ok(text) = text.to_str() else { return Ok(None) };
+    catch(|| numerals::references_chars(text)).map(Some)
+}
+
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<CoverScanner>()?;
     m.add_class::<ContextAutomaton>()?;
     m.add_class::<phone::py::PhoneTables>()?;
     m.add_function(wrap_pyfunction!(check, m)?)?;
+    m.add_function(wrap_pyfunction!(numeral_references, m)?)?;
+    m.add("REFERENCE_CODES", numerals::REFERENCE_CODES.to_vec())?;
     m.add_function(wrap_pyfunction!(_panic_for_test, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
