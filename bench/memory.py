@@ -15,12 +15,25 @@ times and the median is reported.
     python bench/memory.py --sizes 20 200 --repeat 1 --record-mb 0
     python bench/memory.py --json bench-memory.json
     python bench/memory.py --sizes --record-mb 0 --finalize-sizes 20 100 200   # finalize alone
+    python bench/memory.py --repeat 1 --fact-every 800 --sample-every 2 --json m.json   # sparser facts
+    python bench/memory.py --probe 20 --fact-every 800          # RSS, Arrow and cache bytes as it reads
 
 ``--finalize-sizes`` measures the end-of-scan step (corpus counts, the dataset and span writes,
 kind statistics) without the hours of detection a 200 MB corpus takes on a small machine: it scans
 a ``--seed-mb`` corpus once, then builds for each size an OUT of *one* shard holding the seed's
 documents and detections repeated to that size, each copy with fresh value hashes (every value
 distinct, as in a corpus that size), and runs ``materialize`` on it in a child process.
+
+``--fact-every BYTES`` makes the whole-scan corpora sparser: one fact per BYTES of prose on average,
+every value still distinct. Why this is a fair measure: memory grows per distinct value (counts),
+per span (the parts written, kind statistics) and with the detector's caches (one entry per distinct
+candidate, bounded by ``CACHE_BYTES``), not per byte of prose. At the default density detection runs
+~0.015-0.06 MB/s here, so a 200 MB scan takes hours; at one fact per 800 bytes it takes minutes and
+still fills the caches to their bound within the first ~20 MB (see ``--probe``). So the two modes
+together cover it: ``--finalize-sizes`` puts full density (1 M distinct values at 200 MB) through the
+end-of-scan step, and ``--fact-every`` puts reading, detection, caches, spans and writing through
+end to end at every size. ``--sample-every`` adds each scan's RSS against MB read (``/proc``), so the
+shard phase and the end-of-scan step can be told apart.
 """
 
 from __future__ import annotations
@@ -34,6 +47,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -66,19 +80,22 @@ def _fact(rng: random.Random) -> str:
     return f"ticket #{rng.randint(10_000, 9_999_999)}"
 
 
-def _doc(rng: random.Random, target_chars: int) -> str:
+def _doc(rng: random.Random, target_chars: int, fact_every: int | None = None) -> str:
+    """Prose of about ``target_chars``; a fact after half the sentences (about one per 100 to 150
+    characters), or, with ``fact_every``, after a sentence with probability its length over
+    ``fact_every`` (one fact per that many characters on average)."""
     parts: list[str] = []
     size = 0
     while size < target_chars:
         piece = " ".join(rng.choice(_WORDS) for _ in range(rng.randint(6, 18)))
-        if rng.random() < 0.5:
+        if rng.random() < (0.5 if fact_every is None else (len(piece) + 2) / fact_every):
             piece += " " + _fact(rng)
         parts.append(piece + ".")
         size += len(piece) + 2
     return " ".join(parts)
 
 
-def write_corpus(path: Path, megabytes: float, seed: int) -> int:
+def write_corpus(path: Path, megabytes: float, seed: int, fact_every: int | None = None) -> int:
     """A JSONL file of about ``megabytes`` MB of ~2 KB documents; returns the number of documents."""
     rng = random.Random(seed)
     limit = int(megabytes * 1_000_000)
@@ -86,18 +103,18 @@ def write_corpus(path: Path, megabytes: float, seed: int) -> int:
     with open(path, "w", encoding="utf-8") as fh:
         written = 0
         while written < limit:
-            line = json.dumps({"id": f"d{n}", "text": _doc(rng, rng.randint(800, 3200))}) + "\n"
+            line = json.dumps({"id": f"d{n}", "text": _doc(rng, rng.randint(800, 3200), fact_every)}) + "\n"
             fh.write(line)
             written += len(line)
             n += 1
     return n
 
 
-def write_one_record(path: Path, megabytes: float, seed: int) -> None:
+def write_one_record(path: Path, megabytes: float, seed: int, fact_every: int | None = None) -> None:
     """A JSONL file holding one document of about ``megabytes`` MB."""
     rng = random.Random(seed)
     with open(path, "w", encoding="utf-8") as fh:
-        fh.write(json.dumps({"id": "huge", "text": _doc(rng, int(megabytes * 1_000_000))}) + "\n")
+        fh.write(json.dumps({"id": "huge", "text": _doc(rng, int(megabytes * 1_000_000), fact_every)}) + "\n")
 
 
 def _atomically(path: Path, write: Any) -> None:
@@ -107,15 +124,52 @@ def _atomically(path: Path, write: Any) -> None:
     tmp.rename(path)
 
 
-def run_scan(corpus: Path, out: Path, batch_size: int) -> dict[str, Any]:
-    """``factsep scan`` in a child process; its peak RSS (``os.wait4``), wall time and summary."""
+def _sample(pid: int, every: float, into: list[tuple[float, float, float]], t0: float) -> None:
+    """Append (seconds, RSS MB, MB read so far) of process ``pid`` every ``every`` seconds until it ends.
+
+    The bytes read are ``/proc/PID/io``'s ``rchar`` (every read, the input's included), so RSS can be
+    plotted against how far into the input the scan is: a shard phase that grows with the input shows
+    as RSS rising with MB read, caches filling to a bound as a rise that levels off."""
+    while True:
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+            io = Path(f"/proc/{pid}/io").read_text()
+        except OSError:
+            return
+        rss = next((int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")), 0)
+        if rss == 0:  # a zombie: the process has ended
+            return
+        rchar = next((int(line.split()[1]) for line in io.splitlines() if line.startswith("rchar:")), 0)
+        into.append((round(time.perf_counter() - t0, 2), round(rss / 1024, 1), round(rchar / 1e6, 2)))
+        time.sleep(every)
+
+
+def _out_counts(out: Path) -> dict[str, Any]:
+    """Read, written and quarantined records, from the manifest or, when the scan wrote none (every
+    record quarantined), from the quarantine parts."""
+    manifest = out / "manifest.json"
+    if manifest.exists():
+        counts = json.loads(manifest.read_text())["counts"]
+        return {k: counts.get(k) for k in ("read", "written", "quarantined", "quarantine_reasons")}
+    from factsep.report import read_quarantine
+
+    reasons = read_quarantine(out).reasons
+    return {"read": None, "written": 0, "quarantined": sum(reasons.values()), "quarantine_reasons": reasons}
+
+
+def run_scan(corpus: Path, out: Path, batch_size: int, sample_every: float = 0.0) -> dict[str, Any]:
+    """``factsep scan`` in a child process; its peak RSS (``os.wait4``), wall time and summary, and
+    with ``sample_every`` an RSS timeline (see ``_sample``)."""
     shutil.rmtree(out, ignore_errors=True)
     env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
     cmd = [sys.executable, "-m", "factsep", "scan", str(corpus), "--out", str(out), "--workers", "1"]
     cmd += ["--batch-size", str(batch_size), "--json"]
+    timeline: list[tuple[float, float, float]] = []
     with tempfile.TemporaryFile() as stdout, tempfile.TemporaryFile() as stderr:
         t0 = time.perf_counter()
         proc = subprocess.Popen(cmd, env=env, stdout=stdout, stderr=stderr)
+        if sample_every > 0:
+            threading.Thread(target=_sample, args=(proc.pid, sample_every, timeline, t0), daemon=True).start()
         _, status, usage = os.wait4(proc.pid, 0)
         seconds = time.perf_counter() - t0
         proc.returncode = os.waitstatus_to_exitcode(status)
@@ -129,7 +183,8 @@ def run_scan(corpus: Path, out: Path, batch_size: int) -> dict[str, Any]:
         else:
             summary = json.loads(stdout.read())
     rss_mb = usage.ru_maxrss / 1024  # KiB on Linux
-    return {"peak_rss_mb": rss_mb, "seconds": seconds, "written": summary["written"], "spans": summary["spans"]}
+    return {"peak_rss_mb": rss_mb, "seconds": seconds, "written": summary["written"], "spans": summary["spans"],
+            "counts": _out_counts(out), "timeline": timeline}
 
 
 def _child_peak(cmd: list[str]) -> tuple[float, float]:
@@ -201,6 +256,59 @@ def finalize_rows(work: Path, sizes: list[float], seed_mb: float, batch_size: in
     return rows
 
 
+def _rss_mb() -> float:
+    status = Path("/proc/self/status").read_text()
+    return next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")) / 1024
+
+
+def probe_child(corpus: Path, out: Path, batch_size: int, every_mb: float, types: bool) -> None:
+    """Scan ``corpus`` in this process and print, every ``every_mb`` MB read, one JSON line: RSS,
+    Arrow's allocated bytes, Python's allocated blocks, and each detector cache's estimated bytes
+    and entries (with ``types``, the ten object types that grew most since the first line).
+
+    Why: the shard phase's RSS rises with the input; this says whether the detector caches (bounded
+    by ``CACHE_BYTES``) account for the rise, or something else does."""
+    import collections
+    import gc
+
+    import pyarrow as pa
+
+    from factsep import scan as scan_mod
+
+    done = {"bytes": 0, "docs": 0, "next": 0.0}
+    first: dict[str, int] = {}
+
+    def line(phase: str) -> None:
+        caches: dict[str, Any] = {}
+        for det in scan_mod._DETECTORS.values():
+            for name in ("_cache", "_readings", "_confidences", "_cannot_matter", "_bits_cache"):
+                c = getattr(det, name, None)
+                if c is not None:
+                    caches[name] = [round(getattr(c, "nbytes", 0) / 2**20, 1), len(c)]
+        row: dict[str, Any] = {"phase": phase, "mb_read": round(done["bytes"] / 1e6, 2), "docs": done["docs"],
+                               "rss_mb": round(_rss_mb(), 1), "arrow_mb": round(pa.total_allocated_bytes() / 2**20, 1),
+                               "py_blocks": sys.getallocatedblocks(), "caches_mib_entries": caches}
+        if types:
+            count = collections.Counter(type(o).__name__ for o in gc.get_objects())
+            if not first:
+                first.update(count)
+            row["grew"] = sorted(((n, c - first.get(n, 0)) for n, c in count.items()), key=lambda kv: -kv[1])[:10]
+        print(json.dumps(row), flush=True)
+
+    def progress(ev: Any) -> None:
+        done["bytes"] += ev.bytes
+        done["docs"] += ev.docs
+        if done["bytes"] / 1e6 >= done["next"]:
+            line("shard")
+            done["next"] += every_mb
+
+    shutil.rmtree(out, ignore_errors=True)
+    line("start")
+    scan_mod.scan([str(corpus)], str(out), scan_mod.ScanConfig(workers=1, batch_size=batch_size), progress=progress)
+    scan_mod.release_detectors()
+    line("end")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--sizes", type=float, nargs="*", default=[20, 100, 200], help="corpus sizes in MB")
@@ -212,26 +320,51 @@ def main() -> None:
     ap.add_argument("--finalize-sizes", type=float, nargs="*", default=[],
                     help="sizes (MB) for finalize alone on one shard of distinct values (see above)")
     ap.add_argument("--seed-mb", type=float, default=2, help="corpus scanned once for --finalize-sizes")
+    ap.add_argument("--sample-every", type=float, default=0.0, metavar="SECONDS",
+                    help="also sample each whole scan's RSS and MB read this often (timelines in --json)")
+    ap.add_argument("--fact-every", type=int, default=None, metavar="BYTES",
+                    help="whole-scan corpora with one fact per BYTES of prose on average, every value "
+                         "distinct (default: after half the sentences, ~one per 100-150 bytes)")
+    ap.add_argument("--probe", type=float, default=0, metavar="MB",
+                    help="instead: scan an MB corpus in one child and print RSS, Arrow and cache bytes as it goes")
+    ap.add_argument("--probe-every", type=float, default=1.0, metavar="MB")
+    ap.add_argument("--probe-types", action="store_true", help="with --probe: object types that grew (slow)")
+    ap.add_argument("--probe-child", nargs=2, type=Path, default=None, help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.probe_child:
+        probe_child(args.probe_child[0], args.probe_child[1], args.batch_size, args.probe_every, args.probe_types)
+        return
 
     work = args.workdir or Path(tempfile.mkdtemp(prefix="factsep-bench-memory-"))
     work.mkdir(parents=True, exist_ok=True)
+    dens = "" if args.fact_every is None else f"-every{args.fact_every}"
+    if args.probe > 0:
+        path = work / f"corpus-{args.probe:g}mb{dens}.jsonl"
+        if not path.exists():
+            _atomically(path, lambda tmp: write_corpus(tmp, args.probe, int(args.probe), args.fact_every))
+        cmd = [sys.executable, __file__, "--probe-child", str(path), str(work / "probe-out"),
+               "--batch-size", str(args.batch_size), "--probe-every", str(args.probe_every)]
+        env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+        subprocess.run(cmd + (["--probe-types"] if args.probe_types else []), env=env, check=True)
+        if args.workdir is None:
+            shutil.rmtree(work, ignore_errors=True)
+        return
     cases: list[tuple[str, Path, float]] = []
     for mb in args.sizes:
-        path = work / f"corpus-{mb:g}mb.jsonl"
+        path = work / f"corpus-{mb:g}mb{dens}.jsonl"
         if not path.exists():
-            _atomically(path, lambda tmp, mb=mb: write_corpus(tmp, mb, seed=int(mb)))
+            _atomically(path, lambda tmp, mb=mb: write_corpus(tmp, mb, seed=int(mb), fact_every=args.fact_every))
         cases.append((f"{mb:g} MB corpus", path, path.stat().st_size / 1e6))
     if args.record_mb > 0:
-        path = work / f"record-{args.record_mb:g}mb.jsonl"
+        path = work / f"record-{args.record_mb:g}mb{dens}.jsonl"
         if not path.exists():
-            _atomically(path, lambda tmp: write_one_record(tmp, args.record_mb, seed=7))
+            _atomically(path, lambda tmp: write_one_record(tmp, args.record_mb, seed=7, fact_every=args.fact_every))
         cases.append((f"one {args.record_mb:g} MB record", path, path.stat().st_size / 1e6))
 
     results: list[dict[str, Any]] = []
     print(f"{'input':>22} {'MB':>7} {'docs':>8} {'peak RSS MB (median)':>21} {'runs':>24} {'wall s':>7}")
     for name, path, mb in cases:
-        runs = [run_scan(path, work / "out", args.batch_size) for _ in range(args.repeat)]
+        runs = [run_scan(path, work / "out", args.batch_size, args.sample_every) for _ in range(args.repeat)]
         peaks = [r["peak_rss_mb"] for r in runs]
         row = {
             "input": name,
@@ -241,12 +374,17 @@ def main() -> None:
             "peak_rss_mb": round(statistics.median(peaks), 1),
             "peak_rss_runs": [round(p, 1) for p in peaks],
             "wall_s": round(statistics.median(r["seconds"] for r in runs), 1),
+            "counts": runs[0]["counts"],
         }
+        if args.sample_every > 0:
+            row["timeline"] = runs[0]["timeline"]
         results.append(row)
         print(
             f"{name:>22} {row['mb']:>7} {row['docs']:>8} {row['peak_rss_mb']:>21} "
-            f"{str(row['peak_rss_runs']):>24} {row['wall_s']:>7}"
+            f"{str(row['peak_rss_runs']):>24} {row['wall_s']:>7}  {row['counts']}", flush=True
         )
+        if args.json:  # after every case, so a long run that stops keeps what it measured
+            args.json.write_text(json.dumps(results, indent=2) + "\n")
     for row in finalize_rows(work, args.finalize_sizes, args.seed_mb, args.batch_size, args.repeat):
         results.append(row)
         print(

@@ -259,7 +259,7 @@ def _documents(
         cols = [c for c in dict.fromkeys(wanted) if c in names]
         stem = outfs.name_of(path).removesuffix(".parquet")
         row = 0
-        for batch in pf.iter_batches(batch_size=batch_rows, columns=cols):
+        for batch in outfs.iter_batches(pf, batch_rows, cols):  # a row group at a time
             data = batch.to_pydict()
             for i in range(batch.num_rows):
                 text = data[text_field][i]

@@ -324,7 +324,7 @@ def _documents(out: str | Path, min_bits: float) -> tuple[int, int]:
         documents += pf.metadata.num_rows
         if "random_facts" not in pf.schema_arrow.names:
             continue
-        for batch in pf.iter_batches(columns=["random_facts"], batch_size=65536):
+        for batch in outfs.iter_batches(pf, 65536, ["random_facts"]):  # a row group at a time
             facts = batch.column(0)
             flat = pc.list_flatten(facts)
             if not len(flat):

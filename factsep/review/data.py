@@ -12,11 +12,14 @@ from typing import Any
 import polars as pl
 import pyarrow.parquet as pq
 
+from factsep.io import fs as outfs
 from factsep.io.layout import Layout
 from factsep.io.manifest import read as read_manifest
 from factsep.review.client import ReviewError
 from factsep.run import state as run_state
 from factsep.span import SPAN_FIELDS, Span, doc_key, make_span_id
+
+_TEXT_BATCH = 1024  # dataset rows per batch when looking documents up: ~2 MB of text at 2 KB a row
 
 
 def span_parts(out: str | Path) -> list[Path]:
@@ -62,6 +65,12 @@ def _id_field(out: str | Path) -> str | None:
     return value if isinstance(value, str) else None
 
 
+def _id_texts(pf: pq.ParquetFile, ident: pl.Expr, cols: list[str], field: str) -> Iterable[pl.DataFrame]:
+    """Frames of (doc_id, __text), a row group at a time: a whole part's texts grow with the shard."""
+    for rb in outfs.iter_batches(pf, _TEXT_BATCH, cols):
+        yield pl.from_arrow(rb).select(ident.alias("doc_id"), pl.col(field).alias("__text"))
+
+
 def _texts_by_id(
     out: str | Path, doc_ids: set[str], field: str | None, spans: Iterable[Span] = ()
 ) -> dict[str, list[str]]:
@@ -77,23 +86,26 @@ def _texts_by_id(
     wanted = sorted(doc_ids)
     unresolved = [s for s in spans if s.doc_id in doc_ids]
     for part in dataset_parts(out):
-        names = set(pq.read_schema(part).names)
+        pf = pq.ParquetFile(part)
+        names = set(pf.schema_arrow.names)
         if field not in names:
             continue
-        lf = pl.scan_parquet(str(part))
         facts_id = pl.col("random_facts").list.first().struct.field("doc_id")
         if "doc_id" in names:
-            ident = pl.col("doc_id").cast(pl.String)
+            ident, cols = pl.col("doc_id").cast(pl.String), ["doc_id"]
         elif id_field and id_field in names:
-            ident = pl.coalesce(pl.col(id_field).cast(pl.String), facts_id)
+            ident, cols = pl.coalesce(pl.col(id_field).cast(pl.String), facts_id), [id_field, "random_facts"]
         else:
-            ident = facts_id
-        frame = lf.select(ident.alias("doc_id"), pl.col(field).alias("__text")).collect()
-        for doc_id, text in frame.filter(pl.col("doc_id").is_in(wanted)).iter_rows():
-            if doc_id is not None and text is not None and text not in docs.get(doc_id, ()):
-                docs.setdefault(doc_id, []).append(text)
+            ident, cols = facts_id, ["random_facts"]
+        cols = [c for c in dict.fromkeys([*cols, field]) if c in names]
+        for frame in _id_texts(pf, ident, cols, field):
+            for doc_id, text in frame.filter(pl.col("doc_id").is_in(wanted)).iter_rows():
+                if doc_id is not None and text is not None and text not in docs.get(doc_id, ()):
+                    docs.setdefault(doc_id, []).append(text)
         missing = [s for s in unresolved if s.doc_id not in docs]
-        if missing:
+        if not missing:
+            continue
+        for frame in _id_texts(pf, ident, cols, field):  # a second pass, as rare as documents without an id
             for text in frame.filter(pl.col("doc_id").is_null())["__text"].to_list():
                 if text is None:
                     continue
@@ -155,7 +167,7 @@ def iter_documents(out: str | Path, field: str | None = None, batch: int = 4096)
         ident = "doc_id" if "doc_id" in names else id_field if id_field in names else None
         if field not in names or ident is None:
             continue
-        for rb in pq.ParquetFile(part).iter_batches(batch_size=batch, columns=[ident, field]):
+        for rb in outfs.iter_batches(pq.ParquetFile(part), batch, [ident, field]):  # a row group at a time
             for doc_id, text in zip(rb.column(0).to_pylist(), rb.column(1).to_pylist(), strict=True):
                 if doc_id is not None and isinstance(text, str):
                     yield str(doc_id), text
