@@ -39,7 +39,8 @@ _MISSING = object()
 #: readings, so 200,000 entries per cache (the old bound) let five caches grow to hundreds of MB on
 #: a corpus of distinct values. Shares: readings and validator results most, the rest small.
 CACHE_BYTES = 96 << 20
-_CACHE_SHARES = {"readings": 0.4, "validate": 0.4, "bits": 0.1, "confidence": 0.05, "cannot_matter": 0.05}
+_CACHE_SHARES = {"readings": 0.35, "gated": 0.05, "validate": 0.4, "bits": 0.1, "confidence": 0.05,
+                 "cannot_matter": 0.05}
 _ENTRY_BYTES = 104  # a dict slot, the key tuple and its hash, beside what _cost counts
 _OBJECT_BYTES = 64  # a small object (a Validation's slots) without the strings it holds
 
@@ -92,11 +93,17 @@ def _caches(max_bytes: int) -> dict[str, _Cache]:
 
 
 _ATTEMPTS_PER_CANDIDATE = 16
+#: Occurrences a value may be kept from its validator before it is validated anyway (its verdict is
+#: then cached): bounds what a wall of one repeated value costs, per occurrence, to a look-up.
+_GATED_LIMIT = 8
 _SEP_GROUP = re.compile(rf"[ \-./{DASHES}]+[^ \-./{DASHES}]*$")
 _LETTER_PREFIX = re.compile(rf"^[A-Za-z]{{1,4}}(?: ?[\-{DASHES}] |:? ?)(?=[A-Z]?-? ?\d)")
 #: A validated reading of a candidate: (offset in it, length, kind, options best first, made-up
 #: digits, trailing digit groups dropped to make it validate).
 _Reading = tuple[int, int, Kind, tuple[Validation, ...], bool, int]
+#: A format kind's match in a candidate, validated per occurrence (Detector._read_format): (offset
+#: in the candidate, kind, backoff attempts as (shift, attempt, digit groups dropped)).
+_Deferred = tuple[int, Kind, tuple[tuple[int, str, int], ...]]
 #: The fields of :class:`Signals`, in order.
 _SignalTuple = tuple[float, bool, bool, float, int, int, bool, bool, int, bool, bool, bool, bool, int, bool]
 
@@ -208,6 +215,7 @@ class Detector:
         caches = _caches(CACHE_BYTES)
         self._cache: _Cache = caches["validate"]  # (kind, attempt[, script]) -> validator result
         self._readings: _Cache = caches["readings"]  # (candidate text, script) -> readings
+        self._gated: _Cache = caches["gated"]  # (kind, attempt[, script]) -> times kept from its validator
         self._confidences: _Cache = caches["confidence"]  # (kind, signals) -> confidence
         self._cannot_matter: _Cache = caches["cannot_matter"]  # (kind, signals) -> bool
         self._bits_cache: _Cache = caches["bits"]  # (kind, normalized) -> bits
@@ -242,7 +250,8 @@ class Detector:
 
     def _chosen(self, text: str, candidates: Sequence[Candidate]) -> list[Hit]:
         refs = references(text)
-        hits = [h for c in candidates for h in self._classify(text, c)]
+        regions = _Regions(refs)
+        hits = [h for c in candidates for h in self._classify(text, c, regions)]
         for extra in self.extra:
             hits.extend(extra.hits(text, self))
         if refs:  # a reference is what it is: no other reading of its digits stands
@@ -251,35 +260,47 @@ class Detector:
 
     # -- stage two --------------------------------------------------------------------------------
 
-    def _classify(self, text: str, cand: Candidate) -> list[Hit]:
+    def _classify(self, text: str, cand: Candidate, refs: _Regions | None = None) -> list[Hit]:
         script = script_near(text, cand.start, cand.end)
         key = (cand.text, script)
         readings = self._readings.get(key)
         if readings is None:
             readings = self._readings.put(key, self._read(cand.text, script))
         hits: list[Hit] = []
-        for offset, length, kind, options, placeholder, dropped in readings:
-            start = cand.start + offset
-            if not_a_fact(text, start, start + length, kind.name):
-                continue  # a year list, a version, a timestamp...: no format is tried for it
+        for item in readings:
+            if len(item) == 3:  # a format kind's match: what the number is decides whether it is tried
+                reading = self._read_format(text, cand.start, item, script, refs or _NO_REGIONS)
+                if reading is None:
+                    continue
+                offset, length, kind, options, placeholder, dropped = reading
+                start = cand.start + offset
+            else:
+                offset, length, kind, options, placeholder, dropped = item
+                start = cand.start + offset
+                if not_a_fact(text, start, start + length, kind.name):
+                    continue  # a year list, a version, a timestamp...: no format is tried for it
             hit = self._score(text, start, start + length, kind, options, placeholder, None, script=script,
                               backoff=dropped)
             if hit is not None:
                 hits.append(hit)
         return hits
 
-    def _read(self, value: str, script: str | None = None) -> tuple[_Reading, ...]:
-        """Every kind's validated readings of one candidate text, before context.
+    def _read(self, value: str, script: str | None = None) -> tuple[_Reading | _Deferred, ...]:
+        """Every kind's readings of one candidate text, before context.
 
         They depend on the text alone (and the script around it, which orders the phone regions
         tried), so they are computed once per distinct candidate text (bug numbers, versions and
-        addresses repeat) and only scoring runs per occurrence.
+        addresses repeat) and only scoring runs per occurrence. A kind that tries formats
+        (``Kind.formats``: the python-stdnum families) is not validated here: its matches and their
+        backoff attempts are kept, and :meth:`_read_format` validates them per occurrence, only
+        where the number can be an identifier.
         """
         size = len(value)
         n_digits = sum(map(str.isdigit, value))
-        readings: list[_Reading] = []
+        readings: list[_Reading | _Deferred] = []
         budget = _ATTEMPTS_PER_CANDIDATE
         found: dict[int, list[tuple[int, str]]] = {}  # kinds sharing a pattern search once
+        attempts: dict[str, tuple[tuple[int, str, int], ...]] = {}
         for kind, rx_index, min_len, min_digits, needs in self._gates:
             if size < min_len or n_digits < min_digits or (needs is not None and needs not in value):
                 continue  # the kind's pre-checks, inlined: this loop runs for every candidate
@@ -290,10 +311,60 @@ class Detector:
                 budget -= 1
                 if budget < 0:  # a wall of number-like text: stop, keeping cost linear
                     return tuple(readings)
+                if kind.formats:
+                    tries = attempts.get(match)
+                    if tries is None:
+                        tries = attempts[match] = tuple(_backoff(match))
+                    readings.append((offset, kind, tries))
+                    continue
                 reading = self._validate(offset, match, kind, script)
                 if reading is not None:
                     readings.append(reading)
         return tuple(readings)
+
+    def _read_format(self, text: str, cand_start: int, item: _Deferred, script: str | None,
+                     refs: _Regions) -> _Reading | None:
+        """A format kind's reading of one occurrence: the first backoff attempt its validator
+        accepts, among the attempts that can be an identifier where they stand.
+
+        What a number is comes first (issue 12, "evidence first"): an attempt that overlaps a
+        reference number ("Closes: #1029349": no other reading of its digits stands) or that is a
+        year list, a version, a timestamp, a postal code... (numerals' ``not_a_fact``) is not
+        tried, as if its validator had refused it. The outcome does not depend on what is cached:
+        where an attempt stands only matters when its validator accepts it. On changelogs this leaves
+        about one python-stdnum call in eight (BENCHMARKS.md, seventh session). Validator results
+        stay cached per (kind, attempt), so a value seen again where it can be one costs nothing.
+        """
+        offset, kind, tries = item
+        opts = self._opts if script is None else self._script_opts[script]
+        name = kind.name
+        for shift, attempt, dropped in tries:
+            key = (name, attempt) if script is None else (name, attempt, script)
+            result = self._cache.get(key, _MISSING)
+            if result is not _MISSING and not result:
+                continue  # refused before: where it stands cannot matter (a wall of repeats is free)
+            start = cand_start + offset + shift
+            end = start + len(attempt)
+            if refs.overlaps(start, end) or not_a_fact(text, start, end, name):
+                # a reference number is what its cue says; a year list, a version...: no format. A
+                # value kept out _GATED_LIMIT times is validated all the same, once: a wall of one
+                # repeated value then costs a cache look-up an occurrence, as before the gate
+                if result is _MISSING:
+                    times = self._gated.get(key)
+                    if times is None:
+                        self._gated.put(key, 1)
+                    elif times + 1 < _GATED_LIMIT:
+                        self._gated[key] = times + 1  # an int costs no bytes: the entry's size stays
+                    else:
+                        self._cache.put(key, kind.validate(attempt, opts))
+                continue
+            if result is _MISSING:
+                result = self._cache.put(key, kind.validate(attempt, opts))
+                if not result:
+                    continue
+            options = result if isinstance(result, list) else [result]
+            return offset + shift, len(attempt), kind, tuple(options), made_up(attempt), dropped
+        return None
 
     def _validate(self, offset: int, value: str, kind: Kind, script: str | None = None) -> _Reading | None:
         """The first backoff attempt the kind's validator accepts, as (offset, length, ...)."""
@@ -599,6 +670,29 @@ def _country_before(text: str, start: int, subtype: str | None) -> bool:
         return False
     country = subtype.split(".")[1].rstrip("_").upper()
     return m.group(1) == country or (country == "EU" and m.group(1) not in ("ID", "NO", "OK", "TO"))
+
+
+class _Regions:
+    """Regions of a document (its reference numbers), asked whether a span overlaps one: a
+    bisection, since a long document has thousands of both."""
+
+    __slots__ = ("ends", "starts")
+
+    def __init__(self, refs: Sequence[Reference]) -> None:
+        ordered = sorted((r.start, r.end) for r in refs)
+        self.starts = [s for s, _ in ordered]
+        self.ends: list[int] = []  # the furthest end among the regions up to each one
+        far = -1
+        for _, e in ordered:
+            far = max(far, e)
+            self.ends.append(far)
+
+    def overlaps(self, start: int, end: int) -> bool:
+        i = bisect.bisect_left(self.starts, end)  # regions starting before the span ends
+        return bool(i) and self.ends[i - 1] > start
+
+
+_NO_REGIONS = _Regions(())
 
 
 def _overlaps_any(hit: Hit, refs: Sequence[Reference]) -> bool:

@@ -66,6 +66,11 @@ class Kind:
     specificity: int = 50
     #: A kind that is only credible with a context word (e.g. date_of_birth).
     requires_context: bool = False
+    #: Its validator tries formats that are hypotheses (the python-stdnum families): the Detector
+    #: validates them only where the number can be an identifier -- not inside a reference number,
+    #: not a year list, version or timestamp (factsep.detection.numerals) -- so the costly
+    #: validators run on the few values that can become a span, not on every digit string.
+    formats: bool = False
     #: One example value, shown by ``factsep kinds`` and used in tests.
     example: str = ""
     description: str = ""

@@ -64,4 +64,5 @@ GENERIC_ID = register(Kind(
     description="python-stdnum registry codes (CAS, IMEI, ISIL...) and high-entropy tokens",
     min_len=5,
     min_digits=0,
+    formats=True,
 ))

@@ -399,7 +399,7 @@ def _id_kind(name: str, context: tuple[str, ...], prior: float, specificity: int
         bits_rule=_COMMON["bits_rule"], context=context,
         negative=ID_NEGATIVE + _rival_words(name),
         prior=prior, specificity=specificity, example=example, description=description,
-        min_len=5, min_digits=min_digits,
+        min_len=5, min_digits=min_digits, formats=True,
     ))
 
 

@@ -1,0 +1,75 @@
+"""What a number is comes before its formats: python-stdnum formats are tried only where the number
+can be an identifier (issue 12, "evidence first"), and a value validated once is not validated again.
+
+The validator of the tax-number family is wrapped to count what it is asked; the numbers are made up
+here (85131377 passes several eight-digit check-digit formats).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import replace
+from typing import Any
+
+import pytest
+
+from factsep import Detector
+from factsep.kinds.base import Kind
+
+VALUE = "85131377"
+
+
+@pytest.fixture()
+def counted() -> Iterator[tuple[Detector, list[str]]]:
+    """A detector whose tax_id validator records every value it is asked about."""
+    det = Detector()
+    asked: list[str] = []
+    for i, kind in enumerate(det.kinds):
+        if kind.name == "tax_id":
+            inner = kind.validate
+
+            def validate(value: str, opts: Mapping[str, Any], inner: Any = inner) -> Any:
+                asked.append(value)
+                return inner(value, opts)
+
+            det.kinds[i] = replace(kind, validate=validate)
+    det._gates = [(det.kinds[i], *g[1:]) for i, g in enumerate(det._gates)]
+    yield det, asked
+
+
+def _kinds(det: Detector, text: str) -> list[tuple[str, str]]:
+    return [(s.kind, s.decision) for s in det.detect(text) if s.decision != "auto_reject"]
+
+
+def test_a_bug_number_is_not_tried_as_a_tax_number(counted: tuple[Detector, list[str]]) -> None:
+    det, asked = counted
+    assert _kinds(det, f"  * Fix the crash on resume. Closes: #{VALUE}") == [("generic_id", "auto_accept")]
+    assert VALUE not in asked
+
+
+def test_the_same_digits_after_a_label_are_tried_and_tagged(counted: tuple[Detector, list[str]]) -> None:
+    det, asked = counted
+    assert _kinds(det, f"Our VAT number is {VALUE}, printed on each invoice.") == [("tax_id", "auto_accept")]
+    assert asked.count(VALUE) == 1
+
+
+def test_a_value_seen_again_is_validated_once(counted: tuple[Detector, list[str]]) -> None:
+    det, asked = counted
+    text = f"Closes: #{VALUE}. The firm's VAT number is {VALUE}; VAT number {VALUE} again."
+    spans = [s for s in det.detect(text) if s.decision != "auto_reject"]
+    assert [s.kind for s in spans] == ["generic_id", "tax_id", "tax_id"]
+    assert asked.count(VALUE) == 1
+
+
+def test_a_year_list_is_no_identifier_and_is_not_tried(counted: tuple[Detector, list[str]]) -> None:
+    det, asked = counted
+    assert _kinds(det, "Copyright 2011, 2012, 2015, 2018 The Example Authors") == []
+    assert not any(a.startswith("2011") for a in asked)
+
+
+def test_every_identifier_family_declares_that_it_tries_formats() -> None:
+    det = Detector()
+    formats = {k.name for k in det.kinds if k.formats}
+    assert {"tax_id", "national_id", "security_id", "bank_account", "generic_id"} <= formats
+    assert not formats & {"iban", "credit_card", "isbn", "uuid", "email_address", "phone_number"}
+    assert all(isinstance(k, Kind) for k in det.kinds)
