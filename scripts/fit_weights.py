@@ -16,6 +16,16 @@ reading nobody judged. The fit maximizes the log-probability of the right set (a
 the region) minus an L2 penalty towards the hand-set weights (``[hand_set]``) and ``logit(prior)``
 for the biases: a weight moves as far as the data asks, one that the data hardly sees stays.
 
+The validators' own adjustments (``[validator.*]``: separators, redundancy bits, ambiguity, bare
+short numbers, a phone's plan groups) are signals of their own: the detection runs with
+``FACTSEP_TRACE_VALIDATORS=1``, so each weight is a :class:`factsep.detection.scoring.Term` and a
+reading's strength says which of them it sums and how many times (``validator.ids.ambiguity`` 1.58
+for three rival formats); what is left of the strength is a constant of the validator's code, in
+the offset. Their centre is ``[hand_set_validator.*]``; thresholds (bits, nats) are not fitted.
+Per-kind context weights (``[context]``, ``context.<kind>``: a context word of that kind, on top
+of ``context``) have centre 0. ``--groups`` says which groups move (the others keep their
+hand-set weights, in the offset).
+
 Data: the *train* halves of every labelled set: ../shared/eval (bench/quality.py's documents,
 split by a seeded hash of the id), the Faker sentences of bench/realtext_multilingual.py (same
 split), and on the real text of bench/realtext.py whose file is in the train half, the judged
@@ -27,7 +37,7 @@ the train half, unless given: the strict F1 less no-gold documents tagged of the
 replayed on the regions, among the candidates no worse than the hand-set table on the same folds
 (see :func:`choose`). Then both
 tables, hand-set and fitted, are scored on the held-out halves with bench/quality.py and
-bench/realtext.py; ``--write`` replaces [signals], [bias] and [reference] of
+bench/realtext.py; ``--write`` replaces [signals], [bias], [context], [reference] and the [validator.*] logits of
 factsep/detection/data/weights.toml. Deterministic: no random numbers, a fixed order, Newton steps.
 
     python scripts/fit_weights.py            # fit, compare on held-out, print
@@ -42,6 +52,7 @@ import hashlib
 import json
 import math
 import os
+import pickle
 import subprocess
 import sys
 import tempfile
@@ -80,6 +91,9 @@ class Region:
     doc: str = ""
     #: the document has no random fact in its gold (eval sets): tagging anything in it is an error
     no_gold_doc: bool = False
+    #: the region lies on a labelled span of no kind (a name, an address, a plain date) and on no
+    #: random fact: in a document without random facts it still counts for "no-gold docs tagged"
+    on_null_span: bool = False
 
     @property
     def family(self) -> str:
@@ -118,7 +132,11 @@ def _regions_of(readings: list[Any]) -> list[list[Any]]:
 
 
 def _row(t: Any, kinds: dict[str, Any]) -> tuple[dict[str, float], float]:
-    from factsep.detection.scoring import Signals
+    """A reading's signals and the part of its logit no fitted weight moves (the offset). The
+    validators' adjustments of a traced strength (scoring.Term) are signals ``validator.<module>.
+    <name>`` of their own; what remains of the strength (constants in the validators' code) is the
+    offset. Per-kind context weights are ``context.<kind>``: the context signal again, for one kind."""
+    from factsep.detection.scoring import VALIDATOR_WEIGHTS, Signals, strength_terms
 
     row = {f"bias.{t.kind}": 1.0}
     if t.signals is None:
@@ -126,11 +144,20 @@ def _row(t: Any, kinds: dict[str, Any]) -> tuple[dict[str, float], float]:
         return row, 0.0
     s = Signals(*t.signals)
     row.update({k: v for k, v in s.features().items() if v})
-    return row, s.strength
+    if s.n_context:
+        row[f"context.{t.kind}"] = 1.0
+    offset = float(s.strength)
+    for name, times in strength_terms(s.strength).items():
+        module, _, key = name.partition(".")
+        row[f"validator.{name}"] = times
+        offset -= times * float(VALIDATOR_WEIGHTS[module][key])
+    return row, offset
 
 
 def regions(split: str = "train") -> list[Region]:
-    """Every region the detector ranks on the ``split`` half of the labelled sets."""
+    """Every region the detector ranks on the ``split`` half of the labelled sets. The validators'
+    weights are traced (scoring.Term) when factsep.kinds is first imported here (as by ``main``)."""
+    os.environ["FACTSEP_TRACE_VALIDATORS"] = "1"
     import quality
     import realtext
     from realtext_multilingual import docs as multilingual_docs
@@ -164,10 +191,12 @@ def regions(split: str = "train") -> list[Region]:
         nulls = [g for g in d.gold if not g.kind]
         for group in _regions_of(readings + refs):
             touches_real = any(_overlap(t, g) for t in group for g in real)
-            if real and not touches_real and any(_overlap(t, g) for t in group for g in nulls):
+            on_null = not touches_real and any(_overlap(t, g) for t in group for g in nulls)
+            if real and on_null:
                 continue  # a name, URL or plain date: neither right nor wrong (in a document without
                 # random facts, though, any tag is one: bench/quality.py's "no-gold docs tagged")
             r = region(group, d.source, d.id)
+            r.on_null_span = on_null
             r.right = [(t.start, t.end, t.kind) in gold and not b for t, b in zip(group, r.blocked)]
             r.no_fact_right = not any(r.right)
             r.no_gold_doc = not real
@@ -208,8 +237,9 @@ class Design:
     """
 
     def __init__(self, regions: Sequence[Region], names: Sequence[str], balance: float = 0.0,
-                 no_gold: float = 1.0) -> None:
+                 no_gold: float = 1.0, fixed: dict[str, float] | None = None) -> None:
         self.names = list(names)
+        fixed = fixed or {}  # the weights of signals not fitted (``--groups``): part of the offset
         sizes = Counter(r.family for r in regions)
         self.weight = np.asarray([(len(regions) / (len(sizes) * sizes[r.family])) ** balance
                                   * (no_gold if r.no_gold_doc else 1.0) for r in regions])
@@ -234,7 +264,10 @@ class Design:
         self.x = np.zeros((len(rows), len(self.names)))
         for i, row in enumerate(rows):
             for k, v in row.items():
-                self.x[i, col[k]] = v
+                if k in col:
+                    self.x[i, col[k]] = v
+                else:
+                    offsets[i] += v * fixed[k]
         self.offset = np.asarray(offsets)
         self.right = np.asarray(right, dtype=float)
         self.no_fact = np.asarray(nofact)
@@ -330,7 +363,13 @@ def macro_f1(tallies: dict[str, list[int]]) -> float:
     return sum(f1(*t) - (t[4] / t[3] if t[3] else 0.0) for t in sets) / len(sets) if sets else 0.0
 
 
-def parameters(rs: Sequence[Region], table: dict[str, Any]) -> tuple[list[str], np.ndarray]:
+#: The groups of weights the fit may move (``--groups``): [signals], [bias], [reference], the
+#: per-kind context weights ([context]) and the validators' adjustments ([validator.*]).
+GROUPS = ("signals", "bias", "reference", "context", "validator")
+
+
+def parameters(rs: Sequence[Region], table: dict[str, Any],
+               groups: Sequence[str] = GROUPS) -> tuple[list[str], np.ndarray]:
     """Every weight the fit moves, and the centre of its penalty (hand-set; logit(prior) for biases)."""
     from factsep.detection.scoring import SIGNAL_NAMES, logit
     from factsep.kinds.base import registry
@@ -338,18 +377,37 @@ def parameters(rs: Sequence[Region], table: dict[str, Any]) -> tuple[list[str], 
     kinds = registry()
     seen = {k for r in rs for row in r.rows for k in row}
     hand = table["hand_set"]
-    names = [f"bias.{k}" for k in sorted(kinds) if f"bias.{k}" in seen]
-    names += [n for n in SIGNAL_NAMES if n in seen]
-    names += [f"reference.{c}" for c in hand["reference"] if f"reference.{c}" in seen]
+    names = [f"bias.{k}" for k in sorted(kinds) if f"bias.{k}" in seen and "bias" in groups]
+    names += [n for n in SIGNAL_NAMES if n in seen and "signals" in groups]
+    names += [f"reference.{c}" for c in hand["reference"] if f"reference.{c}" in seen and "reference" in groups]
+    names += [f"context.{k}" for k in sorted(kinds) if f"context.{k}" in seen and "context" in groups]
+    names += [f"validator.{m}.{k}" for m, ws in table["validator"].items() for k in ws
+              if f"validator.{m}.{k}" in seen and "validator" in groups]
     centre = []
     for n in names:
         if n.startswith("bias."):
             centre.append(logit(kinds[n[5:]].prior))
         elif n.startswith("reference."):
             centre.append(float(hand["reference"][n[10:]]))
+        elif n.startswith("context."):
+            centre.append(0.0)  # no kind's context word counts more than another's by hand
+        elif n.startswith("validator."):
+            centre.append(hand_validator(table, n))
         else:
             centre.append(float(hand[n]))
     return names, np.asarray(centre)
+
+
+def fixed_weights(rs: Sequence[Region], table: dict[str, Any], names: Sequence[str]) -> dict[str, float]:
+    """The hand-set weight of every signal the regions hold that the fit does not move."""
+    everything, centre = parameters(rs, table)
+    return {n: float(c) for n, c in zip(everything, centre) if n not in set(names)}
+
+
+def hand_validator(table: dict[str, Any], name: str) -> float:
+    """The hand-set value of ``validator.<module>.<name>`` ([hand_set_validator.<module>])."""
+    _, module, key = name.split(".")
+    return float(table.get("hand_set_validator", {}).get(module, {}).get(key, table["validator"][module][key]))
 
 
 def worse_sets(tally: dict[str, list[int]], base: dict[str, list[int]]) -> list[str]:
@@ -360,7 +418,7 @@ def worse_sets(tally: dict[str, list[int]], base: dict[str, list[int]]) -> list[
 
 
 def choose(rs: Sequence[Region], names: list[str], centre: np.ndarray,
-           review_low: float) -> tuple[float, float, float]:
+           review_low: float, fixed: dict[str, float] | None = None) -> tuple[float, float, float]:
     """The sigma of :data:`SIGMAS`, the balance of :data:`BALANCES` and the no-gold weight of
     :data:`NO_GOLD_WEIGHTS` with the best replayed strict F1 less no-gold documents tagged, averaged
     over the labelled sets, over two folds of the train half (folds by a hash of the document, so
@@ -368,7 +426,7 @@ def choose(rs: Sequence[Region], names: list[str], centre: np.ndarray,
     any set over the same folds (strict F1, no-gold documents tagged) compete, as the adoption rule
     asks on held-out; when none is, all do."""
     fold = [int(hashlib.sha256(f"fold|{r.doc}".encode()).hexdigest()[:8], 16) % 2 for r in rs]
-    tests = [Design([r for r, f in zip(rs, fold) if f == k], names) for k in (0, 1)]
+    tests = [Design([r for r, f in zip(rs, fold) if f == k], names, fixed=fixed) for k in (0, 1)]
 
     def summed(tallies: Iterable[dict[str, list[int]]]) -> dict[str, list[int]]:
         out: dict[str, list[int]] = {}
@@ -385,7 +443,8 @@ def choose(rs: Sequence[Region], names: list[str], centre: np.ndarray,
     scored: list[tuple[bool, float, tuple[float, float, float]]] = []
     for no_gold in NO_GOLD_WEIGHTS:
         for balance in BALANCES:
-            trains = [Design([r for r, f in zip(rs, fold) if f != k], names, balance, no_gold) for k in (0, 1)]
+            trains = [Design([r for r, f in zip(rs, fold) if f != k], names, balance, no_gold, fixed)
+                      for k in (0, 1)]
             for sigma in SIGMAS:
                 tally = summed(replay(test, fit(train, centre, sigma), review_low)
                                for train, test in zip(trains, tests))
@@ -404,25 +463,44 @@ def choose(rs: Sequence[Region], names: list[str], centre: np.ndarray,
 
 
 def write_table(path: Path, table: dict[str, Any], fitted: dict[str, float] | None, note: str) -> None:
-    """weights.toml with [meta], [signals], [bias] and [reference] from ``fitted`` (None: the
-    hand-set weights); every other section and comment stays as it is."""
+    """weights.toml with [meta], [signals], [bias], [reference] and [context] from ``fitted`` (None:
+    the hand-set weights) and the fitted [validator.*] values put in place (the rest of those
+    sections, the thresholds and comments, stays); every other section stays as it is."""
     hand = table["hand_set"]
     signals = {k: float(hand[k]) for k in table["signals"]}
     reference = {k: float(v) for k, v in hand["reference"].items()}
     bias: dict[str, float] = {}
+    context: dict[str, float] = {}
+    validator = {f"validator.{m}": {k: hand_validator(table, f"validator.{m}.{k}") for k in ws}
+                 for m, ws in table["validator"].items()}
     for name, v in (fitted or {}).items():
+        if name.startswith("validator."):
+            _, module, key = name.split(".")
+            validator[f"validator.{module}"][key] = round(float(v), 3)
+            continue
         group, _, key = name.rpartition(".")
-        target = {"bias": bias, "reference": reference, "": signals}[group]
+        target = {"bias": bias, "reference": reference, "context": context, "": signals}[group]
         target[key] = round(float(v), 3)
-    sections = {"meta": {"fitted_by": note}, "signals": signals, "bias": bias, "reference": reference}
+    sections = {"meta": {"fitted_by": note}, "signals": signals, "bias": bias, "reference": reference,
+                "context": context}
     out: list[str] = []
     lines = TABLE.read_text().splitlines()
+    if not any(line.strip() == "[context]" for line in lines):  # a table from before [context]
+        at = next(i for i, line in enumerate(lines) if line.strip() == "[reference]")
+        lines[at:at] = ["[context]", ""]
     i = 0
     while i < len(lines):
         line = lines[i]
         name = line.strip()[1:-1] if line.startswith("[") else None
         out.append(line)
         i += 1
+        if name in validator:
+            while i < len(lines) and not lines[i].startswith("["):
+                key, eq, _ = lines[i].partition(" = ")
+                out.append(f"{key} = {json.dumps(validator[name][key])}" if eq and key in validator[name]
+                           else lines[i])
+                i += 1
+            continue
         if name not in sections:
             continue
         body = []
@@ -440,6 +518,7 @@ def write_table(path: Path, table: dict[str, Any], fitted: dict[str, float] | No
 def held_out(table: Path) -> dict[str, Any]:
     """bench/quality.py and bench/realtext.py on the held-out halves with this table."""
     env = {**os.environ, "FACTSEP_WEIGHTS": str(table), "PYTHONPATH": str(REPO)}
+    env.pop("FACTSEP_TRACE_VALIDATORS", None)
 
     def run(*args: str) -> Any:
         out = subprocess.run([sys.executable, *args], capture_output=True, text=True, env=env, check=True).stdout
@@ -495,6 +574,16 @@ def main(argv: Iterable[str] | None = None) -> int:
     ap.add_argument("--no-gold-weight", type=float, default=None,
                     help="how much more a region of a document without random facts weighs (default: by CV)")
     ap.add_argument("--no-held-out", action="store_true", help="fit only, do not score the tables on held-out")
+    ap.add_argument("--regions-cache", type=Path, default=None,
+                    help="keep the traced training regions in this file and reuse them (same tree only)")
+    ap.add_argument("--null-spans", choices=("skip", "count"), default="count",
+                    help="regions on a labelled span of no kind in documents without random facts: count "
+                    "them as 'no fact' (default: bench/quality.py's no-gold share counts them) or skip "
+                    "them (the P/R rule: neither right nor wrong; their 'no fact' also keeps look-alike "
+                    "negatives untagged, so skipping tags more of those)")
+    ap.add_argument("--groups", default=",".join(GROUPS),
+                    help=f"comma-separated groups of weights to fit, of {', '.join(GROUPS)} (default: all); "
+                    "the others keep their hand-set values")
     ap.add_argument("--out", type=Path, default=None, help="also write the fitted table to this file")
     args = ap.parse_args(list(argv) if argv is not None else None)
     from factsep.config import DetectorConfig
@@ -502,27 +591,42 @@ def main(argv: Iterable[str] | None = None) -> int:
     with open(TABLE, "rb") as fh:
         table = tomllib.load(fh)
     review_low = DetectorConfig().review_low
-    rs = regions("train")
-    names, centre = parameters(rs, table)
+    groups = [g for g in args.groups.split(",") if g]
+    unknown = set(groups) - set(GROUPS)
+    if unknown:
+        ap.error(f"unknown group(s) {sorted(unknown)}")
+    if args.regions_cache is not None and args.regions_cache.exists():
+        with open(args.regions_cache, "rb") as fh:
+            rs = [Region(**r) for r in pickle.load(fh)]
+    else:
+        rs = regions("train")
+        if args.regions_cache is not None:
+            with open(args.regions_cache, "wb") as fh:
+                pickle.dump([vars(r) for r in rs], fh)
+    if args.null_spans == "skip":
+        rs = [r for r in rs if not r.on_null_span]
+    names, centre = parameters(rs, table, groups)
+    fixed = fixed_weights(rs, table, names)
     n_right = sum(any(r.right) and not r.no_fact_right for r in rs)
     print(f"{len(rs)} training regions ({sum(len(r.rows) for r in rs)} readings, {n_right} with a right reading), "
           f"{len(names)} weights", file=sys.stderr)
     if args.sigma is None or args.balance is None or args.no_gold_weight is None:
-        sigma, balance, no_gold = choose(rs, names, centre, review_low)
+        sigma, balance, no_gold = choose(rs, names, centre, review_low, fixed)
     if args.sigma is not None:
         sigma = args.sigma
     if args.balance is not None:
         balance = args.balance
     if args.no_gold_weight is not None:
         no_gold = args.no_gold_weight
-    design = Design(rs, names, balance, no_gold)
+    design = Design(rs, names, balance, no_gold, fixed)
     w = fit(design, centre, sigma)
     fitted = {n: round(float(v), 3) for n, v in zip(names, w)}
     print(f"sigma {sigma}, balance {balance}, no-gold weight {no_gold}; train replayed strict F1 (mean over sets): "
           f"hand-set {macro_f1(replay(design, centre, review_low)):.4f}, "
           f"fitted {macro_f1(replay(design, w, review_low)):.4f}")
     print("fitted:", json.dumps(fitted))
-    note = (f"scripts/fit_weights.py --sigma {sigma} --balance {balance} --no-gold-weight {no_gold} on "
+    note = (f"scripts/fit_weights.py --groups {','.join(groups)} --sigma {sigma} --balance {balance} "
+            f"--no-gold-weight {no_gold} on "
             f"{dt.date.today().isoformat()}: softmax over rival readings, "
             f"train halves of ../shared/eval, bench/realtext_multilingual.py and bench/realtext_judged.jsonl "
             f"({len(rs)} regions)")

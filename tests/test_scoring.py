@@ -36,6 +36,10 @@ def test_every_signal_of_the_table_is_named_and_every_name_has_a_weight() -> Non
     assert set(table["signals"]) == set(SIGNAL_NAMES)
     assert set(table["hand_set"]) - {"reference"} == set(SIGNAL_NAMES)
     assert set(table["reference"]) == set(table["hand_set"]["reference"])
+    # every validator adjustment has its hand-set value, the centre of the fit's penalty
+    for module, weights in table["hand_set_validator"].items():
+        assert set(weights) == set(table["validator"][module])
+    assert set(table["validator"]) - set(table["hand_set_validator"]) == {"presidio"}
 
 
 def test_a_table_without_a_signal_weight_is_refused_with_its_name(tmp_path: Path) -> None:
@@ -203,9 +207,89 @@ def test_writing_a_fitted_table_replaces_only_the_fitted_sections(tmp_path: Path
     assert written["bias"] == {"tax_id": -0.5}
     assert written["signals"] == {k: v for k, v in table["hand_set"].items() if k != "reference"} | {"checksum": 2.5}
     assert written["reference"] == {**table["hand_set"]["reference"], "cve_id": 3.5}
-    for section in ("validator", "thresholds", "hand_set"):
+    for section in ("validator", "thresholds", "hand_set", "hand_set_validator"):
         assert written[section] == table[section]
     scoring.load_weights(out)  # the detector can read it
+
+
+def test_a_fitted_table_puts_validator_and_per_kind_context_weights_in_place(tmp_path: Path) -> None:
+    with open(fit_weights.TABLE, "rb") as fh:
+        table = tomllib.load(fh)
+    out = tmp_path / "weights.toml"
+    fit_weights.write_table(out, table, {"validator.ids.ambiguity": -0.5, "validator.phones.plus": 1.1,
+                                         "context.security_id": 0.7}, "a test")
+    with open(out, "rb") as fh:
+        written = tomllib.load(fh)
+    assert written["context"] == {"security_id": 0.7}
+    assert written["validator"]["ids"] == {**table["hand_set_validator"]["ids"], "ambiguity": -0.5}
+    assert written["validator"]["phones"]["plus"] == 1.1
+    assert written["validator"]["presidio"] == table["validator"]["presidio"]  # not a fitted module
+    # the comments inside a validator section stay
+    assert "# nats per letter pair" in out.read_text()
+    # the hand-set table (no fit) gives the hand-set validator weights back
+    fit_weights.write_table(out, table, None, "hand-set")
+    with open(out, "rb") as fh:
+        assert tomllib.load(fh)["validator"]["ids"] == table["hand_set_validator"]["ids"]
+
+
+def test_a_traced_weight_remembers_which_adjustments_a_strength_sums() -> None:
+    redundancy = scoring.Term(0.45, {"ids.redundancy": 1.0})
+    ambiguity = scoring.Term(-0.35, {"ids.ambiguity": 1.0})
+    strength = 0.0 + redundancy * -2.0 + ambiguity * math.log2(4) - 0.6 + (ambiguity if False else 0.0)
+    assert float(strength) == pytest.approx(0.45 * -2.0 - 0.35 * 2 - 0.6)
+    assert scoring.strength_terms(strength) == pytest.approx({"ids.redundancy": -2.0, "ids.ambiguity": 2.0})
+    assert scoring.strength_terms(-(1.0 - redundancy)) == pytest.approx({"ids.redundancy": 1.0})
+    assert scoring.strength_terms(0.7) == {}  # a plain number is a constant
+    assert min(redundancy, 0.0) == 0.0 and redundancy > ambiguity  # comparisons see the float
+    with pytest.raises(TypeError):
+        _ = redundancy * ambiguity  # no linear term
+
+
+def test_traced_detection_gives_each_reading_the_weights_its_strength_is_made_of() -> None:
+    """With FACTSEP_TRACE_VALIDATORS=1 (as scripts/fit_weights.py runs), a phone number written
+    with + and groups has the phones module's plus and groups adjustments in its strength, and the
+    strength less its traced terms is a constant of the validator's code."""
+    code = ("import os\nos.environ['FACTSEP_TRACE_VALIDATORS'] = '1'\n"
+            "from factsep import Detector\n"
+            "from factsep.detection.scoring import Signals, strength_terms, VALIDATOR_WEIGHTS\n"
+            "d = Detector(); d.trace = []\n"
+            f"d.detect('If the office is closed, my mobile phone: {_phone()}')\n"
+            "s = next(Signals(*t.signals) for t in d.trace if t.kind == 'phone_number' and t.signals)\n"
+            "terms = strength_terms(s.strength)\n"
+            "rest = float(s.strength) - sum(v * VALIDATOR_WEIGHTS[k.split('.')[0]][k.split('.')[1]]"
+            " for k, v in terms.items())\n"
+            "print(sorted(terms), round(rest, 6), s.kind)")
+    out = _run_with_table(REPO / "factsep" / "detection" / "data" / "weights.toml", code)
+    terms, rest, kind = out.rsplit(" ", 2)
+    assert {"phones.plus", "phones.groups"} <= set(eval(terms))  # noqa: S307
+    assert float(rest) in (0.0, -0.6, -1.4) and kind == "phone_number"
+
+
+def test_a_per_kind_context_weight_moves_only_that_kind_and_only_with_a_context_word(tmp_path: Path) -> None:
+    text = (REPO / "factsep" / "detection" / "data" / "weights.toml").read_text()
+    table = tmp_path / "weights.toml"
+    table.write_text(text.replace("[context]\n", "[context]\nphone_number = -1.5\n", 1))
+    code = ("from factsep import Detector\n"
+            "d = Detector(); d.trace = []\n"  # context is read even where it cannot change the decision
+            f"worded = d.detect_explained('If the office is closed, my mobile phone: {_phone()}')\n"
+            f"bare = d.detect_explained('{_phone()}')\n"
+            "print([(s.kind, round(s.confidence, 4)) for s, h in worded + bare])")
+    here = eval(_run_with_table(REPO / "factsep" / "detection" / "data" / "weights.toml", code))  # noqa: S307
+    there = eval(_run_with_table(table, code))  # noqa: S307
+    assert here[0][0] == there[0][0] == "phone_number" and there[0][1] < here[0][1]
+    assert there[-1] == here[-1]  # no context word: no change
+    s = Signals(bias=0.0, checksum=False, validated=True, strength=0.0, n_context=1, n_negative=0,
+                kind="a kind the table has no weight for")
+    assert "context_kind" not in dict(s.contributions())
+
+
+def test_signals_not_fitted_keep_their_weight_in_the_design() -> None:
+    r = fit_weights.Region(source="s", doc="d", rows=[{"context": 1.0, "validator.ids.ambiguity": 2.0}],
+                           offsets=[0.5], blocked=[False], right=[True], ties=[0.0])
+    design = fit_weights.Design([r], ["context"], fixed={"validator.ids.ambiguity": -0.35})
+    assert design.utilities(np.array([1.8]))[1] == pytest.approx(1.8 + 0.5 - 0.7)
+    with pytest.raises(KeyError):
+        fit_weights.Design([r], ["context"])  # a signal neither fitted nor fixed is an error
 
 
 def test_a_fitted_table_worse_on_any_held_out_set_is_not_adoptable() -> None:

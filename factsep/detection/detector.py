@@ -105,7 +105,7 @@ _Reading = tuple[int, int, Kind, tuple[Validation, ...], bool, int]
 #: in the candidate, kind, backoff attempts as (shift, attempt, digit groups dropped)).
 _Deferred = tuple[int, Kind, tuple[tuple[int, str, int], ...]]
 #: The fields of :class:`Signals`, in order.
-_SignalTuple = tuple[float, bool, bool, float, int, int, bool, bool, int, bool, bool, bool, bool, int, bool]
+_SignalTuple = tuple[float, bool, bool, float, int, int, bool, bool, int, bool, bool, bool, bool, int, bool, str]
 
 
 class Traced(NamedTuple):
@@ -425,7 +425,7 @@ class Detector:
             alien = script is not None and foreign(v.subtype, script)
             # signals as a plain tuple: it keys the caches below (a dataclass key hashes in Python)
             signals = (bias, v.checksum, v.validated, v.strength, 0, 0, placeholder, partial,
-                       label, denied, glued, url_host, alien, backoff, unproven)
+                       label, denied, glued, url_host, alien, backoff, unproven, name)
             if not (requires or read_context or unproven or label < 0 or tracing) \
                     and self._context_cannot_matter(name, signals):
                 ctx = NO_CONTEXT
@@ -437,7 +437,7 @@ class Detector:
                 continue  # a reading that needs context needs a word of its own, when it has any
             if ctx.positive or ctx.negative:
                 signals = (bias, v.checksum, v.validated, v.strength, len(ctx.positive), len(ctx.negative),
-                           placeholder, partial, label, denied, glued, url_host, alien, backoff, unproven)
+                           placeholder, partial, label, denied, glued, url_host, alien, backoff, unproven, name)
             conf = self._confidence(name, signals)
             if self.trace is not None:
                 self.trace.append(Traced(start, end, name, signals, unproven and not ctx.positive, v.checksum,

@@ -1,14 +1,16 @@
 """Signals to confidence to decision.
 
 Confidence is a logistic model over separate, named signals, in logits. Every weight is in one
-table, ``factsep/detection/data/weights.toml``: its ``[signals]`` and ``[bias]`` are fitted by
+table, ``factsep/detection/data/weights.toml``: its ``[signals]``, ``[bias]``, ``[reference]``,
+``[context]`` and the validators' ``[validator.*]`` logits are fitted by
 ``scripts/fit_weights.py`` (see its docstring and BENCHMARKS.md), ``[meta] fitted_by`` says how.
 
 ====================  ==========================================================================
 bias                  the kind's fitted bias (``[bias]``), else ``logit(kind.prior)``; a Presidio
                       recognizer plugged into factsep gives its own score as the prior
-strength              the validator's own adjustment, not fitted here (separators as the format
-                      writes them, ambiguity: ``[validator]`` weights of factsep.kinds)
+strength              the validator's own adjustments (separators as the format writes them,
+                      ambiguity: ``[validator.*]`` weights of factsep.kinds), each a signal of its
+                      own in the fit (:class:`Term`)
 checksum              when a check digit confirmed the value
 validator             when a validator accepted it without a checksum (numbering plan, grammar)
 format_only           when only the shape matched (no validator accepted it)
@@ -31,6 +33,8 @@ backoff               per trailing group dropped to make a value validate ("324 
 unproven              a python-stdnum, ISBN or ISSN format with neither a context word nor a
                       structure of its own (nor its country's code before it): one check digit
                       is about 3 bits of evidence (it also waits for review, Detector._unproven)
+context_kind          the kind's own weight of a context word in the window (``[context]``), on
+                      top of ``context``: a word may say more of one kind than of another
 ====================  ==========================================================================
 
 Reference numbers and commit ids (factsep.detection.numerals) are scored by the kind's bias plus
@@ -102,16 +106,86 @@ KIND_BIAS: dict[str, float] = WEIGHTS.get("bias", {})
 #: Logits added to the kind's bias for a reference number or commit id, by the cue that found it
 #: (factsep.detection.numerals): a CVE id or "Closes: #NNN" is what its cue says it is.
 W_REFERENCE: dict[str, float] = WEIGHTS["reference"]
+#: Logits added to the context signal for one kind ([context], fitted; a kind without one adds 0):
+#: how much a context word says may differ by kind (a stock word is rarer than "number").
+W_CONTEXT_KIND: dict[str, float] = {k: float(v) for k, v in WEIGHTS.get("context", {}).items()}
 #: The validators' own adjustments (factsep.kinds), by module and name: ``strength`` is their sum.
 VALIDATOR_WEIGHTS: dict[str, dict[str, float]] = WEIGHTS.get("validator", {})
+#: Entries of [validator.*] that are thresholds, not logits (bits, nats per letter pair): the
+#: validators compare with them, so they are no term of ``strength`` and the fit leaves them.
+VALIDATOR_THRESHOLDS = frozenset({"ids.word_pair_logp", "ids.evident_redundancy", "ids.redundancy_checksum"})
+#: Set (``FACTSEP_TRACE_VALIDATORS=1`` before factsep.kinds is imported) by scripts/fit_weights.py:
+#: every validator weight is then a :class:`Term`, so each reading's strength says which weights it
+#: is made of and how many times.
+TRACE_VALIDATORS = os.environ.get("FACTSEP_TRACE_VALIDATORS") == "1"
+
+
+class Term(float):
+    """A float that remembers which [validator.*] weights it sums, with their multipliers.
+
+    Why: ``strength`` is a sum of the validators' adjustments (``W * bits``, ``W_A + W_B``); with
+    the terms kept, the fit sees each adjustment as a signal of its own and can move its weight.
+    Arithmetic with plain numbers keeps the terms (a plain number is a constant); anything else
+    (comparisons, ``math``) sees the float."""
+
+    __slots__ = ("terms",)
+    terms: dict[str, float]
+
+    def __new__(cls, value: float, terms: dict[str, float]) -> Term:
+        obj = super().__new__(cls, value)
+        obj.terms = terms
+        return obj
+
+    @staticmethod
+    def _of(x: float) -> dict[str, float]:
+        return x.terms if isinstance(x, Term) else {}
+
+    @staticmethod
+    def _sum(a: dict[str, float], b: dict[str, float], sign: float = 1.0) -> dict[str, float]:
+        out = dict(a)
+        for k, v in b.items():
+            out[k] = out.get(k, 0.0) + sign * v
+        return out
+
+    def __add__(self, other: float) -> Term:  # type: ignore[override]
+        return Term(float(self) + float(other), self._sum(self.terms, self._of(other)))
+
+    __radd__ = __add__
+
+    def __sub__(self, other: float) -> Term:  # type: ignore[override]
+        return Term(float(self) - float(other), self._sum(self.terms, self._of(other), -1.0))
+
+    def __rsub__(self, other: float) -> Term:  # type: ignore[override]
+        return Term(float(other) - float(self), self._sum(self._of(other), self.terms, -1.0))
+
+    def __neg__(self) -> Term:
+        return Term(-float(self), {k: -v for k, v in self.terms.items()})
+
+    def __mul__(self, other: float) -> Term:  # type: ignore[override]
+        if isinstance(other, Term):
+            raise TypeError("a product of two validator weights is no linear term")
+        return Term(float(self) * float(other), {k: v * float(other) for k, v in self.terms.items()})
+
+    __rmul__ = __mul__
+
+    def __truediv__(self, other: float) -> Term:  # type: ignore[override]
+        return self * (1.0 / float(other))
+
+
+def strength_terms(strength: float) -> dict[str, float]:
+    """The [validator.*] weights (``module.name``) a traced strength is made of, with multipliers."""
+    return {k: v for k, v in Term._of(strength).items() if v}
 
 
 def validator_weight(module: str, name: str) -> float:
     """One weight of [validator.<module>]; a missing one is an error that says where it belongs."""
     try:
-        return float(VALIDATOR_WEIGHTS[module][name])
+        value = float(VALIDATOR_WEIGHTS[module][name])
     except KeyError:
         raise KeyError(f"the weight table lacks [validator.{module}] {name}: add it to weights.toml") from None
+    if TRACE_VALIDATORS and f"{module}.{name}" not in VALIDATOR_THRESHOLDS:
+        return Term(value, {f"{module}.{name}": 1.0})
+    return value
 
 
 def made_up(value: str) -> bool:
@@ -173,6 +247,8 @@ class Signals:
     backoff: int = 0
     #: a format with no structure of its own: unproven unless a context word stands near
     no_evidence: bool = False
+    #: the reading's kind: the per-kind context weight ([context]) is the only signal that reads it
+    kind: str = ""
 
     def features(self) -> dict[str, float]:
         """The value of each signal of :data:`SIGNAL_NAMES` (0 when absent): the logit is
@@ -206,6 +282,10 @@ class Signals:
         for name, value in self.features().items():
             if value:
                 parts.append((name, w[name] * value))
+        if self.n_context and W_CONTEXT_KIND.get(self.kind):
+            # never below -context: a context word is no evidence against its kind (the detector
+            # skips reading context where a word could only raise a sure reading)
+            parts.append(("context_kind", max(W_CONTEXT_KIND[self.kind], -w["context"])))
         return parts
 
     def raw_logit(self, weights: dict[str, float] | None = None) -> float:
