@@ -183,3 +183,140 @@ def test_engine_switch() -> None:
         numerals.set_engine("native")
     with pytest.raises(ValueError):
         numerals.set_engine("fast")
+
+
+# ---- not_a_fact ---------------------------------------------------------------------------------------
+
+KINDS = ("generic_id", "phone_number", "date_of_birth", "ip_address", "email_address", "iban", "national_id")
+_DEFER = -2
+
+
+def native_verdict(doc, text: str, start: int, end: int, kind: str) -> str | None:
+    """The dispatcher's answer, the core's where it gives one."""
+    r = doc.not_a_fact(start, end, kind)
+    if r >= 0:
+        return _native.NUMERAL_REASONS[r]
+    if r == -1:
+        return None
+    return numerals.not_a_fact_python(text, start, end, kind)
+
+
+def spans_of(text: str) -> Iterator[tuple[int, int]]:
+    """The candidates of the cover pass, and each cut by one character at either end (readings of a
+    candidate are pieces of it)."""
+
+    for c in _cover().find([text]):
+        yield c.start, c.end
+        if c.end - c.start > 2:
+            yield c.start + 1, c.end
+            yield c.start, c.end - 1
+
+
+@cache
+def _cover():
+    from factsep.detection.candidates import CandidateEngine
+
+    return CandidateEngine([])
+
+
+def assert_same_verdicts(docs: list[str], kinds: tuple[str, ...] = KINDS) -> tuple[int, int, int]:
+    """(values compared, reasons given, deferred to Python)."""
+    n = reasons = deferred = 0
+    for i, text in enumerate(docs):
+        doc = _native.numeral_text(text)
+        assert doc is not None
+        for start, end in spans_of(text):
+            for kind in kinds:
+                want = numerals.not_a_fact_python(text, start, end, kind)
+                got = native_verdict(doc, text, start, end, kind)
+                assert got == want, (f"doc {i} [{start}:{end}] {text[start:end]!r} as {kind}: core {got!r}, "
+                                     f"Python {want!r}; before {text[max(0, start - 40):start]!r}, "
+                                     f"after {text[end:end + 40]!r}")
+                n += 1
+                reasons += want is not None
+                # every span is tried as an IP address here (values with ':' go to Python's ipaddress)
+                deferred += kind != "ip_address" and doc.not_a_fact(start, end, kind) == _DEFER
+    return n, reasons, deferred
+
+
+@pytest.mark.parametrize("name", sorted(CORPORA))
+def test_same_verdicts_on_every_corpus(name: str) -> None:
+    docs = list(CORPORA[name]())
+    if not docs:
+        pytest.skip(f"no {name} documents on this machine")
+    if name in ("changelogs", "realtext"):
+        docs = docs[: len(docs) // 4]  # a quarter: every rule fires there, in a test's time
+    n, reasons, deferred = assert_same_verdicts(docs)
+    assert n > 0 and reasons > 0
+    assert deferred <= max(0.001 * n, 20)  # digits int() refuses only
+
+
+VALUES = [
+    "2013, 2014, 2017", "1996-1999, 2000-2003", "1984,2000 S", "20200714", "26 2006", "13/2019", "2019Q3",
+    "H1 2020", "12 +0200", "0x1f", "1.2.5.1-1", "52.227.19", "2.5.4.3", "10.1.1.1", "1.2.3.4", "127.0.0.1",
+    "255.255.255.0", "192.168.1.20", "8.8.8.8", "2001:db8::1", "::1", "0.9583 0.8563", "108013.434",
+    "1 0 0 0 0 0 1 1 1", "0-25689", "12345", "12345-6789", "227.7202-4", "5533", "12 34", "355/113",
+    "4111 1111 1111 1111", "+49 30 123456", "02-687531", "20171227-0.1", "461.5, 590", "16, 37, 0, 900000",
+    "11,12,13", "a1b2c3", "00ff00", "abc", "123", "1.0~rc1", "2.0+dfsg", "SP800", "RFC 4491", "12345678",
+    "2024910556", "at-spi2-atk", "us-east-1", "no-tr64",
+    "199912312359", "19991231235959", "311299", "٢٠٢٠٠٧١٤", "²⁰²⁰0714", "12²", "x@y.org",
+]
+CONTEXT = [
+    "", " ", "\n", "  ", "(", ")", "[", "]", ",", ", ", "#", "~", "-", "\u2212", "/", "a/", ":", "1:", ":3",
+    "*", "..", "…", "version ", "Version: ", "v", "versión ", "バージョン", "upgraded to ", "policy ",
+    "Standards-Version: ", ">= ", "(= ", "RFC ", "RFCs ", "ISO ", "section ", "§", "a§ ", "Table ", "No. ",
+    "C.F.R. 1.2 through ", "48 C.F.R. ", "pkg (", ") unstable; urgency=medium", "foo (1.2.5.1-1) unstable; urgency=low",
+    "CA ", "TX, ", "zip ", "Zİp: ", "example ", "e.g. >>> ", ">>> ", "... ", "\n>>> x\n", "is about 3.14",
+    " = 3.1415929", " Main Street", " Rue de la Gare", " Hauptstraße", "Apt. ", "Suite #", " Οδός", "-fix",
+    "-AMD", " at example.org", "-g56c6", "/s00453", "R", "ákóczi", ".O.", "P", "中", "ip ", "address ",
+    "IP: ", "host ", "oid ", "OID=", "commonName=", "Linux ", "SP800-38D ", "+1", "~1", "-1", "-a", "1",
+    "0x", "user", "@", "/path", "/b@y.org", "ı", "İ", "ſ", "\u0301", "\u00b2", "\x1c", "\u3000", "\t",
+]
+
+
+@settings(max_examples=3000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(CONTEXT), max_size=4).map("".join),
+       st.one_of(st.sampled_from(VALUES), st.text(st.sampled_from("0123456789 .,-/:+~()abcxX²٣"), min_size=1,
+                                                   max_size=14)),
+       st.lists(st.sampled_from(CONTEXT), max_size=4).map("".join),
+       st.sampled_from(KINDS))
+def test_same_verdicts_on_generated_text(before: str, value: str, after: str, kind: str) -> None:
+    text = before + value + after
+    assert_same_verdict(text, len(before), len(before) + len(value), kind)
+
+
+def assert_same_verdict(text: str, start: int, end: int, kind: str) -> None:
+    doc = _native.numeral_text(text)
+    try:
+        want = numerals.not_a_fact_python(text, start, end, kind)
+    except ValueError:  # int() of a superscript digit: the core hands these to Python
+        assert doc.not_a_fact(start, end, kind) == _DEFER
+        return
+    assert native_verdict(doc, text, start, end, kind) == want, (text, start, end, kind)
+
+
+@settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(texts, st.data())
+def test_same_verdicts_on_any_span(text: str, data: st.DataObject) -> None:
+    if len(text) < 1:
+        return
+    start = data.draw(st.integers(0, len(text) - 1))
+    end = data.draw(st.integers(start + 1, len(text)))
+    assert_same_verdict(text, start, end, data.draw(st.sampled_from(KINDS)))
+
+
+@pytest.mark.parametrize("name,text", list(hostile()), ids=[n for n, _ in hostile()])
+def test_hostile_input_gives_the_same_verdicts(name: str, text: str) -> None:
+    doc = _native.numeral_text(text)
+    spans = [(s, e) for s, e in list(spans_of(text))[:300]] + [(0, 10), (len(text) - 10, len(text))]
+    for s, e in spans:
+        for kind in KINDS:
+            assert native_verdict(doc, text, s, e, kind) == numerals.not_a_fact_python(text, s, e, kind)
+
+
+def test_offsets_outside_the_text_go_to_python() -> None:
+    doc = _native.numeral_text("abc 12345")
+    assert doc.not_a_fact(4, 99, "generic_id") == _DEFER
+    assert doc.not_a_fact(5, 5, "generic_id") == _DEFER
+    assert numerals.not_a_fact("abc \ud800 12345", 6, 11, "generic_id") == numerals.not_a_fact_python(
+        "abc \ud800 12345", 6, 11, "generic_id")

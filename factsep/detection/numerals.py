@@ -455,6 +455,7 @@ def _table(text: str, start: int, end: int, value: str, before: str, after: str)
 # ``FACTSEP_NUMERALS_ENGINE=python`` (or no extension) keeps the rules above in use.
 
 references_python = references
+not_a_fact_python = not_a_fact
 
 
 def _load_native() -> Any | None:
@@ -469,6 +470,9 @@ def _load_native() -> Any | None:
 
 _NATIVE: Any | None = _load_native()
 _CODES: tuple[tuple[str, str, str], ...] = tuple(_NATIVE.REFERENCE_CODES) if _NATIVE is not None else ()
+_REASONS: tuple[str, ...] = tuple(_NATIVE.NUMERAL_REASONS) if _NATIVE is not None else ()
+#: (text, the core's view of it) of the last document not_a_fact read: one tuple, swapped whole
+_LAST: tuple[str | None, Any] = (None, None)
 
 
 def engine() -> str:
@@ -478,7 +482,7 @@ def engine() -> str:
 
 def set_engine(name: str) -> None:
     """Switch engines in this process (``native`` or ``python``), for A/B runs and tests."""
-    global _NATIVE, _CODES
+    global _NATIVE, _CODES, _REASONS
     if name not in ("native", "python"):
         raise ValueError(f"unknown numerals engine {name!r}: use native or python")
     if name == "python":
@@ -493,6 +497,7 @@ def set_engine(name: str) -> None:
     if _NATIVE is None:
         raise RuntimeError("the native numerals engine needs factsep._native built from native/")
     _CODES = tuple(_NATIVE.REFERENCE_CODES)
+    _REASONS = tuple(_NATIVE.NUMERAL_REASONS)
 
 
 def references(text: str) -> list[Reference]:  # noqa: F811 - the engine switch over the reference above
@@ -503,3 +508,21 @@ def references(text: str) -> list[Reference]:  # noqa: F811 - the engine switch 
             codes = _CODES
             return [Reference(s, e, *codes[c], text[s:e]) for s, e, c in found]
     return references_python(text)
+
+
+def not_a_fact(text: str, start: int, end: int, kind: str) -> str | None:  # noqa: F811 - the engine switch
+    """Why ``text[start:end]``, read as ``kind``, is no random fact, or None (the core's answer, when
+    built; what it does not mirror, such as IPv6 values, it hands to the rules above)."""
+    global _LAST
+    if _NATIVE is not None:
+        last = _LAST
+        if last[0] is not text:
+            last = _LAST = (text, _NATIVE.numeral_text(text))
+        doc = last[1]
+        if doc is not None:
+            r = doc.not_a_fact(start, end, kind)
+            if r >= 0:
+                return _REASONS[r]
+            if r == -1:
+                return None
+    return not_a_fact_python(text, start, end, kind)

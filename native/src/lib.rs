@@ -224,6 +224,34 @@ fn numeral_references(text: &Bound<'_, PyString>) -> PyResult<Option<Vec<(usize,
     catch(|| numerals::references_chars(text)).map(Some)
 }
 
+/// A document as `numerals.not_a_fact` reads it (see `numerals::NumeralText`).
+#[pyclass(frozen, module = "factsep._native")]
+struct NumeralText {
+    doc: numerals::NumeralText,
+}
+
+#[pymethods]
+impl NumeralText {
+    /// `not_a_fact(text, start, end, kind)` of this text, code point offsets: -1 no reason, -2 ask
+    /// the Python rules, else an index of `NUMERAL_REASONS`.
+    fn not_a_fact(&self, start: usize, end: usize, kind: &str) -> PyResult<i32> {
+        let verdict = catch_unwind(AssertUnwindSafe(|| self.doc.not_a_fact(start, end, kind)))
+            .map_err(|_| PyRuntimeError::new_err("factsep._native panicked in NumeralText.not_a_fact (a bug)"))?;
+        Ok(match verdict {
+            numerals::Verdict::Fact => -1,
+            numerals::Verdict::Defer => -2,
+            numerals::Verdict::Reason(r) => numerals::REASONS.iter().position(|x| *x == r).map_or(-2, |i| i as i32),
+        })
+    }
+}
+
+/// The text `not_a_fact` reads, or None for a str that is no UTF-8 (a lone surrogate).
+#[pyfunction]
+fn numeral_text(text: &Bound<'_, PyString>) -> PyResult<Option<NumeralText>> {
+    let Ok(text) = text.to_str() else { return Ok(None) };
+    catch(|| NumeralText { doc: numerals::NumeralText::new(text.to_owned()) }).map(Some)
+}
+
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<CoverScanner>()?;
@@ -231,6 +259,9 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<phone::py::PhoneTables>()?;
     m.add_function(wrap_pyfunction!(check, m)?)?;
     m.add_function(wrap_pyfunction!(numeral_references, m)?)?;
+    m.add_function(wrap_pyfunction!(numeral_text, m)?)?;
+    m.add_class::<NumeralText>()?;
+    m.add("NUMERAL_REASONS", numerals::REASONS.to_vec())?;
     m.add("REFERENCE_CODES", numerals::REFERENCE_CODES.to_vec())?;
     m.add_function(wrap_pyfunction!(_panic_for_test, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;

@@ -40,7 +40,6 @@ impl Ranges {
     }
 }
 
-#[allow(dead_code)] // title: not_a_fact's (the next step)
 struct Classes {
     letter: Ranges,
     number: Ranges,
@@ -101,19 +100,16 @@ pub fn is_space(c: char) -> bool {
 }
 
 /// `str.isdigit()` of a string (not empty).
-#[allow(dead_code)] // not_a_fact's (the next step)
 fn all_digits(s: &str) -> bool {
     !s.is_empty() && s.chars().all(is_digit)
 }
 
 /// `str.isalpha()` of a string (not empty).
-#[allow(dead_code)] // not_a_fact's (the next step)
 fn all_alpha(s: &str) -> bool {
     !s.is_empty() && s.chars().all(is_alpha)
 }
 
 /// `str.islower()`: a cased character, and no upper or title case one.
-#[allow(dead_code)] // not_a_fact's (the next step)
 fn is_lower_str(s: &str) -> bool {
     let mut cased = false;
     for c in s.chars() {
@@ -126,7 +122,6 @@ fn is_lower_str(s: &str) -> bool {
 }
 
 /// `int()` of decimal digits; None where Python raises (a digit that is no decimal) or overflows.
-#[allow(dead_code)] // not_a_fact's (the next step)
 fn py_int(s: &str) -> Option<u64> {
     let mut v: u64 = 0;
     if s.is_empty() {
@@ -183,11 +178,6 @@ fn char_before(text: &str, pos: usize) -> Option<char> {
     text[..pos].chars().next_back()
 }
 
-#[allow(dead_code)] // not_a_fact's (the next step)
-fn char_at(text: &str, pos: usize) -> Option<char> {
-    text[pos..].chars().next()
-}
-
 /// `(?i:inner)` with Python's `i`, which matches `ı` and `İ` too (its equivalence table), Rust's not.
 /// `inner` holds no class or escape with an `i` in it.
 fn ci(inner: &str) -> String {
@@ -213,6 +203,8 @@ enum Behind {
     NoneOf(&'static str),
     /// `\b` of one alternative only: checked when this group took part
     NoWordIf(&'static str),
+    /// `\b` before a word character, or before a non-word one (`§`) when this group took part
+    WordEdge(&'static str),
 }
 
 /// A pattern with Python's semantics at its edges: the real match is group `m` when the
@@ -240,6 +232,7 @@ impl Pat {
             Behind::NoWord => !prev.is_some_and(is_word),
             Behind::NoneOf(set) => !prev.is_some_and(|p| set.contains(p)),
             Behind::NoWordIf(g) => c.name(g).is_none() || !prev.is_some_and(is_word),
+            Behind::WordEdge(g) => c.name(g).is_some() == prev.is_some_and(is_word),
         }
     }
 
@@ -592,6 +585,584 @@ pub fn references_chars(text: &str) -> Vec<(usize, usize, u8)> {
     found.iter().enumerate().map(|(i, f)| (offsets[2 * i], offsets[2 * i + 1], f.code)).collect()
 }
 
+
+// ---- numbers that are no random facts ---------------------------------------------------------------
+
+/// The reasons `not_a_fact` gives, by the code the core returns.
+pub const REASONS: &[&str] = &[
+    "url", "cut", "quantity", "code constant", "version", "year list", "date", "timestamp", "code table",
+    "standard number", "name", "postal code", "placeholder", "address", "constant",
+];
+
+/// What `not_a_fact` says: no reason, a reason, or "ask the Python rules" (input the port does not
+/// mirror: an IPv6 value, a digit `int()` refuses, a span outside the text).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    Fact,
+    Reason(&'static str),
+    Defer,
+}
+
+use Verdict::{Defer, Fact, Reason};
+
+struct FactPats {
+    obfuscated_at: Regex,
+    dash_caps: Regex,
+    two_values: Regex,
+    year_comma: Regex,
+    year: Regex,
+    day_year: Regex,
+    quarter: Regex,
+    zone: Regex,
+    standard_cue: Pat,
+    standard_value: Regex,
+    paragraph: Regex,
+    cfr_through: Regex,
+    header: Regex,
+    plus_version: Regex,
+    version_cue: Pat,
+    version_value: Regex,
+    dotted: Regex,
+    two_lower: Regex,
+    decimals: Regex,
+    zip: Regex,
+    zip4: Regex,
+    state: Pat,
+    doc_placeholder: Pat,
+    doctest_prompt: Regex,
+    fraction: Regex,
+    stated: Regex,
+    house: Regex,
+    unit_before: Pat,
+    street_word: Pat,
+    street_compound: Regex,
+    ip_words: Pat,
+    ip_word_any: Regex,
+    oid_word: Pat,
+    oid_common: Regex,
+    list_number: Regex,
+}
+
+fn fact_pats() -> &'static FactPats {
+    static P: OnceLock<FactPats> = OnceLock::new();
+    P.get_or_init(|| FactPats {
+        obfuscated_at: rx(r"\A(?: (?:at|AT|\[at\]|\(at\)) [a-z0-9\-]+(?:\.[a-z0-9\-]+)*\.[a-z]{2,})(?:NONW|\z)"),
+        dash_caps: rx(r"\A-[A-Z]{2,}(?:NONW|\z)"),
+        two_values: rx(r"[A-Za-z]WORD*, +[A-Za-z]"),
+        year_comma: rx(r"\A(?:19|20)\d\d, "),
+        year: rx(r"\A(?:19|20)\d\d\z"),
+        day_year: rx(r"\A(?:\d{1,2},? (?:19|20)\d\d|\d{1,2}/(?:19|20)\d\d)\z"),
+        quarter: rx(r"\A(?:(?:19|20)\d\d ?[QH]\d|[QH]\d ?(?:19|20)\d\d)\z"),
+        zone: rx(r"\A\d{1,2} ?[+\-]\d{4}\n?\z"),
+        standard_cue: Pat::new(
+            r"(?:RFCs?|ISO(?:/IEC)?(?: IS| DIS)?|DIS|Std|IEC|ECMA|POSIX|GOST|DFARS?|DFARs|FARs?|CFR|IEEE|ANSI|ITU(?:-T)?|NIST|SP ?800|FIPS|C\.F\.R\.|EN|DIN|JIS|BS|UN|ECE|EC|EU|EEC|OIDs?|ASN\.1|X|Directive|Regulation|Clause|clause|section|Section|sect\.|chapter|Chapter|(?P<sect>)§|art\.|Article|paragraph|Table|table|figure|Figure|Appendix)[\s\x1c-\x1f.\-/]{0,3}(?:No\.? ?)?\n?\z",
+            Behind::WordEdge("sect"),
+        ),
+        standard_value: rx(r"\A(?:RFC|ISO|IEC|IEEE|ECMA|POSIX|GOST|ANSI|FIPS|DIN|JIS|SP|PR|GH)[ \-]?\d"),
+        paragraph: rx(r"\A\d{2,3}\.\d{3,4}-\d{1,2}\z"),
+        cfr_through: rx(r"(?:C\.F\.R\.|DFARS?|FAR)SPACE[\d.\-]+SPACE(?:through|to|and|or)SPACE\n?\z"),
+        header: rx(r"\A[a-z0-9][a-z0-9.+\-]* \((?P<v>[^()\n]{1,80})\) [\p{L}\p{N}_\-]+(?: [\p{L}\p{N}_\-]+)*; urgency="),
+        plus_version: rx(r"[0-9A-Za-z.~]\+[0-9A-Za-z]"),
+        version_cue: Pat::new(
+            &(String::from("(?:(?P<b>)")
+                + &ci("(?:versions?|ver\\.?|v|versi(?:ón|one|e|on)|versão|release[sd]?|policy|upgraded? to|bump(?:ed)? to|new upstream(?: release| version)?|upstream|debhelper)")
+                + "|"
+                + &ci("(?:バージョン|版本|버전|standards-version:?|<<|>>|<=|>=|\\(=)")
+                + r")SPACE?\n?\z"),
+            Behind::NoWordIf("b"),
+        ),
+        version_value: rx(r"\A\d+(?:[.\-]\d+)+(?:-\d+)?\z"),
+        dotted: rx(r"\A(?:0|[1-9]\d{0,2})(?:\.\d{1,3}){2,}\z"),
+        two_lower: rx(r"[a-z]{2}"),
+        decimals: rx(r"\A(?:\d+\.\d+(?: \d+\.\d+)+|0\.\d+|[1-9]\d{3,}\.\d{3,})\z"),
+        zip: rx(r"\A\d{5}(?:-\d{4})?\z"),
+        zip4: rx(r"\A\d{5}-\d{4}\z"),
+        state: Pat::new(
+            &(ci("(?:[A-Zıİ]{2},?SPACE{1,2}|(?:zip|postal|postcode|post code|plz|cep|cap)NONW{0,3})") + r"\n?\z"),
+            Behind::NoWord,
+        ),
+        doc_placeholder: Pat::new(
+            &(String::from("(?:(?P<b>)")
+                + &ci("(?:example_number|example|sample|dummy|placeholder)")
+                + r"|>>>)NONW{0,4}(?:WORD+NONW{1,3}){0,1}\n?\z"),
+            Behind::NoWordIf("b"),
+        ),
+        doctest_prompt: rx(r"\A[ \t]*(?:>>>|\.\.\.)(?: |\n?\z)"),
+        fraction: rx(r"\A(?P<p>\d{1,9})/(?P<q>\d{1,9})\z"),
+        stated: rx(r"\ASPACE*(?:is |are |equals |=|≈|~)SPACE*(?:about |approximately |roughly |around |nearly )?(?P<v>-?\d+(?:\.\d+)?)"),
+        house: rx(r"\A\d{1,6}(?: \d{1,6})?\z"),
+        unit_before: Pat::new(
+            &(ci("(?:apt|apartment|suite|ste|unit|flat|room|rm|floor|box|no|nr|house|bldg|building)") + r"\.?SPACE?#?SPACE?\n?\z"),
+            Behind::NoWord,
+        ),
+        street_word: Pat::new(
+            &(ci("(?:street|st|avenue|ave|av|road|rd|lane|ln|drive|dr|close|place|pl|square|sq|way|boulevard|blvd|\
+                  court|ct|terrace|crescent|parkway|pkwy|highway|hwy|alley|row|walk|rue|chemin|allée|calle|carrer|avenida|\
+                  rua|travessa|via|viale|piazza|corso|straße|strasse|gasse|platz|allee|weg|laan|straat|plein|gracht|\
+                  vej|veien|vegen|gata|gatan|gade|katu|út|utca|ulica|ul|odos|οδός|\
+                  suite|apt|apartment|unit|flat)")
+                + r"(?:NONW|\z)"),
+            Behind::NoWord,
+        ),
+        street_compound: rx(
+            &(String::from("WORD")
+                + &ci("(?:straße|strasse|gasse|weg|vej|veien|vegen|gata|gatan|gade|katu|laan|straat|plein)")
+                + r"(?:NONW|\z)"),
+        ),
+        ip_words: Pat::new(
+            &(ci("(?:ip|ips|ipv4|address|addr|host|server|dns|gateway|client|connectWORD*|ping|resolver|nameserver|subnet|route|proxy|port)")
+                + r"(?:NONW|\z)"),
+            Behind::NoWord,
+        ),
+        ip_word_any: rx(&(ci("ip") + "|地址")),
+        oid_word: Pat::new(&(ci("oids?") + r"(?:NONW|\z)"), Behind::NoWord),
+        oid_common: rx(&ci("commonname")),
+        list_number: rx(r"\A\d+\.?\d*\z"),
+    })
+}
+
+/// A document as `not_a_fact` reads it: its UTF-8 and, unless it is ASCII, where every 64th code
+/// point starts, so a code point offset finds its byte in a few steps.
+pub struct NumeralText {
+    text: String,
+    marks: Option<Vec<usize>>,
+    chars: usize,
+}
+
+const MARK: usize = 64;
+
+impl NumeralText {
+    pub fn new(text: String) -> NumeralText {
+        if text.is_ascii() {
+            let chars = text.len();
+            return NumeralText { text, marks: None, chars };
+        }
+        let mut marks = Vec::with_capacity(text.len() / MARK + 1);
+        let mut chars = 0;
+        for (i, _) in text.char_indices() {
+            if chars % MARK == 0 {
+                marks.push(i);
+            }
+            chars += 1;
+        }
+        NumeralText { text, marks: Some(marks), chars }
+    }
+
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// The byte of code point `c` (None past the end).
+    pub fn byte(&self, c: usize) -> Option<usize> {
+        if c > self.chars {
+            return None;
+        }
+        let Some(marks) = &self.marks else { return Some(c) };
+        if c == self.chars {
+            return Some(self.text.len());
+        }
+        Some(fwd(&self.text, marks[c / MARK], c % MARK))
+    }
+
+    /// `numerals.not_a_fact(text, start, end, kind)` of code point offsets.
+    pub fn not_a_fact(&self, start: usize, end: usize, kind: &str) -> Verdict {
+        match (self.byte(start), self.byte(end)) {
+            (Some(s), Some(e)) if s < e => not_a_fact(&self.text, s, e, kind),
+            _ => Defer,
+        }
+    }
+}
+
+const STRUCTURAL: &[&str] = &["email_address", "uuid", "hex_digest", "secret", "crypto_address", "mac_address"];
+
+fn last_char(s: &str) -> Option<char> {
+    s.chars().next_back()
+}
+
+fn first_char(s: &str) -> Option<char> {
+    s.chars().next()
+}
+
+/// The last `n` characters of `s` (`s[-n:]`).
+fn tail(s: &str, n: usize) -> &str {
+    &s[back(s, s.len(), n)..]
+}
+
+/// The first `n` characters of `s` (`s[:n]`).
+fn head(s: &str, n: usize) -> &str {
+    &s[..fwd(s, 0, n)]
+}
+
+/// `s[i:j]` of characters.
+fn chars_slice(s: &str, i: usize, j: usize) -> &str {
+    let a = fwd(s, 0, i);
+    let b = fwd(s, a, j.saturating_sub(i));
+    &s[a..b]
+}
+
+fn rstrip(s: &str) -> &str {
+    s.trim_end_matches(is_space)
+}
+
+fn lstrip(s: &str) -> &str {
+    s.trim_start_matches(is_space)
+}
+
+/// `_spaced_letter`: a letter of a script that writes spaces between words.
+fn spaced_letter(c: Option<char>) -> bool {
+    c.is_some_and(|c| is_alpha(c) && c < '\u{2e80}')
+}
+
+/// `numerals.not_a_fact` of byte offsets (`s < e`, on character boundaries).
+pub fn not_a_fact(text: &str, s: usize, e: usize, kind: &str) -> Verdict {
+    let p = fact_pats();
+    if STRUCTURAL.contains(&kind) {
+        if kind == "email_address" {
+            let rest = &text[e..];
+            let mut it = rest.chars();
+            if it.next() == Some('/') && it.next().is_some_and(is_alnum) {
+                let window = head(rest, 80);
+                let first = window.split(is_space).find(|w| !w.is_empty()).unwrap_or("");
+                if !first.contains('@') {
+                    return Reason("url");
+                }
+            }
+        }
+        return Fact;
+    }
+    let value = &text[s..e];
+    let before = &text[back(text, s, 40)..s];
+    let after = &text[e..fwd(text, e, 16)];
+    if kind == "ip_address" {
+        return ip_reason(p, text, s, e, value, before, after);
+    }
+    let (v0, vl) = (first_char(value).unwrap_or(' '), last_char(value).unwrap_or(' '));
+    if ",;:-./".contains(vl) || ",;:-./".contains(v0) || value.contains('(') != value.contains(')') {
+        return Reason("cut");
+    }
+    let b1 = last_char(before);
+    let b2 = before[..before.len() - b1.map_or(0, char::len_utf8)].chars().next_back();
+    if b1 == Some('/') && b2.is_some_and(is_alnum) {
+        return Reason("cut");
+    }
+    let mut ait = after.chars();
+    let (a1, a2, a3) = (ait.next(), ait.next(), ait.next());
+    let after_1_3 = chars_slice(after, 1, 3);
+    if a1 == Some('-') && is_alnum(vl) && (all_alpha(after_1_3) && is_lower_str(after_1_3) || p.dash_caps.is_match(after)) {
+        return Reason("cut");
+    }
+    if p.obfuscated_at.is_match(&text[e..]) {
+        return Reason("cut");
+    }
+    if p.two_values.is_match(value) || p.year_comma.is_match(value) {
+        return Reason("cut");
+    }
+    if a1 == Some('/') && a2.is_some_and(is_alnum) || a1 == Some('-') && a2 == Some('g') && a3.is_some_and(is_alnum) {
+        return Reason("cut");
+    }
+    if matches!(b1, Some('-') | Some('\u{2212}'))
+        && (b2.is_none() || matches!(b2, Some(' ' | '(' | '=' | '\t' | '\n' | '[' | ',')))
+    {
+        return Reason("quantity");
+    }
+    if spaced_letter(Some(vl)) && (spaced_letter(a1) || a1 == Some('.') && a2.is_some_and(is_alpha))
+        || spaced_letter(Some(v0)) && spaced_letter(b1)
+    {
+        return Reason("cut");
+    }
+    if b1 == Some('#') && matches!(value.len(), 3 | 6 | 8) && value.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Reason("code constant");
+    }
+    if b1 == Some('~') {
+        return Reason("version");
+    }
+    if !value.chars().any(is_digit) {
+        return Fact;
+    }
+    let groups: Vec<&str> = value.split(|c: char| ",;-\u{2013}/".contains(c) || is_space(c)).filter(|g| !g.is_empty()).collect();
+    let nchars = |g: &str| g.chars().count();
+    if kind != "date_of_birth" {
+        let years: &[&str] = if groups.len() > 1 && all_alpha(groups[groups.len() - 1]) && nchars(groups[groups.len() - 1]) <= 2 {
+            &groups[..groups.len() - 1]
+        } else {
+            &groups
+        };
+        if !years.is_empty()
+            && years.iter().enumerate().all(|(i, g)| p.year.is_match(g) || (nchars(g) <= 2 && all_digits(g) && i > 0))
+            && p.year.is_match(years[0])
+        {
+            return Reason("year list");
+        }
+        match date_digits(value) {
+            None => return Defer,
+            Some(true) => return Reason("date"),
+            Some(false) => {}
+        }
+        if p.day_year.is_match(value) || p.quarter.is_match(value) {
+            return Reason("date");
+        }
+    }
+    if p.zone.is_match(value) || (b1 == Some(':') && b2.is_some_and(is_digit)) || (a1 == Some(':') && a2.is_some_and(is_digit)) {
+        return Reason("timestamp");
+    }
+    if value.starts_with("0x") || value.starts_with("0X") {
+        return Reason("code constant");
+    }
+    if value.contains("..") || after.starts_with("..") || after.starts_with('…') || before.ends_with("..") || before.ends_with('…') {
+        return Reason("code table");
+    }
+    let cue14 = tail(before, 14);
+    if (is_digit(v0) || !rstrip(before).ends_with("RFC")) && p.standard_cue.is_found(cue14) || p.standard_value.is_match(value) {
+        return Reason("standard number");
+    }
+    if p.paragraph.is_match(value) && (p.standard_cue.is_found(cue14) || p.cfr_through.is_match(before)) {
+        return Reason("standard number");
+    }
+    if in_header_version(p, text, s, e) {
+        return Reason("version");
+    }
+    if value.contains('~') || p.plus_version.is_match(value) || matches!(a1, Some('~' | '+')) && a2.is_some_and(is_alnum) {
+        return Reason("version");
+    }
+    if p.version_cue.is_found(tail(before, 24)) && p.version_value.is_match(value) && value.contains('.') && !value.starts_with('+') {
+        return Reason("version");
+    }
+    if p.dotted.is_match(value) && !value.split('.').all(|g| nchars(g) == 2) && !value.split('.').skip(1).all(|g| nchars(g) == 3) {
+        return Reason("version");
+    }
+    if kind == "generic_id" && value.contains('-') && p.two_lower.is_match(value) {
+        return Reason("name");
+    }
+    if p.decimals.is_match(value) || a1 == Some('*') || b1 == Some('*') {
+        return Reason("quantity");
+    }
+    if value.chars().count() >= 7 && value.bytes().all(|b| matches!(b, b'0' | b'1' | b' ')) {
+        return Reason("code constant");
+    }
+    if b1 == Some('[') && a1 == Some(']') && value.contains('-') {
+        return Reason("code table");
+    }
+    if p.zip.is_match(value) && p.state.is_found(tail(before, 16)) {
+        return Reason("postal code");
+    }
+    if p.zip4.is_match(value) {
+        return Reason("postal code");
+    }
+    if table(p, value, before, after) {
+        return Reason("code table");
+    }
+    if p.doc_placeholder.is_found(tail(before, 28)) || in_doctest(p, text, s) {
+        return Reason("placeholder");
+    }
+    if fraction(p, value, after) {
+        return Reason("quantity");
+    }
+    if house_number(p, value, before, &text[e..fwd(text, e, 60)]) {
+        return Reason("address");
+    }
+    Fact
+}
+
+/// `_date_digits`; None where Python's `int()` would refuse a digit (a superscript).
+fn date_digits(value: &str) -> Option<bool> {
+    let cs: Vec<char> = value.chars().collect();
+    if !all_digits(value) || !matches!(cs.len(), 6 | 8 | 12 | 14) {
+        return Some(false);
+    }
+    if !cs.iter().all(|&c| is_decimal(c)) {
+        return None;
+    }
+    let int = |a: usize, b: usize| py_int(&cs[a..b].iter().collect::<String>()).unwrap_or(u64::MAX);
+    let n = cs.len();
+    if n == 6 {
+        return Some((1970..=2039).contains(&int(0, 4)) && (1..=12).contains(&int(4, 6)));
+    }
+    let (y, m, d) = (int(0, 4), int(4, 6), int(6, 8));
+    if !((1970..=2039).contains(&y) && (1..=12).contains(&m) && (1..=31).contains(&d)) {
+        if n == 8 {
+            let (d, m, y) = (int(0, 2), int(2, 4), int(4, 8));
+            return Some((1900..=2039).contains(&y) && (1..=12).contains(&m) && (1..=31).contains(&d));
+        }
+        return Some(false);
+    }
+    if n >= 12 && !(int(8, 10) < 24 && int(10, 12) < 60) {
+        return Some(false);
+    }
+    Some(true)
+}
+
+/// `_in_header_version`: inside the version of a Debian changelog header.
+fn in_header_version(p: &FactPats, text: &str, s: usize, e: usize) -> bool {
+    let (lo, hi) = line_of(text, s);
+    let line = &text[lo..hi];
+    if (line.len() > 200 && line.chars().take(201).count() > 200) || !line.contains("urgency=") {
+        return false;
+    }
+    let Some(c) = p.header.captures(&text[lo..]) else { return false };
+    let v = c.name("v").expect("group v");
+    lo + v.start() - 1 <= s && e <= lo + v.end() + 1
+}
+
+/// `_in_doctest`: on a doctest's prompt line or among the output lines after it.
+fn in_doctest(p: &FactPats, text: &str, s: usize) -> bool {
+    let b = text.as_bytes();
+    let mut lo = memchr::memrchr(b'\n', &b[..s]).map_or(0, |i| i + 1);
+    for _ in 0..12 {
+        let hi = memchr::memchr(b'\n', &b[lo..]).map_or(b.len(), |i| lo + i);
+        let line = &text[lo..hi];
+        if line.trim_matches(is_space).is_empty() {
+            return false;
+        }
+        if p.doctest_prompt.is_match(line) {
+            return true;
+        }
+        if lo == 0 {
+            return false;
+        }
+        lo = memchr::memrchr(b'\n', &b[..lo - 1]).map_or(0, |i| i + 1);
+    }
+    false
+}
+
+/// Decimal digits (any script) as ASCII, for `float()`.
+fn ascii_number(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_ascii() { c } else { py_int(&c.to_string()).map_or(c, |d| char::from(b'0' + d as u8)) })
+        .collect()
+}
+
+/// `_fraction`: a ratio followed by its own quotient.
+fn fraction(p: &FactPats, value: &str, after: &str) -> bool {
+    let Some(m) = p.fraction.captures(value) else { return false };
+    let (Some(num), Some(den)) = (py_int(&m["p"]), py_int(&m["q"])) else { return false };
+    if den == 0 {
+        return false;
+    }
+    let padded = format!("{after}        ");
+    let Some(q) = p.stated.captures(&padded) else { return false };
+    let Ok(stated) = ascii_number(&q["v"]).parse::<f64>() else { return false };
+    let actual = num as f64 / den as f64;
+    (stated - actual).abs() <= f64::max(0.01, 0.01 * actual.abs())
+}
+
+/// `_house_number`: digits before a street name or after a unit word.
+fn house_number(p: &FactPats, value: &str, before: &str, after: &str) -> bool {
+    if !p.house.is_match(value) {
+        return false;
+    }
+    if p.unit_before.is_found(tail(before, 12)) {
+        return true;
+    }
+    let line = after.split('\n').next().unwrap_or("");
+    let words: Vec<&str> = line.split(is_space).filter(|w| !w.is_empty()).take(5).collect();
+    if words.is_empty() || !first_char(words[0]).is_some_and(is_alpha) {
+        return false;
+    }
+    let joined = words.join(" ");
+    p.street_word.is_found(&joined) || p.street_compound.is_match(&joined)
+}
+
+/// `_table`: a value of a list of small numbers.
+fn table(p: &FactPats, value: &str, before: &str, after: &str) -> bool {
+    if value.contains(',') {
+        let mut items: Vec<&str> = Vec::new();
+        let mut rest = value;
+        loop {
+            match rest.find(',') {
+                Some(i) => {
+                    items.push(&rest[..i]);
+                    rest = lstrip(&rest[i + 1..]);
+                }
+                None => {
+                    items.push(rest);
+                    break;
+                }
+            }
+        }
+        items.retain(|g| !g.is_empty());
+        if items.len() >= 2 && items.iter().all(|g| all_digits(g) && g.chars().count() <= 4) {
+            return true;
+        }
+        if items.len() >= 3 && items.iter().all(|g| all_digits(g)) {
+            return true;
+        }
+        if items.len() >= 2 && items.iter().all(|g| p.list_number.is_match(g)) && items.iter().any(|g| g.contains('.')) {
+            return true;
+        }
+    }
+    let b = rstrip(before);
+    let a = lstrip(after);
+    (b.ends_with('[') || b.ends_with('(') || b.ends_with(','))
+        && matches!(first_char(a), Some(',' | ']' | ')'))
+        && value.chars().count() <= 4
+}
+
+/// `ipaddress.IPv4Address` of a string: the octets, or None where it raises.
+fn ipv4(value: &str) -> Option<[u32; 4]> {
+    let mut out = [0u32; 4];
+    let mut n = 0;
+    for o in value.split('.') {
+        if n == 4 || o.is_empty() || !o.bytes().all(|b| b.is_ascii_digit()) || o.len() > 3 || (o != "0" && o.starts_with('0')) {
+            return None;
+        }
+        let v: u32 = o.parse().ok()?;
+        if v > 255 {
+            return None;
+        }
+        out[n] = v;
+        n += 1;
+    }
+    (n == 4).then_some(out)
+}
+
+const CONSTANT_IPS: &[&str] = &["255.255.255.255", "255.255.255.0", "255.255.0.0", "255.0.0.0", "0.0.0.0"];
+
+/// `_ip_reason` for IPv4 (IPv6 values go to the Python rules).
+fn ip_reason(p: &FactPats, text: &str, s: usize, e: usize, value: &str, before: &str, after: &str) -> Verdict {
+    if value.contains(':') {
+        return Defer;
+    }
+    let Some(octets) = ipv4(value) else { return Fact };
+    if CONSTANT_IPS.contains(&value) || octets[0] == 127 || octets == [0, 0, 0, 0] || value.starts_with("255.255.") {
+        return Reason("constant");
+    }
+    let (b, a) = (last_char(before), first_char(after));
+    if b.is_some_and(|b| b.is_ascii_alphanumeric()) || matches!(b, Some(':' | '/' | '.' | '@'))
+        || a.is_some_and(|a| a.is_ascii_alphabetic()) || a == Some(':')
+    {
+        return Reason("cut");
+    }
+    let parts: Vec<&str> = value.split('.').collect();
+    if parts[0] == "0" {
+        return Reason("version");
+    }
+    let mut ait = after.chars();
+    let (a1, a2) = (ait.next(), ait.next());
+    if a1 == Some('-') && a2.is_some_and(is_digit) || matches!(a1, Some('~' | '+')) {
+        return Reason("version");
+    }
+    if in_header_version(p, text, s, e) || p.version_cue.is_found(tail(before, 24)) {
+        return Reason("version");
+    }
+    let t = &octets[1..];
+    let same = t.iter().all(|&o| o == t[0]) && t[0] <= 9;
+    let sequential = octets.windows(2).all(|w| w[1] == w[0] + 1);
+    if same || sequential {
+        return Reason("placeholder");
+    }
+    if parts.iter().all(|o| o.len() == 1) {
+        let around = format!("{} {}", tail(before, 40), after);
+        if !(p.ip_words.is_found(&around) || p.ip_word_any.is_match(&around)) {
+            return Reason("version");
+        }
+    }
+    let b24 = tail(before, 24);
+    if p.standard_cue.is_found(tail(before, 14)) || p.oid_word.is_found(b24) || p.oid_common.is_match(b24) {
+        return Reason("standard number");
+    }
+    Fact
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -607,6 +1178,12 @@ mod tests {
         assert_eq!(refs("colour: #008080;"), vec![]);
         assert_eq!(refs("upstream commit 3d7a2d78 fixes it"), vec![("3d7a2d78".into(), "commit_word")]);
         assert_eq!(refs("xCVE-2022-27782"), vec![]);
+    }
+
+    #[test]
+    fn patterns_compile() {
+        let _ = ref_pats();
+        let _ = fact_pats();
     }
 
     #[test]
