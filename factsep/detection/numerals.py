@@ -465,7 +465,7 @@ def _load_native() -> Any | None:
         from factsep import _native
     except ImportError:
         return None
-    return _native if hasattr(_native, "numeral_references") else None
+    return _native if hasattr(_native, "numeral_references") and hasattr(_native, "numeral_text") else None
 
 
 _NATIVE: Any | None = _load_native()
