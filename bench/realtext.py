@@ -22,7 +22,8 @@ Usage::
     python bench/realtext.py report [--split held-out|train|all] [--json]
     python bench/realtext.py sample --genre changelog --decision auto_accept --n 40   # to judge
     python bench/realtext.py unjudged --n 60     # spans of the current detector not judged yet
-    python bench/realtext.py report --sample fresh   # the fresh sample: files nobody read before
+    python bench/realtext.py report --sample fresh   # the second sample (read for the seventh session's rules)
+    python bench/realtext.py report --sample fresh2  # the third sample: the held-out
 """
 
 from __future__ import annotations
@@ -51,7 +52,12 @@ SEED = 12
 #: judged as the detector tagged it, before any rule was changed for it, so it is the honest
 #: held-out. Every judgement says which sample it belongs to (``"sample"``, "first" when absent).
 FRESH_SEED = 2026
-SAMPLES = ("first", "fresh")
+#: The third sample ("fresh2", seventh session): another seed, no file of the first two samples. It
+#: was judged as the detector of that session's start tagged it, before its rules were changed, so it
+#: is the held-out from then on; the fresh sample, read while writing those rules, is no longer one.
+FRESH2_SEED = 77
+SAMPLES = ("first", "fresh", "fresh2")
+_SAMPLE_SEEDS = {"fresh": FRESH_SEED, "fresh2": FRESH2_SEED}
 MAX_FILE_CHARS = 60_000
 HELD_OUT_SHARE = 0.5
 
@@ -121,21 +127,30 @@ def build(genres: Sequence[str] = GENRES, mb: float = 1.2, seed: int = SEED,
     """The corpus: per genre, files in a seeded order until ``mb`` megabytes of text.
 
     ``sample="fresh"`` draws, by ``FRESH_SEED``, files that are not in the first sample (built with
-    ``seed``); all of them are held-out (split "fresh")."""
+    ``seed``); ``sample="fresh2"`` draws by ``FRESH2_SEED`` files in neither earlier sample. All
+    files of a later sample are held-out (split = the sample's name)."""
     if sample not in SAMPLES:
         raise ValueError(f"unknown sample {sample!r}; known: {', '.join(SAMPLES)}")
     out: list[RealDoc] = []
     for genre in genres:
         exclude: set[str] = set()
+        seen: set[str] = set()
         order_seed = seed
-        if sample == "fresh":
-            exclude = {d.file for d in build((genre,), mb, seed)}
-            order_seed = FRESH_SEED
+        if sample != "first":
+            earlier = [d for s in SAMPLES[: SAMPLES.index(sample)] for d in build((genre,), mb, seed, s)]
+            exclude = {d.file for d in earlier}
+            if sample != "fresh":  # fresh keeps its draw (its judgements are keyed by file)
+                # files judged in an earlier sample's draw (the first sample's order changed once)
+                exclude |= {f for (g, f, _, _), row in load_judged().items()
+                            if g == genre and row.get("sample", "first") in SAMPLES[: SAMPLES.index(sample)]}
+                # a file whose text an earlier sample holds under another name (the same licence,
+                # the same NEWS in two packages) is no new text either
+                seen = {hashlib.sha1(d.text.encode()).hexdigest() for d in earlier}
+            order_seed = _SAMPLE_SEEDS[sample]
         # ranked by a seeded hash of the file's name: a package installed later takes its own place
         # in the order and leaves the others' where they were
         files = sorted(_files(genre), key=lambda p: _rank(genre, p, order_seed))
         size = 0
-        seen: set[str] = set()
         for path in files:
             if file_id(genre, path) in exclude:
                 continue
@@ -149,7 +164,7 @@ def build(genres: Sequence[str] = GENRES, mb: float = 1.2, seed: int = SEED,
                 continue
             seen.add(digest)
             name = file_id(genre, path)
-            out.append(RealDoc(genre, name, text, "fresh" if sample == "fresh" else split_of(name, seed)))
+            out.append(RealDoc(genre, name, text, sample if sample != "first" else split_of(name, seed)))
             size += len(text.encode())
     return out
 
@@ -326,7 +341,8 @@ def main(argv: Iterable[str] | None = None) -> int:
     ap.add_argument("--split", default="held-out", choices=("held-out", "train", "all"),
                     help="half of the first sample (the fresh sample is held-out as a whole)")
     ap.add_argument("--sample", default="first", choices=SAMPLES,
-                    help="first: the sample the rules were written on; fresh: files nobody read before")
+                    help="first: the sample the rules were written on; fresh: the second sample (judged before "
+                         "the sixth session's rules, read for the seventh's); fresh2: the third, held-out")
     ap.add_argument("--genre", default=None)
     ap.add_argument("--decision", default=None, help="auto_accept or pending_review")
     ap.add_argument("--kind", default=None)
