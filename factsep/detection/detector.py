@@ -47,11 +47,27 @@ _OBJECT_BYTES = 64  # a small object (a Validation's slots) without the strings 
 
 def _cost(obj: Any) -> int:
     """Estimated bytes ``obj`` keeps alive in a cache. Kinds are shared and cost nothing; small
-    ints, bools and None are singletons; strings and containers are counted with their contents."""
+    ints, bools and None are singletons; strings and containers are counted with their contents.
+    Exact types first (every reading is counted as it is cached: this runs per distinct value)."""
+    t = type(obj)
+    if t is str:
+        return sys.getsizeof(obj)
+    if t is tuple or t is list:
+        return sys.getsizeof(obj) + sum(map(_cost, obj))
+    if t is Validation:
+        return _OBJECT_BYTES + _cost(obj.normalized) + _cost(obj.context)
+    if t is float:
+        return 24
+    if t is int or t is bool or obj is None or t is Kind:
+        return 0
+    return _cost_of_subclass(obj)
+
+
+def _cost_of_subclass(obj: Any) -> int:
     if isinstance(obj, str):
         return sys.getsizeof(obj)
     if isinstance(obj, (tuple, list)):
-        return sys.getsizeof(obj) + sum(_cost(x) for x in obj)
+        return sys.getsizeof(obj) + sum(map(_cost, obj))
     if isinstance(obj, Validation):
         return _OBJECT_BYTES + _cost(obj.normalized) + _cost(obj.context)
     if isinstance(obj, float):
@@ -267,9 +283,10 @@ class Detector:
         if readings is None:
             readings = self._readings.put(key, self._read(cand.text, script))
         hits: list[Hit] = []
+        where: dict[tuple[int, int, bool], bool] = {}  # attempts kept out here: the kinds share matches
         for item in readings:
             if len(item) == 3:  # a format kind's match: what the number is decides whether it is tried
-                reading = self._read_format(text, cand.start, item, script, refs or _NO_REGIONS)
+                reading = self._read_format(text, cand.start, item, script, refs or _NO_REGIONS, where)
                 if reading is None:
                     continue
                 offset, length, kind, options, placeholder, dropped = reading
@@ -323,7 +340,7 @@ class Detector:
         return tuple(readings)
 
     def _read_format(self, text: str, cand_start: int, item: _Deferred, script: str | None,
-                     refs: _Regions) -> _Reading | None:
+                     refs: _Regions, where: dict[tuple[int, int, bool], bool]) -> _Reading | None:
         """A format kind's reading of one occurrence: the first backoff attempt its validator
         accepts, among the attempts that can be an identifier where they stand.
 
@@ -345,7 +362,13 @@ class Detector:
                 continue  # refused before: where it stands cannot matter (a wall of repeats is free)
             start = cand_start + offset + shift
             end = start + len(attempt)
-            if refs.overlaps(start, end) or not_a_fact(text, start, end, name):
+            # not_a_fact reads a generic id a little differently (hyphenated words), the other
+            # families alike: one answer for them all
+            here = (start, end, name == "generic_id")
+            out = where.get(here)
+            if out is None:
+                out = where[here] = refs.overlaps(start, end) or not_a_fact(text, start, end, name) is not None
+            if out:
                 # a reference number is what its cue says; a year list, a version...: no format. A
                 # value kept out _GATED_LIMIT times is validated all the same, once: a wall of one
                 # repeated value then costs a cache look-up an occurrence, as before the gate
