@@ -401,3 +401,12 @@ def test_a_call_verb_makes_a_bare_number_a_phone(detector: Detector, region: str
         if ("phone_number", number) not in got:
             misread[number] = got
     assert not misread, misread
+
+
+def test_a_generic_word_of_a_format_name_is_no_context_word_of_that_format() -> None:
+    """"identifier" in "Finnish Association Identifier" says no more than "number" does: a security
+    identifier is not read as a Finnish association id for that word."""
+    assert "identifier" not in stdnum_table.acronyms("fi.associationid")
+    assert "association" in stdnum_table.acronyms("fi.associationid")
+    [span] = [s for s in Detector().detect("The fund's security identifier is 840712.") if s.start == 34]
+    assert span.kind == "security_id"

@@ -93,7 +93,7 @@ def acronyms(module: str) -> tuple[str, ...]:
     return tuple(w.lower() for w in words if 2 <= len(w) <= 12 and w.lower() not in _STOP)
 
 
-_STOP = frozenset({"the", "number", "numbers", "of", "and", "a", "an", "no", "nr", "id", "code", "n°",
+_STOP = frozenset({"the", "number", "numbers", "of", "and", "a", "an", "no", "nr", "id", "identifier", "code", "n°",
                    "for", "or", "in", "new", "euro", "iso", "6346"})
 
 
