@@ -1,5 +1,5 @@
-//! Bounded random fuzzing of every entry point of the core: the cover pass, every check and the
-//! context automaton get arbitrary bytes and strings (random, and mutated from text dense in what
+//! Bounded random fuzzing of every entry point of the core: the cover pass, every check, the
+//! context automaton and the numerals (references, not_a_fact) get arbitrary bytes and strings (random, and mutated from text dense in what
 //! they read), and must return without a panic and with results inside their input. A seeded
 //! generator, so a failure names the seed that reproduces it.
 //!
@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use _native::checks::Check;
 use _native::context::ContextWords;
 use _native::cover::{count_chars, Cover};
+use _native::numerals::{references_chars, NumeralText, Verdict, REASONS, REFERENCE_CODES};
 
 /// xorshift64*: small, seeded, good enough to pick bytes.
 struct Rng(u64);
@@ -56,7 +57,7 @@ fn input(rng: &mut Rng) -> Vec<u8> {
 
 fn budget() -> Duration {
     let secs = std::env::var("FACTSEP_FUZZ_SECONDS").ok().and_then(|s| s.parse::<f64>().ok()).unwrap_or(5.0);
-    Duration::from_secs_f64(secs / 3.0) // three targets share the budget
+    Duration::from_secs_f64(secs / 5.0) // five targets share the budget
 }
 
 fn seed() -> u64 {
@@ -138,6 +139,65 @@ fn fuzz_context_automaton() {
             assert!(hits.runs.iter().all(|&(s, e)| s < e && e <= len));
         } else {
             assert!(!left.is_ascii() || !right.is_ascii());
+        }
+    });
+}
+
+const NUMERAL_PIECES: &[&str] = &[
+    "CVE-2021-", "Closes: #", "#", "bug ", "PR c++/", "gh-", "/issues/", "handle: 10.1/", "commit ", "3d7a2d78",
+    "  * [2322fe2] ", "\n  12345 fix\n", "-g", "+git20200101.", "version ", "RFC ", "\u{a7}", "pkg (1.2-1) unstable; urgency=low\n",
+    ">>> ", "...", "zip ", "Apt. ", " Main Street", "is about ", "1/3", "0x", "192.168.1.1", "::1", "2013, 2014", "20200714",
+    "\u{131}", "\u{130}", "\u{17f}", "\u{b2}", "\u{301}", "\u{663}", "\x1c", "\u{3000}", "colour",
+];
+
+/// Text dense in what the numerals read, or anything `input` gives.
+fn numeral_text(rng: &mut Rng) -> String {
+    if rng.below(3) == 0 {
+        return String::from_utf8_lossy(&input(rng)).into_owned();
+    }
+    let mut s = String::new();
+    for _ in 0..rng.below(40) {
+        if rng.below(3) == 0 {
+            s.push_str(PIECES[rng.below(PIECES.len())]);
+        } else {
+            s.push_str(NUMERAL_PIECES[rng.below(NUMERAL_PIECES.len())]);
+        }
+        for _ in 0..rng.below(3) {
+            s.push(char::from(b'0' + rng.below(10) as u8));
+        }
+    }
+    s
+}
+
+#[test]
+fn fuzz_numeral_references() {
+    fuzz("numeral references", |rng| {
+        let text = numeral_text(rng);
+        let chars = text.chars().count();
+        let mut last = 0;
+        for (s, e, code) in references_chars(&text) {
+            assert!(last <= s && s < e && e <= chars, "references overlap or leave the text");
+            assert!((code as usize) < REFERENCE_CODES.len());
+            last = e;
+        }
+    });
+}
+
+#[test]
+fn fuzz_not_a_fact() {
+    let kinds = ["generic_id", "phone_number", "date_of_birth", "ip_address", "email_address", "iban", "uuid"];
+    fuzz("not_a_fact", |rng| {
+        let text = numeral_text(rng);
+        let chars = text.chars().count();
+        let doc = NumeralText::new(text);
+        for _ in 0..8 {
+            let start = rng.below(chars + 2);
+            let end = start + rng.below(20);
+            match doc.not_a_fact(start, end, kinds[rng.below(kinds.len())]) {
+                Verdict::Reason(r) => assert!(REASONS.contains(&r)),
+                Verdict::Defer => {}
+                Verdict::Fact => assert!(start < end && end <= chars),
+            }
         }
     });
 }
