@@ -261,6 +261,16 @@ def _rss_mb() -> float:
     return next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")) / 1024
 
 
+def _peak_mb() -> float:
+    status = Path("/proc/self/status").read_text()
+    return next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM:")) / 1024
+
+
+def _reset_peak() -> None:
+    """Reset this process's peak RSS (VmHWM) to its current RSS, so a phase's own peak can be read."""
+    Path("/proc/self/clear_refs").write_text("5")
+
+
 def probe_child(corpus: Path, out: Path, batch_size: int, every_mb: float, types: bool) -> None:
     """Scan ``corpus`` in this process and print, every ``every_mb`` MB read, one JSON line: RSS,
     Arrow's allocated bytes, Python's allocated blocks, and each detector cache's estimated bytes
@@ -302,10 +312,27 @@ def probe_child(corpus: Path, out: Path, batch_size: int, every_mb: float, types
             line("shard")
             done["next"] += every_mb
 
+    from factsep.run import materialize as mat_mod
+
+    def phased(name: str, fn: Any) -> Any:
+        """``fn`` that prints RSS before and after, and its own peak (VmHWM reset before it runs)."""
+        def wrapper(*a: Any, **k: Any) -> Any:
+            before = _rss_mb()
+            _reset_peak()
+            try:
+                return fn(*a, **k)
+            finally:
+                print(json.dumps({"phase": name, "rss_before_mb": round(before, 1), "rss_after_mb": round(_rss_mb(), 1),
+                                  "peak_mb": round(_peak_mb(), 1),
+                                  "arrow_mb": round(pa.total_allocated_bytes() / 2**20, 1)}), flush=True)
+        return wrapper
+
+    scan_mod._write_dataset = phased("write docs part", scan_mod._write_dataset)
+    scan_mod.release_detectors = phased("release detectors", scan_mod.release_detectors)
+    mat_mod.materialize = phased("materialize", mat_mod.materialize)
     shutil.rmtree(out, ignore_errors=True)
     line("start")
     scan_mod.scan([str(corpus)], str(out), scan_mod.ScanConfig(workers=1, batch_size=batch_size), progress=progress)
-    scan_mod.release_detectors()
     line("end")
 
 
