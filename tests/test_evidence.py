@@ -73,3 +73,12 @@ def test_every_identifier_family_declares_that_it_tries_formats() -> None:
     assert {"tax_id", "national_id", "security_id", "bank_account", "generic_id"} <= formats
     assert not formats & {"iban", "credit_card", "isbn", "uuid", "email_address", "phone_number"}
     assert all(isinstance(k, Kind) for k in det.kinds)
+
+
+def test_digits_after_a_dialling_plus_or_a_currency_sign_are_not_tried(
+        counted: tuple[Detector, list[str]]) -> None:
+    det, asked = counted
+    det.detect(f"Dial +44 {VALUE} after six, or pay $8513.13 at the desk.")
+    assert not any(a.startswith(("44", "8513.")) for a in asked)
+    det.detect(f"The VAT number 44 {VALUE} was printed on the bill.")
+    assert any(a.startswith("44") for a in asked)  # the same digits, where they can be an identifier

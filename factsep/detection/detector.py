@@ -109,6 +109,9 @@ def _caches(max_bytes: int) -> dict[str, _Cache]:
 
 
 _ATTEMPTS_PER_CANDIDATE = 16
+#: A sign glued before a number that says what it is: a "+" dials a country ("+1 201-555-..." is a
+#: phone's digits), a currency sign prices it ("$129.99"). No identifier format is tried after one.
+_DIALLED_OR_PRICED = frozenset("+$€£¥₹")
 #: Occurrences a value may be kept from its validator before it is validated anyway (its verdict is
 #: then cached): bounds what a wall of one repeated value costs, per occurrence, to a look-up.
 _GATED_LIMIT = 8
@@ -346,10 +349,11 @@ class Detector:
 
         What a number is comes first (issue 12, "evidence first"): an attempt that overlaps a
         reference number ("Closes: #1029349": no other reading of its digits stands) or that is a
-        year list, a version, a timestamp, a postal code... (numerals' ``not_a_fact``) is not
-        tried, as if its validator had refused it. The outcome does not depend on what is cached:
-        where an attempt stands only matters when its validator accepts it. On changelogs this leaves
-        about one python-stdnum call in eight (BENCHMARKS.md, seventh session). Validator results
+        year list, a version, a timestamp, a postal code... (numerals' ``not_a_fact``), or that
+        follows a glued "+" or currency sign (a phone's digits, a price), is not tried, as if its
+        validator had refused it. The outcome does not depend on what is cached: where an attempt
+        stands only matters when its validator accepts it. On changelogs this leaves about one
+        python-stdnum call in ten (BENCHMARKS.md, seventh session). Validator results
         stay cached per (kind, attempt), so a value seen again where it can be one costs nothing.
         """
         offset, kind, tries = item
@@ -367,7 +371,8 @@ class Detector:
             here = (start, end, name == "generic_id")
             out = where.get(here)
             if out is None:
-                out = where[here] = refs.overlaps(start, end) or not_a_fact(text, start, end, name) is not None
+                out = where[here] = (start and text[start - 1] in _DIALLED_OR_PRICED) or refs.overlaps(start, end) \
+                    or not_a_fact(text, start, end, name) is not None
             if out:
                 # a reference number is what its cue says; a year list, a version...: no format. A
                 # value kept out _GATED_LIMIT times is validated all the same, once: a wall of one
