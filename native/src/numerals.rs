@@ -203,8 +203,8 @@ enum Behind {
     NoneOf(&'static str),
     /// `\b` of one alternative only: checked when this group took part
     NoWordIf(&'static str),
-    /// `\b` before a word character, or before a non-word one (`§`) when this group took part
-    WordEdge(&'static str),
+    /// `\b` before a character that is no word character: a word character before
+    Word,
 }
 
 /// A pattern with Python's semantics at its edges: the real match is group `m` when the
@@ -232,18 +232,30 @@ impl Pat {
             Behind::NoWord => !prev.is_some_and(is_word),
             Behind::NoneOf(set) => !prev.is_some_and(|p| set.contains(p)),
             Behind::NoWordIf(g) => c.name(g).is_none() || !prev.is_some_and(is_word),
-            Behind::WordEdge(g) => c.name(g).is_some() == prev.is_some_and(is_word),
+            Behind::Word => prev.is_some_and(is_word),
         }
     }
 
     /// `re.search(hay[from:])` as `re` runs it on the whole of `hay` from `from`.
+    ///
+    /// The regex's fast search finds where the next match starts; groups are read only for a match
+    /// that is kept (or whose check needs them), from its start.
     fn search_at<'h>(&self, hay: &'h str, from: usize) -> Option<Captures<'h>> {
         let mut pos = from;
         while pos <= hay.len() {
-            let c = self.re.captures_at(hay, pos)?;
-            let (s, _) = Self::span(&c);
-            if self.behind_ok(hay, &c, s) {
-                return Some(c);
+            let s = self.re.find_at(hay, pos)?.start();
+            let prev_ok = match self.behind {
+                Behind::Any => Some(true),
+                Behind::NoWord => Some(!char_before(hay, s).is_some_and(is_word)),
+                Behind::NoneOf(set) => Some(!char_before(hay, s).is_some_and(|p| set.contains(p))),
+                Behind::Word => Some(char_before(hay, s).is_some_and(is_word)),
+                Behind::NoWordIf(_) => None,
+            };
+            if prev_ok != Some(false) {
+                let c = self.re.captures_at(hay, s).expect("a match starts here");
+                if prev_ok == Some(true) || self.behind_ok(hay, &c, s) {
+                    return Some(c);
+                }
             }
             pos = fwd(hay, s, 1);
             if pos == s {
@@ -253,13 +265,43 @@ impl Pat {
         None
     }
 
+    /// Whether `re.search` finds anything (no groups read unless the check needs them).
+    fn is_found(&self, hay: &str) -> bool {
+        match self.behind {
+            Behind::Any => self.re.is_match(hay),
+            Behind::NoWordIf(_) => self.search_at(hay, 0).is_some(),
+            _ => {
+                let mut pos = 0;
+                while pos <= hay.len() {
+                    let Some(m) = self.re.find_at(hay, pos) else { return false };
+                    let s = m.start();
+                    if self.behind_ok_at(hay, s) {
+                        return true;
+                    }
+                    pos = fwd(hay, s, 1);
+                    if pos == s {
+                        return false;
+                    }
+                }
+                false
+            }
+        }
+    }
+
+    fn behind_ok_at(&self, hay: &str, s: usize) -> bool {
+        let prev = char_before(hay, s);
+        match self.behind {
+            Behind::NoWord => !prev.is_some_and(is_word),
+            Behind::NoneOf(set) => !prev.is_some_and(|p| set.contains(p)),
+            Behind::Word => prev.is_some_and(is_word),
+            _ => true,
+        }
+    }
+
     fn search<'h>(&self, hay: &'h str) -> Option<Captures<'h>> {
         self.search_at(hay, 0)
     }
 
-    fn is_found(&self, hay: &str) -> bool {
-        self.search(hay).is_some()
-    }
 
     /// `re.finditer`.
     fn each<'h>(&self, hay: &'h str, mut f: impl FnMut(&Captures<'h>)) {
@@ -273,6 +315,16 @@ impl Pat {
                 return;
             }
         }
+    }
+}
+
+/// Patterns of one Python pattern's alternatives, split where their edge checks differ: found when
+/// any is (only ever asked whether `re.search` finds something).
+struct Cue(Vec<Pat>);
+
+impl Cue {
+    fn is_found(&self, hay: &str) -> bool {
+        self.0.iter().any(|p| p.is_found(hay))
     }
 }
 
@@ -368,7 +420,7 @@ fn ref_pats() -> &'static RefPats {
                 &(ci(
                     "(?:bug|bugs|issue|issues|ticket|pull request|bugzilla|bz|lp|gnome bug|\
                      kde bug|savannah|rhbz|boo|bsc|cid|closes)",
-                ) + r"\bSPACE*(?:no\.?|nr\.?|number)?SPACE*[:#]?SPACE*#?(?P<m>(?P<v>\d{3,8}))(?:NONW|\z)"),
+                ) + r"(?:SPACE+(?:no\.?|nr\.?|number)?SPACE*[:#]?SPACE*#?|[:#]SPACE*#?)(?P<m>(?P<v>\d{3,8}))(?:NONW|\z)"),
                 Behind::NoWord,
             ),
             bug_url: Pat::new(
@@ -614,13 +666,13 @@ struct FactPats {
     day_year: Regex,
     quarter: Regex,
     zone: Regex,
-    standard_cue: Pat,
+    standard_cue: Cue,
     standard_value: Regex,
     paragraph: Regex,
     cfr_through: Regex,
     header: Regex,
     plus_version: Regex,
-    version_cue: Pat,
+    version_cue: Cue,
     version_value: Regex,
     dotted: Regex,
     two_lower: Regex,
@@ -628,7 +680,7 @@ struct FactPats {
     zip: Regex,
     zip4: Regex,
     state: Pat,
-    doc_placeholder: Pat,
+    doc_placeholder: Cue,
     doctest_prompt: Regex,
     fraction: Regex,
     stated: Regex,
@@ -654,23 +706,27 @@ fn fact_pats() -> &'static FactPats {
         day_year: rx(r"\A(?:\d{1,2},? (?:19|20)\d\d|\d{1,2}/(?:19|20)\d\d)\z"),
         quarter: rx(r"\A(?:(?:19|20)\d\d ?[QH]\d|[QH]\d ?(?:19|20)\d\d)\z"),
         zone: rx(r"\A\d{1,2} ?[+\-]\d{4}\n?\z"),
-        standard_cue: Pat::new(
-            r"(?:RFCs?|ISO(?:/IEC)?(?: IS| DIS)?|DIS|Std|IEC|ECMA|POSIX|GOST|DFARS?|DFARs|FARs?|CFR|IEEE|ANSI|ITU(?:-T)?|NIST|SP ?800|FIPS|C\.F\.R\.|EN|DIN|JIS|BS|UN|ECE|EC|EU|EEC|OIDs?|ASN\.1|X|Directive|Regulation|Clause|clause|section|Section|sect\.|chapter|Chapter|(?P<sect>)§|art\.|Article|paragraph|Table|table|figure|Figure|Appendix)[\s\x1c-\x1f.\-/]{0,3}(?:No\.? ?)?\n?\z",
-            Behind::WordEdge("sect"),
-        ),
+        // `\b` before "§" (no word character) wants a word character before it
+        standard_cue: Cue(vec![
+            Pat::new(
+                r"(?:RFCs?|ISO(?:/IEC)?(?: IS| DIS)?|DIS|Std|IEC|ECMA|POSIX|GOST|DFARS?|DFARs|FARs?|CFR|IEEE|ANSI|ITU(?:-T)?|NIST|SP ?800|FIPS|C\.F\.R\.|EN|DIN|JIS|BS|UN|ECE|EC|EU|EEC|OIDs?|ASN\.1|X|Directive|Regulation|Clause|clause|section|Section|sect\.|chapter|Chapter|art\.|Article|paragraph|Table|table|figure|Figure|Appendix)[\s\x1c-\x1f.\-/]{0,3}(?:No\.? ?)?\n?\z",
+                Behind::NoWord,
+            ),
+            Pat::new(r"§[\s\x1c-\x1f.\-/]{0,3}(?:No\.? ?)?\n?\z", Behind::Word),
+        ]),
         standard_value: rx(r"\A(?:RFC|ISO|IEC|IEEE|ECMA|POSIX|GOST|ANSI|FIPS|DIN|JIS|SP|PR|GH)[ \-]?\d"),
         paragraph: rx(r"\A\d{2,3}\.\d{3,4}-\d{1,2}\z"),
         cfr_through: rx(r"(?:C\.F\.R\.|DFARS?|FAR)SPACE[\d.\-]+SPACE(?:through|to|and|or)SPACE\n?\z"),
         header: rx(r"\A[a-z0-9][a-z0-9.+\-]* \((?P<v>[^()\n]{1,80})\) [\p{L}\p{N}_\-]+(?: [\p{L}\p{N}_\-]+)*; urgency="),
         plus_version: rx(r"[0-9A-Za-z.~]\+[0-9A-Za-z]"),
-        version_cue: Pat::new(
-            &(String::from("(?:(?P<b>)")
-                + &ci("(?:versions?|ver\\.?|v|versi(?:ón|one|e|on)|versão|release[sd]?|policy|upgraded? to|bump(?:ed)? to|new upstream(?: release| version)?|upstream|debhelper)")
-                + "|"
-                + &ci("(?:バージョン|版本|버전|standards-version:?|<<|>>|<=|>=|\\(=)")
-                + r")SPACE?\n?\z"),
-            Behind::NoWordIf("b"),
-        ),
+        version_cue: Cue(vec![
+            Pat::new(
+                &(ci("(?:versions?|ver\\.?|v|versi(?:ón|one|e|on)|versão|release[sd]?|policy|upgraded? to|bump(?:ed)? to|new upstream(?: release| version)?|upstream|debhelper)")
+                    + r"SPACE?\n?\z"),
+                Behind::NoWord,
+            ),
+            Pat::new(&(ci("(?:バージョン|版本|버전|standards-version:?|<<|>>|<=|>=|\\(=)") + r"SPACE?\n?\z"), Behind::Any),
+        ]),
         version_value: rx(r"\A\d+(?:[.\-]\d+)+(?:-\d+)?\z"),
         dotted: rx(r"\A(?:0|[1-9]\d{0,2})(?:\.\d{1,3}){2,}\z"),
         two_lower: rx(r"[a-z]{2}"),
@@ -681,12 +737,13 @@ fn fact_pats() -> &'static FactPats {
             &(ci("(?:[A-Zıİ]{2},?SPACE{1,2}|(?:zip|postal|postcode|post code|plz|cep|cap)NONW{0,3})") + r"\n?\z"),
             Behind::NoWord,
         ),
-        doc_placeholder: Pat::new(
-            &(String::from("(?:(?P<b>)")
-                + &ci("(?:example_number|example|sample|dummy|placeholder)")
-                + r"|>>>)NONW{0,4}(?:WORD+NONW{1,3}){0,1}\n?\z"),
-            Behind::NoWordIf("b"),
-        ),
+        doc_placeholder: Cue(vec![
+            Pat::new(
+                &(ci("(?:example_number|example|sample|dummy|placeholder)") + r"NONW{0,4}(?:WORD+NONW{1,3}){0,1}\n?\z"),
+                Behind::NoWord,
+            ),
+            Pat::new(r">>>NONW{0,4}(?:WORD+NONW{1,3}){0,1}\n?\z", Behind::Any),
+        ]),
         doctest_prompt: rx(r"\A[ \t]*(?:>>>|\.\.\.)(?: |\n?\z)"),
         fraction: rx(r"\A(?P<p>\d{1,9})/(?P<q>\d{1,9})\z"),
         stated: rx(r"\ASPACE*(?:is |are |equals |=|≈|~)SPACE*(?:about |approximately |roughly |around |nearly )?(?P<v>-?\d+(?:\.\d+)?)"),
@@ -727,6 +784,25 @@ pub struct NumeralText {
     text: String,
     marks: Option<Vec<usize>>,
     chars: usize,
+    flags: Flags,
+}
+
+/// What a whole document holds that a rule needs on a value's line: without it, the rule need not
+/// look at the line (which may be long).
+#[derive(Clone, Copy)]
+pub struct Flags {
+    /// "urgency=": a Debian changelog header can be on a line
+    urgency: bool,
+    /// ">>>" or "...": a doctest prompt can be on a line
+    prompt: bool,
+}
+
+impl Flags {
+    pub fn of(text: &str) -> Flags {
+        let f = memchr::memmem::find(text.as_bytes(), b"urgency=").is_some();
+        let p = memchr::memmem::find(text.as_bytes(), b">>>").is_some() || memchr::memmem::find(text.as_bytes(), b"...").is_some();
+        Flags { urgency: f, prompt: p }
+    }
 }
 
 const MARK: usize = 64;
@@ -735,7 +811,8 @@ impl NumeralText {
     pub fn new(text: String) -> NumeralText {
         if text.is_ascii() {
             let chars = text.len();
-            return NumeralText { text, marks: None, chars };
+            let flags = Flags::of(&text);
+            return NumeralText { text, marks: None, chars, flags };
         }
         let mut marks = Vec::with_capacity(text.len() / MARK + 1);
         let mut chars = 0;
@@ -745,7 +822,8 @@ impl NumeralText {
             }
             chars += 1;
         }
-        NumeralText { text, marks: Some(marks), chars }
+        let flags = Flags::of(&text);
+        NumeralText { text, marks: Some(marks), chars, flags }
     }
 
     pub fn text(&self) -> &str {
@@ -767,7 +845,7 @@ impl NumeralText {
     /// `numerals.not_a_fact(text, start, end, kind)` of code point offsets.
     pub fn not_a_fact(&self, start: usize, end: usize, kind: &str) -> Verdict {
         match (self.byte(start), self.byte(end)) {
-            (Some(s), Some(e)) if s < e => not_a_fact(&self.text, s, e, kind),
+            (Some(s), Some(e)) if s < e => not_a_fact_in(&self.text, self.flags, s, e, kind),
             _ => Defer,
         }
     }
@@ -815,6 +893,10 @@ fn spaced_letter(c: Option<char>) -> bool {
 
 /// `numerals.not_a_fact` of byte offsets (`s < e`, on character boundaries).
 pub fn not_a_fact(text: &str, s: usize, e: usize, kind: &str) -> Verdict {
+    not_a_fact_in(text, Flags::of(text), s, e, kind)
+}
+
+fn not_a_fact_in(text: &str, flags: Flags, s: usize, e: usize, kind: &str) -> Verdict {
     let p = fact_pats();
     if STRUCTURAL.contains(&kind) {
         if kind == "email_address" {
@@ -834,7 +916,7 @@ pub fn not_a_fact(text: &str, s: usize, e: usize, kind: &str) -> Verdict {
     let before = &text[back(text, s, 40)..s];
     let after = &text[e..fwd(text, e, 16)];
     if kind == "ip_address" {
-        return ip_reason(p, text, s, e, value, before, after);
+        return ip_reason(p, text, flags, s, e, value, before, after);
     }
     let (v0, vl) = (first_char(value).unwrap_or(' '), last_char(value).unwrap_or(' '));
     if ",;:-./".contains(vl) || ",;:-./".contains(v0) || value.contains('(') != value.contains(')') {
@@ -851,10 +933,10 @@ pub fn not_a_fact(text: &str, s: usize, e: usize, kind: &str) -> Verdict {
     if a1 == Some('-') && is_alnum(vl) && (all_alpha(after_1_3) && is_lower_str(after_1_3) || p.dash_caps.is_match(after)) {
         return Reason("cut");
     }
-    if p.obfuscated_at.is_match(&text[e..]) {
+    if text.as_bytes().get(e) == Some(&b' ') && p.obfuscated_at.is_match(&text[e..]) {
         return Reason("cut");
     }
-    if p.two_values.is_match(value) || p.year_comma.is_match(value) {
+    if value.contains(", ") && (p.two_values.is_match(value) || p.year_comma.is_match(value)) {
         return Reason("cut");
     }
     if a1 == Some('/') && a2.is_some_and(is_alnum) || a1 == Some('-') && a2 == Some('g') && a3.is_some_and(is_alnum) {
@@ -888,8 +970,8 @@ pub fn not_a_fact(text: &str, s: usize, e: usize, kind: &str) -> Verdict {
             &groups
         };
         if !years.is_empty()
-            && years.iter().enumerate().all(|(i, g)| p.year.is_match(g) || (nchars(g) <= 2 && all_digits(g) && i > 0))
-            && p.year.is_match(years[0])
+            && years.iter().enumerate().all(|(i, g)| is_year(p, g) || (nchars(g) <= 2 && all_digits(g) && i > 0))
+            && is_year(p, years[0])
         {
             return Reason("year list");
         }
@@ -898,11 +980,11 @@ pub fn not_a_fact(text: &str, s: usize, e: usize, kind: &str) -> Verdict {
             Some(true) => return Reason("date"),
             Some(false) => {}
         }
-        if p.day_year.is_match(value) || p.quarter.is_match(value) {
+        if value.contains([' ', '/']) && p.day_year.is_match(value) || value.contains(['Q', 'H']) && p.quarter.is_match(value) {
             return Reason("date");
         }
     }
-    if p.zone.is_match(value) || (b1 == Some(':') && b2.is_some_and(is_digit)) || (a1 == Some(':') && a2.is_some_and(is_digit)) {
+    if value.contains(['+', '-']) && p.zone.is_match(value) || (b1 == Some(':') && b2.is_some_and(is_digit)) || (a1 == Some(':') && a2.is_some_and(is_digit)) {
         return Reason("timestamp");
     }
     if value.starts_with("0x") || value.starts_with("0X") {
@@ -912,28 +994,28 @@ pub fn not_a_fact(text: &str, s: usize, e: usize, kind: &str) -> Verdict {
         return Reason("code table");
     }
     let cue14 = tail(before, 14);
-    if (is_digit(v0) || !rstrip(before).ends_with("RFC")) && p.standard_cue.is_found(cue14) || p.standard_value.is_match(value) {
+    if (is_digit(v0) || !rstrip(before).ends_with("RFC")) && p.standard_cue.is_found(cue14) || v0.is_ascii_uppercase() && p.standard_value.is_match(value) {
         return Reason("standard number");
     }
-    if p.paragraph.is_match(value) && (p.standard_cue.is_found(cue14) || p.cfr_through.is_match(before)) {
+    if value.contains('-') && p.paragraph.is_match(value) && (p.standard_cue.is_found(cue14) || p.cfr_through.is_match(before)) {
         return Reason("standard number");
     }
-    if in_header_version(p, text, s, e) {
+    if flags.urgency && in_header_version(p, text, s, e) {
         return Reason("version");
     }
-    if value.contains('~') || p.plus_version.is_match(value) || matches!(a1, Some('~' | '+')) && a2.is_some_and(is_alnum) {
+    if value.contains('~') || value.contains('+') && p.plus_version.is_match(value) || matches!(a1, Some('~' | '+')) && a2.is_some_and(is_alnum) {
         return Reason("version");
     }
-    if p.version_cue.is_found(tail(before, 24)) && p.version_value.is_match(value) && value.contains('.') && !value.starts_with('+') {
+    if value.contains('.') && p.version_value.is_match(value) && p.version_cue.is_found(tail(before, 24)) {
         return Reason("version");
     }
-    if p.dotted.is_match(value) && !value.split('.').all(|g| nchars(g) == 2) && !value.split('.').skip(1).all(|g| nchars(g) == 3) {
+    if value.contains('.') && p.dotted.is_match(value) && !value.split('.').all(|g| nchars(g) == 2) && !value.split('.').skip(1).all(|g| nchars(g) == 3) {
         return Reason("version");
     }
     if kind == "generic_id" && value.contains('-') && p.two_lower.is_match(value) {
         return Reason("name");
     }
-    if p.decimals.is_match(value) || a1 == Some('*') || b1 == Some('*') {
+    if value.contains('.') && p.decimals.is_match(value) || a1 == Some('*') || b1 == Some('*') {
         return Reason("quantity");
     }
     if value.chars().count() >= 7 && value.bytes().all(|b| matches!(b, b'0' | b'1' | b' ')) {
@@ -951,7 +1033,7 @@ pub fn not_a_fact(text: &str, s: usize, e: usize, kind: &str) -> Verdict {
     if table(p, value, before, after) {
         return Reason("code table");
     }
-    if p.doc_placeholder.is_found(tail(before, 28)) || in_doctest(p, text, s) {
+    if p.doc_placeholder.is_found(tail(before, 28)) || flags.prompt && in_doctest(p, text, s) {
         return Reason("placeholder");
     }
     if fraction(p, value, after) {
@@ -961,6 +1043,11 @@ pub fn not_a_fact(text: &str, s: usize, e: usize, kind: &str) -> Verdict {
         return Reason("address");
     }
     Fact
+}
+
+/// `_YEAR.fullmatch`.
+fn is_year(p: &FactPats, g: &str) -> bool {
+    (g.starts_with("19") || g.starts_with("20")) && p.year.is_match(g)
 }
 
 /// `_date_digits`; None where Python's `int()` would refuse a digit (a superscript).
@@ -1033,6 +1120,9 @@ fn ascii_number(s: &str) -> String {
 
 /// `_fraction`: a ratio followed by its own quotient.
 fn fraction(p: &FactPats, value: &str, after: &str) -> bool {
+    if !value.contains('/') {
+        return false;
+    }
     let Some(m) = p.fraction.captures(value) else { return false };
     let (Some(num), Some(den)) = (py_int(&m["p"]), py_int(&m["q"])) else { return false };
     if den == 0 {
@@ -1118,7 +1208,8 @@ fn ipv4(value: &str) -> Option<[u32; 4]> {
 const CONSTANT_IPS: &[&str] = &["255.255.255.255", "255.255.255.0", "255.255.0.0", "255.0.0.0", "0.0.0.0"];
 
 /// `_ip_reason` for IPv4 (IPv6 values go to the Python rules).
-fn ip_reason(p: &FactPats, text: &str, s: usize, e: usize, value: &str, before: &str, after: &str) -> Verdict {
+#[allow(clippy::too_many_arguments)]
+fn ip_reason(p: &FactPats, text: &str, flags: Flags, s: usize, e: usize, value: &str, before: &str, after: &str) -> Verdict {
     if value.contains(':') {
         return Defer;
     }
@@ -1141,7 +1232,7 @@ fn ip_reason(p: &FactPats, text: &str, s: usize, e: usize, value: &str, before: 
     if a1 == Some('-') && a2.is_some_and(is_digit) || matches!(a1, Some('~' | '+')) {
         return Reason("version");
     }
-    if in_header_version(p, text, s, e) || p.version_cue.is_found(tail(before, 24)) {
+    if flags.urgency && in_header_version(p, text, s, e) || p.version_cue.is_found(tail(before, 24)) {
         return Reason("version");
     }
     let t = &octets[1..];
@@ -1193,5 +1284,66 @@ mod tests {
         assert!(is_digit('\u{b2}') && !is_decimal('\u{b2}'));
         assert!(is_word('\u{b2}') && !is_word('\u{301}'));
         assert!(is_space('\x1c'));
+    }
+}
+
+#[cfg(test)]
+mod timing {
+    use super::*;
+
+    /// `FACTSEP_NUMERALS_TEXT=file cargo test --release timing -- --ignored --nocapture`: each
+    /// references pattern's time over documents separated by NUL.
+    #[test]
+    #[ignore]
+    fn pattern_times() {
+        let Ok(path) = std::env::var("FACTSEP_NUMERALS_TEXT") else { return };
+        let all = std::fs::read_to_string(path).unwrap();
+        let docs: Vec<&str> = all.split('\0').collect();
+        let p = ref_pats();
+        let mut pats: Vec<(&str, &Pat)> = vec![
+            ("cve", &p.cve), ("advisory", &p.advisory), ("hash_ref", &p.hash_ref), ("pr", &p.pr),
+            ("bug_word", &p.bug_word), ("bug_url", &p.bug_url), ("handle", &p.handle), ("bug_line", &p.bug_line),
+        ];
+        let names = ["commit_word", "commit_url", "gbp_line", "log_line", "git_describe", "git_version"];
+        for (i, c) in p.commits.iter().enumerate() {
+            pats.push((names[i], c));
+        }
+        for (name, pat) in pats {
+            let t = std::time::Instant::now();
+            let mut n = 0;
+            for d in &docs {
+                pat.each(d, |_| n += 1);
+            }
+            eprintln!("{name:<12} {:8.2} ms {n}", t.elapsed().as_secs_f64() * 1e3);
+        }
+        let t = std::time::Instant::now();
+        let n: usize = docs.iter().map(|d| references(d).len()).sum();
+        eprintln!("references   {:8.2} ms {n}", t.elapsed().as_secs_f64() * 1e3);
+    }
+}
+
+#[cfg(test)]
+mod timing2 {
+    use super::*;
+
+    #[test]
+    #[ignore]
+    fn find_vs_captures() {
+        let Ok(path) = std::env::var("FACTSEP_NUMERALS_TEXT") else { return };
+        let all = std::fs::read_to_string(path).unwrap();
+        let docs: Vec<&str> = all.split('\0').collect();
+        let p = ref_pats();
+        for (name, re) in [("log_line", &p.commits[3].re), ("commit_word", &p.commits[0].re), ("bug_word", &p.bug_word.re)] {
+            let t = std::time::Instant::now();
+            let n: usize = docs.iter().map(|d| re.find_iter(d).count()).sum();
+            let a = t.elapsed().as_secs_f64() * 1e3;
+            let t = std::time::Instant::now();
+            let m: usize = docs.iter().map(|d| re.captures_iter(d).count()).sum();
+            let b = t.elapsed().as_secs_f64() * 1e3;
+            let t = std::time::Instant::now();
+            let k: usize = docs.iter().filter(|d| d.is_ascii()).map(|d| re.find_iter(d).count()).sum();
+            let c = t.elapsed().as_secs_f64() * 1e3;
+            eprintln!("{name} find {a:.2} ms ({n}) captures {b:.2} ms ({m}) ascii docs find {c:.2} ({k}) of {}", docs.iter().filter(|d| d.is_ascii()).count());
+        }
     }
 }
