@@ -50,6 +50,8 @@ _CVE = re.compile(r"(?<![A-Za-z0-9])(?:CVE|CAN)-(?:19|20)\d\d-\d{4,7}\b")
 _ADVISORY = re.compile(r"\b(?:TALOS|ZDI|DSA|DLA|USN|RHSA|GHSA|OSV|TROVE)-\d{2,4}(?:-\d{1,7})+\b"
                        r"|\b[A-Z][A-Z0-9]{1,9}-SA-(?:19|20)\d\d-\d{3,7}\b|\bJDK-\d{7}\b")
 _HANDLE = re.compile(r"(?:hdl\.handle\.net/|\bhandle\)?:? )(\d{2,6}(?:\.\d+)*/\d{2,12})\b")
+#: A message, post or thread id as the value of a URL's query: "?l=list&m=111352423504277".
+_QUERY_ID = re.compile(r"[?&;](?:m|id|msg|mid|message|msgid|topic|post|thread|p)=(\d{6,20})(?![\w.])")
 _BUG_URL = re.compile(r"(?:bugs\.[\w.\-]+/|show_bug\.cgi\?id=|/(?:issues|pull|bugs|merge_requests|tickets?)/)"
                       r"(\d{2,8})\b")
 #: "#1029349" (not "# 1234", not "#12" or a card number), after a cue or anywhere in a list of them
@@ -58,11 +60,19 @@ _CLOSES = re.compile(r"(?i:\b(?:closes|close|closed|fixes|fixed|fix|mitigates|se
                      r"issues|pr|merge request|mr|fd\.o|gh|gitlab|bugzilla|bts|debbugs)\b)")
 _PR = re.compile(r"\bPR ?(?:[a-z][\w+\-]*/)(\d{2,7})\b|\b(?:PR|GH|BZ|LP)(\d{3,7})\b|\bGH (\d{3,7})\b"
                  r"|\b(?:gh-issue|gh-pr|bpo|gh)-(\d{3,7})\b")
+#: A tracker's name glued to the number: "bgo#786035", "BGO#12345", "rhbz#1234567", "glib#2572" (a
+#: word, then "#", then digits), and reST/Sphinx roles that name a tracker (``:bzbug:`777719```,
+#: ``:issue:`123```, ``:gh:`42```, ``:pr:`7```, ``:bpo:`33065```).
+_ROLE_REF = re.compile(r"(?i::(?:\w*bug|issue|gh|ghissue|pr|pull|bpo|mr|ticket|cve|lp):`(\d{2,8})`)")
+#: GitLab merge requests: "!2442" where a list or a bullet puts it ("(!2814, !2827, #2694)", " - !157 ...").
+_MR_REF = re.compile(r"(?:^[ \t]{0,8}(?:[-*] )?|[(\[,] ?)!(\d{2,6})(?![\w!=])", re.M)
 _BUG_WORD = re.compile(r"(?i:\b(?:bug|bugs|issue|issues|ticket|pull request|bugzilla|bz|lp|gnome bug|"
                        r"kde bug|savannah|rhbz|boo|bsc|cid|closes)\b)\s*(?:no\.?|nr\.?|number)?\s*[:#]?\s*#?(\d{3,8})\b"
                        r"|(?!)(\d)")
 #: GNOME-style NEWS lists: " 775864 getting-started: typo" at the start of a line, in a run of them
-_BUG_LINE = re.compile(r"^[ \t]{0,8}(?:[-*\u2022] )?(\d{5,7})[ \t]{1,3}(?:- )?(?=[A-Za-z_`'\"(\[])", re.M)
+_BUG_ROW = re.compile(r"^[ \t]{0,8}\d{5,7}(?:[ \t]+\d{5,7})+[ \t]*$", re.M)
+_BUGS_HEADING = re.compile(r"(?i:[ \t]*[-*\u2022]?[ \t]*(?:\w+ )?bugs? (?:fixed|closed|resolved)[^\n]{0,20}:[ \t]*\n)")
+_BUG_LINE = re.compile(r"^[ \t]{0,8}(?:[-*\u2022] )?(\d{5,7})(?:[ \t]{1,3}(?:- )?(?=[A-Za-z_`'\"(\[.])|[ \t]*$)", re.M)
 #: What makes "#" and three or six digits a colour rather than a reference: a quote, an assignment
 #: or a colour word on its line, or another colour written with hex letters there.
 _COLOUR_CUE = re.compile(r"(?i:colou?r|rgb|background|foreground|fill|stroke|style)"
@@ -118,6 +128,12 @@ def references(text: str) -> list[Reference]:
             g = 1 if m.group(1) else 2 if m.group(2) else 3 if m.group(3) else 4
             s, e = (m.start(g), m.end(g)) if g != 2 else (m.start(), m.end())
             out.append(Reference(s, e, "generic_id", "reference.pr", "pr_cue", text[s:e]))
+    if ":`" in text:
+        out.extend(Reference(m.start(1), m.end(1), "generic_id", "reference.issue", "bug_word", m.group(1))
+                   for m in _ROLE_REF.finditer(text))
+    if "!" in text:
+        out.extend(Reference(m.start(1), m.end(1), "generic_id", "reference.pr", "pr_cue", m.group(1))
+                   for m in _MR_REF.finditer(text))
     for m in _BUG_WORD.finditer(text):
         g = 1 if m.group(1) else 2
         out.append(Reference(m.start(g), m.end(g), "generic_id", "reference.bug", "bug_word", m.group(g)))
@@ -126,6 +142,16 @@ def references(text: str) -> list[Reference]:
                    for m in _BUG_URL.finditer(text))
         out.extend(Reference(m.start(1), m.end(1), "generic_id", "reference.handle", "handle", m.group(1))
                    for m in _HANDLE.finditer(text))
+        if "=" in text:
+            out.extend(Reference(m.start(1), m.end(1), "generic_id", "reference.bug", "bug_url", m.group(1))
+                       for m in _QUERY_ID.finditer(text) if "://" in text[max(0, m.start() - 200):m.start()])
+    if "\n" in text:
+        for m in _BUG_ROW.finditer(text):
+            # a line of bug numbers only, right under a heading that names them ("* Bugs fixed:")
+            lo = text.rfind("\n", 0, max(0, m.start() - 1)) + 1
+            if _BUGS_HEADING.match(text, lo, m.start()):
+                out.extend(Reference(m.start() + n.start(), m.start() + n.end(), "generic_id", "reference.bug_list",
+                                     "bug_list", n.group()) for n in re.finditer(r"\d+", m.group()))
     lines = list(_BUG_LINE.finditer(text))
     for i, m in enumerate(lines):
         # a list: another such line right before or after (a lone number at a line start is no list)
@@ -193,7 +219,19 @@ _STATE = re.compile(r"(?:\b[A-Z]{2},?\s{1,2}|\b(?:zip|postal|postcode|post code|
 _OBFUSCATED_AT = re.compile(r" (?:at|AT|\[at\]|\(at\)) [a-z0-9\-]+(?:\.[a-z0-9\-]+)*\.[a-z]{2,}\b")
 #: Paragraphs of a regulation's sections ("227.7202-4" of 48 C.F.R.): part, section, paragraph.
 _PARAGRAPH = re.compile(r"\d{2,3}\.\d{3,4}-\d{1,2}")
+_DECADE_RANGE = re.compile(r"(?:19|20)\d\d ?[-–] ?(?:19|20)\d[xX?]")
+#: A file name or charset that carries a standard's number: "iso_8859-13.7", "iso-8859-1".
+_STANDARD_NAME = re.compile(r"(?i:\biso)[_\-]$")
+#: A release heading: "3.36.0 - 2020-03-08", "2.4.1 (2019-11-02)", a version and its ISO date.
+_RELEASE_DATE = re.compile(r"[ \t]*(?:[-–—:,]|\(|[-–] \()[ \t]*(?:19|20)\d\d-\d\d-\d\d\b")
+_VERSION_DATE = re.compile(r"v?\d+(?:\.\d+)+[ \t]*(?:[-–—:,]|\(|[-–] \()[ \t]*(?:19|20)\d\d-\d\d(?:-\d\d)?\)?")
+_UNDERLINE = re.compile(r"[=\-~^*#+]{3,}[ \t]*$")
+#: An element of a markup or feature file with numbers for arguments: "<anchor 350 -200>".
+_ELEMENT_ARGS = re.compile(r"<[A-Za-z][\w\-]*(?:[ \t]+-?\d+)*[ \t]+$")
+_NUMBER_ROW = re.compile(r"[ \t]*\d+(?:[ \t]+\d+)+[ \t]*")
 _HEX_COLOUR = re.compile(r"[0-9a-fA-F]{3}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8}")
+#: A line that configures a network: a netmask written out or named.
+_NETMASK_LINE = re.compile(r"\b255\.(?:255|0)\.\d{1,3}\.\d{1,3}\b|(?i:\bnetmask\b)")
 _CONSTANT_IPS = frozenset({"255.255.255.255", "255.255.255.0", "255.255.0.0", "255.0.0.0", "0.0.0.0", "::", "::1"})
 
 
@@ -252,6 +290,8 @@ def not_a_fact(text: str, start: int, end: int, kind: str) -> str | None:
         if years and all(_YEAR.fullmatch(g) or (len(g) <= 2 and g.isdigit() and i) for i, g in enumerate(years)) \
                 and _YEAR.fullmatch(years[0]):
             return "year list"  # "2013, 2014, 2017", "1996-1999, 2000-2003", "1984,2000 S" (of "S.L. Moshier")
+        if _DECADE_RANGE.fullmatch(value):
+            return "year list"  # "2010-202x": a range whose end year is written with a placeholder digit
         if _date_digits(value) or _DAY_YEAR.fullmatch(value) or _QUARTER.fullmatch(value):
             return "date"  # "20200714", "26 2006" of "Oct 26 2006", "13/2019"
     if _ZONE.match(value) or (before[-1:] == ":" and before[-2:-1].isdigit()) or (
@@ -261,6 +301,15 @@ def not_a_fact(text: str, start: int, end: int, kind: str) -> str | None:
         return "code constant"
     if ".." in value or after.startswith(("..", "…")) or before.endswith(("..", "…")):
         return "code table"
+    if _STANDARD_NAME.search(before[-5:]):
+        return "standard number"  # "iso_8859-13.7", "iso-8859-1": a file or charset name carrying a standard
+    if _VERSION_DATE.fullmatch(value) or re.fullmatch(r"v?\d+(?:\.\d+)+", value) and (
+            _RELEASE_DATE.match(text, end) or _heading(text, start)):
+        return "version"  # a release heading: "3.36.0 - 2020-03-08", "2.50.5" underlined by "====="
+    if _ELEMENT_ARGS.search(before) or re.fullmatch(r"\d{1,4}[ \t]+-\d{1,4}", value):
+        return "code table"  # coordinates: "<anchor 350 -200>", "<anchor 625 1800>", "350 -200"
+    if _number_rows(text, start, end, value):
+        return "code table"  # a row of a table of numbers, or two numbers of a longer row
     if (value[0].isdigit() or not before.rstrip().endswith("RFC")) and _STANDARD_CUE.search(before[-14:]) \
             or _STANDARD_VALUE.match(value):
         return "standard number"
@@ -354,10 +403,10 @@ _UNIT_BEFORE = re.compile(r"(?i:\b(?:apt|apartment|suite|ste|unit|flat|room|rm|f
 def _house_number(value: str, before: str, after: str) -> bool:
     """House, flat and suite numbers of a postal address: digits right before a street name ("5533
     Countess Close", "12 Rue de la Gare") or after a unit word ("Apt. 675", "Suite 541")."""
+    if _UNIT_BEFORE.search(before[-12:]) and re.fullmatch(r"\d{1,6}(?:,? \d{1,6})?", value):
+        return True  # "Suite 541", "P.O. Box 94079, 1090" (a box number, then a postal code)
     if not re.fullmatch(r"\d{1,6}(?: \d{1,6})?", value):
         return False
-    if _UNIT_BEFORE.search(before[-12:]):
-        return True
     line = after.split("\n", 1)[0]
     # up to four words of a street name, then its type: "Archwood Avenue", "St. John Street"
     words = line.split()[:5]
@@ -418,6 +467,11 @@ def _ip_reason(text: str, start: int, end: int, value: str, before: str, after: 
         return "version"  # "1.8.1.2-1": a Debian revision follows
     if _in_header_version(text, start, end) or _VERSION_CUE.search(before[-24:]):
         return "version"  # "Upgraded to policy 3.5.5.0"
+    if _RELEASE_DATE.match(text, end) or _heading(text, start) and not _IP_WORDS.search(
+            text[slice(*_line_of(text, start))]):
+        return "version"  # a release heading: "3.7.91.1 - 2013-03-05", "2.30.1.2" underlined
+    if ip.is_private and _NETMASK_LINE.search(text[slice(*_line_of(text, start))]):
+        return "placeholder"  # a LAN address of a configuration line ("inet 10.8.0.1 netmask 255.255.255.0")
     tail = [int(o) for o in octets[1:]]
     if len(set(tail)) == 1 and tail[0] <= 9 or all(b - a == 1 for a, b in zip([int(octets[0]), *tail], tail)):
         return "placeholder"  # octets nobody assigns a host: "10.1.1.1", "1.2.3.4"
@@ -426,6 +480,47 @@ def _ip_reason(text: str, start: int, end: int, value: str, before: str, after: 
     if _STANDARD_CUE.search(before[-14:]) or re.search(r"(?i:\boids?\b|commonname|\boid\W)", before[-24:]):
         return "standard number"
     return None
+
+
+def _heading(text: str, start: int) -> bool:
+    """The value's line is underlined ("2.50.5" over "======"): a section heading of release notes."""
+    lo, hi = _line_of(text, start)
+    if hi - lo > 80 or hi >= len(text):
+        return False
+    nlo, nhi = _line_of(text, hi + 1)
+    return _UNDERLINE.match(text, nlo, nhi) is not None and nhi > nlo
+
+
+def _number_rows(text: str, start: int, end: int, value: str) -> bool:
+    """A value on a line made only of numbers, in a block of such lines with as many numbers each
+    (an octal code table: "041 117 132" over "133 112 255"), or that joins some numbers of a longer
+    such line ("776306 775808" of a line of ten bug numbers): a table or a list, not one value."""
+    if not re.fullmatch(r"\d+(?:[ \t]+\d+)+", value):
+        return False
+    lo, hi = _line_of(text, start)
+    if _NUMBER_ROW.fullmatch(text, lo, hi) is None:
+        return False
+    n = len(text[lo:hi].split())
+    if n > len(value.split()):
+        return True
+    if max(len(g) for g in value.split()) > 4:
+        return False
+    rows = 1
+    for step in (-1, 1):  # neighbouring rows with the same number of numbers
+        a, b = lo, hi
+        for _ in range(2):
+            if step < 0:
+                if a == 0:
+                    break
+                a, b = _line_of(text, a - 1)
+            else:
+                if b >= len(text):
+                    break
+                a, b = _line_of(text, b + 1)
+            if _NUMBER_ROW.fullmatch(text, a, b) is None or len(text[a:b].split()) != n:
+                break
+            rows += 1
+    return rows >= 3
 
 
 _LIST_ITEM = re.compile(r"\d+")
