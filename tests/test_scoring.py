@@ -305,3 +305,17 @@ def test_a_fitted_table_worse_on_any_held_out_set_is_not_adoptable() -> None:
     assert fit_weights.adoptable(hand, lost_dob) == ["faker-nl_NL DOB 0.9 < 1.0"]
     lost_probe = {**better, "realtext-docs": {**hand["realtext-docs"], "probes": {"email_address": 0.99}}}
     assert len(fit_weights.adoptable(hand, lost_probe)) == 1
+
+
+def test_a_region_of_kinds_its_set_never_labels_is_no_evidence_of_no_fact() -> None:
+    """A set that labels every date as a plain date cannot say that a date of birth is wrong."""
+    labelled = {"s": {"phone_number", "email_address"}}
+
+    def region(*kinds: str, right: bool = False) -> fit_weights.Region:
+        return fit_weights.Region(source="s", doc="d", rows=[{f"bias.{k}": 1.0} for k in kinds],
+                                  right=[right] * len(kinds))
+
+    assert fit_weights.unlabelled(region("date_of_birth"), labelled)
+    assert not fit_weights.unlabelled(region("date_of_birth", "phone_number"), labelled)  # a rival it labels
+    assert not fit_weights.unlabelled(region("phone_number"), labelled)
+    assert not fit_weights.unlabelled(fit_weights.Region(source="other", rows=[{"bias.x": 1.0}]), labelled)
