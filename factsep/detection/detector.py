@@ -114,7 +114,9 @@ _ATTEMPTS_PER_CANDIDATE = 16
 _DIALLED_OR_PRICED = frozenset("+$€£¥₹")
 #: Occurrences a value may be kept from its validator before it is validated anyway (its verdict is
 #: then cached): bounds what a wall of one repeated value costs, per occurrence, to a look-up.
-_GATED_LIMIT = 8
+_GATED_LIMIT = 32
+#: What Detector._read_format says of a match whose every attempt its validator refused.
+_REFUSED: Any = object()
 _SEP_GROUP = re.compile(rf"[ \-./{DASHES}]+[^ \-./{DASHES}]*$")
 _LETTER_PREFIX = re.compile(rf"^[A-Za-z]{{1,4}}(?: ?[\-{DASHES}] |:? ?)(?=[A-Z]?-? ?\d)")
 #: A validated reading of a candidate: (offset in it, length, kind, options best first, made-up
@@ -287,10 +289,13 @@ class Detector:
             readings = self._readings.put(key, self._read(cand.text, script))
         hits: list[Hit] = []
         where: dict[tuple[int, int, bool], bool] = {}  # attempts kept out here: the kinds share matches
+        refused: list[_Deferred] = []
         for item in readings:
             if len(item) == 3:  # a format kind's match: what the number is decides whether it is tried
                 reading = self._read_format(text, cand.start, item, script, refs or _NO_REGIONS, where)
-                if reading is None:
+                if reading is None or reading is _REFUSED:
+                    if reading is _REFUSED:
+                        refused.append(item)
                     continue
                 offset, length, kind, options, placeholder, dropped = reading
                 start = cand.start + offset
@@ -303,6 +308,8 @@ class Detector:
                               backoff=dropped)
             if hit is not None:
                 hits.append(hit)
+        if refused and key in self._readings:  # refused in every attempt: no occurrence asks again
+            self._readings[key] = tuple(r for r in readings if not any(r is d for d in refused))
         return hits
 
     def _read(self, value: str, script: str | None = None) -> tuple[_Reading | _Deferred, ...]:
@@ -343,7 +350,7 @@ class Detector:
         return tuple(readings)
 
     def _read_format(self, text: str, cand_start: int, item: _Deferred, script: str | None,
-                     refs: _Regions, where: dict[tuple[int, int, bool], bool]) -> _Reading | None:
+                     refs: _Regions, where: dict[tuple[int, int, bool], bool]) -> Any:
         """A format kind's reading of one occurrence: the first backoff attempt its validator
         accepts, among the attempts that can be an identifier where they stand.
 
@@ -355,10 +362,13 @@ class Detector:
         stands only matters when its validator accepts it. On changelogs this leaves about one
         python-stdnum call in ten (BENCHMARKS.md, seventh session). Validator results
         stay cached per (kind, attempt), so a value seen again where it can be one costs nothing.
+        Returns the reading, None, or ``_REFUSED`` when the validator refused every attempt (then
+        the match can leave the candidate text's readings: no occurrence would read it).
         """
         offset, kind, tries = item
         opts = self._opts if script is None else self._script_opts[script]
         name = kind.name
+        refused = True  # every attempt refused by its validator: the match is no reading anywhere
         for shift, attempt, dropped in tries:
             key = (name, attempt) if script is None else (name, attempt, script)
             result = self._cache.get(key, _MISSING)
@@ -384,7 +394,8 @@ class Detector:
                     elif times + 1 < _GATED_LIMIT:
                         self._gated[key] = times + 1  # an int costs no bytes: the entry's size stays
                     else:
-                        self._cache.put(key, kind.validate(attempt, opts))
+                        result = self._cache.put(key, kind.validate(attempt, opts))
+                refused = refused and result is not _MISSING and not result
                 continue
             if result is _MISSING:
                 result = self._cache.put(key, kind.validate(attempt, opts))
@@ -392,7 +403,7 @@ class Detector:
                     continue
             options = result if isinstance(result, list) else [result]
             return offset + shift, len(attempt), kind, tuple(options), made_up(attempt), dropped
-        return None
+        return _REFUSED if refused else None
 
     def _validate(self, offset: int, value: str, kind: Kind, script: str | None = None) -> _Reading | None:
         """The first backoff attempt the kind's validator accepts, as (offset, length, ...)."""
