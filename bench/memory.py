@@ -261,6 +261,24 @@ def _rss_mb() -> float:
     return next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")) / 1024
 
 
+def _mallinfo() -> dict[str, float] | None:
+    """glibc's heap in MB: in use (native code and large Python objects), free but kept, mmapped."""
+    import ctypes
+
+    class _Info(ctypes.Structure):
+        _fields_ = [(n, ctypes.c_size_t) for n in (
+            "arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks", "fordblks", "keepcost")]
+
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallinfo2.restype = _Info
+    except (OSError, AttributeError):
+        return None
+    info = libc.mallinfo2()
+    return {"in_use": round(info.uordblks / 2**20, 1), "free": round(info.fordblks / 2**20, 1),
+            "mmap": round(info.hblkhd / 2**20, 1)}
+
+
 def _peak_mb() -> float:
     status = Path("/proc/self/status").read_text()
     return next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM:")) / 1024
@@ -271,7 +289,8 @@ def _reset_peak() -> None:
     Path("/proc/self/clear_refs").write_text("5")
 
 
-def probe_child(corpus: Path, out: Path, batch_size: int, every_mb: float, types: bool) -> None:
+def probe_child(corpus: Path, out: Path, batch_size: int, every_mb: float, types: bool,
+                trace_from: float | None = None) -> None:
     """Scan ``corpus`` in this process and print, every ``every_mb`` MB read, one JSON line: RSS,
     Arrow's allocated bytes, Python's allocated blocks, and each detector cache's estimated bytes
     and entries (with ``types``, the ten object types that grew most since the first line).
@@ -287,6 +306,7 @@ def probe_child(corpus: Path, out: Path, batch_size: int, every_mb: float, types
 
     done = {"bytes": 0, "docs": 0, "next": 0.0}
     first: dict[str, int] = {}
+    first_snap: dict[str, Any] = {}
 
     def line(phase: str) -> None:
         caches: dict[str, Any] = {}
@@ -298,6 +318,23 @@ def probe_child(corpus: Path, out: Path, batch_size: int, every_mb: float, types
         row: dict[str, Any] = {"phase": phase, "mb_read": round(done["bytes"] / 1e6, 2), "docs": done["docs"],
                                "rss_mb": round(_rss_mb(), 1), "arrow_mb": round(pa.total_allocated_bytes() / 2**20, 1),
                                "py_blocks": sys.getallocatedblocks(), "caches_mib_entries": caches}
+        info = _mallinfo()
+        if info:
+            row["malloc_mb"] = info
+        nlp = next((getattr(getattr(det, "context", None), "nlp", None) for det in scan_mod._DETECTORS.values()), None)
+        if nlp is not None:
+            row["spacy_strings"] = len(nlp.vocab.strings)
+        if trace_from is not None and done["bytes"] / 1e6 >= trace_from:
+            import tracemalloc
+
+            if not tracemalloc.is_tracing():  # from here on: what is allocated after MB and stays
+                tracemalloc.start(1)
+            snap = tracemalloc.take_snapshot().filter_traces([tracemalloc.Filter(False, tracemalloc.__file__)])
+            if "snap" in first_snap:  # against the previous line: cache entries replacing untraced ones net out
+                diff = snap.compare_to(first_snap["snap"], "lineno")[:8]
+                row["traced_growth"] = [(str(d.traceback), round(d.size_diff / 2**20, 2), d.count_diff) for d in diff]
+            first_snap["snap"] = snap
+            row["traced_mb"] = round(tracemalloc.get_traced_memory()[0] / 2**20, 1)
         if types:
             count = collections.Counter(type(o).__name__ for o in gc.get_objects())
             if not first:
@@ -356,10 +393,13 @@ def main() -> None:
                     help="instead: scan an MB corpus in one child and print RSS, Arrow and cache bytes as it goes")
     ap.add_argument("--probe-every", type=float, default=1.0, metavar="MB")
     ap.add_argument("--probe-types", action="store_true", help="with --probe: object types that grew (slow)")
+    ap.add_argument("--probe-trace", type=float, default=None, metavar="MB",
+                    help="with --probe: tracemalloc from MB read on, and what grew since the line before (slow)")
     ap.add_argument("--probe-child", nargs=2, type=Path, default=None, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.probe_child:
-        probe_child(args.probe_child[0], args.probe_child[1], args.batch_size, args.probe_every, args.probe_types)
+        probe_child(args.probe_child[0], args.probe_child[1], args.batch_size, args.probe_every, args.probe_types,
+                    args.probe_trace)
         return
 
     work = args.workdir or Path(tempfile.mkdtemp(prefix="factsep-bench-memory-"))
@@ -372,7 +412,9 @@ def main() -> None:
         cmd = [sys.executable, __file__, "--probe-child", str(path), str(work / "probe-out"),
                "--batch-size", str(args.batch_size), "--probe-every", str(args.probe_every)]
         env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
-        subprocess.run(cmd + (["--probe-types"] if args.probe_types else []), env=env, check=True)
+        cmd += ["--probe-types"] if args.probe_types else []
+        cmd += ["--probe-trace", str(args.probe_trace)] if args.probe_trace is not None else []
+        subprocess.run(cmd, env=env, check=True)
         if args.workdir is None:
             shutil.rmtree(work, ignore_errors=True)
         return
