@@ -164,6 +164,15 @@ def test_hostile_input_gives_the_same_references(name: str, text: str) -> None:
     assert native_refs(text) == numerals.references_python(text)
 
 
+def test_the_core_is_ported_from_these_rules() -> None:
+    """Fails when a rule of numerals.py changed and native/src/numerals.rs has not followed (the
+    detector then uses the Python rules): port the change, then set ``RULES`` there to the digest."""
+    assert _native.NUMERALS_RULES == numerals.rules_digest(), (
+        f"numerals.py's rules (digest {numerals.rules_digest()}) are not the ones the core was ported from "
+        f"({_native.NUMERALS_RULES}): port the change to native/src/numerals.rs and set RULES")
+    assert numerals.engine() == "native"
+
+
 def test_lone_surrogates_go_to_the_python_rules() -> None:
     text = "Closes: #123456 \ud800 CVE-2021-12345"
     assert _native.numeral_references(text) is None
@@ -320,3 +329,15 @@ def test_offsets_outside_the_text_go_to_python() -> None:
     assert doc.not_a_fact(5, 5, "generic_id") == _DEFER
     assert numerals.not_a_fact("abc \ud800 12345", 6, 11, "generic_id") == numerals.not_a_fact_python(
         "abc \ud800 12345", 6, 11, "generic_id")
+
+
+def test_rules_the_core_was_not_ported_from_keep_the_python_rules(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(numerals, "rules_digest", lambda: "0" * 16)
+    try:
+        with pytest.raises(RuntimeError):
+            numerals.set_engine("native")
+        assert numerals.engine() == "python"
+    finally:
+        monkeypatch.undo()
+        numerals.set_engine("native")
+    assert numerals.engine() == "native"

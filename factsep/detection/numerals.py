@@ -21,10 +21,12 @@ Each reason and signal has a name: the detector writes it into the span's ``dete
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import os
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 #: Kinds whose values are written with letters or structure that no number has: a reason found
@@ -547,10 +549,18 @@ def _table(text: str, start: int, end: int, value: str, before: str, after: str)
 # ---- engines ---------------------------------------------------------------------------------------
 # The rules above are the reference implementation. The native core (factsep._native, built from
 # native/src/numerals.rs) runs the same rules, held to them by tests/test_native_numerals.py;
-# ``FACTSEP_NUMERALS_ENGINE=python`` (or no extension) keeps the rules above in use.
+# ``FACTSEP_NUMERALS_ENGINE=python`` (or no extension) keeps the rules above in use. The core names
+# the digest of the rules it was ported from (``NUMERALS_RULES``): when the rules above change and
+# the port has not followed, the digests differ and the rules above are used, so the two never drift.
 
 references_python = references
 not_a_fact_python = not_a_fact
+
+
+def rules_digest() -> str:
+    """The digest of this module's rules: its text above the engines section."""
+    source = Path(__file__).read_text(encoding="utf-8")
+    return hashlib.sha256(source.split("\n# ---- engines -", 1)[0].encode("utf-8")).hexdigest()[:16]
 
 
 def _load_native() -> Any | None:
@@ -560,7 +570,9 @@ def _load_native() -> Any | None:
         from factsep import _native
     except ImportError:
         return None
-    return _native if hasattr(_native, "numeral_references") and hasattr(_native, "numeral_text") else None
+    if not (hasattr(_native, "numeral_references") and hasattr(_native, "numeral_text")):
+        return None
+    return _native if getattr(_native, "NUMERALS_RULES", None) == rules_digest() else None
 
 
 _NATIVE: Any | None = _load_native()
@@ -590,7 +602,8 @@ def set_engine(name: str) -> None:
         if previous is not None:
             os.environ["FACTSEP_NUMERALS_ENGINE"] = previous
     if _NATIVE is None:
-        raise RuntimeError("the native numerals engine needs factsep._native built from native/")
+        raise RuntimeError("the native numerals engine needs factsep._native built from native/, ported from "
+                           f"these rules (digest {rules_digest()})")
     _CODES = tuple(_NATIVE.REFERENCE_CODES)
     _REASONS = tuple(_NATIVE.NUMERAL_REASONS)
 

@@ -262,6 +262,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(numeral_text, m)?)?;
     m.add_class::<NumeralText>()?;
     m.add("NUMERAL_REASONS", numerals::REASONS.to_vec())?;
+    m.add("NUMERALS_RULES", numerals::RULES)?;
     m.add("REFERENCE_CODES", numerals::REFERENCE_CODES.to_vec())?;
     m.add_function(wrap_pyfunction!(_panic_for_test, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;

@@ -18,6 +18,10 @@
 
 use std::sync::OnceLock;
 
+/// `factsep.detection.numerals.rules_digest()` of the rules this port follows: Python uses the core
+/// only when its rules have this digest (a rule changed in Python and not here keeps Python's).
+pub const RULES: &str = "1c0e8a0e5257e8ec";
+
 use regex::{Captures, Regex};
 use regex_syntax::hir::{Class, HirKind};
 
