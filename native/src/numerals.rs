@@ -20,7 +20,7 @@ use std::sync::OnceLock;
 
 /// `factsep.detection.numerals.rules_digest()` of the rules this port follows: Python uses the core
 /// only when its rules have this digest (a rule changed in Python and not here keeps Python's).
-pub const RULES: &str = "1c0e8a0e5257e8ec";
+pub const RULES: &str = "49799cd07b57ef63";
 
 use regex::{Captures, Regex};
 use regex_syntax::hir::{Class, HirKind};
@@ -359,6 +359,7 @@ pub const REFERENCE_CODES: &[(&str, &str, &str)] = &[
     ("hex_digest", "commit.abbreviated", "git_describe"),
     ("hex_digest", "commit.full", "git_version"),
     ("hex_digest", "commit.abbreviated", "git_version"),
+    ("generic_id", "reference.issue", "bug_word"),
 ];
 
 const CVE: u8 = 0;
@@ -370,6 +371,7 @@ const BUG_URL: u8 = 8;
 const HANDLE: u8 = 9;
 const BUG_LIST: u8 = 10;
 const COMMIT: u8 = 11; // + 2 * cue + (0 full, 1 abbreviated)
+const ROLE: u8 = 23;
 
 const HEX_TOKEN: &str = "(?P<v>[0-9a-f]{7,40})";
 const COMMIT_SIGNALS: usize = 6;
@@ -384,6 +386,12 @@ struct RefPats {
     bug_url: Pat,
     handle: Pat,
     bug_line: Pat,
+    query_id: Pat,
+    role_ref: Pat,
+    mr_ref: Pat,
+    bug_row: Pat,
+    bugs_heading: Regex,
+    digits: Regex,
     colour_word: Pat,
     colour_hex: Pat,
     commits: [Pat; COMMIT_SIGNALS],
@@ -435,10 +443,20 @@ fn ref_pats() -> &'static RefPats {
                 r"(?:hdl\.handle\.net/|(?P<b>)handle\)?:? )(?P<m>(?P<v>\d{2,6}(?:\.\d+)*/\d{2,12}))(?:NONW|\z)",
                 Behind::NoWordIf("b"),
             ),
+            // the match's end only sets where the next search starts, on a later line (`^`) either way
             bug_line: Pat::new(
-                r"(?m)(?P<m>^[ \t]{0,8}(?:[-*\x{2022}] )?(?P<v>\d{5,7})[ \t]{1,3}(?:- )?)[A-Za-z_`'\x22(\[]",
+                r"(?m)^[ \t]{0,8}(?:[-*\x{2022}] )?(?P<v>\d{5,7})(?:[ \t]{1,3}(?:- )?[A-Za-z_`'\x22(\[.]|[ \t]*$)",
                 Behind::Any,
             ),
+            query_id: Pat::new(
+                r"[?&;](?:m|id|msg|mid|message|msgid|topic|post|thread|p)=(?P<m>(?P<v>\d{6,20}))(?:[^\p{L}\p{N}_.]|\z)",
+                Behind::Any,
+            ),
+            role_ref: Pat::new(&ci(":(?:WORD*bug|issue|gh|ghissue|pr|pull|bpo|mr|ticket|cve|lp):`(?P<v>\\d{2,8})`"), Behind::Any),
+            mr_ref: Pat::new(r"(?m)(?:^[ \t]{0,8}(?:[-*] )?|[(\[,] ?)(?P<m>!(?P<v>\d{2,6}))(?:[^\p{L}\p{N}_!=]|\z)", Behind::Any),
+            bug_row: Pat::new(r"(?m)^[ \t]{0,8}\d{5,7}(?:[ \t]+\d{5,7})+[ \t]*$", Behind::Any),
+            bugs_heading: rx(&(String::from(r"\A") + &ci(r"[ \t]*[-*\x{2022}]?[ \t]*(?:WORD+ )?bugs? (?:fixed|closed|resolved)[^\n]{0,20}:[ \t]*\n"))),
+            digits: rx(r"\d+"),
             colour_word: Pat::new(&ci("colou?r|rgb|background|foreground|fill|stroke|style"), Behind::Any),
             colour_hex: Pat::new(r"(?P<m>#(?P<v>[0-9a-fA-F]{3,8}))(?:NONW|\z)", Behind::Any),
             commits: [
@@ -559,6 +577,18 @@ pub fn references(text: &str) -> Vec<Found> {
             out.push(Found { start: s, end: e, code: PR });
         });
     }
+    if text.contains(":`") {
+        p.role_ref.each(text, |c| {
+            let (s, e) = span(c, "v");
+            out.push(Found { start: s, end: e, code: ROLE });
+        });
+    }
+    if text.contains('!') {
+        p.mr_ref.each(text, |c| {
+            let (s, e) = span(c, "v");
+            out.push(Found { start: s, end: e, code: PR });
+        });
+    }
     p.bug_word.each(text, |c| {
         let (s, e) = span(c, "v");
         out.push(Found { start: s, end: e, code: BUG_WORD });
@@ -572,10 +602,32 @@ pub fn references(text: &str) -> Vec<Found> {
             let (s, e) = span(c, "v");
             out.push(Found { start: s, end: e, code: HANDLE });
         });
+        if text.contains('=') {
+            p.query_id.each(text, |c| {
+                let ms = c.get(0).expect("group 0").start();
+                if text[back(text, ms, 200)..ms].contains("://") {
+                    let (s, e) = span(c, "v");
+                    out.push(Found { start: s, end: e, code: BUG_URL });
+                }
+            });
+        }
+    }
+    if text.contains('\n') {
+        p.bug_row.each(text, |c| {
+            // a line of bug numbers only, right under a heading that names them ("* Bugs fixed:")
+            let m = c.get(0).expect("group 0");
+            let b = text.as_bytes();
+            let lo = memchr::memrchr(b'\n', &b[..m.start().saturating_sub(1)]).map_or(0, |i| i + 1);
+            if p.bugs_heading.is_match(&text[lo..m.start()]) {
+                for n in p.digits.find_iter(m.as_str()) {
+                    out.push(Found { start: m.start() + n.start(), end: m.start() + n.end(), code: BUG_LIST });
+                }
+            }
+        });
     }
     let mut lines: Vec<(usize, usize, usize)> = Vec::new(); // match start, value span
     p.bug_line.each(text, |c| {
-        let (ms, _) = span(c, "m");
+        let ms = c.get(0).expect("group 0").start();
         let (vs, ve) = span(c, "v");
         lines.push((ms, vs, ve));
     });
@@ -697,6 +749,19 @@ struct FactPats {
     oid_word: Pat,
     oid_common: Regex,
     list_number: Regex,
+    decade_range: Regex,
+    standard_name: Pat,
+    release_date: Regex,
+    version_date: Regex,
+    dotted_version: Regex,
+    underline: Regex,
+    element_args: Regex,
+    signed_pair: Regex,
+    number_row: Regex,
+    number_value: Regex,
+    unit_number: Regex,
+    netmask: Pat,
+    netmask_word: Pat,
 }
 
 fn fact_pats() -> &'static FactPats {
@@ -779,6 +844,19 @@ fn fact_pats() -> &'static FactPats {
         oid_word: Pat::new(&(ci("oids?") + r"(?:NONW|\z)"), Behind::NoWord),
         oid_common: rx(&ci("commonname")),
         list_number: rx(r"\A\d+\.?\d*\z"),
+        decade_range: rx(r"\A(?:19|20)\d\d ?[-–] ?(?:19|20)\d[xX?]\z"),
+        standard_name: Pat::new(&(ci("iso") + r"[_\-]\n?\z"), Behind::NoWord),
+        release_date: rx(r"\A[ \t]*(?:[-–—:,]|\(|[-–] \()[ \t]*(?:19|20)\d\d-\d\d-\d\d(?:NONW|\z)"),
+        version_date: rx(r"\Av?\d+(?:\.\d+)+[ \t]*(?:[-–—:,]|\(|[-–] \()[ \t]*(?:19|20)\d\d-\d\d(?:-\d\d)?\)?\z"),
+        dotted_version: rx(r"\Av?\d+(?:\.\d+)+\z"),
+        underline: rx(r"\A[=\-~^*#+]{3,}[ \t]*\z"),
+        element_args: rx(r"<[A-Za-z][\p{L}\p{N}_\-]*(?:[ \t]+-?\d+)*[ \t]+\n?\z"),
+        signed_pair: rx(r"\A\d{1,4}[ \t]+-\d{1,4}\z"),
+        number_row: rx(r"\A[ \t]*\d+(?:[ \t]+\d+)+[ \t]*\z"),
+        number_value: rx(r"\A\d+(?:[ \t]+\d+)+\z"),
+        unit_number: rx(r"\A\d{1,6}(?:,? \d{1,6})?\z"),
+        netmask: Pat::new(r"255\.(?:255|0)\.\d{1,3}\.\d{1,3}(?:NONW|\z)", Behind::NoWord),
+        netmask_word: Pat::new(&(ci("netmask") + r"(?:NONW|\z)"), Behind::NoWord),
     })
 }
 
@@ -979,6 +1057,9 @@ fn not_a_fact_in(text: &str, flags: Flags, s: usize, e: usize, kind: &str) -> Ve
         {
             return Reason("year list");
         }
+        if p.decade_range.is_match(value) {
+            return Reason("year list"); // "2010-202x": a range whose end year has a placeholder digit
+        }
         match date_digits(value) {
             None => return Defer,
             Some(true) => return Reason("date"),
@@ -995,6 +1076,20 @@ fn not_a_fact_in(text: &str, flags: Flags, s: usize, e: usize, kind: &str) -> Ve
         return Reason("code constant");
     }
     if value.contains("..") || after.starts_with("..") || after.starts_with('…') || before.ends_with("..") || before.ends_with('…') {
+        return Reason("code table");
+    }
+    if p.standard_name.is_found(tail(before, 5)) {
+        return Reason("standard number"); // "iso_8859-13.7", "iso-8859-1"
+    }
+    if p.version_date.is_match(value)
+        || p.dotted_version.is_match(value) && (p.release_date.is_match(&text[e..]) || heading(p, text, s))
+    {
+        return Reason("version"); // a release heading: "3.36.0 - 2020-03-08", "2.50.5" underlined
+    }
+    if p.element_args.is_match(before) || p.signed_pair.is_match(value) {
+        return Reason("code table"); // "<anchor 350 -200>", "350 -200"
+    }
+    if number_rows(p, text, s, value) {
         return Reason("code table");
     }
     let cue14 = tail(before, 14);
@@ -1094,6 +1189,73 @@ fn in_header_version(p: &FactPats, text: &str, s: usize, e: usize) -> bool {
     lo + v.start() - 1 <= s && e <= lo + v.end() + 1
 }
 
+/// `_heading`: the value's line is underlined ("2.50.5" over "======").
+fn heading(p: &FactPats, text: &str, s: usize) -> bool {
+    let (lo, hi) = line_of(text, s);
+    let line = &text[lo..hi];
+    if (line.len() > 80 && line.chars().take(81).count() > 80) || hi >= text.len() {
+        return false;
+    }
+    let (nlo, nhi) = line_of(text, hi + 1);
+    nhi > nlo && p.underline.is_match(&text[nlo..nhi])
+}
+
+/// Python's `str.split()` count.
+fn n_words(s: &str) -> usize {
+    s.split(is_space).filter(|w| !w.is_empty()).count()
+}
+
+/// `_number_rows`: a row of a table of numbers, or some numbers of a longer row.
+fn number_rows(p: &FactPats, text: &str, s: usize, value: &str) -> bool {
+    if !p.number_value.is_match(value) {
+        return false;
+    }
+    let (lo, hi) = line_of(text, s);
+    if !p.number_row.is_match(&text[lo..hi]) {
+        return false;
+    }
+    let n = n_words(&text[lo..hi]);
+    if n > n_words(value) {
+        return true;
+    }
+    if value.split(is_space).filter(|w| !w.is_empty()).map(|g| g.chars().count()).max().unwrap_or(0) > 4 {
+        return false;
+    }
+    let mut rows = 1;
+    for up in [true, false] {
+        let (mut a, mut b) = (lo, hi);
+        for _ in 0..2 {
+            if up {
+                if a == 0 {
+                    break;
+                }
+                (a, b) = line_of(text, a - 1);
+            } else {
+                if b >= text.len() {
+                    break;
+                }
+                (a, b) = line_of(text, b + 1);
+            }
+            if !p.number_row.is_match(&text[a..b]) || n_words(&text[a..b]) != n {
+                break;
+            }
+            rows += 1;
+        }
+    }
+    rows >= 3
+}
+
+/// `IPv4Address.is_private` (Python 3.11's networks).
+fn private_ipv4(o: [u32; 4]) -> bool {
+    let ip = (o[0] << 24) | (o[1] << 16) | (o[2] << 8) | o[3];
+    const NETS: &[(u32, u32)] = &[
+        (0x0000_0000, 8), (0x0A00_0000, 8), (0x7F00_0000, 8), (0xA9FE_0000, 16), (0xAC10_0000, 12),
+        (0xC000_0000, 29), (0xC000_00AA, 31), (0xC000_0200, 24), (0xC0A8_0000, 16), (0xC612_0000, 15),
+        (0xC633_6400, 24), (0xCB00_7100, 24), (0xF000_0000, 4), (0xFFFF_FFFF, 32),
+    ];
+    NETS.iter().any(|&(net, len)| (ip >> (32 - len)) == (net >> (32 - len)))
+}
+
 /// `_in_doctest`: on a doctest's prompt line or among the output lines after it.
 fn in_doctest(p: &FactPats, text: &str, s: usize) -> bool {
     let b = text.as_bytes();
@@ -1141,11 +1303,11 @@ fn fraction(p: &FactPats, value: &str, after: &str) -> bool {
 
 /// `_house_number`: digits before a street name or after a unit word.
 fn house_number(p: &FactPats, value: &str, before: &str, after: &str) -> bool {
+    if p.unit_before.is_found(tail(before, 12)) && p.unit_number.is_match(value) {
+        return true; // "Suite 541", "P.O. Box 94079, 1090"
+    }
     if !p.house.is_match(value) {
         return false;
-    }
-    if p.unit_before.is_found(tail(before, 12)) {
-        return true;
     }
     let line = after.split('\n').next().unwrap_or("");
     let words: Vec<&str> = line.split(is_space).filter(|w| !w.is_empty()).take(5).collect();
@@ -1238,6 +1400,14 @@ fn ip_reason(p: &FactPats, text: &str, flags: Flags, s: usize, e: usize, value: 
     }
     if flags.urgency && in_header_version(p, text, s, e) || p.version_cue.is_found(tail(before, 24)) {
         return Reason("version");
+    }
+    let (lo, hi) = line_of(text, s);
+    let line = &text[lo..hi];
+    if p.release_date.is_match(&text[e..]) || heading(p, text, s) && !(p.ip_words.is_found(line) || p.ip_word_any.is_match(line)) {
+        return Reason("version"); // "3.7.91.1 - 2013-03-05", "2.30.1.2" underlined
+    }
+    if private_ipv4(octets) && (p.netmask.is_found(line) || p.netmask_word.is_found(line)) {
+        return Reason("placeholder"); // "inet 10.8.0.1 netmask 255.255.255.0"
     }
     let t = &octets[1..];
     let same = t.iter().all(|&o| o == t[0]) && t[0] <= 9;
