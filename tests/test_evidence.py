@@ -82,3 +82,14 @@ def test_digits_after_a_dialling_plus_or_a_currency_sign_are_not_tried(
     assert not any(a.startswith(("44", "8513.")) for a in asked)
     det.detect(f"The VAT number 44 {VALUE} was printed on the bill.")
     assert any(a.startswith("44") for a in asked)  # the same digits, where they can be an identifier
+
+
+def test_reference_regions_answer_overlap_and_cover() -> None:
+    from factsep.detection.detector import _Regions
+    from factsep.detection.numerals import Reference
+
+    regions = _Regions([Reference(a, b, "generic_id", "reference.bug", "bug_word", "x")
+                        for a, b in ((30, 35), (10, 20), (12, 14))])
+    assert [regions.covers(a, b) for a, b in ((10, 20), (13, 16), (9, 12), (30, 35), (21, 22))] == [
+        True, True, False, True, False]
+    assert [regions.overlaps(a, b) for a, b in ((19, 25), (20, 30), (34, 40), (0, 10))] == [True, False, True, False]

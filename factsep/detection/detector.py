@@ -290,9 +290,15 @@ class Detector:
         hits: list[Hit] = []
         where: dict[tuple[int, int, bool], bool] = {}  # attempts kept out here: the kinds share matches
         refused: list[_Deferred] = []
+        regions = refs or _NO_REGIONS
+        # a candidate inside a reference number ("#1029349" of "Closes: #1029349"): every attempt
+        # of every format overlaps it, so none is tried (one question, not one an attempt)
+        in_reference = regions.covers(cand.start, cand.end)
         for item in readings:
             if len(item) == 3:  # a format kind's match: what the number is decides whether it is tried
-                reading = self._read_format(text, cand.start, item, script, refs or _NO_REGIONS, where)
+                if in_reference:
+                    continue
+                reading = self._read_format(text, cand.start, item, script, regions, where)
                 if reading is None or reading is _REFUSED:
                     if reading is _REFUSED:
                         refused.append(item)
@@ -729,6 +735,11 @@ class _Regions:
     def overlaps(self, start: int, end: int) -> bool:
         i = bisect.bisect_left(self.starts, end)  # regions starting before the span ends
         return bool(i) and self.ends[i - 1] > start
+
+    def covers(self, start: int, end: int) -> bool:
+        """Whether one region holds the whole span."""
+        i = bisect.bisect_right(self.starts, start)  # regions starting at or before the span
+        return bool(i) and self.ends[i - 1] >= end
 
 
 _NO_REGIONS = _Regions(())
