@@ -187,8 +187,12 @@ def regions(split: str = "train") -> list[Region]:
     from realtext_multilingual import docs as multilingual_docs
 
     from factsep import Detector
+    from factsep.detection import scoring
     from factsep.kinds.base import registry
 
+    if not scoring.TRACE_VALIDATORS:  # factsep was imported before: strengths are plain numbers
+        print("warning: the validators' weights are not traced (factsep.detection.scoring was imported "
+              "before FACTSEP_TRACE_VALIDATORS was set): they stay as they are", file=sys.stderr)
     kinds = registry()
     det = Detector()
     det.trace = []
