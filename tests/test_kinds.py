@@ -410,3 +410,14 @@ def test_a_generic_word_of_a_format_name_is_no_context_word_of_that_format() -> 
     assert "association" in stdnum_table.acronyms("fi.associationid")
     [span] = [s for s in Detector().detect("The fund's security identifier is 840712.") if s.start == 34]
     assert span.kind == "security_id"
+
+
+@pytest.mark.parametrize("text", ["Help desks: 0031-47-2209 in Japan, toll free.",
+                                  "Our freephone line is 0031-47-2209 today."])
+def test_toll_free_words_make_a_number_a_phone(detector: Detector, text: str) -> None:
+    """"Toll free" and "freephone" are said only of telephone numbers: without them the same digits
+    read as an identity number."""
+    got = [(s.kind, s.decision) for s in detector.detect(text)]
+    assert got and got[0][0] == "phone_number", got
+    bare = [s.kind for s in detector.detect("Our line is 0031-47-2209 today.")]
+    assert "phone_number" not in bare, bare

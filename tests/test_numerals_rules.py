@@ -111,3 +111,9 @@ def test_a_message_id_in_a_url_query_is_a_reference() -> None:
 
 def test_a_phone_written_with_a_dash_before_its_subscriber_number_is_no_coordinate_pair() -> None:
     assert reason("Ruf mich an: 0157 -44810273", "0157 -44810273", "phone_number") is None
+
+
+def test_numbers_given_as_instances_of_numbers_are_examples() -> None:
+    text = "The parser looped forever on some integers like\n  90417735521940037781 and more."
+    assert reason(text, "90417735521940037781", "national_id") == "placeholder"
+    assert reason("Her number is 90417735521940037781.", "90417735521940037781", "national_id") is None

@@ -217,6 +217,8 @@ _IP_WORDS = re.compile(r"(?i:\b(?:ip|ips|ipv4|address|addr|host|server|dns|gatew
 _HEADER = re.compile(r"^[a-z0-9][a-z0-9.+\-]* \(([^()\n]{1,80})\) [\w\-]+(?: [\w\-]+)*; urgency=", re.M)
 _DOC_PLACEHOLDER = re.compile(r"(?i:(?:\bexample_number|\bexample|\bsample|\bdummy|\bplaceholder|>>>)"
                               r"\W{0,4}(?:\w+\W{1,3}){0,1}$)")
+#: Numbers given as instances of a kind of number: "for certain numbers like 1234...", "values such as".
+_NUMBERS_LIKE = re.compile(r"(?i:\b(?:numbers|values|inputs|integers) (?:like|such as|e\.g\.,?)\s+)$")
 _STATE = re.compile(r"(?:\b[A-Z]{2},?\s{1,2}|\b(?:zip|postal|postcode|post code|plz|cep|cap)\b\W{0,3})$", re.I)
 _OBFUSCATED_AT = re.compile(r" (?:at|AT|\[at\]|\(at\)) [a-z0-9\-]+(?:\.[a-z0-9\-]+)*\.[a-z]{2,}\b")
 #: Paragraphs of a regulation's sections ("227.7202-4" of 48 C.F.R.): part, section, paragraph.
@@ -342,7 +344,7 @@ def not_a_fact(text: str, start: int, end: int, kind: str) -> str | None:
         return "postal code"  # ZIP+4: five digits, a hyphen, four
     if _table(text, start, end, value, before, after):
         return "code table"
-    if _DOC_PLACEHOLDER.search(before[-28:]) or _in_doctest(text, start):
+    if _DOC_PLACEHOLDER.search(before[-28:]) or _in_doctest(text, start) or _NUMBERS_LIKE.search(before[-28:]):
         return "placeholder"
     if _fraction(value, after):
         return "quantity"

@@ -173,7 +173,7 @@ ID_SUFFIXES = ("MWST", "MwSt", "TVA", "IVA", "MVA")
 PHONE_WORDS = ("phone", "tel", "telephone", "call", "calling", "mobile", "cell", "fax", "dial",
                "whatsapp", "sms", "hotline", "answering", "電話", "电话", "手机", "telefone", "telefon",
                "téléphone", "teléfono", "telefono", "telefônico", "telefónico", "celular", "handy", "tel.",
-               "phone:", "tel:",
+               "phone:", "tel:", "toll-free", "tollfree", "toll", "freephone",
                # verbs and compounds of the languages above that name a phone or a call
                "mobil", "telefonisch", "rufnummer", "telefonnummer", "handynummer", "anrufen", "rufen",
                "portable", "joindre", "bellen", "telefoonnummer", "mobiele", "móvil", "llame", "llamar",
