@@ -11,7 +11,7 @@
 
 ``same-spans``: the detector's spans (offsets, kind, subtype, confidence, decision, detector) with
 the core and with the Python rules, on every evaluation set, samples/, the multilingual sentences,
-2 MB of Debian changelogs and the real-text sample; exits 1 on any difference.
+2 MB of Debian changelogs and the three real-text samples; exits 1 on any difference.
 
     python bench/native_numerals.py speed --mb 1 --repeats 5
     python bench/native_numerals.py same-spans
@@ -134,6 +134,7 @@ def corpora() -> dict[str, list[str]]:
     out["changelogs 2 MB"] = changelog_docs(2.0)
     out["realtext"] = [d.text for d in build()]
     out["realtext fresh"] = [d.text for d in build(sample="fresh")]
+    out["realtext fresh2"] = [d.text for d in build(sample="fresh2")]
     return out
 
 
