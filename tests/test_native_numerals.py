@@ -285,7 +285,8 @@ CONTEXT = [
     "IP: ", "host ", "oid ", "OID=", "commonName=", "Linux ", "SP800-38D ", "+1", "~1", "-1", "-a", "1",
     "0x", "user", "@", "/path", "/b@y.org", "iso_", "iso-", "ISO-", " - 2020-03-08", " (2019-11-02)",
     "\n=====\n", "\n-----", "<anchor ", "<anchor 350 ", "\n041 117 132\n", "\n133 112 255\n", " 776306 775808\n",
-    "P.O. Box ", " netmask 255.255.255.0", "inet ", " 255.255.0.0",
+    "P.O. Box ", " netmask 255.255.255.0", "inet ", " 255.255.0.0", "numbers like ", "Values such as ",
+    "integers e.g., ", "inputs e.g.\n",
     "ı", "İ", "ſ", "\u0301", "\u00b2", "\x1c", "\u3000", "\t",
 ]
 
@@ -348,3 +349,13 @@ def test_rules_the_core_was_not_ported_from_keep_the_python_rules(monkeypatch: p
         monkeypatch.undo()
         numerals.set_engine("native")
     assert numerals.engine() == "native"
+
+
+def test_a_line_of_colour_like_numbers() -> None:
+    """Each "#" and three digits asks whether its line speaks of colours: the core reads a line's cues
+    once (the Python rules copy the line a match), so a megabyte-long line of them stays linear."""
+    for line in ("#123 " * 4000, "#123 #abc " * 2000, "color: #123 " * 2000, "#123 fill #456;" * 1000):
+        assert native_refs(line) == numerals.references_python(line)
+    big = "#123 " * 200_000
+    assert len(native_refs(big)) == 199_999  # the first is at the line's start: no cue, skipped
+    assert native_refs(big + "#a1f") == []  # a hex colour with a letter on the line: all colours

@@ -20,7 +20,7 @@ use std::sync::OnceLock;
 
 /// `factsep.detection.numerals.rules_digest()` of the rules this port follows: Python uses the core
 /// only when its rules have this digest (a rule changed in Python and not here keeps Python's).
-pub const RULES: &str = "49799cd07b57ef63";
+pub const RULES: &str = "133f3656d8a51dc8";
 
 use regex::{Captures, Regex};
 use regex_syntax::hir::{Class, HirKind};
@@ -505,19 +505,57 @@ fn line_of(text: &str, pos: usize) -> (usize, usize) {
     (lo, hi)
 }
 
-/// `_colour_line`: the line of the match, without the match, speaks of colours.
-fn colour_line(p: &RefPats, text: &str, start: usize, end: usize) -> bool {
-    let (lo, hi) = line_of(text, start);
-    let rest = format!("{} {}", &text[lo..start], &text[end..hi.max(end)]);
-    if p.colour_word.is_found(&rest) {
-        return true;
+/// Where a line's colour cues are: (line start, the end of the cue that ends first, the start of
+/// the cue that starts last), byte offsets in the text.
+type LineCues = (usize, usize, usize);
+
+/// The colour cues of the line starting at `lo`: every place a colour word matches (overlapping
+/// ones too) and every hex colour with a letter (`#(?=[0-9a-fA-F]*[a-fA-F])[0-9a-fA-F]{3,8}\b`: the
+/// run is the match, `\b` ends it).
+fn line_cues(p: &RefPats, text: &str, lo: usize, hi: usize) -> LineCues {
+    let line = &text[lo..hi];
+    let (mut first_end, mut last_start) = (usize::MAX, 0usize);
+    let mut seen = false;
+    let mut pos = 0;
+    while let Some(m) = p.colour_word.re.find_at(line, pos) {
+        first_end = first_end.min(m.end());
+        last_start = last_start.max(m.start());
+        seen = true;
+        pos = fwd(line, m.start(), 1);
+        if pos > line.len() || pos == m.start() {
+            break;
+        }
     }
-    let mut found = false;
-    p.colour_hex.each(&rest, |c| {
-        // `#(?=[0-9a-fA-F]*[a-fA-F])`: the hex run holds a letter (the run is the match: `\b` ends it)
-        found |= c["v"].bytes().any(|b| b.is_ascii_alphabetic());
+    p.colour_hex.each(line, |c| {
+        if c["v"].bytes().any(|b| b.is_ascii_alphabetic()) {
+            let (s, e) = Pat::span(c);
+            first_end = first_end.min(e);
+            last_start = last_start.max(s);
+            seen = true;
+        }
     });
-    found
+    if !seen {
+        return (lo, usize::MAX, usize::MAX);
+    }
+    (lo, lo + first_end, lo + last_start)
+}
+
+/// `_colour_line`: the line of the match, without the match, speaks of colours. Python searches the
+/// line with the match replaced by a space; no cue holds a space or a "#" and digits, so that finds
+/// a cue iff one lies wholly before the match or wholly after it (both checked on the line once,
+/// not once a match: a line of a megabyte of "#123" stays linear).
+fn colour_line(p: &RefPats, text: &str, start: usize, end: usize, cache: &mut Option<LineCues>) -> bool {
+    let (lo, hi) = line_of(text, start);
+    let cues = match *cache {
+        Some(c) if c.0 == lo => c,
+        _ => {
+            let c = line_cues(p, text, lo, hi);
+            *cache = Some(c);
+            c
+        }
+    };
+    let (_, first_end, last_start) = cues;
+    first_end != usize::MAX && (first_end <= start || last_start >= end)
 }
 
 /// Every reference of a document, as `numerals.references` finds them (byte offsets).
@@ -541,6 +579,7 @@ pub fn references(text: &str) -> Vec<Found> {
         });
     }
     if text.contains('#') {
+        let mut line_cache: Option<LineCues> = None;
         p.hash_ref.each(text, |c| {
             let (ms, me) = span(c, "m");
             let (vs, ve) = span(c, "v");
@@ -550,7 +589,7 @@ pub fn references(text: &str) -> Vec<Found> {
             let last = before.chars().next_back();
             let quoted = last.is_none_or(|l| "'\":=".contains(l));
             let n = text[vs..ve].chars().count();
-            if cue.is_none() && (quoted || (n == 3 || n == 6) && colour_line(p, text, ms, me)) {
+            if cue.is_none() && (quoted || (n == 3 || n == 6) && colour_line(p, text, ms, me, &mut line_cache)) {
                 return; // "#008080", "'#000080'": a colour, not a reference
             }
             let debian = cue.as_ref().is_some_and(|c| {
@@ -762,6 +801,7 @@ struct FactPats {
     unit_number: Regex,
     netmask: Pat,
     netmask_word: Pat,
+    numbers_like: Pat,
 }
 
 fn fact_pats() -> &'static FactPats {
@@ -857,6 +897,10 @@ fn fact_pats() -> &'static FactPats {
         unit_number: rx(r"\A\d{1,6}(?:,? \d{1,6})?\z"),
         netmask: Pat::new(r"255\.(?:255|0)\.\d{1,3}\.\d{1,3}(?:NONW|\z)", Behind::NoWord),
         netmask_word: Pat::new(&(ci("netmask") + r"(?:NONW|\z)"), Behind::NoWord),
+        numbers_like: Pat::new(
+            &(ci("(?:numbers|values|inputs|integers) (?:like|such as|e\\.g\\.,?)") + r"SPACE+\n?\z"),
+            Behind::NoWord,
+        ),
     })
 }
 
@@ -1132,7 +1176,8 @@ fn not_a_fact_in(text: &str, flags: Flags, s: usize, e: usize, kind: &str) -> Ve
     if table(p, value, before, after) {
         return Reason("code table");
     }
-    if p.doc_placeholder.is_found(tail(before, 28)) || flags.prompt && in_doctest(p, text, s) {
+    let b28 = tail(before, 28);
+    if p.doc_placeholder.is_found(b28) || flags.prompt && in_doctest(p, text, s) || p.numbers_like.is_found(b28) {
         return Reason("placeholder");
     }
     if fraction(p, value, after) {
