@@ -238,7 +238,7 @@ _PUNCTUATION_RUN = re.compile(rf"[\s\-./{DASHES}]*[\-./{DASHES}][\s\-./{DASHES}]
 _SEPARATOR_RUN = re.compile(rf"[\s\-./:,(){DASHES}]+")
 
 
-@lru_cache(maxsize=65_536)  # asked once per format that accepts the value: the same value each time
+@lru_cache(maxsize=4_096)  # asked once per format that accepts the value, in a row: a small bound suffices
 def separator_positions(value: str, pattern: re.Pattern[str] = _SEPARATOR_RUN) -> frozenset[int]:
     """Where separators stand, counted in characters from the end: a dropped leading zero or a
     country prefix does not move them."""
