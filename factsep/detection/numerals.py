@@ -397,7 +397,7 @@ _STREET_WORD = re.compile(
     r"court|ct|terrace|crescent|parkway|pkwy|highway|hwy|alley|row|walk|rue|chemin|allée|calle|carrer|avenida|"
     r"rua|travessa|via|viale|piazza|corso|straße|strasse|gasse|platz|allee|weg|laan|straat|plein|gracht|"
     r"vej|veien|vegen|gata|gatan|gade|katu|út|utca|ulica|ul|odos|οδός|"
-    # a street name, then a unit of the building: "Heatherleigh Suite 620"
+    # a street name, then a unit of the building: "Maple Grove Suite 310"
     r"suite|apt|apartment|unit|flat)\b\.?"
     r"|\w(?:straße|strasse|gasse|weg|vej|veien|vegen|gata|gatan|gade|katu|laan|straat|plein)\b)")
 _UNIT_BEFORE = re.compile(r"(?i:\b(?:apt|apartment|suite|ste|unit|flat|room|rm|floor|box|no|nr|house|bldg|"
@@ -405,10 +405,10 @@ _UNIT_BEFORE = re.compile(r"(?i:\b(?:apt|apartment|suite|ste|unit|flat|room|rm|f
 
 
 def _house_number(value: str, before: str, after: str) -> bool:
-    """House, flat and suite numbers of a postal address: digits right before a street name ("5533
-    Countess Close", "12 Rue de la Gare") or after a unit word ("Apt. 675", "Suite 541")."""
+    """House, flat and suite numbers of a postal address: digits right before a street name ("4217
+    Larkspur Close", "12 Rue de la Gare") or after a unit word ("Apt. 212", "Suite 118")."""
     if _UNIT_BEFORE.search(before[-12:]) and re.fullmatch(r"\d{1,6}(?:,? \d{1,6})?", value):
-        return True  # "Suite 541", "P.O. Box 94079, 1090" (a box number, then a postal code)
+        return True  # "Suite 118", "P.O. Box 94079, 1090" (a box number, then a postal code)
     if not re.fullmatch(r"\d{1,6}(?: \d{1,6})?", value):
         return False
     line = after.split("\n", 1)[0]
