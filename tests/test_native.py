@@ -19,10 +19,10 @@ import uuid
 from pathlib import Path
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from native_support import sample_docs
 from stdnum import isbn, issn, luhn
 from stdnum.iso7064 import mod_97_10
 
@@ -59,18 +59,6 @@ def eval_docs() -> dict[str, list[str]]:
         rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
         sets[path.name] = [str(r.get("text") or r.get("value") or "") for r in rows]
     return sets
-
-
-def sample_docs() -> list[str]:
-    docs: list[str] = []
-    for path in sorted((ROOT / "samples").rglob("*")):
-        if path.suffix == ".parquet":
-            docs.extend(str(t) for t in pq.read_table(path).column("text").to_pylist())
-        elif path.name.endswith(".gz"):
-            docs.extend(gzip.open(path, "rt", encoding="utf-8", errors="replace").read().splitlines())
-        elif path.is_file():
-            docs.append(path.read_text(encoding="utf-8", errors="replace"))
-    return docs
 
 
 def changelog_text(limit: int) -> list[str]:

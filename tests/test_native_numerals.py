@@ -9,13 +9,13 @@ information separators ``str.isspace`` counts). Skipped only when the extension 
 
 from __future__ import annotations
 
-import gzip
 import sys
 import unicodedata
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
 
+import native_support
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -63,17 +63,7 @@ def eval_docs() -> tuple[str, ...]:
 
 @cache
 def sample_docs() -> tuple[str, ...]:
-    import pyarrow.parquet as pq
-
-    docs: list[str] = []
-    for path in sorted((ROOT / "samples").rglob("*")):
-        if path.suffix == ".parquet":
-            docs.extend(str(t) for t in pq.read_table(path).column("text").to_pylist())
-        elif path.name.endswith(".gz"):
-            docs.extend(gzip.open(path, "rt", encoding="utf-8", errors="replace").read().splitlines())
-        elif path.is_file():
-            docs.append(path.read_text(encoding="utf-8", errors="replace"))
-    return tuple(docs)
+    return tuple(native_support.sample_docs())
 
 
 @cache
