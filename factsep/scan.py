@@ -1,6 +1,9 @@
 """Corpus scan: input files -> shards -> docs and detections parts -> materialize -> manifest.
 
-One shard is one input file. :func:`scan_shard` reads it in batches, detects spans, and writes
+One shard is one input file, or one part of a big one: :func:`plan_shards` cuts a file over
+``shard_bytes`` (64 MiB) into byte ranges at newlines (uncompressed JSON lines) or into row-group
+ranges (Parquet), so that no shard's end-of-scan step grows with the file.
+:func:`scan_shard` reads it in batches, detects spans, and writes
 ``OUT/state/docs/part-<shard_id>.parquet`` (the documents as read, with ``doc_id`` and source),
 ``OUT/state/detections/part-<shard_id>.parquet`` (the spans as detected) and its quarantine file,
 each once, then a completion marker in ``OUT/state/shards/`` carrying the parts' sizes and
@@ -46,7 +49,16 @@ from factsep.io.atomic import (
 )
 from factsep.io.layout import Layout
 from factsep.io.quarantine import QuarantineWriter
-from factsep.io.readers import Bad, Batch, ReadOptions, detect_format, read_source
+from factsep.io.readers import (
+    Bad,
+    Batch,
+    LineCutter,
+    ReadOptions,
+    ReadRange,
+    detect_format,
+    parquet_ranges,
+    read_source,
+)
 from factsep.run import columns, lock
 from factsep.run import state as run_state
 from factsep.run.materialize import DETECTIONS_SCHEMA, DOC_KEY, ROW, SOURCE_COLUMNS, SOURCE_FIELDS
@@ -105,6 +117,9 @@ class ScanConfig:
     max_raw_bytes: int = 1 << 20
     include_hidden: bool = False
     hash_content: bool = True
+    #: a file over this many bytes becomes several shards of at most about this size (0: one shard
+    #: per file); uncompressed JSON lines are cut at newlines, Parquet between row groups
+    shard_bytes: int = 64 << 20
     storage_options: dict[str, Any] = field(default_factory=dict)
     #: options for OUT when it is on another store than the inputs (default: ``storage_options``)
     out_storage_options: dict[str, Any] | None = None
@@ -158,7 +173,14 @@ class ScanConfig:
 
 @dataclass(frozen=True)
 class Shard:
-    """One unit of work: one input file. ``shard_id`` depends only on the file's URL."""
+    """One unit of work: one input file, or one range of it.
+
+    ``shard_id`` depends only on the file's URL, and for a range on the range too
+    (``<file id>.b<start>-<end>`` in bytes, ``.g<start>-<end>`` in row groups; zero-padded, so
+    the parts of one file sort in file order). ``start``/``end``: the range (bytes of a JSON lines
+    file, row groups of a Parquet file; None: the whole file); ``first_loc``: lines (rows) of the
+    file before it; ``size``: the input bytes it covers; ``byte_start``: where it begins.
+    """
 
     shard_id: str
     url: str
@@ -166,13 +188,33 @@ class Shard:
     format: str
     compression: str | None
     fingerprint: dict[str, Any]
+    start: int | None = None
+    end: int | None = None
+    first_loc: int = 0
+    size: int | None = None
+    byte_start: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Shard:
-        return cls(**{f.name: data[f.name] for f in dataclasses.fields(cls)})
+        return cls(**{f.name: data[f.name] for f in dataclasses.fields(cls) if f.name in data})
+
+    @property
+    def part(self) -> ReadRange | None:
+        """What the reader reads of the file (None: all of it)."""
+        if self.start is None or self.end is None:
+            return None
+        return ReadRange(self.start, self.end, self.first_loc, self.byte_start)
+
+    @property
+    def range_key(self) -> tuple[int | None, int | None, int]:
+        return (self.start, self.end, self.first_loc)
+
+    @property
+    def input_bytes(self) -> int:
+        return int(self.size if self.size is not None else (self.fingerprint.get("size") or 0))
 
 
 @dataclass
@@ -199,6 +241,12 @@ class ShardResult:
     resumed: bool = False
     #: "docs" / "detections" -> {"size", "blake2b"} of the part as written (checked on resume)
     parts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: the shard's range of its file (see :class:`Shard`; None: the whole file)
+    start: int | None = None
+    end: int | None = None
+    first_loc: int = 0
+    size: int | None = None
+    byte_start: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -282,6 +330,7 @@ def plan_shards(inputs: list[str], config: ScanConfig | None = None, exclude: st
     if exclude:
         excluded = exclude.rstrip("/") if outfs.is_remote(exclude) else os.path.abspath(outfs.local_path(exclude))
     found: dict[str, Shard] = {}
+    seen: set[str] = set()
     missing: list[str] = []
     for item in inputs:
         fs, path = fsspec.core.url_to_fs(item, **config.storage_options)
@@ -311,14 +360,55 @@ def plan_shards(inputs: list[str], config: ScanConfig | None = None, exclude: st
                     continue
             elif excluded and url.startswith(excluded + "/"):
                 continue
-            if url in found:
+            if url in seen:
                 continue
-            fingerprint = outfs.fingerprint(fs, f, config.hash_content)
+            seen.add(url)
             fmt, compression = detect_format(f)
-            found[url] = Shard(_shard_id(url), url, rel, fmt, compression, fingerprint)
+            for shard in _file_shards(fs, f, url, rel, fmt, compression, config):
+                found[shard.shard_id] = shard
     if missing:
         raise NothingToReadError(f"input not found: {', '.join(missing)}")
-    return sorted(found.values(), key=lambda s: s.url)
+    return sorted(found.values(), key=lambda s: (s.url, s.start or 0))
+
+
+def _file_shards(
+    fs: Any, path: str, url: str, rel: str, fmt: str, compression: str | None, config: ScanConfig
+) -> list[Shard]:
+    """One file's shards: the whole file, or its ranges when it is over ``shard_bytes``.
+
+    JSON lines (uncompressed) are cut at newlines in the pass that hashes the file; a compressed
+    stream cannot be entered mid-way, so it stays one shard. Parquet is cut between row groups
+    (its footer says where they are). A text file is one document, one shard.
+    """
+    every = int(config.shard_bytes or 0)
+    cutter = LineCutter(every) if every > 0 and fmt == "jsonl" and compression is None else None
+    fingerprint = outfs.fingerprint(
+        fs, path, config.hash_content, cutter.feed if cutter else None, every if cutter else -1
+    )
+    base = _shard_id(url)
+    whole = [Shard(base, url, rel, fmt, compression, fingerprint)]
+    size = int(fingerprint.get("size") or 0)
+    if every <= 0 or size <= every or "unreadable" in fingerprint:
+        return whole
+    ranges: list[tuple[ReadRange, int]] = []
+    unit = "b"
+    if cutter is not None:
+        ranges = [(ReadRange(a, b, lines, a), b - a) for a, b, lines in cutter.ranges()]
+    elif fmt == "parquet":
+        unit = "g"
+        try:
+            with fs.open(path, "rb") as fh:
+                ranges = parquet_ranges(pq.ParquetFile(fh), size, every)
+        except Exception:  # noqa: BLE001 - an unreadable file is one shard; its reader quarantines it
+            return whole
+    if len(ranges) <= 1:
+        return whole
+    width = 12 if unit == "b" else 6
+    return [
+        Shard(f"{base}.{unit}{r.start:0{width}d}-{r.end:0{width}d}", url, rel, fmt, compression, fingerprint,
+              r.start, r.end, r.first_loc, nbytes, r.byte_start)
+        for r, nbytes in ranges
+    ]
 
 
 # --------------------------------------------------------------------------------------------------
@@ -470,6 +560,8 @@ def _part_intact(path: str, record: Any) -> bool:
 def _marker_valid(done: ShardResult, shard: Shard, signature: str, paths: dict[str, str]) -> bool:
     if done.signature != signature or done.fingerprint != shard.fingerprint:
         return False
+    if (done.start, done.end, done.first_loc) != shard.range_key:
+        return False
     return _part_intact(paths["docs"], done.parts.get("docs")) and _part_intact(
         paths["detections"], done.parts.get("detections")
     )
@@ -493,7 +585,7 @@ def scan_shard(
     tags: TagConfig | None = None,
     on_progress: ProgressCallback | None = None,
 ) -> ShardResult:
-    """Scan one input file into its docs, detections and quarantine parts, then mark it done.
+    """Scan one input file (or its range) into its docs, detections and quarantine parts, then mark it done.
 
     Each part is written once; the published dataset and span parts are built from them by
     :func:`factsep.run.materialize.materialize` (in :func:`finalize`). Idempotent: if the shard's
@@ -528,14 +620,16 @@ def scan_shard(
     chunk_dir.mkdir(parents=True, exist_ok=True)
 
     detector = _detector(detector_config)
-    result = ShardResult(shard.shard_id, shard.url, shard.rel, shard.fingerprint, signature)
+    result = ShardResult(shard.shard_id, shard.url, shard.rel, shard.fingerprint, signature,
+                         start=shard.start, end=shard.end, first_loc=shard.first_loc, size=shard.size,
+                         byte_start=shard.byte_start)
     result.detector_version = version
     quarantine = QuarantineWriter(paths["quarantine"], shard.rel, config.max_raw_bytes)
     spans_writer = AtomicParquetWriter(paths["detections"], DETECTIONS_SCHEMA, row_group_size=65536)
     chunk_files: list[Path] = []
     last_bytes = 0
     try:
-        for batch in read_source(shard.url, config.read_options(), config.storage_options):
+        for batch in read_source(shard.url, config.read_options(), config.storage_options, shard.part):
             result.read += batch.read
             result.skipped += batch.skipped
             for bad in batch.bad:
@@ -569,7 +663,7 @@ def scan_shard(
     shutil.rmtree(chunk_dir, ignore_errors=True)
     result.quarantined = quarantine.count
     result.quarantine_reasons = dict(sorted(quarantine.reasons.items()))
-    result.bytes = int(shard.fingerprint.get("size") or 0)
+    result.bytes = shard.input_bytes
     result.dataset_path = str(paths["dataset"])
     result.spans_path = str(paths["spans"])
     result.quarantine_path = str(paths["quarantine"]) if quarantine.count else None
@@ -824,8 +918,9 @@ def _marked_shards(out: str) -> list[Shard]:
         if r is None:
             continue
         fmt, compression = detect_format(r.url)
-        shards.append(Shard(r.shard_id, r.url, r.rel, fmt, compression, r.fingerprint))
-    return sorted(shards, key=lambda s: s.url)
+        shards.append(Shard(r.shard_id, r.url, r.rel, fmt, compression, r.fingerprint,
+                            r.start, r.end, r.first_loc, r.size, r.byte_start))
+    return sorted(shards, key=lambda s: (s.url, s.start or 0))
 
 
 def _remove_stale_parts(out: str, keep: set[str]) -> None:

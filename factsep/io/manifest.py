@@ -75,6 +75,9 @@ if TYPE_CHECKING:
     from factsep.scan import ScanConfig, ScanSummary, Shard, ShardResult
 
 
+_INPUT_COUNTS = ("read", "written", "quarantined", "skipped", "spans")
+
+
 def _iso(t: float) -> str:
     return datetime.fromtimestamp(t, tz=timezone.utc).isoformat(timespec="seconds")
 
@@ -92,27 +95,39 @@ def build_manifest(
 ) -> dict[str, Any]:
     """The manifest as a plain dict (see docs/scan.md for the keys)."""
     by_id = {r.shard_id: r for r in results}
-    inputs = []
+    inputs: list[dict[str, Any]] = []
+    by_url: dict[str, dict[str, Any]] = {}
     for s in shards:
         r = by_id[s.shard_id]
-        inputs.append(
-            {
+        counts = {k: getattr(r, k) for k in _INPUT_COUNTS}
+        item = by_url.get(s.url)
+        if item is None:
+            item = by_url[s.url] = {
                 "shard_id": s.shard_id,
                 "url": s.url,
                 "path": s.rel,
                 "format": s.format,
                 "compression": s.compression,
                 "fingerprint": s.fingerprint,
-                "counts": {
-                    "read": r.read,
-                    "written": r.written,
-                    "quarantined": r.quarantined,
-                    "skipped": r.skipped,
-                    "spans": r.spans,
-                },
-                "quarantine_reasons": r.quarantine_reasons,
+                "counts": dict.fromkeys(_INPUT_COUNTS, 0),
+                "quarantine_reasons": {},
             }
-        )
+            inputs.append(item)
+        for k, v in counts.items():
+            item["counts"][k] += v
+        reasons = item["quarantine_reasons"]
+        for k, v in r.quarantine_reasons.items():
+            reasons[k] = reasons.get(k, 0) + v
+        if s.start is not None:  # a file read as several shards: each one's range and counts
+            item["shard_id"] = None
+            unit = "row_group" if s.format == "parquet" else "byte"
+            item.setdefault("shards", []).append({
+                "shard_id": s.shard_id, "unit": unit, "start": s.start, "end": s.end,
+                ("first_row" if unit == "row_group" else "first_line"): s.first_loc + (0 if unit == "row_group" else 1),
+                "bytes": s.size, "counts": counts,
+            })
+    for item in inputs:
+        item["quarantine_reasons"] = dict(sorted(item["quarantine_reasons"].items()))
     scan_cfg = config.to_dict()
     scan_cfg.pop("workers", None)  # how fast, not what: keeps manifests of equal runs equal
     scan_cfg.pop("storage_options", None)  # may hold credentials
@@ -134,7 +149,8 @@ def build_manifest(
             "tags": dataclasses.asdict(tags),
         },
         "counts": {
-            "files": len(shards),
+            "files": len(inputs),
+            "shards": len(shards),
             "read": summary.read,
             "written": summary.written,
             "quarantined": summary.quarantined,

@@ -3,6 +3,13 @@
 Every reader yields :class:`Batch` objects of at most ``batch_size`` documents, so memory is bounded
 by the batch (and by ``max_record_bytes`` for one record), not by the file. Bad input never raises:
 it comes out as :class:`Bad` items with a location and a reason, ready for the quarantine.
+
+One input file may be read in parts (:class:`ReadRange`): a byte range of an uncompressed JSON lines
+file, cut at newlines by :class:`LineCutter` when the scan plans it, or a range of a Parquet file's
+row groups (:func:`parquet_ranges`). Why: a shard's end-of-scan step (its documents part, then
+materialize) grows with the shard, so one huge file must not be one huge shard. A part knows how
+many lines (rows) of the file come before it, so line numbers, ``path:line`` ids and quarantine
+locations stay the file's own.
 """
 
 from __future__ import annotations
@@ -120,6 +127,135 @@ class Batch:
 
 
 @dataclass(frozen=True)
+class ReadRange:
+    """The part of one input file a shard reads.
+
+    JSON lines: bytes ``[start, end)``, ``start`` 0 or just after a newline, ``end`` just after a
+    newline or the file's end (so no line is cut). Parquet: row groups ``[start, end)``, and
+    ``byte_start`` where the first of them begins (for progress). ``first_loc``: lines (rows) of
+    the file before the part, added to every location read.
+    """
+
+    start: int
+    end: int
+    first_loc: int = 0
+    byte_start: int = 0
+
+
+class LineCutter:
+    """Cuts a stream of bytes into ranges of at most ``every`` bytes at newlines, counting lines.
+
+    Fed the file's bytes in order (in any chunk sizes, during the pass that hashes the file), it
+    gives ``(start, end, lines_before)`` per range: each range ends after the last newline within
+    ``every`` bytes of its start, or, when one line is longer than that, after that line's newline
+    (a line is never split, however long). The same bytes always give the same ranges.
+    """
+
+    def __init__(self, every: int) -> None:
+        if every < 1:
+            raise ValueError("every must be at least 1")
+        self.every = every
+        self.cuts: list[tuple[int, int]] = []  # (position after a newline, lines before it)
+        self._start = 0
+        self._pos = 0
+        self._lines = 0
+        self._last_nl = 0  # position after the last newline of the chunks before this one
+        self._last_nl_lines = 0
+        self._seeking = False  # past the target with no newline since the start: cut at the next one
+
+    def _cut(self, at: int, lines: int) -> None:
+        self.cuts.append((at, lines))
+        self._start = at
+
+    def feed(self, chunk: bytes) -> None:
+        pos, n = self._pos, len(chunk)
+        off = 0
+        while True:
+            if self._seeking:
+                i = chunk.find(b"\n", off)
+                if i < 0:
+                    break
+                self._seeking = False
+                self._cut(pos + i + 1, self._lines + chunk.count(b"\n", 0, i + 1))
+                off = i + 1
+                continue
+            target = self._start + self.every
+            if target >= pos + n:
+                break
+            rel = max(target - pos, 0)
+            i = chunk.rfind(b"\n", off, rel)
+            if i >= 0:
+                self._cut(pos + i + 1, self._lines + chunk.count(b"\n", 0, i + 1))
+                off = i + 1
+            elif self._last_nl > self._start:
+                self._cut(self._last_nl, self._last_nl_lines)
+            else:
+                self._seeking = True
+                off = max(off, rel)
+        count = chunk.count(b"\n")
+        j = chunk.rfind(b"\n")
+        self._lines += count
+        if j >= 0:
+            self._last_nl, self._last_nl_lines = pos + j + 1, self._lines
+        self._pos = pos + n
+
+    def ranges(self) -> list[tuple[int, int, int]]:
+        """``(start, end, lines_before)`` of every range, covering the bytes fed."""
+        out: list[tuple[int, int, int]] = []
+        start, before = 0, 0
+        for at, lines in self.cuts:
+            if at > start:
+                out.append((start, at, before))
+            start, before = at, lines
+        if self._pos > start:
+            out.append((start, self._pos, before))
+        return out
+
+
+def parquet_ranges(pf: pq.ParquetFile, size: int, every: int) -> list[tuple[ReadRange, int]]:
+    """Consecutive row groups of about ``every`` bytes (on disk) each, with each range's bytes.
+
+    A row group is never split; a file of one row group is one range.
+    """
+    md = pf.metadata
+    starts: list[int] = []
+    for i in range(md.num_row_groups):
+        rg = md.row_group(i)
+        cols = [rg.column(c) for c in range(rg.num_columns)]
+        offsets = [o for c in cols for o in (c.dictionary_page_offset, c.data_page_offset) if o is not None and o > 0]
+        starts.append(min(offsets) if offsets else 0)
+    out: list[tuple[ReadRange, int]] = []
+    first = rows = 0
+    for i in range(1, md.num_row_groups + 1):
+        end_byte = starts[i] if i < md.num_row_groups else size
+        begin = 0 if first == 0 else starts[first]
+        if i == md.num_row_groups or end_byte - begin >= every:
+            before = rows
+            rows += sum(md.row_group(k).num_rows for k in range(first, i))
+            out.append((ReadRange(first, i, before, begin), end_byte - begin))
+            first = i
+    return out
+
+
+class _Window:
+    """Bytes ``[start, end)`` of an open file, read as a file of their own (``tell`` from start)."""
+
+    def __init__(self, fh: Any, start: int, end: int) -> None:
+        fh.seek(start)
+        self._fh, self._start, self._left = fh, start, end - start
+
+    def read(self, n: int = -1) -> bytes:
+        if self._left <= 0:
+            return b""
+        data = self._fh.read(self._left if n is None or n < 0 else min(n, self._left))
+        self._left -= len(data)
+        return data
+
+    def tell(self) -> int:
+        return int(self._fh.tell()) - self._start
+
+
+@dataclass(frozen=True)
 class ReadOptions:
     text_field: str = "text"
     id_field: str = "id"
@@ -193,18 +329,20 @@ def _decompressed(fh: BinaryIO, compression: str | None) -> Iterator[bytes]:
 
 
 def _lines(
-    fh: BinaryIO, compression: str | None, max_record_bytes: int
+    fh: BinaryIO, compression: str | None, max_record_bytes: int, first_line: int = 0, bom: bool = True
 ) -> Iterator[tuple[int, bytes | None, str | None, int]]:
     """(line number, line bytes or None, problem or None, original size) for every line.
 
     A line longer than ``max_record_bytes`` comes out once, cut, with a problem; the end of a cut
     stream comes out as a last item with the partial line (possibly empty) and the problem.
+    Numbers start after ``first_line`` (the lines of the file before a part); a byte-order mark is
+    dropped only with ``bom`` (at the file's start).
     """
     buf = bytearray()
-    lineno = 0
+    lineno = first_line
     skipping = False  # inside an oversized line: drop bytes until its newline
     skipped_size = 0
-    first = True
+    first = bom
     try:
         for chunk in _decompressed(fh, compression):
             if first and chunk.startswith(b"\xef\xbb\xbf"):
@@ -281,10 +419,21 @@ def _pos(fh: Any) -> int:
         return 0
 
 
-def read_jsonl(fh: BinaryIO, compression: str | None, opts: ReadOptions) -> Iterator[Batch]:
-    """JSON lines, one object a line; bad lines become :class:`Bad` with their line number."""
+def read_jsonl(
+    fh: BinaryIO, compression: str | None, opts: ReadOptions, part: ReadRange | None = None
+) -> Iterator[Batch]:
+    """JSON lines, one object a line; bad lines become :class:`Bad` with their line number.
+
+    With ``part`` (uncompressed files only), only its bytes are read, numbered as in the file.
+    """
     batch = Batch(loc_name="line", max_raw_bytes=opts.max_raw_bytes)
-    for lineno, line, problem, size in _lines(fh, compression, opts.max_record_bytes):
+    first_line, bom = 0, True
+    if part is not None:
+        if compression is not None:
+            raise ValueError("a compressed stream cannot be read by byte range")
+        fh = _Window(fh, part.start, part.end)  # type: ignore[assignment]
+        first_line, bom = part.first_loc, part.start == 0
+    for lineno, line, problem, size in _lines(fh, compression, opts.max_record_bytes, first_line, bom):
         batch.read += 1
         if problem is not None:
             batch.add_bad(Bad("line", lineno, problem, line, size if problem == "record too large" else None))
@@ -339,8 +488,11 @@ def _parse_json_line(batch: Batch, lineno: int, line: bytes, opts: ReadOptions) 
     batch.locs.append(lineno)
 
 
-def read_parquet(fh: BinaryIO, opts: ReadOptions) -> Iterator[Batch]:
-    """Parquet in record batches; rows whose text is missing, null or not a string become Bad."""
+def read_parquet(fh: BinaryIO, opts: ReadOptions, part: ReadRange | None = None) -> Iterator[Batch]:
+    """Parquet in record batches; rows whose text is missing, null or not a string become Bad.
+
+    With ``part``, only its row groups are read, rows numbered as in the file.
+    """
     try:
         pf = pq.ParquetFile(fh)
     except Exception as exc:  # noqa: BLE001 - any unreadable file is quarantined, not raised
@@ -351,9 +503,11 @@ def read_parquet(fh: BinaryIO, opts: ReadOptions) -> Iterator[Batch]:
     schema = pf.schema_arrow.remove_metadata()
     field_type = schema.field(opts.text_field).type if opts.text_field in schema.names else None
     text_ok = field_type is not None and (pa.types.is_string(field_type) or pa.types.is_large_string(field_type))
-    row = 0
+    row = part.first_loc if part is not None else 0
+    groups = range(part.start, part.end) if part is not None else None
+    base = part.byte_start if part is not None else 0
     try:
-        for rb in outfs.iter_batches(pf, opts.batch_size):
+        for rb in outfs.iter_batches(pf, opts.batch_size, row_groups=groups):
             batch = Batch(loc_name="row", schema=schema, max_raw_bytes=opts.max_raw_bytes)
             for obj in rb.to_pylist():
                 batch.read += 1
@@ -368,7 +522,7 @@ def read_parquet(fh: BinaryIO, opts: ReadOptions) -> Iterator[Batch]:
                 else:
                     batch.add_bad(Bad("row", row, problem, json.dumps(obj, default=str, ensure_ascii=False)))
                 row += 1
-            batch.bytes_done = _pos(fh)
+            batch.bytes_done = max(0, _pos(fh) - base)
             yield batch
     except Exception as exc:  # noqa: BLE001 - a corrupt row group: report where reading stopped
         yield Batch(loc_name="row", read=1, bad=[Bad("row", row, f"unreadable Parquet data from here ({exc})", None)])
@@ -410,8 +564,10 @@ def read_txt(fh: BinaryIO, compression: str | None, opts: ReadOptions) -> Iterat
     yield Batch(rows=[{opts.text_field: text}], locs=[1], read=1, bytes_done=_pos(fh))
 
 
-def read_source(url: str, opts: ReadOptions, storage_options: dict[str, Any] | None = None) -> Iterator[Batch]:
-    """Read one input file of any supported format, through fsspec, as batches.
+def read_source(
+    url: str, opts: ReadOptions, storage_options: dict[str, Any] | None = None, part: ReadRange | None = None
+) -> Iterator[Batch]:
+    """Read one input file of any supported format (or ``part`` of it), through fsspec, as batches.
 
     An input that cannot be opened (no permission, a link to nowhere, a folder that cannot be
     listed) comes out as one file-level :class:`Bad` saying so, never as an exception: one bad
@@ -425,6 +581,8 @@ def read_source(url: str, opts: ReadOptions, storage_options: dict[str, Any] | N
         return
     with fh:
         try:
+            if part is not None and fmt == "jsonl":
+                fh.seek(part.start)
             head = fh.read(8192)
             fh.seek(0)
         except OSError as exc:
@@ -450,9 +608,9 @@ def read_source(url: str, opts: ReadOptions, storage_options: dict[str, Any] | N
             return
         if fmt == "jsonl":
             # no whole-file binary sniff: a NUL byte is invalid JSON on its own line only
-            yield from read_jsonl(fh, compression, opts)
+            yield from read_jsonl(fh, compression, opts, part)
         elif fmt == "parquet":
-            yield from read_parquet(fh, opts)
+            yield from read_parquet(fh, opts, part)
         else:
             yield from read_txt(fh, compression, opts)
 
