@@ -10,6 +10,7 @@ from __future__ import annotations
 import bisect
 import re
 import sys
+from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, NamedTuple
@@ -43,22 +44,41 @@ _CACHE_SHARES = {"readings": 0.35, "gated": 0.05, "validate": 0.4, "bits": 0.1, 
                  "cannot_matter": 0.05}
 _ENTRY_BYTES = 104  # a dict slot, the key tuple and its hash, beside what _cost counts
 _OBJECT_BYTES = 64  # a small object (a Validation's slots) without the strings it holds
+_getsizeof = sys.getsizeof
+#: Types whose objects cost a cache nothing (singletons, or shared like a Kind): exact types only.
+_FREE = frozenset({int, bool, type(None), Kind})
 
 
 def _cost(obj: Any) -> int:
     """Estimated bytes ``obj`` keeps alive in a cache. Kinds are shared and cost nothing; small
     ints, bools and None are singletons; strings and containers are counted with their contents.
-    Exact types first (every reading is counted as it is cached: this runs per distinct value)."""
+    Exact types first (every reading is counted as it is cached: this runs per distinct value);
+    a container's free and string items are counted in its own loop, without a call each (the
+    same figure, a fraction of the calls: the cost was 9% of detection on new text)."""
     t = type(obj)
     if t is str:
-        return sys.getsizeof(obj)
+        return _getsizeof(obj)
     if t is tuple or t is list:
-        return sys.getsizeof(obj) + sum(map(_cost, obj))
+        n = _getsizeof(obj)
+        for x in obj:
+            tx = type(x)
+            if tx is str:
+                n += _getsizeof(x)
+            elif tx in _FREE:
+                continue
+            elif tx is float:
+                n += 24
+            elif tx is Validation:
+                v = x.normalized
+                n += _OBJECT_BYTES + (_getsizeof(v) if type(v) is str else _cost(v)) + _cost(x.context)
+            else:
+                n += _cost(x)
+        return n
     if t is Validation:
         return _OBJECT_BYTES + _cost(obj.normalized) + _cost(obj.context)
     if t is float:
         return 24
-    if t is int or t is bool or obj is None or t is Kind:
+    if t in _FREE:
         return 0
     return _cost_of_subclass(obj)
 
@@ -75,11 +95,14 @@ def _cost_of_subclass(obj: Any) -> int:
     return 0
 
 
-class _Cache(dict):  # type: ignore[type-arg]
+class _Cache(OrderedDict):  # type: ignore[type-arg]
     """A dict bounded in estimated bytes; when full, the oldest entries go first.
 
     Why oldest-first rather than clearing all (as before): repeated values of a corpus stay cached
-    across the bound, and memory never drops and climbs back in one step.
+    across the bound, and memory never drops and climbs back in one step. Why an OrderedDict: a
+    plain dict finds its oldest entry by iterating past every slot freed at its front, which grows
+    with the entries evicted since it last resized (7% of detection on new text once a cache was
+    full); ``popitem(last=False)`` takes it at once, in the same order.
     """
 
     __slots__ = ("max_bytes", "nbytes")
@@ -94,8 +117,7 @@ class _Cache(dict):  # type: ignore[type-arg]
         self[key] = value
         self.nbytes += _ENTRY_BYTES + _cost(key) + _cost(value)
         while self.nbytes > self.max_bytes and len(self) > 1:
-            old_key = next(iter(self))
-            old = self.pop(old_key)
+            old_key, old = self.popitem(last=False)
             self.nbytes -= _ENTRY_BYTES + _cost(old_key) + _cost(old)
         return value
 
