@@ -25,6 +25,7 @@ Usage::
     python bench/realtext.py report --sample fresh   # the second sample (read for the seventh session's rules)
     python bench/realtext.py report --sample fresh2  # the third sample (read for the eighth session's rules)
     python bench/realtext.py report --sample fresh3  # the fourth sample: the held-out
+    python bench/realtext.py report --sample fresh3 --tree /tmp/b31dc4b  # another checkout's detector
 """
 
 from __future__ import annotations
@@ -379,7 +380,12 @@ def main(argv: Iterable[str] | None = None) -> int:
     ap.add_argument("--mb", type=float, default=1.2)
     ap.add_argument("--seed", type=int, default=SEED)
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--tree", default=None, type=Path,
+                    help="run the detector of another checkout (a frozen commit: the 'before' of a held-out) on "
+                         "the files this script draws, judged by this script's judgements")
     args = ap.parse_args(list(argv) if argv is not None else None)
+    if args.tree:
+        _use_tree(args.tree)
     docs = build(mb=args.mb, seed=args.seed, sample=args.sample)
     if args.split != "all" and args.sample == "first":
         docs = [d for d in docs if d.split == args.split]
@@ -412,6 +418,19 @@ def main(argv: Iterable[str] | None = None) -> int:
                           "kind": t.kind, "sub": t.subtype, "dec": t.decision[:4], "conf": round(t.confidence, 2),
                           "ctx": _context(t)}, ensure_ascii=False))
     return 0
+
+
+def _use_tree(tree: Path) -> None:
+    """Import ``factsep`` from ``tree`` instead of this checkout: the sample's files and judgements
+    stay this script's, the detection is the other tree's (a held-out is judged as a commit tagged it)."""
+    tree = tree.resolve()
+    if "factsep" in sys.modules:
+        raise RuntimeError("factsep is already imported; --tree must come first")
+    sys.path[:] = [str(tree)] + [p for p in sys.path if Path(p or ".").resolve() != REPO]
+    import factsep
+
+    if not Path(factsep.__file__).resolve().is_relative_to(tree):
+        raise RuntimeError(f"factsep came from {factsep.__file__}, not {tree}")
 
 
 def render(rep: dict[str, Any]) -> str:
