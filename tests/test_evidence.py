@@ -93,3 +93,25 @@ def test_reference_regions_answer_overlap_and_cover() -> None:
     assert [regions.covers(a, b) for a, b in ((10, 20), (13, 16), (9, 12), (30, 35), (21, 22))] == [
         True, True, False, True, False]
     assert [regions.overlaps(a, b) for a, b in ((19, 25), (20, 30), (34, 40), (0, 10))] == [True, False, True, False]
+
+
+def test_a_placeholder_word_of_another_paragraph_or_a_path_says_nothing_of_an_address() -> None:
+    """"example" in the entry above a changelog trailer, or in a file name beside an address, is
+    no word about the address; in the address's own sentence it still is."""
+    det = Detector()
+    trailer = ("frob (2.1-1) unstable; urgency=low\n\n  * Ship the example configs again.\n\n"
+               " -- Ada Quill <aquill@lists.frob.org>  Tue, 03 Mar 2020 10:11:12 +0100\n")
+    assert _kinds(det, trailer) == [("email_address", "auto_accept")]
+    assert _kinds(det, "Upstream: Ola Brink <obrink@uni-frob.edu> (examples/sink.c)\n") == [
+        ("email_address", "auto_accept")]
+    entry = "  * Reply to Ola Brink <obrink@uni-frob.edu>.\n  * Fix the example config.\n"
+    assert _kinds(det, entry) == [("email_address", "auto_accept")]
+    assert _kinds(det, "For example, obrink@uni-frob.edu would do.\n") == [("email_address", "pending_review")]
+
+
+def test_a_code_that_checks_only_its_country_code_needs_its_name() -> None:
+    """Letters and digits glued ("PT48271", a generator's or a chip's name) pass a format that
+    checks nothing but a country prefix (the EU excise number); its name makes it one."""
+    det = Detector()
+    assert _kinds(det, "The noise comes from a PT48271 generator seeded once.\n") == []
+    assert ("tax_id", "auto_accept") in _kinds(det, "Our excise number: PT48271 (customs).\n")

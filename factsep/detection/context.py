@@ -339,8 +339,8 @@ class ContextReader:
         """(text left of the value, the whole window), kept for the value's other readings."""
         if text is self._last_text and start == self._last_span[0] and end == self._last_span[1]:
             return self._last_left, self._last_window_text
-        left = text[max(0, start - self.window): start]
-        window = f"{left} \x00 {text[end: end + self.window // 2]}"
+        left = _own_paragraph(text[max(0, start - self.window): start])
+        window = f"{left} \x00 {_own_item(text[end: end + self.window // 2])}"
         self._last_text, self._last_span, self._last_left, self._last_window_text = text, (start, end), left, window
         return left, window
 
@@ -422,6 +422,40 @@ class ContextReader:
 
 
 _RUNS = re.compile(r"\S+|\s+")
+#: A blank line: the end of a paragraph, a changelog entry or a record.
+_BLANK_LINE = re.compile(r"\n[ \t]*\n")
+#: Where the next item begins: a blank line, or a line starting with a bullet.
+_NEXT_ITEM = re.compile(r"\n[ \t]*(?:\n|[-*+\u2022][ \t])")
+#: A run that names a file or directory: "examples/demo.c", "/usr/share/doc/", "debian/patches/x",
+#: "ncurses-examples/" (a slash, and a leading slash, a file extension, a trailing slash or a second
+#: slash). "Tel/Fax" and "and/or" are words joined by a slash, not paths.
+_PATH_RUN = re.compile(r"(?<!\S)[(\[<'\"]?(?:[/~.]\S*/\S*|[\w.\-]+/[\w.\-]*/\S*|\S*/[\w\-]*\.[A-Za-z]\w{0,4}"
+                       r"|[\w.\-]+/(?=[\s)\]>'\".,;:]|$))\S*")
+
+
+def _own_paragraph(left: str) -> str:
+    """The left window from the last blank line on, paths blanked out.
+
+    Why: a word describes the values of its own paragraph; "example" in the entry above a
+    changelog trailer says nothing about the maintainer's address below it. And a directory or
+    file name ("examples/demo.c", "/usr/lib/foo-examples/") is no word of the sentence."""
+    ends = [m.end() for m in _BLANK_LINE.finditer(left)]
+    if ends:
+        left = left[ends[-1]:]
+    return _blank_paths(left) if "/" in left else left
+
+
+def _own_item(right: str) -> str:
+    """The right window up to a blank line or the next item of a list, paths blanked out: a
+    word of the next bullet ("  * Fixed the example") is about that item, not this value."""
+    cut = _NEXT_ITEM.search(right)
+    if cut is not None:
+        right = right[:cut.start()]
+    return _blank_paths(right) if "/" in right else right
+
+
+def _blank_paths(part: str) -> str:
+    return _PATH_RUN.sub(lambda m: " " * len(m.group()), part)
 #: The form a run without context words stands as in a window's lemma sequence (never a word).
 _PLACEHOLDER = "\x01"
 _GLUE = "-/\\_"

@@ -340,6 +340,12 @@ def stdnum_validator(kind: str):
                 or redundancy >= EVIDENT_REDUNDANCY or (
                 prefix is not None and name.split(".")[0].upper()[:2] == prefix.group()[:2] and "." in name)
             wordlike = False
+            if redundancy >= 1.0 and c[:2].isalpha() and c[:2].isupper() and not slashed \
+                    and redundancy_bits(name, value_shape, c[:2] + value_shape[2:]) < 1.0:
+                # a format that checks nothing but its country code ("MT19937", an algorithm's
+                # name, read as a Maltese excise number): letters glued to digits name products
+                # and algorithms as often, so it needs its format's name
+                wordlike = True
             if not any(ch.isdigit() for ch in value):
                 # letters only: a word in capitals ("DAMAGE", "READLINELIB") passes many a format's
                 # letter checks, so a word-like one needs its format's name; a country code and
