@@ -115,3 +115,18 @@ def test_a_code_that_checks_only_its_country_code_needs_its_name() -> None:
     det = Detector()
     assert _kinds(det, "The noise comes from a PT48271 generator seeded once.\n") == []
     assert ("tax_id", "auto_accept") in _kinds(det, "Our excise number: PT48271 (customs).\n")
+
+
+def test_a_later_reading_with_a_word_of_its_own_is_scored_with_it() -> None:
+    """The first reading of a value finding no word of its own does not end the search: a later
+    reading of the same family whose name labels the value ("PEID: ...") is read with its word."""
+    from factsep.kinds.base import Validation, get_kind
+
+    det = Detector()
+    text = "PEID: 4419207"
+    first = Validation(normalized="4419207", subtype="stdnum.ar.dni", validated=True, strength=-3.4,
+                       context=("dni",))
+    named = replace(first, subtype="stdnum.li.peid", context=("peid",))
+    hit = det.score(text, 6, len(text), get_kind("national_id"), [first, named])
+    assert hit is not None and hit.validation.subtype == "stdnum.li.peid"
+    assert hit.context is not None and "peid" in hit.context.positive

@@ -104,6 +104,9 @@ POSITIVES: list[tuple[str, str, str]] = [
     ("DOB: 03/04/1975", "03/04/1975", "date_of_birth"),
     ("Our ISIL is DE-101.", "DE-101", "generic_id"),
     ("CAS: 26-58-4", "26-58-4", "generic_id"),
+    # a format's name that is also a standard's cue, before that format's shape
+    ("Mi RFC - QUMA830214L59, por favor.", "QUMA830214L59", "tax_id"),
+    ("The sample's EC 241-508-4 is listed in the inventory.", "241-508-4", "generic_id"),
 ]
 
 

@@ -40,6 +40,10 @@ NOT_FACTS = [
     ("    pos base alef <anchor 615 1750> mark @MARKS;", "615 1750", "phone_number", "code table"),
     # a box number, then a postal code
     ("Write to Foo Labs, P.O. Box 61823, 3041 KL Rotterdam.", "61823, 3041", "tax_id", "address"),
+    # ... and the same cue words before a standard's or a regulation's number
+    ("The parser follows RFC - 7159 to the letter.", "7159", "tax_id", "standard number"),
+    ("Regulation EC 1272/08 applies.", "1272/08", "tax_id", "standard number"),
+    ("See EC 241-508 for the labels.", "241-508", "phone_number", "standard number"),
     # a year range whose end year has a placeholder digit
     ("Copyright: 2012-202x, The frobnicate authors", "2012-202x", "issn", "year list"),
 ]
@@ -56,6 +60,12 @@ KEPT = [
     ("Our resolver 8.26.56.26 answers\n------\n", "8.26.56.26", "ip_address"),
     # a bare number with no cue stays a candidate for its formats
     ("Send 61823 to the office.", "61823", "tax_id"),
+    # a cue word that also names a format, before that format's shape: a Mexican RFC has letters,
+    # an EC number (a chemical's entry) is written ddd-ddd-d
+    ("Mi RFC - QUMA830214L59, por favor.", "QUMA830214L59", "tax_id"),
+    ("RFC: TOVE770903K2A", "TOVE770903K2A", "tax_id"),
+    ("The sample's EC 241-508-4 is listed in the inventory.", "241-508-4", "generic_id"),
+    ("Substance: EC - 312-775-5", "312-775-5", "generic_id"),
 ]
 
 

@@ -484,7 +484,8 @@ class Detector:
         declared = self._declared.get(name)
         bias = kind_bias(name, kind.prior) if declared is kind else logit(kind.prior)
         tracing = self.trace is not None
-        for v in options:
+        asked: set[str] | None = None  # words looked for and not found: a later reading may have others
+        for i, v in enumerate(options):
             requires = kind.requires_context or v.needs_context
             # a python-stdnum format with no structure of its own needs a word to be more than a guess
             unproven = not v.evidence and (name in _PROVE_KINDS or (v.subtype or "").startswith("stdnum.")) \
@@ -498,8 +499,8 @@ class Detector:
                 ctx = NO_CONTEXT
             else:
                 ctx = self.context.read(text, start, end, kind.context + v.context, kind.negative)
-            if ctx is NO_CONTEXT and requires:
-                continue
+            if ctx is NO_CONTEXT and (requires or asked is not None):
+                continue  # ... or past a first reading that found no word: only a word of its own counts
             if requires and not (set(ctx.positive) & set(v.context) if v.needs_context and v.context else ctx.positive):
                 continue  # a reading that needs context needs a word of its own, when it has any
             if ctx.positive or ctx.negative:
@@ -515,7 +516,11 @@ class Detector:
             if best is None or hit.confidence > best.confidence:
                 best = hit
             if ctx is NO_CONTEXT:
-                break  # the remaining readings share the same (empty) context: first is best
+                # the remaining readings share the same (empty) context, first is best -- unless one
+                # has a word of its own not looked for yet ("PEID: ..." after an "DNI" reading)
+                asked = (asked or set()) | set(v.context)
+                if all(asked.issuperset(o.context) for o in options[i + 1:]):
+                    break
         if best is None or best.confidence < self.config.emit_threshold:
             return None
         return best

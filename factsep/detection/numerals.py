@@ -197,6 +197,8 @@ _QUARTER = re.compile(r"(?:19|20)\d\d ?[QH]\d|[QH]\d ?(?:19|20)\d\d")
 _DAY_YEAR = re.compile(r"\d{1,2},? (?:19|20)\d\d|\d{1,2}/(?:19|20)\d\d")
 _DECIMALS = re.compile(r"\d+\.\d+(?: \d+\.\d+)+|0\.\d+|[1-9]\d{3,}\.\d{3,}")
 _STANDARD_VALUE = re.compile(r"(?:RFC|ISO|IEC|IEEE|ECMA|POSIX|GOST|ANSI|FIPS|DIN|JIS|SP|PR|GH)[ \-]?\d")
+#: An EC number (a chemical's EINECS/ELINCS entry) as written: no regulation is numbered so.
+_EC_NUMBER = re.compile(r"\d{3}-\d{3}-\d")
 _DOTTED = re.compile(r"(?:0|[1-9]\d{0,2})(?:\.\d{1,3}){2,}")
 _PLUS_VERSION = re.compile(r"[0-9A-Za-z.~]\+[0-9A-Za-z]")
 _ZONE = re.compile(r"^\d{1,2} ?[+\-]\d{4}$")
@@ -314,8 +316,11 @@ def not_a_fact(text: str, start: int, end: int, kind: str) -> str | None:
         return "code table"  # coordinates: "<anchor 350 -200>", "<anchor 625 1800>", "350 -200"
     if _number_rows(text, start, end, value):
         return "code table"  # a row of a table of numbers, or two numbers of a longer row
-    if (value[0].isdigit() or not before.rstrip().endswith("RFC")) and _STANDARD_CUE.search(before[-14:]) \
-            or _STANDARD_VALUE.match(value):
+    # a cue word that also names an identifier format, followed by that format's shape: a Mexican
+    # RFC has letters ("RFC - ABC680524P76"), an EC number is written 200-001-8
+    cue = before.rstrip().rstrip("-\u2013:./").rstrip()
+    named = cue.endswith("RFC") and not value[0].isdigit() or cue.endswith("EC") and _EC_NUMBER.fullmatch(value)
+    if not named and _STANDARD_CUE.search(before[-14:]) or _STANDARD_VALUE.match(value):
         return "standard number"
     if _PARAGRAPH.fullmatch(value) and (_STANDARD_CUE.search(before[-14:]) or re.search(
             r"(?:C\.F\.R\.|DFARS?|FAR)\s[\d.\-]+\s(?:through|to|and|or)\s$", before)):

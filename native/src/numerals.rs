@@ -20,7 +20,7 @@ use std::sync::OnceLock;
 
 /// `factsep.detection.numerals.rules_digest()` of the rules this port follows: Python uses the core
 /// only when its rules have this digest (a rule changed in Python and not here keeps Python's).
-pub const RULES: &str = "f1098badfc4811d1";
+pub const RULES: &str = "87e74183ddd6dea5";
 
 use regex::{Captures, Regex};
 use regex_syntax::hir::{Class, HirKind};
@@ -763,6 +763,7 @@ struct FactPats {
     zone: Regex,
     standard_cue: Cue,
     standard_value: Regex,
+    ec_number: Regex,
     paragraph: Regex,
     cfr_through: Regex,
     header: Regex,
@@ -824,6 +825,7 @@ fn fact_pats() -> &'static FactPats {
             Pat::new(r"§[\s\x1c-\x1f.\-/]{0,3}(?:No\.? ?)?\n?\z", Behind::Word),
         ]),
         standard_value: rx(r"\A(?:RFC|ISO|IEC|IEEE|ECMA|POSIX|GOST|ANSI|FIPS|DIN|JIS|SP|PR|GH)[ \-]?\d"),
+        ec_number: rx(r"\A\d{3}-\d{3}-\d\z"),
         paragraph: rx(r"\A\d{2,3}\.\d{3,4}-\d{1,2}\z"),
         cfr_through: rx(r"(?:C\.F\.R\.|DFARS?|FAR)SPACE[\d.\-]+SPACE(?:through|to|and|or)SPACE\n?\z"),
         header: rx(r"\A[a-z0-9][a-z0-9.+\-]* \((?P<v>[^()\n]{1,80})\) [\p{L}\p{N}_\-]+(?: [\p{L}\p{N}_\-]+)*; urgency="),
@@ -1137,7 +1139,10 @@ fn not_a_fact_in(text: &str, flags: Flags, s: usize, e: usize, kind: &str) -> Ve
         return Reason("code table");
     }
     let cue14 = tail(before, 14);
-    if (is_digit(v0) || !rstrip(before).ends_with("RFC")) && p.standard_cue.is_found(cue14) || v0.is_ascii_uppercase() && p.standard_value.is_match(value) {
+    // a cue word that also names an identifier format, followed by that format's shape
+    let cue = rstrip(rstrip(before).trim_end_matches(['-', '\u{2013}', ':', '.', '/']));
+    let named = cue.ends_with("RFC") && !is_digit(v0) || cue.ends_with("EC") && p.ec_number.is_match(value);
+    if !named && p.standard_cue.is_found(cue14) || v0.is_ascii_uppercase() && p.standard_value.is_match(value) {
         return Reason("standard number");
     }
     if value.contains('-') && p.paragraph.is_match(value) && (p.standard_cue.is_found(cue14) || p.cfr_through.is_match(before)) {
