@@ -17,6 +17,7 @@ times and the median is reported.
     python bench/memory.py --sizes --record-mb 0 --finalize-sizes 20 100 200   # finalize alone
     python bench/memory.py --repeat 1 --fact-every 800 --sample-every 2 --json m.json   # sparser facts
     python bench/memory.py --probe 20 --fact-every 800          # RSS, Arrow and cache bytes as it reads
+    python bench/memory.py --sizes 200 --shard-mb 0 ...         # one shard per file (no range shards)
 
 ``--finalize-sizes`` measures the end-of-scan step (corpus counts, the dataset and span writes,
 kind statistics) without the hours of detection a 200 MB corpus takes on a small machine: it scans
@@ -157,13 +158,23 @@ def _out_counts(out: Path) -> dict[str, Any]:
     return {"read": None, "written": 0, "quarantined": sum(reasons.values()), "quarantine_reasons": reasons}
 
 
-def run_scan(corpus: Path, out: Path, batch_size: int, sample_every: float = 0.0) -> dict[str, Any]:
+def _shard_config(work: Path, shard_mb: float | None) -> list[str]:
+    """``--config`` arguments setting ``[scan] shard_bytes`` (none: the scan's default)."""
+    if shard_mb is None:
+        return []
+    path = work / f"shard-{shard_mb:g}mb.toml"
+    path.write_text(f"[scan]\nshard_bytes = {int(shard_mb * 2**20)}\n")
+    return ["--config", str(path)]
+
+
+def run_scan(corpus: Path, out: Path, batch_size: int, sample_every: float = 0.0,
+             extra: list[str] | None = None) -> dict[str, Any]:
     """``factsep scan`` in a child process; its peak RSS (``os.wait4``), wall time and summary, and
     with ``sample_every`` an RSS timeline (see ``_sample``)."""
     shutil.rmtree(out, ignore_errors=True)
     env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
     cmd = [sys.executable, "-m", "factsep", "scan", str(corpus), "--out", str(out), "--workers", "1"]
-    cmd += ["--batch-size", str(batch_size), "--json"]
+    cmd += ["--batch-size", str(batch_size), "--json", *(extra or [])]
     timeline: list[tuple[float, float, float]] = []
     with tempfile.TemporaryFile() as stdout, tempfile.TemporaryFile() as stderr:
         t0 = time.perf_counter()
@@ -290,7 +301,7 @@ def _reset_peak() -> None:
 
 
 def probe_child(corpus: Path, out: Path, batch_size: int, every_mb: float, types: bool,
-                trace_from: float | None = None) -> None:
+                trace_from: float | None = None, shard_mb: float | None = None) -> None:
     """Scan ``corpus`` in this process and print, every ``every_mb`` MB read, one JSON line: RSS,
     Arrow's allocated bytes, Python's allocated blocks, and each detector cache's estimated bytes
     and entries (with ``types``, the ten object types that grew most since the first line).
@@ -369,7 +380,10 @@ def probe_child(corpus: Path, out: Path, batch_size: int, every_mb: float, types
     mat_mod.materialize = phased("materialize", mat_mod.materialize)
     shutil.rmtree(out, ignore_errors=True)
     line("start")
-    scan_mod.scan([str(corpus)], str(out), scan_mod.ScanConfig(workers=1, batch_size=batch_size), progress=progress)
+    config = scan_mod.ScanConfig(workers=1, batch_size=batch_size)
+    if shard_mb is not None:
+        config.shard_bytes = int(shard_mb * 2**20)
+    scan_mod.scan([str(corpus)], str(out), config, progress=progress)
     line("end")
 
 
@@ -395,11 +409,13 @@ def main() -> None:
     ap.add_argument("--probe-types", action="store_true", help="with --probe: object types that grew (slow)")
     ap.add_argument("--probe-trace", type=float, default=None, metavar="MB",
                     help="with --probe: tracemalloc from MB read on, and what grew since the line before (slow)")
+    ap.add_argument("--shard-mb", type=float, default=None, metavar="MiB",
+                    help="[scan] shard_bytes in MiB (0: one shard per file; default: the scan's)")
     ap.add_argument("--probe-child", nargs=2, type=Path, default=None, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.probe_child:
         probe_child(args.probe_child[0], args.probe_child[1], args.batch_size, args.probe_every, args.probe_types,
-                    args.probe_trace)
+                    args.probe_trace, args.shard_mb)
         return
 
     work = args.workdir or Path(tempfile.mkdtemp(prefix="factsep-bench-memory-"))
@@ -414,6 +430,7 @@ def main() -> None:
         env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
         cmd += ["--probe-types"] if args.probe_types else []
         cmd += ["--probe-trace", str(args.probe_trace)] if args.probe_trace is not None else []
+        cmd += ["--shard-mb", str(args.shard_mb)] if args.shard_mb is not None else []
         subprocess.run(cmd, env=env, check=True)
         if args.workdir is None:
             shutil.rmtree(work, ignore_errors=True)
@@ -433,7 +450,8 @@ def main() -> None:
     results: list[dict[str, Any]] = []
     print(f"{'input':>22} {'MB':>7} {'docs':>8} {'peak RSS MB (median)':>21} {'runs':>24} {'wall s':>7}")
     for name, path, mb in cases:
-        runs = [run_scan(path, work / "out", args.batch_size, args.sample_every) for _ in range(args.repeat)]
+        extra = _shard_config(work, args.shard_mb)
+        runs = [run_scan(path, work / "out", args.batch_size, args.sample_every, extra) for _ in range(args.repeat)]
         peaks = [r["peak_rss_mb"] for r in runs]
         row = {
             "input": name,

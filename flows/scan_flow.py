@@ -50,7 +50,7 @@ def run_shards(
     )
     pending = orch.pending_shards(out, shards) if not refresh_cache else list(shards)
     todo = len(pending)
-    size = sum(int(s.fingerprint.get("size") or 0) for s in pending)
+    size = sum(s.input_bytes for s in pending)  # a range shard: its bytes, not its file's
     runner = make_task_runner(todo, dask_address, workers, input_bytes=size)
     label = runner_label(runner)
     logger.info("scanning %d shard(s), %d not done yet, on %s", len(shards), todo, label)

@@ -43,7 +43,7 @@ def _progress_bar(console: Any) -> tuple[Any, Any, Any]:
 
     def on_plan(shards: list[Any]) -> None:
         state["files"] = len(shards)
-        total = sum(int(s.fingerprint.get("size") or 0) for s in shards)
+        total = sum(s.input_bytes for s in shards)  # a range shard: its bytes
         state["task"] = progress.add_task(
             "scan", total=total, files=f"0/{len(shards)} files", docs=0, facts=0, rate=0.0
         )
