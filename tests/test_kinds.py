@@ -107,6 +107,11 @@ POSITIVES: list[tuple[str, str, str]] = [
     # a format's name that is also a standard's cue, before that format's shape
     ("Mi RFC - QUMA830214L59, por favor.", "QUMA830214L59", "tax_id"),
     ("The sample's EC 241-508-4 is listed in the inventory.", "241-508-4", "generic_id"),
+    # a code's name and a space before it: no token of both, the code alone is read
+    ("The plant registered EIC 37X0000000A47219 last spring.", "37X0000000A47219", "generic_id"),
+    # "code" after a family's own word is that family's code, no registry code of no other kind
+    ("Enter the stock code 519437 in the form.", "519437", "security_id"),
+    ("Our coupon code is X7K2-99QZ-81PL.", "X7K2-99QZ-81PL", "generic_id"),
 ]
 
 

@@ -12,7 +12,18 @@ from typing import Any
 
 from factsep.detection.scoring import validator_weight
 from factsep.kinds.base import Kind, Validation, charset_bits, register
-from factsep.kinds.ids import ALNUM_PATTERN, ID_NEGATIVE, ID_PATTERN, id_bits, stdnum_validator
+from factsep.kinds.ids import (
+    _NOT_RIVAL,
+    ALNUM_PATTERN,
+    BANK_WORDS,
+    ID_NEGATIVE,
+    ID_PATTERN,
+    NATIONAL_WORDS,
+    SECURITY_WORDS,
+    TAX_WORDS,
+    id_bits,
+    stdnum_validator,
+)
 
 TOKEN_PATTERN = (r"\b[A-Za-z][A-Za-z0-9_\-]*[0-9][A-Za-z0-9_\-]*"
                  r"|\b[0-9][0-9_\-]*[A-Za-z][A-Za-z0-9_\-]*")
@@ -21,7 +32,18 @@ ISIL_PATTERN = r"\b[A-Z]{1,4}-[A-Za-z0-9:/\-]{1,11}\b"
 # Energy identification codes: two digits, an object type letter, 12 characters, a check character.
 EIC_PATTERN = r"\b\d{2}[A-Z][A-Z0-9\-]{12}[A-Z0-9]\b"
 _WORDLIKE = re.compile(r"[a-z]{5,}|[A-Z][a-z]{3,}")
+#: A token is one run of characters: a word of letters and a space before it make a name and a
+#: code of it ("EIC 21X...": the code's name), whose code alone is the reading.
+_NAMED = re.compile(r"[A-Za-z]{2,}\s")
 _stdnum = stdnum_validator("generic_id")
+GENERIC_WORDS = ("id", "code", "ref", "reference", "key", "token", "serial", "tracking", "ticket",
+                 "license", "licence", "confirmation", "booking", "voucher", "coupon", "imei", "cas",
+                 "registration", "number", "no", "#")
+#: "code" is a word of this kind, but a family's own word before it names that family's code
+#: ("stock code", "fiscal code", "bank code"): no registry code of no other kind. Words shared by
+#: families, too common or this kind's own ("registration code", "licence code") say nothing.
+_FAMILY_CODES = tuple(sorted({f"{w} code" for words in (TAX_WORDS, NATIONAL_WORDS, SECURITY_WORDS, BANK_WORDS)
+                              for w in words if w.isalpha() and w not in _NOT_RIVAL and w not in GENERIC_WORDS}))
 
 
 def _transitions(value: str) -> int:
@@ -41,7 +63,7 @@ def _looks_random(value: str) -> bool:
     digits = sum(c.isdigit() for c in value)
     letters = sum(c.isalpha() for c in value)
     return (len(value) >= 8 and digits >= 3 and letters >= 2 and _transitions(value) >= 3
-            and not _WORDLIKE.search(value) and charset_bits(value) >= 40)
+            and not _NAMED.match(value) and not _WORDLIKE.search(value) and charset_bits(value) >= 40)
 
 
 def bits(normalized: str) -> float:
@@ -54,10 +76,8 @@ GENERIC_ID = register(Kind(
     validate=validate,
     bits=bits,
     bits_rule="stdnum formats: as national/tax ids; tokens: length * log2(alphabet of their classes)",
-    context=("id", "code", "ref", "reference", "key", "token", "serial", "tracking", "ticket",
-             "license", "licence", "confirmation", "booking", "voucher", "coupon", "imei", "cas",
-             "registration", "number", "no", "#"),
-    negative=("version", "v", "cve", "rfc", "model", "build", "release", "sha", "size") + ID_NEGATIVE,
+    context=GENERIC_WORDS,
+    negative=("version", "v", "cve", "rfc", "model", "build", "release", "sha", "size") + ID_NEGATIVE + _FAMILY_CODES,
     prior=0.35,
     specificity=10,
     example="7ZQ4-K9WX-2M8T",
