@@ -496,12 +496,20 @@ _SENTENCE_CHARS = 72
 _SENTENCE_END = re.compile(r"[.!?。！？]\s|[\n;。！？]")
 
 
+def denial_words(words: tuple[str, ...]) -> tuple[list[str], list[str]]:
+    """The words of ``words`` a denial pattern holds: (ASCII words, matched as whole words; words
+    of other scripts, matched as substrings). The native core reads the same lists."""
+    ascii_words = sorted({w for w in words if w.isascii() and len(w) > 1 and w[0].isalpha()}, key=len, reverse=True)
+    other = sorted({w for w in words if not w.isascii() and w.isalpha()}, key=len, reverse=True)
+    return ascii_words, other
+
+
 def denial_pattern(words: tuple[str, ...]) -> re.Pattern[str] | None:
     """A kind's words as they follow a denial: a whole word (or its plural) in ASCII, a substring
     in scripts written without spaces."""
-    ascii_words = sorted({re.escape(w) for w in words if w.isascii() and len(w) > 1 and w[0].isalpha()},
-                         key=len, reverse=True)
-    other = sorted({re.escape(w) for w in words if not w.isascii() and w.isalpha()}, key=len, reverse=True)
+    ascii_raw, other_raw = denial_words(words)
+    ascii_words = sorted({re.escape(w) for w in ascii_raw}, key=len, reverse=True)
+    other = sorted({re.escape(w) for w in other_raw}, key=len, reverse=True)
     # ASCII boundaries: a word run into CJK text ("错误的IPV6地址") still stands on its own
     alternatives = ([rf"(?<![A-Za-z0-9_])(?:{'|'.join(ascii_words)})(?:e?s)?(?![A-Za-z0-9_])"]
                     if ascii_words else []) + other

@@ -8,6 +8,8 @@ normalizes or refuses it, and context is read only for values a validator kept.
 from __future__ import annotations
 
 import bisect
+import functools
+import os
 import re
 import sys
 from collections import OrderedDict
@@ -16,8 +18,9 @@ from dataclasses import asdict, dataclass
 from typing import Any, NamedTuple
 
 from factsep.config import DetectorConfig
+from factsep.detection import context as _context
 from factsep.detection.candidates import Candidate, CandidateEngine
-from factsep.detection.context import NO_CONTEXT, ContextHit, ContextReader, denial_pattern
+from factsep.detection.context import NO_CONTEXT, ContextHit, ContextReader, denial_pattern, denial_words
 from factsep.detection.numerals import Reference, not_a_fact, references
 from factsep.detection.scoring import (
     UNPROVEN_CEILING,
@@ -33,6 +36,11 @@ from factsep.detection.scoring import (
 )
 from factsep.kinds.base import DASHES, Kind, Validation, registry
 from factsep.span import Span, doc_key, make_span_id, make_value_hash
+
+try:  # the Rust core, built by maturin (pip install -e .)
+    from factsep import _native
+except ImportError:  # not built: the Python signals are the only ones
+    _native = None
 
 _MISSING = object()
 #: Bytes (estimated) all of one Detector's caches may hold together. Why bytes, not entries: an
@@ -264,6 +272,10 @@ class Detector:
         self._bits_cache: _Cache = caches["bits"]  # (kind, normalized) -> bits
         self._detector_names = {k.name: f"{self.version}/{k.name}" for k in self.kinds}
         self._phrases = {k.name: _Phrases.of(k) for k in self.kinds}
+        #: The core's label and denial reader (None: the Python path, the reference), with each
+        #: kind's word lists in it, and the last document's view (text, the core's view of it).
+        self._signals, self._signal_ids = _native_signals(self.kinds)
+        self._view: tuple[str | None, Any] = (None, None)
         #: Kinds as the catalogue declares them: their bias is the weight table's. Another Kind
         #: object of the same name (a Presidio recognizer's, with its score as prior) uses its prior.
         self._declared = registry()
@@ -474,9 +486,13 @@ class Detector:
         partial = partial or (start >= 3 and before == " " and text[start - 2] == ")" and text[start - 3].isdigit())
         name = kind.name
         phrases = self._phrases_of(kind)
-        label = self._label(text, start, phrases)
-        # signals of where the value sits, beside the partial flag (see factsep.detection.scoring)
-        denied = self.context.denies(text, start, end, phrases.denial)
+        ids = self._signal_ids.get(name) if self._signals is not None else None
+        if ids is None:
+            label = self._label(text, start, phrases)
+            # signals of where the value sits, beside the partial flag (see factsep.detection.scoring)
+            denied = self.context.denies(text, start, end, phrases.denial)
+        else:
+            label, denied = self._native_words(text, start, end, phrases, ids)
         # the digits of a code: "U73810264519023" read from its "7..."
         glued = before.isascii() and before.isalpha() and text[start].isdigit()
         # a host name a path goes on from: "abc@efg.com/wiki#cite" is a URL
@@ -610,6 +626,24 @@ class Detector:
         if positive is not None and positive.search(text, lo, start):
             return 1
         return 0
+
+    def _native_words(self, text: str, start: int, end: int, phrases: _Phrases,
+                      ids: tuple[int, int, int]) -> tuple[int, bool]:
+        """(label, denied) of a value by the core: what ``_label`` and ``ContextReader.denies``
+        say, one call each, on ASCII text (anything else it hands back to them)."""
+        view = self._view
+        if view[0] is not text:
+            view = self._view = (text, _native.numeral_text(text))
+        doc = view[1]
+        if doc is None:  # a str that is no UTF-8 (a lone surrogate)
+            return self._label(text, start, phrases), self.context.denies(text, start, end, phrases.denial)
+        label = self._signals.label(doc, start, ids[0], ids[1])
+        if label == -2:
+            label = self._label(text, start, phrases)
+        if ids[2] < 0:
+            return label, False
+        denied = self._signals.denies(doc, start, end, ids[2])
+        return label, (self.context.denies(text, start, end, phrases.denial) if denied < 0 else bool(denied))
 
     def _read_rivals_context(self, text: str, hits: list[Hit]) -> list[Hit]:
         """Read the skipped context of hits that overlap a hit of another kind: "call me at
@@ -827,14 +861,81 @@ class _Phrases(NamedTuple):
                    denial_pattern(tuple(w for w in kind.context if w not in _NOT_NAMES)))
 
 
+#: What may follow a label word up to the value (the native core compiles the same source).
+_LABEL_TAIL = r"\.?(?: ?(?:no|nr|number)\.?)?\s*[:#]?\s*$"
+
+
+def _label_words(words: Sequence[str]) -> list[str]:
+    """The words of ``words`` a label pattern holds."""
+    return sorted({w for w in words if w.isalpha() and len(w) > 1}, key=len, reverse=True)
+
+
 def _label_pattern(words: Sequence[str]) -> re.Pattern[str] | None:
     """Words written as a label just before a value: the word, then at most a period, a colon or
     number sign, "no."/"nr." and spaces."""
-    alternatives = sorted({re.escape(w) for w in words if w.isalpha() and len(w) > 1}, key=len, reverse=True)
+    alternatives = sorted({re.escape(w) for w in _label_words(words)}, key=len, reverse=True)
     if not alternatives:
         return None
-    return re.compile(rf"(?<!\w)(?:{'|'.join(alternatives)})\.?(?: ?(?:no|nr|number)\.?)?\s*[:#]?\s*$",
-                      re.IGNORECASE)
+    return re.compile(rf"(?<!\w)(?:{'|'.join(alternatives)}){_LABEL_TAIL}", re.IGNORECASE)
+
+
+#: What the core's signals (native/src/signals.rs) take as given of the Python rules they mirror;
+#: if one changes, the core is not used (tests/test_native_signals.py fails until it follows).
+NATIVE_SIGNALS_ASSUME = {"label_chars": 24, "sentence_chars": 72, "denial_reach": 32,
+                         "sentence_end": r"[.!?。！？]\s|[\n;。！？]"}
+
+
+def _native_signals_hold() -> bool:
+    """Whether the Python rules are still the ones the core's signals mirror."""
+    return (_LABEL_CHARS, _context._SENTENCE_CHARS, _context._DENIAL_REACH, _context._SENTENCE_END.pattern) == tuple(
+        NATIVE_SIGNALS_ASSUME.values())
+
+
+_ASCII_CHARS = tuple(chr(i) for i in range(128))
+
+
+@functools.lru_cache(maxsize=4096)
+def _folds_to_ascii(ch: str) -> bool:
+    """Whether Python's case-insensitive matching takes a character that is not ASCII for an ASCII
+    one (the Kelvin sign for k, the long s, the dotless i): a word holding one can match ASCII text."""
+    rx = re.compile(re.escape(ch), re.IGNORECASE)
+    return any(rx.fullmatch(a) for a in _ASCII_CHARS)
+
+
+def _ascii_only(words: Sequence[str]) -> list[str] | None:
+    """The ASCII words of a list, when its other words cannot match ASCII text; else None."""
+    if any(not w.isascii() and any(not c.isascii() and _folds_to_ascii(c) for c in w) for w in words):
+        return None
+    return [w for w in words if w.isascii()]
+
+
+def _native_signals(kinds: Sequence[Kind]) -> tuple[Any, dict[str, tuple[int, int, int]]]:
+    """The core's label and denial reader for ``kinds`` and each kind's list ids (label, negative
+    label, denial; -1: no such pattern), or (None, {}) for the Python path: no core built,
+    ``FACTSEP_SIGNALS_ENGINE=python``, or rules the core does not mirror."""
+    if _native is None or not hasattr(_native, "ValueSignals") or not _native_signals_hold() \
+            or os.environ.get("FACTSEP_SIGNALS_ENGINE", "auto") == "python":
+        return None, {}
+    denial: list[list[str]] = []
+    label: list[list[str]] = []
+    ids: dict[str, tuple[int, int, int]] = {}
+
+    def add(lists: list[list[str]], words: list[str] | None) -> int | None:
+        if words is None:
+            return None
+        lists.append(words)
+        return len(lists) - 1
+
+    for kind in kinds:
+        pos_words, neg_words = _label_words(kind.context), _label_words(kind.negative)
+        ascii_words, other = denial_words(tuple(w for w in kind.context if w not in _NOT_NAMES))
+        pos = add(label, _ascii_only(pos_words)) if pos_words else -1
+        neg = add(label, _ascii_only(neg_words)) if neg_words else -1
+        den = add(denial, _ascii_only(ascii_words + other)) if ascii_words or other else -1
+        if pos is None or neg is None or den is None:
+            continue  # a word the core cannot read exactly: this kind keeps the Python path
+        ids[kind.name] = (pos, neg, den)
+    return _native.ValueSignals(_context._DENIAL.pattern, _LABEL_TAIL, denial, label), ids
 
 
 def detector_version() -> str:

@@ -9,6 +9,7 @@ pub mod cover;
 pub mod numerals;
 pub mod phone;
 pub mod pyunicode;
+pub mod signals;
 
 use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -252,6 +253,43 @@ fn numeral_text(text: &Bound<'_, PyString>) -> PyResult<Option<NumeralText>> {
     catch(|| NumeralText { doc: numerals::NumeralText::new(text.to_owned()) }).map(Some)
 }
 
+/// A value's label and denial words where it stands (see `signals.rs`): the detector's `_label`
+/// and `ContextReader.denies` on ASCII text, one call a value.
+#[pyclass(frozen, module = "factsep._native")]
+struct ValueSignals {
+    signals: signals::Signals,
+}
+
+fn answer(a: signals::Answer, defer: i32) -> i32 {
+    match a {
+        signals::Answer::Value(v) => v as i32,
+        signals::Answer::Defer => defer,
+    }
+}
+
+#[pymethods]
+impl ValueSignals {
+    #[new]
+    #[pyo3(signature = (cues, tail, denial, label))]
+    fn new(cues: &str, tail: &str, denial: Vec<Vec<String>>, label: Vec<Vec<String>>) -> PyResult<Self> {
+        let signals = signals::Signals::new(cues, tail, &denial, &label).map_err(|e| PyValueError::new_err(e.0))?;
+        Ok(ValueSignals { signals })
+    }
+
+    /// `_label` of the value starting at `start`: 1, -1 or 0, -2 to ask the Python path; a list
+    /// index below 0 is no list.
+    fn label(&self, doc: PyRef<'_, NumeralText>, start: usize, positive: i64, negative: i64) -> PyResult<i32> {
+        let pick = |i: i64| usize::try_from(i).ok();
+        catch(|| answer(self.signals.label(&doc.doc, start, pick(positive), pick(negative)), -2))
+    }
+
+    /// `ContextReader.denies` of the value `start..end` with word list `list`: 1 or 0, -1 to ask
+    /// the Python path.
+    fn denies(&self, doc: PyRef<'_, NumeralText>, start: usize, end: usize, list: usize) -> PyResult<i32> {
+        catch(|| answer(self.signals.denies(&doc.doc, start, end, list), -1))
+    }
+}
+
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<CoverScanner>()?;
@@ -261,6 +299,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(numeral_references, m)?)?;
     m.add_function(wrap_pyfunction!(numeral_text, m)?)?;
     m.add_class::<NumeralText>()?;
+    m.add_class::<ValueSignals>()?;
     m.add("NUMERAL_REASONS", numerals::REASONS.to_vec())?;
     m.add("NUMERALS_RULES", numerals::RULES)?;
     m.add("REFERENCE_CODES", numerals::REFERENCE_CODES.to_vec())?;

@@ -12,6 +12,7 @@ use _native::checks::Check;
 use _native::context::ContextWords;
 use _native::cover::{count_chars, Cover};
 use _native::numerals::{references_chars, NumeralText, Verdict, REASONS, REFERENCE_CODES};
+use _native::signals::{Answer, Signals};
 
 /// xorshift64*: small, seeded, good enough to pick bytes.
 struct Rng(u64);
@@ -57,7 +58,7 @@ fn input(rng: &mut Rng) -> Vec<u8> {
 
 fn budget() -> Duration {
     let secs = std::env::var("FACTSEP_FUZZ_SECONDS").ok().and_then(|s| s.parse::<f64>().ok()).unwrap_or(5.0);
-    Duration::from_secs_f64(secs / 5.0) // five targets share the budget
+    Duration::from_secs_f64(secs / 6.0) // six targets share the budget
 }
 
 fn seed() -> u64 {
@@ -197,6 +198,37 @@ fn fuzz_not_a_fact() {
                 Verdict::Reason(r) => assert!(REASONS.contains(&r)),
                 Verdict::Defer => {}
                 Verdict::Fact => assert!(start < end && end <= chars),
+            }
+        }
+    });
+}
+
+#[test]
+fn fuzz_value_signals() {
+    // the shapes of the Python sources the detector hands over (context._DENIAL, detector._LABEL_TAIL)
+    let cues = r"(?:\b(?:is|are|was|were|s)(?: not|n't)|\bnot (?:an?|valid|real)\b|\binvalid\b|\bn[ãa]o (?:é|e)|不是|非)";
+    let tail = r"\.?(?: ?(?:no|nr|number)\.?)?\s*[:#]?\s*$";
+    let w = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+    let signals = Signals::new(cues, tail, &[w(&["phone", "e-mail", "isbn"]), w(&[])], &[w(&["tel", "phone"]), w(&["fax", "v"])])
+        .expect("the signal patterns compile");
+    fuzz("value signals", |rng| {
+        let mut text = numeral_text(rng);
+        for _ in 0..rng.below(6) {
+            text.push_str(["is not a ", "phone", "Tel: ", ". ", "\n", "fax#", "isn't ", "\u{1c}", "é"][rng.below(9)]);
+        }
+        let doc = NumeralText::new(text);
+        for _ in 0..8 {
+            let start = rng.below(doc.text().len() + 2);
+            let end = start + rng.below(20);
+            let list = rng.below(3);
+            match signals.denies(&doc, start, end, list) {
+                Answer::Value(v) => assert!(v == 0 || v == 1),
+                Answer::Defer => {}
+            }
+            let pick = |i: usize| if i < 2 { Some(i) } else { None };
+            match signals.label(&doc, start, pick(rng.below(3)), pick(rng.below(3))) {
+                Answer::Value(v) => assert!((-1..=1).contains(&v)),
+                Answer::Defer => {}
             }
         }
     });
