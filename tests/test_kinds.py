@@ -112,6 +112,9 @@ POSITIVES: list[tuple[str, str, str]] = [
     # "code" after a family's own word is that family's code, no registry code of no other kind
     ("Enter the stock code 519437 in the form.", "519437", "security_id"),
     ("Our coupon code is X7K2-99QZ-81PL.", "X7K2-99QZ-81PL", "generic_id"),
+    # a VAT number's country code is part of it: in small letters, or before six groups of digits
+    ("I noted VAT lu 15027442 on the bill.", "lu 15027442", "tax_id"),
+    ("Please send it to VAT SE 55 63 48 71 06 01 today.", "SE 55 63 48 71 06 01", "tax_id"),
 ]
 
 

@@ -14,7 +14,7 @@ import re
 import sys
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any, NamedTuple
 
 from factsep.config import DetectorConfig
@@ -539,7 +539,8 @@ class Detector:
                     break
         if best is None or best.confidence < self.config.emit_threshold:
             return None
-        return best
+        prefixed = _country_prefix(text, start, end, best.validation.subtype)
+        return best if prefixed == start else replace(best, start=prefixed)
 
     def _unproven(self, conf: float, checksum: bool = True) -> float:
         """A reading without evidence, mapped into [review_low, UNPROVEN_CEILING): it waits for
@@ -765,6 +766,29 @@ def _prefer_script_phones(hits: list[Hit]) -> list[Hit]:
 #: Kinds whose formats need evidence beyond one check digit besides the python-stdnum families.
 _PROVE_KINDS = frozenset({"isbn", "issn"})
 _COUNTRY_BEFORE = re.compile(r"\b([A-Z]{2})[ \-]?$")
+
+
+_COUNTRY_WRITTEN = re.compile(r"(?<![^\W\d_])([A-Za-z]{2})[ \-]?$")
+
+
+def _country_prefix(text: str, start: int, end: int, subtype: str | None) -> int:
+    """Where a VAT number starts that is written with its country code in any case ("Bg 2004...",
+    "lu 1998..."): the code is part of the number when the format takes it so, else ``start``."""
+    if not subtype or not subtype.startswith("stdnum.") or start < 2:
+        return start
+    m = _COUNTRY_WRITTEN.search(text, max(0, start - 4), start)
+    country = subtype.split(".")[1]
+    if m is None or m.group(1).isupper() or m.group(1).lower() != country and country != "eu":
+        return start  # capitals are the candidate's own prefix, read as written
+    from factsep.kinds import stdnum_table
+
+    module = stdnum_table.load(subtype.removeprefix("stdnum."))
+    written = text[m.start():end]
+    try:
+        module.validate(written)  # type: ignore[union-attr]
+    except Exception:
+        return start
+    return m.start()
 
 
 def _country_before(text: str, start: int, subtype: str | None) -> bool:

@@ -183,9 +183,12 @@ def _prefix_words(kind: str) -> frozenset[str]:
 def _tiny_groups(value: str) -> bool:
     """1.2.3.256 or 3.4.5-6 are versions and arithmetic; more than six groups is a list of numbers.
 
-    Only one-digit groups count: a one-letter group is a check letter or series (A-123456-B).
+    Only one-digit groups count: a one-letter group is a check letter or series (A-123456-B). A
+    leading group of letters is a prefix ("SE 55 67 59 32 48 01": a country code), no number of a list.
     """
     groups = [g for g in _SEP.split(value) if g]
+    if groups and groups[0].isalpha():
+        groups = groups[1:]
     tiny = sum(len(g) == 1 and g.isdigit() for g in groups)
     return len(groups) > 6 or (len(groups) >= 3 and tiny >= 2 and sum(map(len, groups)) <= 9)
 
