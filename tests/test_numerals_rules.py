@@ -127,3 +127,73 @@ def test_numbers_given_as_instances_of_numbers_are_examples() -> None:
     text = "The parser looped forever on some integers like\n  90417735521940037781 and more."
     assert reason(text, "90417735521940037781", "national_id") == "placeholder"
     assert reason("Her number is 90417735521940037781.", "90417735521940037781", "national_id") is None
+
+
+def test_a_bug_label_names_every_number_of_its_list() -> None:
+    """A tracker's label then a list ("Tracker Bugs: 1, 2"), nine-digit tracker numbers, "bug=N"."""
+    text = "Fix a hang.  (Addresses Acme Bugs:\n204417738, 204419925)\n"
+    assert refs(text) == [("reference.bug", "204417738"), ("reference.bug", "204419925")]
+    assert refs("Fix a hang (Acme Bug: #305501772).") == [("reference.bug", "305501772")]
+    assert refs("  - Use the new parser.  [bug=2041776]\n") == [("reference.bug", "2041776")]
+    # a year after the list is no bug number
+    assert refs("Fixes bug 44172, 2019 was a long year.") == [("reference.bug", "44172")]
+
+
+def test_a_patent_number_is_a_reference() -> None:
+    text = "licensed under U.S. Patent No. 5,318,442 and Patent Application No. 11/604,228 only."
+    assert refs(text) == [("reference.patent", "5,318,442"), ("reference.patent", "11/604,228")]
+
+
+def test_an_advisory_of_a_security_database_is_whole() -> None:
+    assert refs("  - bump frobcrate to 0.4.1 (CRATESEC-2023-0071)\n") == [("reference.advisory", "CRATESEC-2023-0071")]
+
+
+def test_a_comment_id_in_a_url_fragment_is_a_reference() -> None:
+    text = "# see https://tracker.example.org/o/r/issues/88#issuecomment-771203344 for why\n"
+    assert ("reference.bug", "771203344") in refs(text)
+    assert refs("# issuecomment-771203344 without a URL") == []
+
+
+def test_a_ticket_number_at_the_start_of_a_line_is_a_reference() -> None:
+    text = "** Bug Fixes\n\n#40417: the parser drops the last line\n\n#40388: a crash on empty input\n"
+    assert refs(text) == [("reference.issue", "40417"), ("reference.issue", "40388")]
+
+
+def test_an_openpgp_fingerprint_is_one_digest() -> None:
+    fpr = "3A1F 77C0 9B2E 4D61 08AA  E5F3 21C4 6B90 7D2E 1F08"
+    assert refs(f"      Key fingerprint = {fpr}\n") == [("fingerprint.openpgp", fpr)]
+
+
+def test_an_address_block_and_its_network_are_no_host() -> None:
+    assert reason('scan a block, e.g. "probe 10.20.0.0/16" first', "10.20.0.0", "ip_address") == "network"
+    assert reason("net = '172.30.64.0/20'", "172.30.64.0/20", "phone_number") == "network"
+    # a host written with its prefix length is still a host
+    assert reason("inet 81.4.109.7/24 on eth0", "81.4.109.7", "ip_address") is None
+
+
+def test_code_limits_file_names_and_glued_units_are_no_identifiers() -> None:
+    assert reason("a length of 4294967295 overflows", "4294967295", "tax_id") == "code constant"
+    assert reason("cap it at 1048576 entries", "1048576", "tax_id") == "code constant"
+    assert reason("renamed 73314092.tar.gz to x", "73314092", "tax_id") == "name"
+    assert reason("sizes from 6-12000pt work", "6-12000", "tax_id") == "cut"
+    assert reason("  - 8817233f2f0c4 (\"Rework\")", "8817233", "tax_id") == "cut"
+    assert reason("[4.17/4.18/4.19 Regression] in the loader", "4.17/4.18/4.19", "phone_number") == "version"
+
+
+def test_a_version_alone_over_a_list_is_a_release_heading() -> None:
+    text = "new icons\n4.31.90.2\n  - faster thumbnails\n  - a crash fixed\n"
+    assert reason(text, "4.31.90.2", "ip_address") == "version"
+    # a line that names a host keeps its address
+    assert reason("relay 81.4.109.7\n  - answers DNS\n", "81.4.109.7", "ip_address") is None
+
+
+def test_a_protocol_name_and_url_credentials_are_no_mailbox() -> None:
+    assert reason('adds a "frob-limits@sshd.example.net" extension', "frob-limits@sshd.example.net",
+                  "email_address") == "name"
+    assert reason('the key exchange method ("kx448-sha3@sshd.example.net")', "kx448-sha3@sshd.example.net",
+                  "email_address") == "name"
+    assert reason("proxy http://ann:s3cret@proxy.corp.net/ works", "s3cret@proxy.corp.net", "email_address") == "url"
+    # an address in a URL's path, or one of a person, is an address
+    assert reason("list http://bugs.example.org/ann@lists.corp.net today", "ann@lists.corp.net",
+                  "email_address") is None
+    assert reason("Write to ann@lists.corp.net for the method", "ann@lists.corp.net", "email_address") is None

@@ -50,10 +50,15 @@ class Reference:
 
 _CVE = re.compile(r"(?<![A-Za-z0-9])(?:CVE|CAN)-(?:19|20)\d\d-\d{4,7}\b")
 _ADVISORY = re.compile(r"\b(?:TALOS|ZDI|DSA|DLA|USN|RHSA|GHSA|OSV|TROVE)-\d{2,4}(?:-\d{1,7})+\b"
-                       r"|\b[A-Z][A-Z0-9]{1,9}-SA-(?:19|20)\d\d-\d{3,7}\b|\bJDK-\d{7}\b")
+                       r"|\b[A-Z][A-Z0-9]{1,9}-SA-(?:19|20)\d\d-\d{3,7}\b|\bJDK-\d{7}\b"
+                       # advisory databases named for security ("RUSTSEC-2020-0146", "PYSEC-2021-13"): a year
+                       # and a sequence number, like a CVE id
+                       r"|\b[A-Z]{2,9}SEC-(?:19|20)\d\d-\d{2,7}\b")
 _HANDLE = re.compile(r"(?:hdl\.handle\.net/|\bhandle\)?:? )(\d{2,6}(?:\.\d+)*/\d{2,12})\b")
 #: A message, post or thread id as the value of a URL's query: "?l=list&m=111352423504277".
 _QUERY_ID = re.compile(r"[?&;](?:m|id|msg|mid|message|msgid|topic|post|thread|p)=(\d{6,20})(?![\w.])")
+#: A comment or note id as a URL's fragment: "issues/6710#issuecomment-485580032", "#note_1234".
+_FRAGMENT_ID = re.compile(r"#(?:issuecomment-|discussion_r|note_|comment-|c)(\d{2,12})(?![\w.])")
 _BUG_URL = re.compile(r"(?:bugs\.[\w.\-]+/|show_bug\.cgi\?id=|/(?:issues|pull|bugs|merge_requests|tickets?)/)"
                       r"(\d{2,8})\b")
 #: "#1029349" (not "# 1234", not "#12" or a card number), after a cue or anywhere in a list of them
@@ -69,8 +74,18 @@ _ROLE_REF = re.compile(r"(?i::(?:\w*bug|issue|gh|ghissue|pr|pull|bpo|mr|ticket|c
 #: GitLab merge requests: "!2442" where a list or a bullet puts it ("(!2814, !2827, #2694)", " - !157 ...").
 _MR_REF = re.compile(r"(?:^[ \t]{0,8}(?:[-*] )?|[(\[,] ?)!(\d{2,6})(?![\w!=])", re.M)
 _BUG_WORD = re.compile(r"(?i:\b(?:bug|bugs|issue|issues|ticket|pull request|bugzilla|bz|lp|gnome bug|"
-                       r"kde bug|savannah|rhbz|boo|bsc|cid|closes)\b)\s*(?:no\.?|nr\.?|number)?\s*[:#]?\s*#?(\d{3,8})\b"
+                       r"kde bug|savannah|rhbz|boo|bsc|cid|closes)\b)\s*(?:no\.?|nr\.?|number)?\s*[:#=]?\s*#?"
+                       r"(\d{3,9})\b"
                        r"|(?!)(\d)")
+#: The next number of a list after a bug label ("Bugs: 119171089, 119929050", "bugs #1, #2 and #3").
+_BUG_MORE = re.compile(r"[ \t]*(?:,|and|&)\s*(#?)(\d{3,9})\b")
+#: A patent or patent application number after its name: "Patent No. 6,789,012", "U.S. Patent
+#: Application No. 09/918,615", "patent US 7654321 B2". A reference, not some country's tax number.
+_PATENT = re.compile(r"(?i:\b(?:patents?|pat\.)(?: application)?(?: serial)?(?: nos?\.?| numbers?| #)?)"
+                     r"[ \t]*:?[ \t]*((?:[A-Z]{2}[ \-]?)?(?:\d{1,2}/\d{3},\d{3}|\d{1,2},\d{3},\d{3}|\d{6,10})"
+                     r"(?: ?[A-C]\d)?)(?![\w,/])")
+#: An OpenPGP key fingerprint as gpg prints it: ten groups of four hex digits, two halves.
+_FINGERPRINT = re.compile(r"\b[0-9A-F]{4}(?: [0-9A-F]{4}){4}  [0-9A-F]{4}(?: [0-9A-F]{4}){4}\b")
 #: GNOME-style NEWS lists: " 775864 getting-started: typo" at the start of a line, in a run of them
 _BUG_ROW = re.compile(r"^[ \t]{0,8}\d{5,7}(?:[ \t]+\d{5,7})+[ \t]*$", re.M)
 _BUGS_HEADING = re.compile(r"(?i:[ \t]*[-*\u2022]?[ \t]*(?:\w+ )?bugs? (?:fixed|closed|resolved)[^\n]{0,20}:[ \t]*\n)")
@@ -117,7 +132,9 @@ def references(text: str) -> list[Reference]:
             line_start = text.rfind("\n", 0, m.start()) + 1
             before = text[max(line_start, m.start() - 40):m.start()]
             cue = _CLOSES.search(before)
-            if cue is None and (before[-1:] in "'\":=" or len(m.group(1)) in (3, 6) and _colour_line(text, m)):
+            # (a "#" at the start of a line is no quoted colour: "#21633: title" lists tickets)
+            quoted = before != "" and before[-1] in "'\":="
+            if cue is None and (quoted or len(m.group(1)) in (3, 6) and _colour_line(text, m)):
                 continue  # "#008080", "'#000080'": a colour, not a reference
             # "Closes: #...", "Bug#...", "fd.o #...", "See #...": a number glued to "#" is a reference
             debian = cue is not None and cue.group().lower() in ("closes", "close", "closed") or (
@@ -139,6 +156,19 @@ def references(text: str) -> list[Reference]:
     for m in _BUG_WORD.finditer(text):
         g = 1 if m.group(1) else 2
         out.append(Reference(m.start(g), m.end(g), "generic_id", "reference.bug", "bug_word", m.group(g)))
+        more = _BUG_MORE.match(text, m.end())
+        # the label names the whole list: "#" and digits, or five digits or more (not a year)
+        while more is not None and (more.group(1) or len(more.group(2)) >= 5):
+            out.append(Reference(more.start(2), more.end(2), "generic_id", "reference.bug", "bug_word", more.group(2)))
+            more = _BUG_MORE.match(text, more.end())
+    if "at" in text or "AT" in text:
+        out.extend(Reference(m.start(1), m.end(1), "generic_id", "reference.patent", "patent", m.group(1))
+                   for m in _PATENT.finditer(text))
+    if "  " in text:
+        for m in _FINGERPRINT.finditer(text):
+            v = m.group()
+            if any(c.isdigit() for c in v) and any(c.isalpha() for c in v):
+                out.append(Reference(m.start(), m.end(), "hex_digest", "fingerprint.openpgp", "fingerprint", v))
     if "/" in text:
         out.extend(Reference(m.start(1), m.end(1), "generic_id", "reference.bug", "bug_url", m.group(1))
                    for m in _BUG_URL.finditer(text))
@@ -147,6 +177,9 @@ def references(text: str) -> list[Reference]:
         if "=" in text:
             out.extend(Reference(m.start(1), m.end(1), "generic_id", "reference.bug", "bug_url", m.group(1))
                        for m in _QUERY_ID.finditer(text) if "://" in text[max(0, m.start() - 200):m.start()])
+        if "#" in text:
+            out.extend(Reference(m.start(1), m.end(1), "generic_id", "reference.bug", "bug_url", m.group(1))
+                       for m in _FRAGMENT_ID.finditer(text) if "://" in text[max(0, m.start() - 200):m.start()])
     if "\n" in text:
         for m in _BUG_ROW.finditer(text):
             # a line of bug numbers only, right under a heading that names them ("* Bugs fixed:")
@@ -238,6 +271,11 @@ _NUMBER_ROW = re.compile(r"[ \t]*\d+(?:[ \t]+\d+)+[ \t]*")
 _HEX_COLOUR = re.compile(r"[0-9a-fA-F]{3}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8}")
 #: A line that configures a network: a netmask written out or named.
 _NETMASK_LINE = re.compile(r"\b255\.(?:255|0)\.\d{1,3}\.\d{1,3}\b|(?i:\bnetmask\b)")
+#: A file extension right after a number: a dot, a lower-case name of at most five characters.
+_FILE_EXTENSION = re.compile(r"\.[a-z][a-z0-9]{0,4}(?:\.[a-z][a-z0-9]{0,4})*\b")
+_VERSION_LIST = re.compile(r"\d{1,3}\.\d{1,3}(?:/\d{1,3}\.\d{1,3})+")
+_CIDR = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}/\d{1,2}")
+_PREFIX_LENGTH = re.compile(r"/([0-9]{1,2})(?![0-9])")
 _CONSTANT_IPS = frozenset({"255.255.255.255", "255.255.255.0", "255.255.0.0", "255.0.0.0", "0.0.0.0", "::", "::1"})
 
 
@@ -256,9 +294,11 @@ def not_a_fact(text: str, start: int, end: int, kind: str) -> str | None:
     other than "date" and "year list" apply to them.
     """
     if kind in STRUCTURAL:
-        if kind == "email_address" and text[end:end + 1] == "/" and text[end + 1:end + 2].isalnum() \
-                and "@" not in text[end:end + 80].split(None, 1)[0]:
-            return "url"  # "user@host/path" is a URL with a user part, not a mailbox ("a@x.org/b@y.org": a list)
+        if kind == "email_address":
+            if text[end:end + 1] == "/" and text[end + 1:end + 2].isalnum() \
+                    and "@" not in text[end:end + 80].split(None, 1)[0]:
+                return "url"  # "user@host/path" is a URL with a user part, not a mailbox ("a@x.org/b@y.org": a list)
+            return _email_reason(text, start, end)
         return None
     value = text[start:end]
     before = text[max(0, start - 40):start]
@@ -280,6 +320,12 @@ def not_a_fact(text: str, start: int, end: int, kind: str) -> str | None:
         return "cut"  # a number a path or a git describe goes on from ("10.1007/s00453", "2.24.32-62-g56c6")
     if before[-1:] in ("-", "\u2212") and before[-2:-1] in ("", " ", "(", "=", "\t", "\n", "[", ","):
         return "quantity"  # a signed number: "-700975964"
+    if _CIDR.fullmatch(value):
+        return "network"  # an address block read as another kind: "192.168.0.0/24"
+    if value[-1].isdigit() and after[:1].isascii() and after[:1].isalpha():
+        return "cut"  # digits a word or a hex string goes on from: "5-10000pt", "340383" of "340383f5f49f8"
+    if value[-1].isdigit() and _FILE_EXTENSION.match(after):
+        return "name"  # a file name: "12345678901.gz", "20417.patch"
     if _spaced_letter(value[-1]) and (_spaced_letter(after[:1]) or after[:1] == "." and after[1:2].isalpha()) \
             or _spaced_letter(value[0]) and _spaced_letter(before[-1:]):
         return "cut"  # a value ends inside a word or an abbreviation: "12345 R" of "12345 Rákóczi", "P" of "P.O."
@@ -310,7 +356,7 @@ def not_a_fact(text: str, start: int, end: int, kind: str) -> str | None:
     if _STANDARD_NAME.search(before[-5:]):
         return "standard number"  # "iso_8859-13.7", "iso-8859-1": a file or charset name carrying a standard
     if _VERSION_DATE.fullmatch(value) or re.fullmatch(r"v?\d+(?:\.\d+)+", value) and (
-            _RELEASE_DATE.match(text, end) or _heading(text, start)):
+            _RELEASE_DATE.match(text, end) or _heading(text, start) or _list_heading(text, start, end)):
         return "version"  # a release heading: "3.36.0 - 2020-03-08", "2.50.5" underlined by "====="
     if _ELEMENT_ARGS.search(before) or re.fullmatch(r"\d{1,4}[ \t]+-\d{1,4}", value):
         return "code table"  # coordinates: "<anchor 350 -200>", "<anchor 625 1800>", "350 -200"
@@ -332,6 +378,10 @@ def not_a_fact(text: str, start: int, end: int, kind: str) -> str | None:
     if _VERSION_CUE.search(before[-24:]) and re.fullmatch(r"\d+(?:[.\-]\d+)+(?:-\d+)?", value) \
             and value.count(".") >= 1 and not value.startswith("+"):
         return "version"
+    if _VERSION_LIST.fullmatch(value):
+        return "version"  # versions joined by slashes: "2.32/2.33/2.34"
+    if value.isascii() and value.isdigit() and 5 <= len(value) <= 20 and _power_of_two(int(value)):
+        return "code constant"  # 2^n or 2^n - 1: "4294967295", "2147483647", "65536"
     if _DOTTED.fullmatch(value) and not all(len(g) == 2 for g in value.split(".")) \
             and not all(len(g) == 3 for g in value.split(".")[1:]):
         return "version"  # dotted small groups: versions, sections, OIDs ("52.227.19", "2.5.4.3")
@@ -355,6 +405,29 @@ def not_a_fact(text: str, start: int, end: int, kind: str) -> str | None:
         return "quantity"
     if _house_number(value, before, text[end:end + 60]):
         return "address"
+    return None
+
+
+#: What a "name@domain" written as a protocol's name (SSH names its extensions, algorithms and
+#: methods so, RFC 4251 6.): that word right after it, or before it (two words between at most)
+#: with the name quoted.
+_PROTOCOL_AFTER = re.compile(r"[\"'`)]?[ \t]+(?:protocol[ \t]+)?(?i:extensions?|methods?|algorithms?|"
+                             r"ciphers?|kex|key exchange|key types?|hybrid)\b")
+_PROTOCOL_BEFORE = re.compile(r"(?i:\b(?:extensions?|methods?|algorithms?|ciphers?|kex))"
+                              r"[ \t]+(?:\w+[ \t]+){0,2}[(\"'`]{1,2}$")
+
+
+_LAST_TOKEN = re.compile(r"\S*\Z")
+
+
+def _email_reason(text: str, start: int, end: int) -> str | None:
+    """"url" for the user and password of a URL ("http://user:secret@proxy.net/"), "name" for a
+    protocol's name written like an address ("the limits@example.net extension")."""
+    token = _LAST_TOKEN.search(text[max(0, start - 200):start]).group()
+    if "://" in token and "/" not in token.rsplit("://", 1)[1]:
+        return "url"  # before the host: "http://user:secret@", "cvs://:pserver:anon@"
+    if _PROTOCOL_AFTER.match(text[end:end + 40]) or _PROTOCOL_BEFORE.search(text[max(0, start - 48):start]):
+        return "name"
     return None
 
 
@@ -465,6 +538,10 @@ def _ip_reason(text: str, start: int, end: int, value: str, before: str, after: 
     b, a = before[-1:], after[:1]
     if b.isascii() and b.isalnum() or b in (":", "/", ".", "@") or a.isascii() and a.isalpha() or a == ":":
         return "cut"  # "APT::Hashes::RIPE-MD/160::Weak"
+    prefix = _PREFIX_LENGTH.match(after)
+    if prefix is not None and ip.version == 4 and int(prefix.group(1)) <= 32 \
+            and int(ip) & ((1 << (32 - int(prefix.group(1)))) - 1) == 0:
+        return "network"  # a block, not a host: "192.168.0.0/24", "10.0.0.0/8" (its host bits are zero)
     if ip.version == 6:
         if before.rstrip().endswith((",", "[", "(")) and after[:1] in ("]", ",", ")") and len(value) <= 8:
             return "code table"  # a slice: "out[:, 0::2]"
@@ -476,8 +553,8 @@ def _ip_reason(text: str, start: int, end: int, value: str, before: str, after: 
         return "version"  # "1.8.1.2-1": a Debian revision follows
     if _in_header_version(text, start, end) or _VERSION_CUE.search(before[-24:]):
         return "version"  # "Upgraded to policy 3.5.5.0"
-    if _RELEASE_DATE.match(text, end) or _heading(text, start) and not _IP_WORDS.search(
-            text[slice(*_line_of(text, start))]):
+    if _RELEASE_DATE.match(text, end) or (_heading(text, start) or _list_heading(text, start, end)) \
+            and not _IP_WORDS.search(text[slice(*_line_of(text, start))]):
         return "version"  # a release heading: "3.7.91.1 - 2013-03-05", "2.30.1.2" underlined
     if ip.is_private and _NETMASK_LINE.search(text[slice(*_line_of(text, start))]):
         return "placeholder"  # a LAN address of a configuration line ("inet 10.8.0.1 netmask 255.255.255.0")
@@ -489,6 +566,25 @@ def _ip_reason(text: str, start: int, end: int, value: str, before: str, after: 
     if _STANDARD_CUE.search(before[-14:]) or re.search(r"(?i:\boids?\b|commonname|\boid\W)", before[-24:]):
         return "standard number"
     return None
+
+
+def _power_of_two(n: int) -> bool:
+    """2^n or 2^n - 1: limits and masks of code, not identifiers."""
+    return n & (n - 1) == 0 or n & (n + 1) == 0
+
+
+#: A line that starts an item of a list: "  - fixed a crash", "* new icons".
+_BULLET_LINE = re.compile(r"[ \t]*[-*+\u2022][ \t]+\S")
+
+
+def _list_heading(text: str, start: int, end: int) -> bool:
+    """The value alone on its line, and the next line starts a list: a release heading of notes
+    ("3.23.91.1" over "  - new icons")."""
+    lo, hi = _line_of(text, start)
+    if text[lo:hi].strip() != text[start:end] or hi >= len(text):
+        return False
+    nlo, nhi = _line_of(text, hi + 1)
+    return _BULLET_LINE.match(text, nlo, nhi) is not None
 
 
 def _heading(text: str, start: int) -> bool:

@@ -20,7 +20,7 @@ use std::sync::OnceLock;
 
 /// `factsep.detection.numerals.rules_digest()` of the rules this port follows: Python uses the core
 /// only when its rules have this digest (a rule changed in Python and not here keeps Python's).
-pub const RULES: &str = "87e74183ddd6dea5";
+pub const RULES: &str = "c26b5fe01d7b615a";
 
 use regex::{Captures, Regex};
 use regex_syntax::hir::{Class, HirKind};
@@ -360,6 +360,8 @@ pub const REFERENCE_CODES: &[(&str, &str, &str)] = &[
     ("hex_digest", "commit.full", "git_version"),
     ("hex_digest", "commit.abbreviated", "git_version"),
     ("generic_id", "reference.issue", "bug_word"),
+    ("generic_id", "reference.patent", "patent"),
+    ("hex_digest", "fingerprint.openpgp", "fingerprint"),
 ];
 
 const CVE: u8 = 0;
@@ -372,6 +374,8 @@ const HANDLE: u8 = 9;
 const BUG_LIST: u8 = 10;
 const COMMIT: u8 = 11; // + 2 * cue + (0 full, 1 abbreviated)
 const ROLE: u8 = 23;
+const PATENT: u8 = 24;
+const FINGERPRINT: u8 = 25;
 
 const HEX_TOKEN: &str = "(?P<v>[0-9a-f]{7,40})";
 const COMMIT_SIGNALS: usize = 6;
@@ -387,6 +391,10 @@ struct RefPats {
     handle: Pat,
     bug_line: Pat,
     query_id: Pat,
+    fragment_id: Pat,
+    bug_more: Regex,
+    patent: Pat,
+    fingerprint: Pat,
     role_ref: Pat,
     mr_ref: Pat,
     bug_row: Pat,
@@ -413,7 +421,7 @@ fn ref_pats() -> &'static RefPats {
                 "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789",
             )),
             advisory: Pat::new(
-                r"(?P<m>(?:TALOS|ZDI|DSA|DLA|USN|RHSA|GHSA|OSV|TROVE)-\d{2,4}(?:-\d{1,7})+|[A-Z][A-Z0-9]{1,9}-SA-(?:19|20)\d\d-\d{3,7}|JDK-\d{7})(?:NONW|\z)",
+                r"(?P<m>(?:TALOS|ZDI|DSA|DLA|USN|RHSA|GHSA|OSV|TROVE)-\d{2,4}(?:-\d{1,7})+|[A-Z][A-Z0-9]{1,9}-SA-(?:19|20)\d\d-\d{3,7}|JDK-\d{7}|[A-Z]{2,9}SEC-(?:19|20)\d\d-\d{2,7})(?:NONW|\z)",
                 Behind::NoWord,
             ),
             hash_ref: Pat::new(r"(?P<m>#(?P<v>\d{3,8}))(?:[^\p{L}\p{N}_\-]|\z)", Behind::NoneOf("&#/")),
@@ -432,7 +440,7 @@ fn ref_pats() -> &'static RefPats {
                 &(ci(
                     "(?:bug|bugs|issue|issues|ticket|pull request|bugzilla|bz|lp|gnome bug|\
                      kde bug|savannah|rhbz|boo|bsc|cid|closes)",
-                ) + r"(?:SPACE+(?:no\.?|nr\.?|number)?SPACE*[:#]?SPACE*#?|[:#]SPACE*#?)(?P<m>(?P<v>\d{3,8}))(?:NONW|\z)"),
+                ) + r"(?:SPACE+(?:no\.?|nr\.?|number)?SPACE*[:#=]?SPACE*#?|[:#=]SPACE*#?)(?P<m>(?P<v>\d{3,9}))(?:NONW|\z)"),
                 Behind::NoWord,
             ),
             bug_url: Pat::new(
@@ -451,6 +459,20 @@ fn ref_pats() -> &'static RefPats {
             query_id: Pat::new(
                 r"[?&;](?:m|id|msg|mid|message|msgid|topic|post|thread|p)=(?P<m>(?P<v>\d{6,20}))(?:[^\p{L}\p{N}_.]|\z)",
                 Behind::Any,
+            ),
+            fragment_id: Pat::new(
+                r"#(?:issuecomment-|discussion_r|note_|comment-|c)(?P<m>(?P<v>\d{2,12}))(?:[^\p{L}\p{N}_.]|\z)",
+                Behind::Any,
+            ),
+            bug_more: rx(r"\A[ \t]*(?:,|and|&)SPACE*(?P<h>#?)(?P<m>(?P<v>\d{3,9}))(?:NONW|\z)"),
+            patent: Pat::new(
+                &(ci("(?:patents?|pat\\.)(?: application)?(?: serial)?(?: nos?\\.?| numbers?| #)?")
+                    + r"[ \t]*:?[ \t]*(?P<m>(?P<v>(?:[A-Z]{2}[ \-]?)?(?:\d{1,2}/\d{3},\d{3}|\d{1,2},\d{3},\d{3}|\d{6,10})(?: ?[A-C]\d)?))(?:[^\p{L}\p{N}_,/]|\z)"),
+                Behind::NoWord,
+            ),
+            fingerprint: Pat::new(
+                r"(?P<m>[0-9A-F]{4}(?: [0-9A-F]{4}){4}  [0-9A-F]{4}(?: [0-9A-F]{4}){4})(?:NONW|\z)",
+                Behind::NoWord,
             ),
             role_ref: Pat::new(&ci(":(?:WORD*bug|issue|gh|ghissue|pr|pull|bpo|mr|ticket|cve|lp):`(?P<v>\\d{2,8})`"), Behind::Any),
             mr_ref: Pat::new(r"(?m)(?:^[ \t]{0,8}(?:[-*] )?|[(\[,] ?)(?P<m>!(?P<v>\d{2,6}))(?:[^\p{L}\p{N}_!=]|\z)", Behind::Any),
@@ -587,7 +609,8 @@ pub fn references(text: &str) -> Vec<Found> {
             let before = &text[back(text, ms, 40).max(line_start)..ms];
             let cue = p.closes.search(before);
             let last = before.chars().next_back();
-            let quoted = last.is_none_or(|l| "'\":=".contains(l));
+            // a "#" at the start of a line is no quoted colour: "#21633: title" lists tickets
+            let quoted = last.is_some_and(|l| "'\":=".contains(l));
             let n = text[vs..ve].chars().count();
             if cue.is_none() && (quoted || (n == 3 || n == 6) && colour_line(p, text, ms, me, &mut line_cache)) {
                 return; // "#008080", "'#000080'": a colour, not a reference
@@ -631,7 +654,32 @@ pub fn references(text: &str) -> Vec<Found> {
     p.bug_word.each(text, |c| {
         let (s, e) = span(c, "v");
         out.push(Found { start: s, end: e, code: BUG_WORD });
+        // the label names the whole list: "#" and digits, or five digits or more (not a year)
+        let mut pos = e;
+        while let Some(m) = p.bug_more.captures(&text[pos..]) {
+            let v = m.name("v").expect("group");
+            if m["h"].is_empty() && v.as_str().chars().count() < 5 {
+                break;
+            }
+            out.push(Found { start: pos + v.start(), end: pos + v.end(), code: BUG_WORD });
+            pos += v.end();
+        }
     });
+    if text.contains("at") || text.contains("AT") {
+        p.patent.each(text, |c| {
+            let (s, e) = span(c, "v");
+            out.push(Found { start: s, end: e, code: PATENT });
+        });
+    }
+    if text.contains("  ") {
+        p.fingerprint.each(text, |c| {
+            let (s, e) = span(c, "m");
+            let v = &text[s..e];
+            if v.bytes().any(|b| b.is_ascii_digit()) && v.bytes().any(|b| b.is_ascii_alphabetic()) {
+                out.push(Found { start: s, end: e, code: FINGERPRINT });
+            }
+        });
+    }
     if text.contains('/') {
         p.bug_url.each(text, |c| {
             let (s, e) = span(c, "v");
@@ -643,6 +691,15 @@ pub fn references(text: &str) -> Vec<Found> {
         });
         if text.contains('=') {
             p.query_id.each(text, |c| {
+                let ms = c.get(0).expect("group 0").start();
+                if text[back(text, ms, 200)..ms].contains("://") {
+                    let (s, e) = span(c, "v");
+                    out.push(Found { start: s, end: e, code: BUG_URL });
+                }
+            });
+        }
+        if text.contains('#') {
+            p.fragment_id.each(text, |c| {
                 let ms = c.get(0).expect("group 0").start();
                 if text[back(text, ms, 200)..ms].contains("://") {
                     let (s, e) = span(c, "v");
@@ -738,7 +795,7 @@ pub fn references_chars(text: &str) -> Vec<(usize, usize, u8)> {
 /// The reasons `not_a_fact` gives, by the code the core returns.
 pub const REASONS: &[&str] = &[
     "url", "cut", "quantity", "code constant", "version", "year list", "date", "timestamp", "code table",
-    "standard number", "name", "postal code", "placeholder", "address", "constant",
+    "standard number", "name", "postal code", "placeholder", "address", "constant", "network",
 ];
 
 /// What `not_a_fact` says: no reason, a reason, or "ask the Python rules" (input the port does not
@@ -803,6 +860,14 @@ struct FactPats {
     netmask: Pat,
     netmask_word: Pat,
     numbers_like: Pat,
+    cidr: Regex,
+    file_extension: Regex,
+    version_list: Regex,
+    prefix_length: Regex,
+    bullet_line: Regex,
+    last_token: Regex,
+    protocol_after: Regex,
+    protocol_before: Pat,
 }
 
 fn fact_pats() -> &'static FactPats {
@@ -901,6 +966,21 @@ fn fact_pats() -> &'static FactPats {
         netmask_word: Pat::new(&(ci("netmask") + r"(?:NONW|\z)"), Behind::NoWord),
         numbers_like: Pat::new(
             &(ci("(?:numbers|values|inputs|integers) (?:like|such as|e\\.g\\.,?)") + r"SPACE+\n?\z"),
+            Behind::NoWord,
+        ),
+        cidr: rx(r"\A\d{1,3}(?:\.\d{1,3}){3}/\d{1,2}\z"),
+        file_extension: rx(r"\A\.[a-z][a-z0-9]{0,4}(?:\.[a-z][a-z0-9]{0,4})*(?:NONW|\z)"),
+        version_list: rx(r"\A\d{1,3}\.\d{1,3}(?:/\d{1,3}\.\d{1,3})+\z"),
+        prefix_length: rx(r"\A/(?P<v>[0-9]{1,2})(?:[^0-9]|\z)"),
+        bullet_line: rx(r"\A[ \t]*[-*+\x{2022}][ \t]+[^\s\x1c-\x1f]"),
+        last_token: rx(r"[^\s\x1c-\x1f]*\z"),
+        protocol_after: rx(
+            &(String::from(r"\A[\x22'`)]?[ \t]+(?:protocol[ \t]+)?")
+                + &ci("(?:extensions?|methods?|algorithms?|ciphers?|kex|key exchange|key types?|hybrid)")
+                + r"(?:NONW|\z)"),
+        ),
+        protocol_before: Pat::new(
+            &(ci("(?:extensions?|methods?|algorithms?|ciphers?|kex)") + r"[ \t]+(?:WORD+[ \t]+){0,2}[(\x22'`]{1,2}\n?\z"),
             Behind::NoWord,
         ),
     })
@@ -1037,6 +1117,7 @@ fn not_a_fact_in(text: &str, flags: Flags, s: usize, e: usize, kind: &str) -> Ve
                     return Reason("url");
                 }
             }
+            return email_reason(p, text, s, e);
         }
         return Fact;
     }
@@ -1074,6 +1155,15 @@ fn not_a_fact_in(text: &str, flags: Flags, s: usize, e: usize, kind: &str) -> Ve
         && (b2.is_none() || matches!(b2, Some(' ' | '(' | '=' | '\t' | '\n' | '[' | ',')))
     {
         return Reason("quantity");
+    }
+    if value.contains('/') && p.cidr.is_match(value) {
+        return Reason("network"); // an address block read as another kind: "192.168.0.0/24"
+    }
+    if is_digit(vl) && a1.is_some_and(|c| c.is_ascii_alphabetic()) {
+        return Reason("cut"); // "5-10000pt", "340383" of "340383f5f49f8"
+    }
+    if is_digit(vl) && a1 == Some('.') && p.file_extension.is_match(after) {
+        return Reason("name"); // a file name: "12345678901.gz"
     }
     if spaced_letter(Some(vl)) && (spaced_letter(a1) || a1 == Some('.') && a2.is_some_and(is_alpha))
         || spaced_letter(Some(v0)) && spaced_letter(b1)
@@ -1128,7 +1218,8 @@ fn not_a_fact_in(text: &str, flags: Flags, s: usize, e: usize, kind: &str) -> Ve
         return Reason("standard number"); // "iso_8859-13.7", "iso-8859-1"
     }
     if p.version_date.is_match(value)
-        || p.dotted_version.is_match(value) && (p.release_date.is_match(&text[e..]) || heading(p, text, s))
+        || p.dotted_version.is_match(value)
+            && (p.release_date.is_match(&text[e..]) || heading(p, text, s) || list_heading(p, text, s, e))
     {
         return Reason("version"); // a release heading: "3.36.0 - 2020-03-08", "2.50.5" underlined
     }
@@ -1156,6 +1247,12 @@ fn not_a_fact_in(text: &str, flags: Flags, s: usize, e: usize, kind: &str) -> Ve
     }
     if value.contains('.') && p.version_value.is_match(value) && p.version_cue.is_found(tail(before, 24)) {
         return Reason("version");
+    }
+    if value.contains('/') && p.version_list.is_match(value) {
+        return Reason("version"); // versions joined by slashes: "2.32/2.33/2.34"
+    }
+    if (5..=20).contains(&value.len()) && value.bytes().all(|b| b.is_ascii_digit()) && value.parse::<u128>().is_ok_and(power_of_two) {
+        return Reason("code constant"); // 2^n or 2^n - 1: "4294967295", "65536"
     }
     if value.contains('.') && p.dotted.is_match(value) && !value.split('.').all(|g| nchars(g) == 2) && !value.split('.').skip(1).all(|g| nchars(g) == 3) {
         return Reason("version");
@@ -1190,6 +1287,36 @@ fn not_a_fact_in(text: &str, flags: Flags, s: usize, e: usize, kind: &str) -> Ve
     }
     if house_number(p, value, before, &text[e..fwd(text, e, 60)]) {
         return Reason("address");
+    }
+    Fact
+}
+
+/// `_power_of_two`: 2^n or 2^n - 1.
+fn power_of_two(n: u128) -> bool {
+    n & n.wrapping_sub(1) == 0 || n & (n + 1) == 0
+}
+
+/// `_list_heading`: the value alone on its line, over a line that starts a list.
+fn list_heading(p: &FactPats, text: &str, s: usize, e: usize) -> bool {
+    let (lo, hi) = line_of(text, s);
+    if text[lo..hi].trim_matches(is_space) != &text[s..e] || hi >= text.len() {
+        return false;
+    }
+    let (nlo, nhi) = line_of(text, hi + 1);
+    p.bullet_line.is_match(&text[nlo..nhi])
+}
+
+/// `_email_reason`: the user part of a URL ("url"), or a protocol's name written like an address ("name").
+fn email_reason(p: &FactPats, text: &str, s: usize, e: usize) -> Verdict {
+    let left = &text[back(text, s, 200)..s];
+    let token = p.last_token.find(left).map_or("", |m| m.as_str());
+    if let Some(i) = token.rfind("://") {
+        if !token[i + 3..].contains('/') {
+            return Reason("url");
+        }
+    }
+    if p.protocol_after.is_match(&text[e..fwd(text, e, 40)]) || p.protocol_before.is_found(&text[back(text, s, 48)..s]) {
+        return Reason("name");
     }
     Fact
 }
@@ -1439,6 +1566,13 @@ fn ip_reason(p: &FactPats, text: &str, flags: Flags, s: usize, e: usize, value: 
     {
         return Reason("cut");
     }
+    if let Some(c) = p.prefix_length.captures(after) {
+        let bits: u32 = c["v"].parse().unwrap_or(99);
+        let host = (octets[0] << 24) | (octets[1] << 16) | (octets[2] << 8) | octets[3];
+        if bits <= 32 && (u64::from(host) & ((1u64 << (32 - bits)) - 1)) == 0 {
+            return Reason("network"); // a block, not a host: "192.168.0.0/24" (its host bits are zero)
+        }
+    }
     let parts: Vec<&str> = value.split('.').collect();
     if parts[0] == "0" {
         return Reason("version");
@@ -1453,7 +1587,9 @@ fn ip_reason(p: &FactPats, text: &str, flags: Flags, s: usize, e: usize, value: 
     }
     let (lo, hi) = line_of(text, s);
     let line = &text[lo..hi];
-    if p.release_date.is_match(&text[e..]) || heading(p, text, s) && !(p.ip_words.is_found(line) || p.ip_word_any.is_match(line)) {
+    if p.release_date.is_match(&text[e..])
+        || (heading(p, text, s) || list_heading(p, text, s, e)) && !(p.ip_words.is_found(line) || p.ip_word_any.is_match(line))
+    {
         return Reason("version"); // "3.7.91.1 - 2013-03-05", "2.30.1.2" underlined
     }
     if private_ipv4(octets) && (p.netmask.is_found(line) || p.netmask_word.is_found(line)) {
