@@ -30,7 +30,7 @@ from factsep.errors import FactsepError
 from factsep.io import fs as outfs
 from factsep.io.atomic import AtomicParquetWriter, write_bytes
 from factsep.io.layout import Layout
-from factsep.run import columns, lock
+from factsep.run import columns, lock, pool
 from factsep.run import state as run_state
 from factsep.span import SCHEMA_VERSION, SPAN_ARROW_SCHEMA, SPAN_FIELDS, Span
 
@@ -283,6 +283,7 @@ def materialize(out: str | Layout, ids: Sequence[str] | None = None, publish: bo
     bytes, so a killed call is simply run again.
     """
     layout = Layout.of(out)
+    pool.use_returning_pool()
     with lock.out_lock(layout, "materialize"):
         mark_pending(layout)
         state = run_state.read(layout)
