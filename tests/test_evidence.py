@@ -130,3 +130,19 @@ def test_a_later_reading_with_a_word_of_its_own_is_scored_with_it() -> None:
     hit = det.score(text, 6, len(text), get_kind("national_id"), [first, named])
     assert hit is not None and hit.validation.subtype == "stdnum.li.peid"
     assert hit.context is not None and "peid" in hit.context.positive
+
+
+def test_a_reading_that_needs_its_words_is_not_read_past_an_empty_first_one() -> None:
+    """A driving licence's reading needs its words and comes last: past a first reading that found
+    no word, "driving" in a sentence about a drive does not make the number a licence's."""
+    from factsep.kinds.base import Validation, get_kind
+
+    det = Detector()
+    text = "We went driving, and the odometer read 4419207 then."
+    start = text.index("4419207")
+    first = Validation(normalized="4419207", subtype="stdnum.ar.dni", validated=True, strength=-3.4,
+                       context=("dni",))
+    licence = Validation(normalized="4419207", subtype="us.driving_licence", validated=False, strength=0.8,
+                         context=("driver", "driving", "licence", "license", "dl"), needs_context=True)
+    hit = det.score(text, start, start + 7, get_kind("national_id"), [first, licence])
+    assert hit is None or hit.validation.subtype != "us.driving_licence"

@@ -520,6 +520,8 @@ class Detector:
         tracing = self.trace is not None
         asked: set[str] | None = None  # words looked for and not found: a later reading may have others
         for i, v in enumerate(options):
+            if asked is not None and v.needs_context:
+                break
             requires = kind.requires_context or v.needs_context
             # a python-stdnum format with no structure of its own needs a word to be more than a guess
             unproven = not v.evidence and (name in _PROVE_KINDS or (v.subtype or "").startswith("stdnum.")) \
@@ -552,8 +554,10 @@ class Detector:
             if ctx is NO_CONTEXT:
                 # the remaining readings share the same (empty) context, first is best -- unless one
                 # has a word of its own not looked for yet ("PEID: ..." after an "DNI" reading)
+                # (a reading that needs its words, listed last, stays out: "license" in a licence
+                # text is no word of a driving licence's number)
                 asked = (asked or set()) | set(v.context)
-                if all(asked.issuperset(o.context) for o in options[i + 1:]):
+                if all(asked.issuperset(o.context) for o in options[i + 1:] if not o.needs_context):
                     break
         if best is None or best.confidence < self.config.emit_threshold:
             return None
