@@ -146,3 +146,11 @@ def test_a_reading_that_needs_its_words_is_not_read_past_an_empty_first_one() ->
                          context=("driver", "driving", "licence", "license", "dl"), needs_context=True)
     hit = det.score(text, start, start + 7, get_kind("national_id"), [first, licence])
     assert hit is None or hit.validation.subtype != "us.driving_licence"
+
+
+def test_a_phone_whose_country_is_named_beside_it_beats_a_bare_check_digit() -> None:
+    """'0800-37-4412 in the UK': the country named is the phone reading's evidence; a foreign
+    identity format that only passes its check digit on the same digits yields to it."""
+    det = Detector()
+    got = _kinds(det, "Our help desk: 1-800-555-0199 in the US, or 0800-37-4412  in  the  UK, all day.\n")
+    assert got == [("phone_number", "auto_accept"), ("phone_number", "auto_accept")], got

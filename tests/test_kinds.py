@@ -432,3 +432,14 @@ def test_toll_free_words_make_a_number_a_phone(detector: Detector, text: str) ->
     assert got and got[0][0] == "phone_number", got
     bare = [s.kind for s in detector.detect("Our line is 0031-47-2209 today.")]
     assert "phone_number" not in bare, bare
+
+
+def test_a_template_address_and_a_part_family_are_no_facts() -> None:
+    """'firstname.lastname@...' stands for an address; 'ab12cd3xx' names a family of parts."""
+    from factsep.kinds import generic, network
+
+    assert network.validate_email("firstname.lastname@uni-frob.fi", {}) is None
+    assert network.validate_email("your_name@uni-frob.fi", {}) is None
+    assert network.validate_email("nathaniel.lastovka@uni-frob.fi", {}) is not None
+    assert not generic._looks_random("qz41tp8xx")
+    assert generic._looks_random("qz41tp8k2w")

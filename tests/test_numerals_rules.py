@@ -197,3 +197,20 @@ def test_a_protocol_name_and_url_credentials_are_no_mailbox() -> None:
     assert reason("list http://bugs.example.org/ann@lists.corp.net today", "ann@lists.corp.net",
                   "email_address") is None
     assert reason("Write to ann@lists.corp.net for the method", "ann@lists.corp.net", "email_address") is None
+
+
+def test_a_year_with_an_edition_and_a_standard_with_its_year_are_no_identifiers() -> None:
+    assert reason("runs on Frobnix Server 2012 R2 and later", "2012 R2", "generic_id") == "version"
+    assert reason("keys as in GOST R 34.10-2012 only", "34.10-2012", "phone_number") == "standard number"
+
+
+def test_git_abbreviates_a_commit_id_to_more_than_twelve_digits_in_a_large_repository() -> None:
+    assert refs("  * Update to commit 5e0f17c2ab34d (\"fix the build\")\n") == [
+        ("commit.abbreviated", "5e0f17c2ab34d")]
+    assert refs("see https://git.example.org/r/commit/a3f0c81d29e4b7c6 for it") == [
+        ("commit.abbreviated", "a3f0c81d29e4b7c6")]
+
+
+def test_bracketed_numbers_of_a_run_of_bug_lines_are_bugs() -> None:
+    text = "The following bugs were resolved:\n\n  [30417] loader: a crash on resume\n  [30522] stdio: a leak\n"
+    assert [v for sub, v in refs(text) if sub == "reference.bug_list"] == ["30417", "30522"]

@@ -328,7 +328,7 @@ class Detector:
             hits.extend(extra.hits(text, self))
         if refs:  # a reference is what it is: no other reading of its digits stands
             hits = [h for h in hits if not _overlaps_any(h, refs)] + self._reference_hits(refs)
-        return self._resolve(_prefer_script_phones(self._read_rivals_context(text, hits)))
+        return self._resolve(_prefer_evidence(_prefer_script_phones(self._read_rivals_context(text, hits))))
 
     # -- stage two --------------------------------------------------------------------------------
 
@@ -783,6 +783,19 @@ def _prefer_script_phones(hits: list[Hit]) -> list[Hit]:
         return hits
     return [h for h in hits if not (h.unproven and h.script_fit < 0
                                     and any(p.start < h.end and h.start < p.end for p in phones))]
+
+
+def _prefer_evidence(hits: list[Hit]) -> list[Hit]:
+    """Drop an unproven format reading that overlaps a reading with a context word of its own.
+
+    Why: an unproven reading has only its check digit ("0800-89-1131" passes a Costa Rican
+    format); a rival that its words name ("... in the UK" for a British phone) has evidence, and
+    ranking the two by confidence alone let the check digit win."""
+    named = [h for h in hits if h.context is not None and h.context.positive and not h.unproven]
+    if not named:
+        return hits
+    return [h for h in hits if not (h.unproven and any(p.start < h.end and h.start < p.end and p.kind is not h.kind
+                                                       for p in named))]
 
 
 #: Kinds whose formats need evidence beyond one check digit besides the python-stdnum families.

@@ -89,7 +89,9 @@ _FINGERPRINT = re.compile(r"\b[0-9A-F]{4}(?: [0-9A-F]{4}){4}  [0-9A-F]{4}(?: [0-
 #: GNOME-style NEWS lists: " 775864 getting-started: typo" at the start of a line, in a run of them
 _BUG_ROW = re.compile(r"^[ \t]{0,8}\d{5,7}(?:[ \t]+\d{5,7})+[ \t]*$", re.M)
 _BUGS_HEADING = re.compile(r"(?i:[ \t]*[-*\u2022]?[ \t]*(?:\w+ )?bugs? (?:fixed|closed|resolved)[^\n]{0,20}:[ \t]*\n)")
-_BUG_LINE = re.compile(r"^[ \t]{0,8}(?:[-*\u2022] )?(\d{5,7})(?:[ \t]{1,3}(?:- )?(?=[A-Za-z_`'\"(\[.])|[ \t]*$)", re.M)
+#: (glibc's NEWS writes the number in brackets: "  [29461] resolver: a crash on ...")
+_BUG_LINE = re.compile(r"^[ \t]{0,8}(?:[-*\u2022] )?\[?(\d{5,7})\]?(?:[ \t]{1,3}(?:- )?(?=[A-Za-z_`'\"(\[.])|[ \t]*$)",
+                       re.M)
 #: What makes "#" and three or six digits a colour rather than a reference: a quote, an assignment
 #: or a colour word on its line, or another colour written with hex letters there.
 _COLOUR_CUE = re.compile(r"(?i:colou?r|rgb|background|foreground|fill|stroke|style)"
@@ -197,8 +199,8 @@ def references(text: str) -> list[Reference]:
     for signal, rx in _COMMIT_CUES:
         for m in rx.finditer(text):
             v = m.group(1)
-            if not _hexlike(v) or 12 < len(v) < 40 or len(v) > 40:
-                continue  # git abbreviates to 7-12 characters; a full SHA-1 is 40
+            if not _hexlike(v) or 16 < len(v) < 40 or len(v) > 40:
+                continue  # git abbreviates to 7 characters and more as a repository grows; a full SHA-1 is 40
             sub = "commit.full" if len(v) == 40 else "commit.abbreviated"
             out.append(Reference(m.start(1), m.end(1), "hex_digest", sub, signal, v))
     return _disjoint(out)
@@ -258,6 +260,8 @@ _STATE = re.compile(r"(?:\b[A-Z]{2},?\s{1,2}|\b(?:zip|postal|postcode|post code|
 _OBFUSCATED_AT = re.compile(r" (?:at|AT|\[at\]|\(at\)) [a-z0-9\-]+(?:\.[a-z0-9\-]+)*\.[a-z]{2,}\b")
 #: Paragraphs of a regulation's sections ("227.7202-4" of 48 C.F.R.): part, section, paragraph.
 _PARAGRAPH = re.compile(r"\d{2,3}\.\d{3,4}-\d{1,2}")
+_YEAR_EDITION = re.compile(r"(?:19|20)\d\d (?:R|SP)\d")
+_STANDARD_EDITION = re.compile(r"\d{1,3}(?:\.\d{1,4})+-(?:19|20)\d\d")
 _DECADE_RANGE = re.compile(r"(?:19|20)\d\d ?[-–] ?(?:19|20)\d[xX?]")
 #: A file name or charset that carries a standard's number: "iso_8859-13.7", "iso-8859-1".
 _STANDARD_NAME = re.compile(r"(?i:\biso)[_\-]$")
@@ -344,6 +348,8 @@ def not_a_fact(text: str, start: int, end: int, kind: str) -> str | None:
             return "year list"  # "2013, 2014, 2017", "1996-1999, 2000-2003", "1984,2000 S" (of "S.L. Moshier")
         if _DECADE_RANGE.fullmatch(value):
             return "year list"  # "2010-202x": a range whose end year is written with a placeholder digit
+        if _YEAR_EDITION.fullmatch(value):
+            return "version"  # a product's year and its edition: "Server 2012 R2", "2016 SP1"
         if _date_digits(value) or _DAY_YEAR.fullmatch(value) or _QUARTER.fullmatch(value):
             return "date"  # "20200714", "26 2006" of "Oct 26 2006", "13/2019"
     if _ZONE.match(value) or (before[-1:] == ":" and before[-2:-1].isdigit()) or (
@@ -355,6 +361,8 @@ def not_a_fact(text: str, start: int, end: int, kind: str) -> str | None:
         return "code table"
     if _STANDARD_NAME.search(before[-5:]):
         return "standard number"  # "iso_8859-13.7", "iso-8859-1": a file or charset name carrying a standard
+    if _STANDARD_EDITION.fullmatch(value):
+        return "standard number"  # a standard's number and the year of its edition: "34.10-2012", "50.1.112-2016"
     if _VERSION_DATE.fullmatch(value) or re.fullmatch(r"v?\d+(?:\.\d+)+", value) and (
             _RELEASE_DATE.match(text, end) or _heading(text, start) or _list_heading(text, start, end)):
         return "version"  # a release heading: "3.36.0 - 2020-03-08", "2.50.5" underlined by "====="

@@ -35,6 +35,9 @@ _WORDLIKE = re.compile(r"[a-z]{5,}|[A-Z][a-z]{3,}")
 #: A token is one run of characters: a word of letters and a space before it make a name and a
 #: code of it ("EIC 21X...": the code's name), whose code alone is the reading.
 _NAMED = re.compile(r"[A-Za-z]{2,}\s")
+#: A part family's name: digits then a run of "x" standing for any digit ("sc16is7xx", "stm32f4xx",
+#: "74HC5xx"); random text rarely ends in two x's.
+_FAMILY_WILDCARD = re.compile(r"\d[xX]{2,}$")
 _stdnum = stdnum_validator("generic_id")
 GENERIC_WORDS = ("id", "code", "ref", "reference", "key", "token", "serial", "tracking", "ticket",
                  "license", "licence", "confirmation", "booking", "voucher", "coupon", "imei", "cas",
@@ -63,7 +66,8 @@ def _looks_random(value: str) -> bool:
     digits = sum(c.isdigit() for c in value)
     letters = sum(c.isalpha() for c in value)
     return (len(value) >= 8 and digits >= 3 and letters >= 2 and _transitions(value) >= 3
-            and not _NAMED.match(value) and not _WORDLIKE.search(value) and charset_bits(value) >= 40)
+            and not _NAMED.match(value) and not _WORDLIKE.search(value) and charset_bits(value) >= 40
+            and not _FAMILY_WILDCARD.search(value))
 
 
 def bits(normalized: str) -> float:

@@ -21,9 +21,17 @@ _LOCAL = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._%+\-]*[A-Za-z0-9_%+\-])?$")
 _LABEL = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?$")
 
 
+#: A local part spelled as the parts of a name it stands for ("firstname.lastname", "your_name",
+#: "first.last"): a template of an address, not one.
+_TEMPLATE_LOCAL = re.compile(r"(?i:(?:first|last|given|family|sur|your|user|full)?[._\-]?name"
+                             r"(?:[._\-](?:first|last|given|family|sur|middle)?[._\-]?name)*|first[._\-]last)")
+
+
 def validate_email(value: str, opts: Mapping[str, Any]) -> Validation | None:
     local, _, domain = value.rpartition("@")
     if not local or ".." in local or not _LOCAL.match(local) or len(local) > 64:
+        return None
+    if _TEMPLATE_LOCAL.fullmatch(local):
         return None
     labels = domain.split(".")
     if len(labels) < 2 or not all(_LABEL.match(lb) for lb in labels) or not labels[-1].isalpha():

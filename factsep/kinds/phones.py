@@ -13,6 +13,7 @@ metadata the generator cannot read) uses it alone.
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import re
@@ -243,6 +244,7 @@ def _validate(value: str, opts: Mapping[str, Any]) -> Validation | None:
             subtype=r.region or region,
             validated=valid,
             strength=_shape_strength(value) + (0.0 if valid else -0.6) + _layout(value, r),
+            context=country_words(r.region) if valid and r.region else (),
         )
         if valid:
             return v
@@ -252,6 +254,24 @@ def _validate(value: str, opts: Mapping[str, Any]) -> Validation | None:
         best = Validation(normalized=digits, subtype=None, validated=False,
                           strength=_shape_strength(value) - 1.4)
     return best
+
+
+#: Names people write for a country beside its numbers besides its English name ("in the UK").
+_COUNTRY_ALIASES = {"GB": ("uk", "britain", "england", "scotland", "wales"), "US": ("usa", "america"),
+                    "NL": ("holland", "netherlands"), "KR": ("korea",), "RU": ("russia",), "CZ": ("czechia",)}
+
+
+@functools.cache
+def country_words(region: str) -> tuple[str, ...]:
+    """The number's country named near it ("0800 89 1131 in the UK", "Japan: 03-..."): a context
+    word of the reading in that region, as a format's name is of its format."""
+    try:
+        from phonenumbers.geocoder import _region_display_name
+
+        name = _region_display_name(region, "en").lower()
+    except Exception:  # a phonenumbers release without it: the aliases alone
+        name = ""
+    return tuple(dict.fromkeys(w for w in (name, *_COUNTRY_ALIASES.get(region, ())) if w))
 
 
 def bits(normalized: str) -> float:

@@ -20,7 +20,7 @@ use std::sync::OnceLock;
 
 /// `factsep.detection.numerals.rules_digest()` of the rules this port follows: Python uses the core
 /// only when its rules have this digest (a rule changed in Python and not here keeps Python's).
-pub const RULES: &str = "c26b5fe01d7b615a";
+pub const RULES: &str = "72c8e32485e028ed";
 
 use regex::{Captures, Regex};
 use regex_syntax::hir::{Class, HirKind};
@@ -453,7 +453,7 @@ fn ref_pats() -> &'static RefPats {
             ),
             // the match's end only sets where the next search starts, on a later line (`^`) either way
             bug_line: Pat::new(
-                r"(?m)^[ \t]{0,8}(?:[-*\x{2022}] )?(?P<v>\d{5,7})(?:[ \t]{1,3}(?:- )?[A-Za-z_`'\x22(\[.]|[ \t]*$)",
+                r"(?m)^[ \t]{0,8}(?:[-*\x{2022}] )?\[?(?P<v>\d{5,7})\]?(?:[ \t]{1,3}(?:- )?[A-Za-z_`'\x22(\[.]|[ \t]*$)",
                 Behind::Any,
             ),
             query_id: Pat::new(
@@ -744,7 +744,7 @@ pub fn references(text: &str) -> Vec<Found> {
             let (s, e) = span(c, "v");
             let v = &text[s..e];
             let n = v.len(); // ASCII hex
-            if !hexlike(v) || 12 < n && n < 40 || n > 40 {
+            if !hexlike(v) || 16 < n && n < 40 || n > 40 {
                 return; // git abbreviates to 7-12 characters; a full SHA-1 is 40
             }
             let code = COMMIT + 2 * k as u8 + if n == 40 { 0 } else { 1 };
@@ -861,6 +861,8 @@ struct FactPats {
     netmask_word: Pat,
     numbers_like: Pat,
     cidr: Regex,
+    year_edition: Regex,
+    standard_edition: Regex,
     file_extension: Regex,
     version_list: Regex,
     prefix_length: Regex,
@@ -968,6 +970,8 @@ fn fact_pats() -> &'static FactPats {
             &(ci("(?:numbers|values|inputs|integers) (?:like|such as|e\\.g\\.,?)") + r"SPACE+\n?\z"),
             Behind::NoWord,
         ),
+        year_edition: rx(r"\A(?:19|20)\d\d (?:R|SP)\d\z"),
+        standard_edition: rx(r"\A\d{1,3}(?:\.\d{1,4})+-(?:19|20)\d\d\z"),
         cidr: rx(r"\A\d{1,3}(?:\.\d{1,3}){3}/\d{1,2}\z"),
         file_extension: rx(r"\A\.[a-z][a-z0-9]{0,4}(?:\.[a-z][a-z0-9]{0,4})*(?:NONW|\z)"),
         version_list: rx(r"\A\d{1,3}\.\d{1,3}(?:/\d{1,3}\.\d{1,3})+\z"),
@@ -1196,6 +1200,9 @@ fn not_a_fact_in(text: &str, flags: Flags, s: usize, e: usize, kind: &str) -> Ve
         if p.decade_range.is_match(value) {
             return Reason("year list"); // "2010-202x": a range whose end year has a placeholder digit
         }
+        if value.contains(' ') && p.year_edition.is_match(value) {
+            return Reason("version"); // "Server 2012 R2", "2016 SP1"
+        }
         match date_digits(value) {
             None => return Defer,
             Some(true) => return Reason("date"),
@@ -1216,6 +1223,9 @@ fn not_a_fact_in(text: &str, flags: Flags, s: usize, e: usize, kind: &str) -> Ve
     }
     if p.standard_name.is_found(tail(before, 5)) {
         return Reason("standard number"); // "iso_8859-13.7", "iso-8859-1"
+    }
+    if value.contains('-') && p.standard_edition.is_match(value) {
+        return Reason("standard number"); // "34.10-2012": a standard's number and its edition's year
     }
     if p.version_date.is_match(value)
         || p.dotted_version.is_match(value)
