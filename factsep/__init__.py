@@ -8,8 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from factsep.config import Config, DetectorConfig, TagConfig
-from factsep.span import Span
+from factsep.run import pool as _pool
+
+_pool.prefer_jemalloc()  # before anything loads pyarrow (factsep/run/pool.py says why)
+
+from factsep.config import Config, DetectorConfig, TagConfig  # noqa: E402
+from factsep.span import Span  # noqa: E402
 
 __version__ = "0.1.0"
 

@@ -1,27 +1,42 @@
 """Arrow's memory pool for the scan and materialize: jemalloc, when pyarrow has it.
 
-Why: pyarrow's default pool here (mimalloc) keeps the pages of freed buffers, so each step's
+Why: pyarrow's default pool on Linux (mimalloc) keeps the pages of freed buffers, so each step's
 high-water mark stays resident under the next one; jemalloc gives them back. Measured
-(BENCHMARKS.md, "Eighth session: memory with range shards"): a whole 20 MB scan peaks 443 MB with
-mimalloc and 370 MB with jemalloc; materialize alone 300 -> 245 MB (20 MB) and 340 -> 258 MB (200 MB).
-A user's choice (``ARROW_DEFAULT_MEMORY_POOL``) is kept. Buffers allocated before the switch are
-freed by the pool that made them, so switching at any time is safe.
+(BENCHMARKS.md, "Eighth session: memory with range shards"): a whole 20 MB scan peaks at 443 MB
+with mimalloc and 360-370 MB with jemalloc, a 200 MB scan at 527 and 416 MB.
+
+The choice must be made before pyarrow loads: ``pa.set_memory_pool`` later changes only the pool
+of pyarrow's Python calls, not the one the Parquet reader and writer use inside (measured: a
+20 MB scan 400 MB with the late switch, 360 MB with the early one). So importing factsep calls
+:func:`prefer_jemalloc` first, which sets ``ARROW_DEFAULT_MEMORY_POOL=jemalloc`` on Linux (whose
+pyarrow wheels have jemalloc) when pyarrow is not loaded yet and the user chose no pool;
+:func:`use_returning_pool` switches the Python-side pool when that was too late.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 
-import pyarrow as pa
-
+_ENV = "ARROW_DEFAULT_MEMORY_POOL"
 _chosen: str | None = None
 
 
+def prefer_jemalloc() -> None:
+    """Ask Arrow for jemalloc through its environment variable, if it is still time to."""
+    if "pyarrow" in sys.modules or _ENV in os.environ or not sys.platform.startswith("linux"):
+        return
+    os.environ[_ENV] = "jemalloc"
+
+
 def use_returning_pool() -> str:
-    """Make jemalloc Arrow's default pool in this process (once); returns the pool in use."""
+    """Make jemalloc Arrow's default pool for pyarrow's calls in this process (once), unless the
+    user chose one; returns the pool in use."""
     global _chosen
     if _chosen is None:
-        if "ARROW_DEFAULT_MEMORY_POOL" not in os.environ:
+        import pyarrow as pa
+
+        if pa.default_memory_pool().backend_name != "jemalloc" and os.environ.get(_ENV) in (None, "jemalloc"):
             try:
                 pa.set_memory_pool(pa.jemalloc_memory_pool())
             except (NotImplementedError, AttributeError, pa.ArrowException):  # built without jemalloc
