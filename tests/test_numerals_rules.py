@@ -214,3 +214,10 @@ def test_git_abbreviates_a_commit_id_to_more_than_twelve_digits_in_a_large_repos
 def test_bracketed_numbers_of_a_run_of_bug_lines_are_bugs() -> None:
     text = "The following bugs were resolved:\n\n  [30417] loader: a crash on resume\n  [30522] stdio: a leak\n"
     assert [v for sub, v in refs(text) if sub == "reference.bug_list"] == ["30417", "30522"]
+
+
+def test_a_quoted_protocol_name_with_its_program_before_the_word_is_no_mailbox() -> None:
+    text = 'sftp(1): use "frob-ids@sshd.example.net" sftp-server extension when there'
+    assert reason(text, "frob-ids@sshd.example.net", "email_address") == "name"
+    # unquoted, a word between says nothing: "mail ann@lists.corp.net privately, extension 12"
+    assert reason("mail ann@lists.corp.net phone extension 12", "ann@lists.corp.net", "email_address") is None

@@ -417,10 +417,10 @@ def not_a_fact(text: str, start: int, end: int, kind: str) -> str | None:
 
 
 #: What a "name@domain" written as a protocol's name (SSH names its extensions, algorithms and
-#: methods so, RFC 4251 6.): that word right after it, or before it (two words between at most)
-#: with the name quoted.
-_PROTOCOL_AFTER = re.compile(r"[\"'`)]?[ \t]+(?:protocol[ \t]+)?(?i:extensions?|methods?|algorithms?|"
-                             r"ciphers?|kex|key exchange|key types?|hybrid)\b")
+#: methods so, RFC 4251 6.): that word right after it (one word between when the name is quoted:
+#: '"x@y.org" sftp-server extension'), or before it (two words between at most) with the name quoted.
+_PROTOCOL_AFTER = re.compile(r"(?:[\"'`][ \t]+[\w\-]+[ \t]+|[\"'`)]?[ \t]+)(?:protocol[ \t]+)?"
+                             r"(?i:extensions?|methods?|algorithms?|ciphers?|kex|key exchange|key types?|hybrid)\b")
 _PROTOCOL_BEFORE = re.compile(r"(?i:\b(?:extensions?|methods?|algorithms?|ciphers?|kex))"
                               r"[ \t]+(?:\w+[ \t]+){0,2}[(\"'`]{1,2}$")
 

@@ -20,7 +20,7 @@ use std::sync::OnceLock;
 
 /// `factsep.detection.numerals.rules_digest()` of the rules this port follows: Python uses the core
 /// only when its rules have this digest (a rule changed in Python and not here keeps Python's).
-pub const RULES: &str = "72c8e32485e028ed";
+pub const RULES: &str = "c26f4baf98915efc";
 
 use regex::{Captures, Regex};
 use regex_syntax::hir::{Class, HirKind};
@@ -979,7 +979,7 @@ fn fact_pats() -> &'static FactPats {
         bullet_line: rx(r"\A[ \t]*[-*+\x{2022}][ \t]+[^\s\x1c-\x1f]"),
         last_token: rx(r"[^\s\x1c-\x1f]*\z"),
         protocol_after: rx(
-            &(String::from(r"\A[\x22'`)]?[ \t]+(?:protocol[ \t]+)?")
+            &(String::from(r"\A(?:[\x22'`][ \t]+(?:WORD|-)+[ \t]+|[\x22'`)]?[ \t]+)(?:protocol[ \t]+)?")
                 + &ci("(?:extensions?|methods?|algorithms?|ciphers?|kex|key exchange|key types?|hybrid)")
                 + r"(?:NONW|\z)"),
         ),
