@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
 import random
 from pathlib import Path
 from typing import Any
@@ -23,6 +22,7 @@ import pytest
 from factsep.config import DetectorConfig, TagConfig
 from factsep.io.quarantine import read_quarantine
 from factsep.io.readers import LineCutter
+from factsep.run import pool
 from factsep.scan import ScanConfig, plan_shards, prepare_out, scan, scan_shard, write_run_state
 
 PHONES = ["+1 650 253 0000", "+44 20 7946 0958", "+49 30 901820"]
@@ -251,6 +251,6 @@ def test_the_scan_uses_a_pool_that_returns_memory(whole: tuple[Path, Path]) -> N
         pa.jemalloc_memory_pool()
     except NotImplementedError:
         pytest.skip("pyarrow built without jemalloc")
-    if "ARROW_DEFAULT_MEMORY_POOL" in os.environ:
+    if pool.user_pool() is not None:  # not os.environ: importing factsep sets it
         pytest.skip("the user's pool is kept")
     assert pa.default_memory_pool().backend_name == "jemalloc"

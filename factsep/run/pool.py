@@ -2,8 +2,8 @@
 
 Why: pyarrow's default pool on Linux (mimalloc) keeps the pages of freed buffers, so each step's
 high-water mark stays resident under the next one; jemalloc gives them back. Measured
-(BENCHMARKS.md, "Eighth session: memory with range shards"): a whole 20 MB scan peaks at 443 MB
-with mimalloc and 360-370 MB with jemalloc, a 200 MB scan at 527 and 416 MB.
+(BENCHMARKS.md, "Eighth session: memory with range shards", main's native core): a whole 20 MB
+scan peaks at 578 MB with mimalloc and 494 MB with jemalloc.
 
 The choice must be made before pyarrow loads: ``pa.set_memory_pool`` later changes only the pool
 of pyarrow's Python calls, not the one the Parquet reader and writer use inside (measured: a
@@ -20,6 +20,13 @@ import sys
 
 _ENV = "ARROW_DEFAULT_MEMORY_POOL"
 _chosen: str | None = None
+#: The pool the user asked for in the environment before factsep set one (None: no choice).
+_user_pool: str | None = os.environ.get(_ENV)
+
+
+def user_pool() -> str | None:
+    """The pool the user chose through ``ARROW_DEFAULT_MEMORY_POOL`` (not the one factsep set)."""
+    return _user_pool
 
 
 def prefer_jemalloc() -> None:
@@ -36,7 +43,7 @@ def use_returning_pool() -> str:
     if _chosen is None:
         import pyarrow as pa
 
-        if pa.default_memory_pool().backend_name != "jemalloc" and os.environ.get(_ENV) in (None, "jemalloc"):
+        if pa.default_memory_pool().backend_name != "jemalloc" and _user_pool in (None, "jemalloc"):
             try:
                 pa.set_memory_pool(pa.jemalloc_memory_pool())
             except (NotImplementedError, AttributeError, pa.ArrowException):  # built without jemalloc
