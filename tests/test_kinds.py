@@ -15,6 +15,7 @@ from stdnum.exceptions import ValidationError
 from stdnum.isbn import validate as isbn_validate
 
 from factsep import Detector
+from factsep.detection import numerals
 from factsep.kinds import KIND_NAMES, get_kind, registry, stdnum_table
 from factsep.span import AUTO_ACCEPT, AUTO_REJECT
 
@@ -95,6 +96,9 @@ POSITIVES: list[tuple[str, str, str]] = [
     ("Our gateway ip is 010.020.030.040", "010.020.030.040", "ip_address"),
     ("sha256: 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
      "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", "hex_digest"),
+    # 16 hex characters: a 64-bit hash or id, not an audiovisual number (ISAN) or an energy code (EIC)
+    ('    "storage/bucket.json": "3f9b0c2e7a15d864",', "3f9b0c2e7a15d864", "hex_digest"),
+    ("The build cache entry b81e4d07c2a9f356 was evicted.", "b81e4d07c2a9f356", "hex_digest"),
     ("export TOKEN=ghp_Z3x9QmT7bW2kLp8RvN4sYc6HdJ1fUe5AoGi0", "ghp_Z3x9QmT7bW2kLp8RvN4sYc6HdJ1fUe5AoGi0",
      "secret"),
     ("Send the BTC to 1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2 today.", "1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2",
@@ -195,6 +199,17 @@ NEGATIVES: list[tuple[str, tuple[str, ...]]] = [
     ("Write to foo@bar for details.", ("email_address",)),
     ("Both a..bc@outlook.com and .abc@hotmail.com are not valid.", ("email_address",)),
     ("The hash 9f86d081884c7d659a2feaa0c55ad01 is cut short.", ("hex_digest",)),
+    # the hex alphabet written out in code is no digest, in its order or turned
+    ('HEXDIGITS = "0123456789abcdef"', ()),
+    ("table = '89abcdef01234567'", ()),
+    # the digits in order, round numbers and a URL escape's digits are no identifiers
+    ('DIGITS = "0123456789"', ()),
+    ('volumes = {"2011-01-06": 1500000000, "2011-01-07": 5000000000}', ()),
+    ("https://example.org/search?q=recid:%229318274%22&sort=1", ()),
+    # two numbers and a comma are two values: arguments, a journal's volume and page
+    ("J. Chem. Phys. 81, 031207 (1999).", ()),
+    # hex that spells text is encoded text: here a URL, as a camo link carries its image's
+    ("logo: https://camo.example/" + b"https://example.org/images/a.png".hex(), ("hex_digest",)),
     ("The treaty was signed on 14 March 1987.", ("date_of_birth",)),
     # a version in the words of the languages phone words cover is no phone or identifier
     ("La versión 5127.48.1 ya está disponible.", ()),
@@ -226,6 +241,24 @@ def test_negative(detector: Detector, text: str, forbidden: tuple[str, ...]) -> 
         assert not [k for k, _ in got if k in forbidden], f"{text!r}: got {got}"
     else:
         assert not got, f"{text!r}: got {got}"
+
+
+@pytest.mark.parametrize(("text", "value", "reason"), [
+    ('pad = "9876543210"', "9876543210", "placeholder"),
+    ("digits: 0123456789", "0123456789", "placeholder"),
+    ("volumes: 1500000000 and more", "1500000000", "quantity"),
+    ("q=recid:%229318274", "229318274", "cut"),
+    ("bounds = [13990, 14499]", "13990, 14499", "cut"),
+])
+def test_what_a_number_is_in_both_engines(text: str, value: str, reason: str) -> None:
+    """The digits in order, round numbers, a URL escape's digits and two numbers with a comma are no
+    identifiers, in the rules and in the core that ports them."""
+    start = text.index(value)
+    end = start + len(value)
+    assert numerals.not_a_fact_python(text, start, end, "tax_id") == reason
+    assert numerals.not_a_fact(text, start, end, "tax_id") == reason
+    # a phone's own plan says whether it exists: freephone numbers end in zeros
+    assert numerals.not_a_fact_python("call 08000000000 now", 5, 16, "phone_number") is None
 
 
 def test_negative_values_really_are_broken() -> None:

@@ -226,6 +226,8 @@ def _disjoint(refs: list[Reference]) -> list[Reference]:
 
 # ---- numbers that are no random facts ------------------------------------------------------------
 
+#: The digits in their order, twice round: a run of it is the digits written out, not a value.
+_DIGITS_IN_ORDER = "0123456789" * 2
 _YEAR = re.compile(r"(?:19|20)\d\d")
 _GROUPS = re.compile(r"[,;\s\-–/]+")
 _QUARTER = re.compile(r"(?:19|20)\d\d ?[QH]\d|[QH]\d ?(?:19|20)\d\d")
@@ -313,13 +315,16 @@ def not_a_fact(text: str, start: int, end: int, kind: str) -> str | None:
         return "cut"
     if before[-1:] == "/" and before[-2:-1].isalnum():
         return "cut"  # the tail of a path or of a list of numbers: "nistp256/384/521", "RFCs 4491/4357"
+    if before[-1:] == "%":
+        return "cut"  # digits a URL escape begins: "%22" + "4817768" of "q=id:%224817768%22"
     if after[:1] == "-" and value[-1:].isalnum() and (after[1:3].isalpha() and after[1:3].islower()
                                                        or re.match(r"-[A-Z]{2,}\b", after)):
         return "cut"  # a piece of a hyphenated name or a vanity number: "02-687531-fix.patch", "-AMD"
     if _OBFUSCATED_AT.match(text, end):
         return "cut"  # the local part of an address written "name at example.org"
-    if re.search(r"[A-Za-z]\w*, +[A-Za-z]", value) or re.match(r"(?:19|20)\d\d, ", value):
-        return "cut"  # two values read as one: "SHA256, SHA512", "2011, F123"
+    if re.search(r"[A-Za-z]\w*, +[A-Za-z]", value) or re.match(r"(?:19|20)\d\d, ", value) \
+            or re.fullmatch(r"[0-9]+, +[0-9]+", value):
+        return "cut"  # two values read as one: "SHA256, SHA512", "2011, F123", "randrange(1000, 99999)"
     if after[:1] == "/" and after[1:2].isalnum() or after[:2] == "-g" and after[2:3].isalnum():
         return "cut"  # a number a path or a git describe goes on from ("10.1007/s00453", "2.24.32-62-g56c6")
     if before[-1:] in ("-", "\u2212") and before[-2:-1] in ("", " ", "(", "=", "\t", "\n", "[", ","):
@@ -390,6 +395,12 @@ def not_a_fact(text: str, start: int, end: int, kind: str) -> str | None:
         return "version"  # versions joined by slashes: "2.32/2.33/2.34"
     if value.isascii() and value.isdigit() and 5 <= len(value) <= 20 and _power_of_two(int(value)):
         return "code constant"  # 2^n or 2^n - 1: "4294967295", "2147483647", "65536"
+    if kind != "phone_number" and value.isascii() and value.isdigit() and len(value) >= 6:
+        # (a phone's own plan says whether it exists: freephone and switchboard numbers end in zeros)
+        if value in _DIGITS_IN_ORDER or value in _DIGITS_IN_ORDER[::-1]:
+            return "placeholder"  # the digits in order: "123456789", "0123456789", "9876543210"
+        if len(value) - len(value.rstrip("0")) >= 5 and value.rstrip("0"):
+            return "quantity"  # a round number: "1500000000" (an identifier ends in 00000 once in 10^5)
     if _DOTTED.fullmatch(value) and not all(len(g) == 2 for g in value.split(".")) \
             and not all(len(g) == 3 for g in value.split(".")[1:]):
         return "version"  # dotted small groups: versions, sections, OIDs ("52.227.19", "2.5.4.3")

@@ -20,7 +20,10 @@ use std::sync::OnceLock;
 
 /// `factsep.detection.numerals.rules_digest()` of the rules this port follows: Python uses the core
 /// only when its rules have this digest (a rule changed in Python and not here keeps Python's).
-pub const RULES: &str = "c26f4baf98915efc";
+pub const RULES: &str = "83fbb813e36759ec";
+/// `_DIGITS_IN_ORDER` and its reverse.
+const DIGITS_IN_ORDER: &str = "01234567890123456789";
+const DIGITS_IN_REVERSE: &str = "98765432109876543210";
 
 use regex::{Captures, Regex};
 use regex_syntax::hir::{Class, HirKind};
@@ -1140,6 +1143,9 @@ fn not_a_fact_in(text: &str, flags: Flags, s: usize, e: usize, kind: &str) -> Ve
     if b1 == Some('/') && b2.is_some_and(is_alnum) {
         return Reason("cut");
     }
+    if b1 == Some('%') {
+        return Reason("cut"); // digits a URL escape begins: "%22" + "4817768"
+    }
     let mut ait = after.chars();
     let (a1, a2, a3) = (ait.next(), ait.next(), ait.next());
     let after_1_3 = chars_slice(after, 1, 3);
@@ -1149,7 +1155,7 @@ fn not_a_fact_in(text: &str, flags: Flags, s: usize, e: usize, kind: &str) -> Ve
     if text.as_bytes().get(e) == Some(&b' ') && p.obfuscated_at.is_match(&text[e..]) {
         return Reason("cut");
     }
-    if value.contains(", ") && (p.two_values.is_match(value) || p.year_comma.is_match(value)) {
+    if value.contains(", ") && (p.two_values.is_match(value) || p.year_comma.is_match(value) || number_pair(value)) {
         return Reason("cut");
     }
     if a1 == Some('/') && a2.is_some_and(is_alnum) || a1 == Some('-') && a2 == Some('g') && a3.is_some_and(is_alnum) {
@@ -1264,6 +1270,15 @@ fn not_a_fact_in(text: &str, flags: Flags, s: usize, e: usize, kind: &str) -> Ve
     if (5..=20).contains(&value.len()) && value.bytes().all(|b| b.is_ascii_digit()) && value.parse::<u128>().is_ok_and(power_of_two) {
         return Reason("code constant"); // 2^n or 2^n - 1: "4294967295", "65536"
     }
+    if kind != "phone_number" && value.len() >= 6 && value.bytes().all(|b| b.is_ascii_digit()) {
+        if DIGITS_IN_ORDER.contains(value) || DIGITS_IN_REVERSE.contains(value) {
+            return Reason("placeholder"); // the digits in order: "123456789", "9876543210"
+        }
+        let zeros = value.len() - value.trim_end_matches('0').len();
+        if zeros >= 5 && zeros < value.len() {
+            return Reason("quantity"); // a round number: "1500000000"
+        }
+    }
     if value.contains('.') && p.dotted.is_match(value) && !value.split('.').all(|g| nchars(g) == 2) && !value.split('.').skip(1).all(|g| nchars(g) == 3) {
         return Reason("version");
     }
@@ -1299,6 +1314,17 @@ fn not_a_fact_in(text: &str, flags: Flags, s: usize, e: usize, kind: &str) -> Ve
         return Reason("address");
     }
     Fact
+}
+
+/// `[0-9]+, +[0-9]+`: two numbers and a comma, read as one value.
+fn number_pair(value: &str) -> bool {
+    let Some((a, b)) = value.split_once(',') else { return false };
+    let b = b.trim_start_matches(' ');
+    b.len() < value.len() - a.len() - 1
+        && !a.is_empty()
+        && !b.is_empty()
+        && a.bytes().all(|c| c.is_ascii_digit())
+        && b.bytes().all(|c| c.is_ascii_digit())
 }
 
 /// `_power_of_two`: 2^n or 2^n - 1.
