@@ -322,9 +322,8 @@ def not_a_fact(text: str, start: int, end: int, kind: str) -> str | None:
         return "cut"  # a piece of a hyphenated name or a vanity number: "02-687531-fix.patch", "-AMD"
     if _OBFUSCATED_AT.match(text, end):
         return "cut"  # the local part of an address written "name at example.org"
-    if re.search(r"[A-Za-z]\w*, +[A-Za-z]", value) or re.match(r"(?:19|20)\d\d, ", value) \
-            or re.fullmatch(r"[0-9]+, +[0-9]+", value):
-        return "cut"  # two values read as one: "SHA256, SHA512", "2011, F123", "randrange(1000, 99999)"
+    if re.search(r"[A-Za-z]\w*, +[A-Za-z]", value) or re.match(r"(?:19|20)\d\d, ", value):
+        return "cut"  # two values read as one: "SHA256, SHA512", "2011, F123"
     if after[:1] == "/" and after[1:2].isalnum() or after[:2] == "-g" and after[2:3].isalnum():
         return "cut"  # a number a path or a git describe goes on from ("10.1007/s00453", "2.24.32-62-g56c6")
     if before[-1:] in ("-", "\u2212") and before[-2:-1] in ("", " ", "(", "=", "\t", "\n", "[", ","):
@@ -424,6 +423,8 @@ def not_a_fact(text: str, start: int, end: int, kind: str) -> str | None:
         return "quantity"
     if _house_number(value, before, text[end:end + 60]):
         return "address"
+    if re.fullmatch(r"[0-9]+, +[0-9]+", value):
+        return "cut"  # two numbers and a comma are two values: "randrange(1000, 99999)", "Phys. 81, 031207"
     return None
 
 

@@ -20,7 +20,7 @@ use std::sync::OnceLock;
 
 /// `factsep.detection.numerals.rules_digest()` of the rules this port follows: Python uses the core
 /// only when its rules have this digest (a rule changed in Python and not here keeps Python's).
-pub const RULES: &str = "83fbb813e36759ec";
+pub const RULES: &str = "a5043591ae91f5c5";
 /// `_DIGITS_IN_ORDER` and its reverse.
 const DIGITS_IN_ORDER: &str = "01234567890123456789";
 const DIGITS_IN_REVERSE: &str = "98765432109876543210";
@@ -1155,7 +1155,7 @@ fn not_a_fact_in(text: &str, flags: Flags, s: usize, e: usize, kind: &str) -> Ve
     if text.as_bytes().get(e) == Some(&b' ') && p.obfuscated_at.is_match(&text[e..]) {
         return Reason("cut");
     }
-    if value.contains(", ") && (p.two_values.is_match(value) || p.year_comma.is_match(value) || number_pair(value)) {
+    if value.contains(", ") && (p.two_values.is_match(value) || p.year_comma.is_match(value)) {
         return Reason("cut");
     }
     if a1 == Some('/') && a2.is_some_and(is_alnum) || a1 == Some('-') && a2 == Some('g') && a3.is_some_and(is_alnum) {
@@ -1312,6 +1312,9 @@ fn not_a_fact_in(text: &str, flags: Flags, s: usize, e: usize, kind: &str) -> Ve
     }
     if house_number(p, value, before, &text[e..fwd(text, e, 60)]) {
         return Reason("address");
+    }
+    if number_pair(value) {
+        return Reason("cut"); // two numbers and a comma are two values: "randrange(1000, 99999)"
     }
     Fact
 }
