@@ -203,7 +203,7 @@ NEGATIVES: list[tuple[str, tuple[str, ...]]] = [
     ('HEXDIGITS = "0123456789abcdef"', ()),
     ("table = '89abcdef01234567'", ()),
     # the digits in order, round numbers and a URL escape's digits are no identifiers
-    ('DIGITS = "0123456789"', ()),
+    ('DIGITS = "3456789012"', ()),
     ('volumes = {"2011-01-06": 1500000000, "2011-01-07": 5000000000}', ()),
     ("https://example.org/search?q=recid:%229318274%22&sort=1", ()),
     # two numbers and a comma are two values: arguments, a journal's volume and page
@@ -245,7 +245,7 @@ def test_negative(detector: Detector, text: str, forbidden: tuple[str, ...]) -> 
 
 @pytest.mark.parametrize(("text", "value", "reason"), [
     ('pad = "9876543210"', "9876543210", "placeholder"),
-    ("digits: 0123456789", "0123456789", "placeholder"),
+    ("digits: 3456789012", "3456789012", "placeholder"),
     ("volumes: 1500000000 and more", "1500000000", "quantity"),
     ("q=recid:%229318274", "229318274", "cut"),
     ("bounds = [13990, 14499]", "13990, 14499", "cut"),
@@ -258,7 +258,7 @@ def test_what_a_number_is_in_both_engines(text: str, value: str, reason: str) ->
     assert numerals.not_a_fact_python(text, start, end, "tax_id") == reason
     assert numerals.not_a_fact(text, start, end, "tax_id") == reason
     # a phone's own plan says whether it exists: freephone numbers end in zeros
-    assert numerals.not_a_fact_python("call 08000000000 now", 5, 16, "phone_number") is None
+    assert numerals.not_a_fact_python("call 08007000000 now", 5, 16, "phone_number") is None
 
 
 def test_negative_values_really_are_broken() -> None:

@@ -397,7 +397,7 @@ def not_a_fact(text: str, start: int, end: int, kind: str) -> str | None:
     if kind != "phone_number" and value.isascii() and value.isdigit() and len(value) >= 6:
         # (a phone's own plan says whether it exists: freephone and switchboard numbers end in zeros)
         if value in _DIGITS_IN_ORDER or value in _DIGITS_IN_ORDER[::-1]:
-            return "placeholder"  # the digits in order: "123456789", "0123456789", "9876543210"
+            return "placeholder"  # the digits in order, up or down: "3456789012", "6543210987"
         if len(value) - len(value.rstrip("0")) >= 5 and value.rstrip("0"):
             return "quantity"  # a round number: "1500000000" (an identifier ends in 00000 once in 10^5)
     if _DOTTED.fullmatch(value) and not all(len(g) == 2 for g in value.split(".")) \
