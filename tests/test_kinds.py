@@ -476,3 +476,19 @@ def test_a_template_address_and_a_part_family_are_no_facts() -> None:
     assert network.validate_email("nathaniel.lastovka@uni-frob.fi", {}) is not None
     assert not generic._looks_random("qz41tp8xx")
     assert generic._looks_random("qz41tp8k2w")
+
+
+def test_a_checksum_alone_in_a_literal_of_code_is_no_reading(detector: Detector) -> None:
+    """A format reading with only its checksum waits for review in prose, and is dropped as a
+    literal of code or data (a quoted list item, a CSV field), where it is a test datum far more often."""
+    from stdnum.no import orgnr
+
+    value = next(str(n) for n in range(874_239_150, 874_239_400) if orgnr.is_valid(str(n)))
+
+    def kept(text: str) -> list[str]:
+        return [s.decision for s in detector.detect(text) if s.decision != AUTO_REJECT]
+
+    assert kept(f"Then she typed {value} and pressed enter.") == ["pending_review"]
+    assert kept(f"fixed the crash ({value})") == ["pending_review"]  # parentheses alone are prose too
+    assert kept(f'ids = ["{value}", "{value[::-1]}"]') == []
+    assert kept(f"AB,{value},abc,0150") == []

@@ -567,7 +567,7 @@ class Detector:
     def _unproven(self, conf: float, checksum: bool = True) -> float:
         """A reading without evidence, mapped into [review_low, UNPROVEN_CEILING): it waits for
         review, and rival readings keep their order. Without a checksum either (a WKN is any six
-        characters) it is no reading at all."""
+        characters), or with one but as a literal of code (``_code_literal``), it is no reading."""
         low = self.config.review_low
         if not checksum:
             return min(conf, low * 0.9)
@@ -712,7 +712,9 @@ class Detector:
         spans = []
         for h in hits:
             v = h.validation
-            confidence = self._unproven(h.confidence, h.validation.checksum) if h.unproven else h.confidence
+            confidence = h.confidence
+            if h.unproven:  # a checksum alone, in a literal of code or data, is no reading (_code_literal)
+                confidence = self._unproven(confidence, v.checksum and not _code_literal(text, h.start, h.end))
             spans.append(Span(
                 span_id=make_span_id(key, h.start, h.end, h.kind.name),
                 doc_id=doc_id,
@@ -800,6 +802,24 @@ def _prefer_evidence(hits: list[Hit]) -> list[Hit]:
 
 #: Kinds whose formats need evidence beyond one check digit besides the python-stdnum families.
 _PROVE_KINDS = frozenset({"isbn", "issn"})
+#: Marks right around a literal of code or data: a quoted string, an item of a list, a CSV field.
+_LITERAL_LEFT = frozenset(",([{=")
+_LITERAL_RIGHT = frozenset(",)]}")
+
+
+def _code_literal(text: str, start: int, end: int) -> bool:
+    """The value is a literal of code or data: quoted whole (``"000123457"``) or an item between
+    delimiters (``[0, 7744773]``, ``AB,000123457,x``, ``f(n=000123457)``). Why: a format reading with only its checksum
+    is a guess, and in a literal of code it is a test datum or a constant far more often than an
+    identifier (the pending band of real source text, BENCHMARKS.md "eleventh session")."""
+    left = text[start - 1] if start else ""
+    right = text[end] if end < len(text) else ""
+    if left in ("\"", "'") and right == left:
+        return True
+    if left == " " and start >= 2:
+        left = text[start - 2]
+    # a value in parentheses alone is prose as often as code: "fixed the crash (NNNNNN)"
+    return left in _LITERAL_LEFT and right in _LITERAL_RIGHT and (left, right) != ("(", ")")
 _COUNTRY_BEFORE = re.compile(r"\b([A-Z]{2})[ \-]?$")
 
 
