@@ -809,9 +809,11 @@ _LITERAL_RIGHT = frozenset(",)]}")
 
 def _code_literal(text: str, start: int, end: int) -> bool:
     """The value is a literal of code or data: quoted whole (``"000123457"``) or an item between
-    delimiters (``[0, 7744773]``, ``AB,000123457,x``, ``f(n=000123457)``). Why: a format reading with only its checksum
-    is a guess, and in a literal of code it is a test datum or a constant far more often than an
-    identifier (the pending band of real source text, BENCHMARKS.md "eleventh session")."""
+    delimiters (``[0, 7744773]``, ``AB,000123457,x``, ``f(n=000123457)``).
+
+    Why: a format reading with only its checksum is a guess, and in a literal of code it is a test
+    datum or a constant far more often than an identifier (the pending band of real source text,
+    BENCHMARKS.md "eleventh session")."""
     left = text[start - 1] if start else ""
     right = text[end] if end < len(text) else ""
     if left in ("\"", "'") and right == left:
@@ -820,6 +822,8 @@ def _code_literal(text: str, start: int, end: int) -> bool:
         left = text[start - 2]
     # a value in parentheses alone is prose as often as code: "fixed the crash (NNNNNN)"
     return left in _LITERAL_LEFT and right in _LITERAL_RIGHT and (left, right) != ("(", ")")
+
+
 _COUNTRY_BEFORE = re.compile(r"\b([A-Z]{2})[ \-]?$")
 
 

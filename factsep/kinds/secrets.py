@@ -53,8 +53,8 @@ UUID = register(Kind(
     min_len=34,
 ))
 
-#: 16 characters: a 64-bit hash or id (xxHash, SipHash, a long OpenPGP key id, a trace id), which no
-#: identifier format written as bare hex shares a shape with by chance as often as hashes occur.
+#: 16 characters: a 64-bit hash or id (xxHash, SipHash, a long OpenPGP key id, a trace id). Bare hex
+#: of that length is a hash far more often than one of the formats of its shape (ISAN, EIC).
 _DIGEST_LENGTHS = {16: "hex64", 32: "md5", 40: "sha1", 56: "sha224", 64: "sha256", 96: "sha384",
                    128: "sha512"}
 #: The hex alphabet in its order, twice: a value that is a run of it ("0123456789abcdef",
