@@ -74,6 +74,8 @@ _SAMPLE_SEEDS = {"fresh": FRESH_SEED, "fresh2": FRESH2_SEED, "fresh3": FRESH3_SE
 #: Megabytes per genre of a sample drawn at its own size, whatever ``--mb`` says (the draw, and so
 #: the judgements keyed by its files, must not depend on a flag).
 SAMPLE_MB = {"fresh4": 4.0}
+#: Megabytes per genre of the other samples (the size their judgements were drawn at).
+DEFAULT_MB = 1.2
 MAX_FILE_CHARS = 60_000
 HELD_OUT_SHARE = 0.5
 
@@ -159,7 +161,7 @@ def _rank(genre: str, path: Path, seed: int) -> bytes:
     return hashlib.sha256(f"order|{seed}|{file_id(genre, path)}".encode()).digest()
 
 
-def build(genres: Sequence[str] = GENRES, mb: float = 1.2, seed: int = SEED,
+def build(genres: Sequence[str] = GENRES, mb: float = DEFAULT_MB, seed: int = SEED,
           sample: str = "first") -> list[RealDoc]:
     """The corpus: per genre, files in a seeded order until ``mb`` megabytes of text.
 
@@ -177,7 +179,7 @@ def build(genres: Sequence[str] = GENRES, mb: float = 1.2, seed: int = SEED,
         order_seed = seed
         if sample != "first":
             earlier = [d for s in SAMPLES[: SAMPLES.index(sample)]
-                       for d in build((genre,), 1.2 if sample in SAMPLE_MB else mb, seed, s)]
+                       for d in build((genre,), DEFAULT_MB if sample in SAMPLE_MB else mb, seed, s)]
             exclude = {d.file for d in earlier}
             if sample != "fresh":  # fresh keeps its draw (its judgements are keyed by file)
                 # files judged in an earlier sample's draw (the first sample's order changed once)
@@ -389,7 +391,7 @@ def main(argv: Iterable[str] | None = None) -> int:
     ap.add_argument("--decision", default=None, help="auto_accept or pending_review")
     ap.add_argument("--kind", default=None)
     ap.add_argument("--n", type=int, default=40)
-    ap.add_argument("--mb", type=float, default=1.2)
+    ap.add_argument("--mb", type=float, default=DEFAULT_MB)
     ap.add_argument("--seed", type=int, default=SEED)
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--tree", default=None, type=Path,

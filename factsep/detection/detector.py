@@ -170,6 +170,8 @@ class Traced(NamedTuple):
     #: no context word and no structure of its own: it waits for review, and without a checksum
     #: it is rejected (Detector._unproven)
     unproven: bool
+    #: a checksum that counts: an unproven reading's checksum does not in a literal of code
+    #: (_code_literal), where Detector._spans rejects it as it rejects one without a checksum
     checksum: bool
     script_fit: int
     cue: str = ""
@@ -544,7 +546,9 @@ class Detector:
                            placeholder, partial, label, denied, glued, url_host, alien, backoff, unproven, name)
             conf = self._confidence(name, signals)
             if self.trace is not None:
-                self.trace.append(Traced(start, end, name, signals, unproven and not ctx.positive, v.checksum,
+                guess = unproven and not ctx.positive
+                counts = v.checksum and not (guess and _code_literal(text, start, end))
+                self.trace.append(Traced(start, end, name, signals, guess, counts,
                                          _script_fit(name, v.subtype, script)))
             hit = Hit(start, end, kind, v, conf, detector or self._detector_name(kind),
                       context_read=ctx is not NO_CONTEXT or requires or read_context, signals=signals, context=ctx,
