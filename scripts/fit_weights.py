@@ -188,7 +188,6 @@ def regions(split: str = "train") -> list[Region]:
 
     from factsep import Detector
     from factsep.detection import scoring
-    from factsep.detection.detector import _code_literal
     from factsep.kinds.base import registry
 
     if not scoring.TRACE_VALIDATORS:  # factsep was imported before: strengths are plain numbers
@@ -199,14 +198,13 @@ def regions(split: str = "train") -> list[Region]:
     det.trace = []
     out: list[Region] = []
 
-    def region(group: list[Any], source: str, doc: str, text: str) -> Region:
+    def region(group: list[Any], source: str, doc: str) -> Region:
         r = Region(source=source, doc=doc)
         for t in group:
             row, off = _row(t, kinds)
             r.rows.append(row)
             r.offsets.append(off)
-            # as Detector._spans rejects them: no checksum, or a checksum alone in a literal of code
-            r.blocked.append(t.unproven and not (t.checksum and not _code_literal(text, t.start, t.end)))
+            r.blocked.append(t.unproven and not t.checksum)
             r.ties.append(0.01 * kinds[t.kind].specificity)
         return r
 
@@ -225,7 +223,7 @@ def regions(split: str = "train") -> list[Region]:
             if real and on_null:
                 continue  # a name, URL or plain date: neither right nor wrong (in a document without
                 # random facts, though, any tag is one: bench/quality.py's "no-gold docs tagged")
-            r = region(group, d.source, d.id, d.text)
+            r = region(group, d.source, d.id)
             r.on_null_span = on_null
             r.right = [(t.start, t.end, t.kind) in gold and not b for t, b in zip(group, r.blocked)]
             r.no_fact_right = not any(r.right)
@@ -246,7 +244,7 @@ def regions(split: str = "train") -> list[Region]:
                                                      for p in probes) else None for t in group]
             if not any(verdicts):
                 continue
-            r = region(group, f"realtext-{d.genre}", d.file, d.text)
+            r = region(group, f"realtext-{d.genre}", d.file)
             r.right = [j is not None and j["truth"] == t.kind and not b for t, j, b in zip(group, verdicts, r.blocked)]
             if not any(r.right):  # "no fact", or a reading nobody judged
                 r.no_fact_right = True
